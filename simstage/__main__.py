@@ -1,0 +1,3 @@
+from simstage.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""Belief questions put to a character, first order and higher."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+ANSWER_PREFIX = "The answer is: the "
+
+
+def _thinks(chain: Sequence[str]) -> str:
+    """' B thinks C thinks' for a chain, with 'you' conjugated."""
+    return "".join(f" {who} {'think' if who == 'you' else 'thinks'}" for who in chain)
+
+
+def probe_question(
+    asked: str,
+    obj: str,
+    through: Sequence[str] = (),
+    style: Literal["direct", "indirect"] = "direct",
+) -> str:
+    """The question for a probe.
+
+    `through=[B, C]` asks the character where B thinks C thinks the object is.
+    A name in the chain equal to the asked character becomes "you".
+    """
+    chain = ["you" if name == asked else name for name in through]
+    if style == "direct":
+        if not chain:
+            return f"Where do you think the {obj} is?"
+        head, rest = chain[0], chain[1:]
+        verb = "do" if head == "you" else "does"
+        return f"Where {verb} {head} think{_thinks(rest)} the {obj} is?"
+    if not chain:
+        return f"You go to fetch the {obj}. Which container do you open first?"
+    *outer, seeker = chain
+    goes = "You go" if seeker == "you" else f"{seeker} goes"
+    if not outer:
+        return f"{goes} to fetch the {obj}. Which container will {seeker} open first?"
+    head, rest = outer[0], outer[1:]
+    verb = "do" if head == "you" else "does"
+    return (
+        f"{goes} to fetch the {obj}. "
+        f"Which container {verb} {head} think{_thinks(rest)} {seeker} will open first?"
+    )

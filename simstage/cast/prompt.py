@@ -1,0 +1,168 @@
+"""A character's prompt, built only from its persona and what it witnessed.
+
+The prompt is a chat: the system message sets the character; each user message
+lists what the character perceived since its last turn; each assistant message
+is the character's own previous turn, verbatim. Later events only append
+messages, so the stage can keep the character's KV cache between turns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from simstage.events import (
+    Claimed,
+    Entered,
+    Exited,
+    Moved,
+    Rejected,
+    Said,
+    Told,
+    TurnEnded,
+    TurnStarted,
+)
+from simstage.scenario.models import Scenario
+from simstage.stage.base import Message
+from simstage.world.state import WorldState
+
+REPLY_FORMAT = (
+    'Each turn, reply with one JSON object: {"say": "<your words, spoken aloud>", '
+    '"action": null or one action}. Actions: '
+    '{"type": "move", "object": ..., "to": <container>} moves an object in your room; '
+    '{"type": "exit", "to": <location>} and {"type": "enter", "to": <location>} change rooms; '
+    '{"type": "tell", "to": <name>, "text": ...} whispers to one person in your room; '
+    '{"type": "claim", "object": ..., "container": ...} announces where an object is.'
+)
+
+
+def system_message(scenario: Scenario, name: str) -> Message:
+    """Who the character is, what it wants and hides, and how to reply."""
+    member = scenario.character(name)
+    world = scenario.world
+    lines = [f"You are {name}, a character in the scene \"{scenario.title}\".", member.persona]
+    if member.style:
+        lines.append(f"How you talk: {member.style}")
+    if member.goals:
+        lines.append("Your goals: " + " ".join(member.goals))
+    if member.secrets:
+        lines.append("Your secrets (only you know them): " + " ".join(member.secrets))
+    others = [other for other in scenario.cast_names if other != name]
+    if others:
+        lines.append("The others in the scene: " + ", ".join(others) + ".")
+    places = ", ".join(world.locations)
+    lines.append(f"Places: {places}.")
+    if world.containers:
+        where = ", ".join(f"the {c} (in the {cfg.in_})" for c, cfg in world.containers.items())
+        lines.append(f"Containers: {where}.")
+    lines.append(REPLY_FORMAT)
+    lines.append("Stay in character. Keep your line short.")
+    return Message("system", "\n".join(lines))
+
+
+def opening_observations(scenario: Scenario, name: str) -> list[str]:
+    """What the character knows as the scene opens: its room, who is there, what is where."""
+    world = WorldState.initial(scenario)
+    here = world.character_location[name]
+    others = [who for who in world.present(here) if who != name]
+    lines = [f"The scene opens. You are in the {here}" + (f" with {_names(others)}." if others else ".")]
+    for obj, container in world.object_container.items():
+        if world.container_location[container] == here:
+            lines.append(f"The {obj} is in the {container}.")
+    return lines
+
+
+def _names(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe(event: object, me: str) -> str | None:
+    """One witnessed event as `me` perceived it; None for what is not shown."""
+    if isinstance(event, Entered):
+        if event.who == me:
+            seen = " ".join(f"You see the {o} in the {c}." for o, c in event.sees.items())
+            return f"You enter the {event.to}." + (f" {seen}" if seen else "")
+        return f"{event.who} enters the {event.to}."
+    if isinstance(event, Exited):
+        if event.who == me:
+            return f"You leave the {event.frm} for the {event.to}."
+        return f"{event.who} leaves the {event.frm}."
+    if isinstance(event, Moved):
+        actor = "You" if event.who == me else event.who
+        verb = "move" if event.who == me else "moves"
+        return f"{actor} {verb} the {event.object} from the {event.frm} to the {event.to}."
+    if isinstance(event, Said):
+        if event.who == me:
+            return None if event.origin == "stage" else f'You say: "{event.text}"'
+        return f'{event.who} says: "{event.text}"'
+    if isinstance(event, Told):
+        if event.who == me:
+            return None if event.origin == "stage" else f'You tell {event.to} privately: "{event.text}"'
+        return f'{event.who} tells you privately: "{event.text}"'
+    if isinstance(event, Claimed):
+        if event.who == me and event.origin == "stage":
+            return None
+        actor = "You" if event.who == me else event.who
+        return f'{actor} {"claim" if event.who == me else "claims"}: "{event.text}"'
+    if isinstance(event, Rejected) and event.who == me:
+        return f"(What you tried did not happen: {event.reason}.)"
+    return None
+
+
+def perceived(event: object, me: str) -> bool:
+    """Whether `me` perceived the event at all."""
+    if isinstance(event, Rejected):
+        return event.who == me
+    witnesses = getattr(event, "witnesses", None)
+    return witnesses is not None and me in witnesses
+
+
+def _where(name: str, location: str, present: Sequence[str]) -> str:
+    others = [who for who in present if who != name]
+    return f"You are in the {location}" + (f" with {_names(others)}." if others else ", alone.")
+
+
+def character_messages(
+    scenario: Scenario,
+    name: str,
+    events: Iterable[object],
+    *,
+    question: str | None = None,
+    location: str | None = None,
+    present: Sequence[str] = (),
+) -> list[Message]:
+    """The prompt for `name`'s current turn, or with `question`, for a private probe.
+
+    Args:
+        scenario: the scene.
+        name: the character.
+        events: the run's events so far (for a turn, up to its `TurnStarted`);
+            only those `name` perceived are used.
+        question: a probe question to ask instead of giving the turn.
+        location: with `question`, where the character is now.
+        present: with `question`, who is in the room with it now.
+    """
+    messages = [system_message(scenario, name)]
+    pending = opening_observations(scenario, name)
+    for event in events:
+        if isinstance(event, TurnStarted) and event.speaker == name:
+            where = _where(name, event.location, event.present)
+            pending.append(f"Turn {event.turn}. {where} It is your turn.")
+        elif isinstance(event, TurnEnded) and event.speaker == name:
+            messages.append(Message("user", _user_block(pending)))
+            messages.append(Message("assistant", event.raw))
+            pending = []
+        elif perceived(event, name):
+            line = describe(event, name)
+            if line:
+                pending.append(line)
+    if question is not None:
+        where = _where(name, location or "", present) if location else ""
+        pending.append(f"{where} Answer truthfully, as {name}: {question}".strip())
+    messages.append(Message("user", _user_block(pending)))
+    return messages
+
+
+def _user_block(lines: Sequence[str]) -> str:
+    return "\n".join(lines) if lines else "Nothing you noticed happened."

@@ -1,0 +1,122 @@
+"""A character's turn: a spoken line plus an optional action, as JSON.
+
+The reply schema is a pydantic model made per character, with the scene's own
+names as the only allowed values, so a grammar built from its JSON schema keeps
+even a tiny model to a valid turn. What still fails to parse is reported, not
+raised past the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from simstage.scenario.models import (
+    ClaimAction,
+    EnterAction,
+    ExitAction,
+    MoveAction,
+    Scenario,
+    TellAction,
+)
+from simstage.world.actions import Action
+
+MAX_LINE_CHARS = 120
+MAX_ASIDE_CHARS = 90
+
+
+class TurnParseError(ValueError):
+    """A reply that is not a valid turn."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a character does in its turn."""
+
+    say: str
+    action: Action | None
+
+
+def _literal(values: list[str]) -> Any:
+    return Literal[tuple(values)]  # type: ignore[valid-type]
+
+
+def turn_model(scenario: Scenario, name: str) -> type[BaseModel]:
+    """The pydantic model of `name`'s reply, restricted to the scene's names."""
+    world = scenario.world
+    config = ConfigDict(extra="forbid")
+    variants: list[Any] = []
+    locations = _literal(list(world.locations))
+    variants.append(create_model("Exit", __config__=config, type=(Literal["exit"], ...), to=(locations, ...)))
+    variants.append(create_model("Enter", __config__=config, type=(Literal["enter"], ...), to=(locations, ...)))
+    if world.objects and world.containers:
+        objects = _literal(list(world.objects))
+        containers = _literal(list(world.containers))
+        variants.append(
+            create_model(
+                "Move", __config__=config, type=(Literal["move"], ...), object=(objects, ...),
+                to=(containers, ...),
+            )
+        )
+        variants.append(
+            create_model(
+                "Claim", __config__=config, type=(Literal["claim"], ...), object=(objects, ...),
+                container=(containers, ...),
+            )
+        )
+    others = [who for who in scenario.cast_names if who != name]
+    if others:
+        variants.append(
+            create_model(
+                "Tell", __config__=config, type=(Literal["tell"], ...), to=(_literal(others), ...),
+                text=(str, Field(min_length=1, max_length=MAX_ASIDE_CHARS)),
+            )
+        )
+    action_type: Any = None
+    for variant in variants:
+        action_type = variant if action_type is None else action_type | variant
+    return create_model(
+        "Turn",
+        __config__=config,
+        say=(str, Field(max_length=MAX_LINE_CHARS)),
+        action=(action_type | None, ...),
+    )
+
+
+def turn_schema(scenario: Scenario, name: str) -> dict[str, Any]:
+    """The JSON schema `name`'s reply must match (used as a generation grammar)."""
+    return turn_model(scenario, name).model_json_schema()
+
+
+def parse_turn(raw: str, scenario: Scenario, name: str) -> Turn:
+    """Read a reply as a turn.
+
+    Raises:
+        TurnParseError: not JSON, or not a valid turn for this scene.
+    """
+    text = raw.strip()
+    if not text:
+        raise TurnParseError("empty reply")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TurnParseError(f"not JSON ({exc.msg} at character {exc.pos})") from None
+    try:
+        parsed = turn_model(scenario, name).model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(step) for step in first["loc"])
+        raise TurnParseError(f"{where}: {first['msg']}") from None
+    action = None
+    if parsed.action is not None:  # type: ignore[attr-defined]
+        fields = parsed.action.model_dump()  # type: ignore[attr-defined]
+        kind = fields["type"]
+        models: dict[str, type[BaseModel]] = {
+            "move": MoveAction, "exit": ExitAction, "enter": EnterAction,
+            "tell": TellAction, "claim": ClaimAction,
+        }
+        action = models[kind].model_validate({**fields, "who": name})  # type: ignore[assignment]
+    return Turn(say=parsed.say.strip(), action=action)  # type: ignore[attr-defined]

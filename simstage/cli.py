@@ -1,0 +1,234 @@
+"""The command line: `simstage validate|schema|run|replay`.
+
+Bad input (a broken scenario, a missing model, a corrupt run log) is one clear
+line per problem on stderr and exit status 2, never a traceback. The TUI is
+imported only inside the commands that open it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from simstage import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_BAD_INPUT = 2
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """Print `simstage: message` on stderr and exit."""
+    _stderr().print(f"[bold red]simstage:[/] {message}", markup=True)
+    raise SystemExit(code)
+
+
+def friendly_errors(function: F) -> F:
+    """Turn the project's input errors into one-line messages and exit status 2."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from simstage.runlog import RunLogError
+        from simstage.scenario import ScenarioError
+        from simstage.stage import StageError
+
+        try:
+            return function(*args, **kwargs)
+        except ScenarioError as exc:
+            console = _stderr()
+            for problem in exc.problems:
+                console.print(str(problem), markup=False)
+            raise SystemExit(EXIT_BAD_INPUT) from None
+        except (StageError, RunLogError) as exc:
+            fail(str(exc))
+        except BrokenPipeError:
+            raise SystemExit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="simstage")
+def main() -> None:
+    """simstage: one language model plays every character of a scene.
+
+    A scenario file (YAML) sets the world, the cast, scripted events and belief
+    probes. `simstage run` plays it on the stage (by default the embedded
+    SmolLM2-135M model, in process) and writes every event to a run log (JSONL)
+    that `simstage replay` renders again without a model.
+
+    \b
+    Examples:
+      simstage validate scenarios/
+      simstage run scenarios/sally-anne.yaml --headless --out run.jsonl
+      simstage replay run.jsonl
+      simstage replay run.jsonl --verify
+    """
+
+
+def _scenario_files(paths: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(path)
+    return files
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate(paths: tuple[str, ...]) -> None:
+    """Check scenario files (or every .yaml in a folder).
+
+    Prints one line per problem as FILE:LINE:COL: field.path: message and exits
+    with status 2 if any file has a problem; exits 0 when all are valid.
+    """
+    from simstage.scenario import ScenarioError, load_scenario
+
+    files = _scenario_files(paths)
+    if not files:
+        fail("no scenario files found in " + ", ".join(paths))
+    console = _stderr()
+    bad = 0
+    for path in files:
+        try:
+            load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            for problem in exc.problems:
+                console.print(str(problem), markup=False)
+    if bad:
+        console.print(f"{bad} of {len(files)} scenario files have problems", markup=False)
+        raise SystemExit(EXIT_BAD_INPUT)
+    click.echo(f"{len(files)} scenario file{'s' if len(files) != 1 else ''} valid")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON schema of scenario files."""
+    from simstage.scenario import scenario_json_schema
+
+    click.echo(json.dumps(scenario_json_schema(), indent=2))
+
+
+def _default_out(scenario_path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{scenario_path.stem}-{stamp}.jsonl"
+
+
+def _sigterm_as_interrupt() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--headless", is_flag=True, help="Print the transcript instead of opening the TUI.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
+@click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
+@click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
+@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path.")
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
+@friendly_errors
+def run(
+    scenario: str,
+    headless: bool,
+    out: str | None,
+    force: bool,
+    backend: str | None,
+    model: str | None,
+    seed: int | None,
+    max_turns: int | None,
+    threads: int | None,
+) -> None:
+    """Play SCENARIO and write its run log.
+
+    The transcript is printed as the scene plays. Ctrl-C stops the run cleanly:
+    the log keeps every event so far and records the interruption.
+    """
+    from simstage.session import open_run
+
+    if not headless:
+        _stderr().print("simstage: the TUI is not available yet; playing headless", markup=False)
+    out_path = Path(out) if out else _default_out(Path(scenario))
+    if out_path.exists() and not force:
+        fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
+    console = Console(highlight=False)
+    _sigterm_as_interrupt()
+    with open_run(
+        scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
+        threads=threads, overwrite=force, console=console,
+    ) as session:
+        result = session.simulation.run()
+        session.printer.close()
+    console.print(f"[dim]run log: {out_path} ({session.writer.count} events)[/]")
+    if result == "interrupted":
+        raise SystemExit(130)
+
+
+@main.command()
+@click.argument("runlog", type=click.Path(dir_okay=False))
+@click.option("--verify", is_flag=True, help="Re-run the scene with the same model and seed; report whether every event matches.")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage (--verify).")
+@friendly_errors
+def replay(runlog: str, verify: bool, threads: int | None) -> None:
+    """Render a run log's transcript and final world, without a model.
+
+    Works on interrupted runs too: everything up to the last whole event.
+    """
+    from simstage.render import TranscriptPrinter, world_summary
+    from simstage.runlog import read_runlog
+    from simstage.scenario import parse_scenario
+    from simstage.world import fold_world
+
+    log = read_runlog(runlog)
+    loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+    scenario = loaded.scenario
+    console = Console(highlight=False)
+    header = log.header
+    console.print(
+        f"[bold]{scenario.title}[/] — {header.stage.backend} stage, model {header.stage.model}, "
+        f"seed {header.seed}, recorded {header.created}"
+    )
+    printer = TranscriptPrinter(console, scenario.cast_names, spinner=False)
+    for event in log.events:
+        printer.on_event(event)
+    for warning in log.warnings:
+        _stderr().print(f"warning: {warning}", markup=False)
+    if not log.ended:
+        console.print("[yellow]the run did not record its end (cut off)[/]")
+    console.rule("[dim]world[/]", style="dim")
+    for line in world_summary(fold_world(scenario, log.events)):
+        console.print(line)
+    if verify:
+        from simstage.session import verify_run
+
+        report = verify_run(log, threads=threads, console=console)
+        console.print(report.message)
+        if not report.matched:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,237 @@
+"""The Simulation: one engine loop for the TUI and headless runs.
+
+Each turn: scripted timeline events for the turn are applied; the puppeteer
+picks a speaker; the cast builds that character's prompt from what it
+witnessed; the stage generates its turn; the world resolves the action and
+records who witnessed it; probes set for the turn are asked in private forks.
+Every outcome is an event, appended to the run log and passed to subscribers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from simstage.cast.probes import ANSWER_PREFIX, probe_question
+from simstage.cast.prompt import character_messages
+from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
+from simstage.events import (
+    ParseFailed,
+    ProbeAnswered,
+    RunEnded,
+    TurnEnded,
+    TurnStarted,
+)
+from simstage.puppeteer import Puppeteer, make_puppeteer
+from simstage.scenario.models import ProbeConfig, SayAction, Scenario
+from simstage.stage.base import Sampling, Stage
+from simstage.world.actions import Action, resolve
+from simstage.world.state import WorldState, fold_world
+
+
+class Subscriber(Protocol):
+    """Anything that wants to hear about a run as it happens."""
+
+    def on_event(self, event: Any) -> None:
+        """Called after each event is recorded."""
+
+    def on_token(self, speaker: str, text: str) -> None:
+        """Called for each chunk of a line while it is generated."""
+
+
+class _Callback:
+    def __init__(self, function: Callable[[Any], None]):
+        self._function = function
+
+    def on_event(self, event: Any) -> None:
+        self._function(event)
+
+    def on_token(self, speaker: str, text: str) -> None:
+        return None
+
+
+class Simulation:
+    """Plays a scenario on a stage, one turn per `step()`.
+
+    Args:
+        scenario: the scene.
+        stage: the model that plays every character.
+        seed: overrides the scenario's seed.
+        max_turns: overrides the scenario's `max_turns`.
+        sink: receives each event first (a `RunLogWriter`'s `append`), before subscribers.
+        events: events of an earlier run to continue from (resume, fork).
+        puppeteer: overrides the scenario's puppeteer.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        stage: Stage,
+        *,
+        seed: int | None = None,
+        max_turns: int | None = None,
+        sink: Callable[[Any], None] | None = None,
+        events: Iterable[Any] = (),
+        puppeteer: Puppeteer | None = None,
+    ):
+        self.scenario = scenario
+        self.stage = stage
+        self.seed = scenario.seed if seed is None else seed
+        self.max_turns = max_turns or scenario.max_turns
+        self.events: list[Any] = [e for e in events if not isinstance(e, RunEnded)]
+        self.world: WorldState = fold_world(scenario, self.events)
+        self.turn = max((getattr(e, "turn", 0) for e in self.events), default=0)
+        self.puppeteer = puppeteer or make_puppeteer(scenario.puppeteer)
+        self._sink = sink
+        self._subscribers: list[Subscriber] = []
+        self._sequences: dict[str, int] = {}
+        self.finished = False
+        self.sampling = Sampling(
+            temperature=scenario.stage.temperature,
+            top_p=scenario.stage.top_p,
+            max_tokens=scenario.stage.max_tokens,
+        )
+
+    # -- subscribers -------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber | Callable[[Any], None]) -> None:
+        """Hear every later event (an object with `on_event`/`on_token`, or a function)."""
+        if not hasattr(subscriber, "on_event"):
+            subscriber = _Callback(subscriber)  # type: ignore[arg-type]
+        self._subscribers.append(subscriber)  # type: ignore[arg-type]
+
+    def emit(self, event: Any) -> Any:
+        """Record an event: run log first, then the world, then subscribers."""
+        if self._sink is not None:
+            self._sink(event)
+        self.events.append(event)
+        self.world.apply(event)
+        for subscriber in self._subscribers:
+            subscriber.on_event(event)
+        return event
+
+    def _token(self, speaker: str, text: str) -> None:
+        for subscriber in self._subscribers:
+            on_token = getattr(subscriber, "on_token", None)
+            if on_token is not None:
+                on_token(speaker, text)
+
+    # -- the loop ------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """Whether the scene has played all its turns (or ended)."""
+        return self.finished or self.turn >= self.max_turns
+
+    def sequence(self, name: str) -> int:
+        """The stage sequence that holds `name`'s context."""
+        if name not in self._sequences:
+            self._sequences[name] = self.stage.open_sequence()
+        return self._sequences[name]
+
+    def act(self, action: Action, origin: str = "human") -> Any:
+        """Apply an action now (a timeline event, or one a human injects)."""
+        return self.emit(resolve(self.world, action, self.turn, origin))  # type: ignore[arg-type]
+
+    def step(self) -> list[Any]:
+        """Play one turn and return the events it produced."""
+        if self.done:
+            return []
+        start = len(self.events)
+        self.turn += 1
+        turn = self.turn
+        for entry in self.scenario.timeline:
+            if entry.at == turn:
+                self.emit(resolve(self.world, entry.event, turn, "timeline"))  # type: ignore[arg-type]
+        speaker = self.puppeteer.next_speaker(self.scenario, self.world, self.events, turn)
+        self.speak(speaker)
+        for probe in self.scenario.probes:
+            if probe.at == turn:
+                self.probe(probe)
+        return self.events[start:]
+
+    def speak(self, speaker: str, raw: str | None = None) -> None:
+        """Give `speaker` the floor: the stage generates its turn, or `raw` is used as it."""
+        here = self.world.character_location[speaker]
+        self.emit(
+            TurnStarted(turn=self.turn, speaker=speaker, location=here, present=self.world.present(here))
+        )
+        tokens = 0
+        if raw is None:
+            messages = character_messages(self.scenario, speaker, self.events)
+            sampling = Sampling(
+                temperature=self.sampling.temperature,
+                top_p=self.sampling.top_p,
+                max_tokens=self.sampling.max_tokens,
+                seed=(self.seed * 1_000_003 + self.turn) & 0x7FFFFFFF,
+                json_schema=turn_schema(self.scenario, speaker),
+            )
+            before = self.stage.counters.generated_tokens
+            chunks: list[str] = []
+            for chunk in self.stage.generate(self.sequence(speaker), messages, sampling):
+                chunks.append(chunk)
+                self._token(speaker, chunk)
+            raw = "".join(chunks)
+            tokens = self.stage.counters.generated_tokens - before
+        self.emit(TurnEnded(turn=self.turn, speaker=speaker, raw=raw, tokens=tokens))
+        try:
+            turn = parse_turn(raw, self.scenario, speaker)
+        except TurnParseError as exc:
+            self.emit(ParseFailed(turn=self.turn, who=speaker, raw=raw, error=str(exc)))
+            return
+        if turn.say:
+            self.emit(resolve(self.world, SayAction(type="say", who=speaker, text=turn.say), self.turn))
+        if turn.action is not None:
+            self.emit(resolve(self.world, turn.action, self.turn))
+
+    def probe(self, probe: ProbeConfig) -> ProbeAnswered:
+        """Ask a character a belief question in a private fork of its context."""
+        name = probe.ask
+        containers = list(self.scenario.world.containers)
+        question = probe_question(name, probe.about, probe.through, probe.style)
+        here = self.world.character_location[name]
+        messages = character_messages(
+            self.scenario, name, self.events, question=question, location=here,
+            present=self.world.present(here),
+        )
+        index = self.stage.choose(self.sequence(name), messages, containers, prefix=ANSWER_PREFIX)
+        return self.emit(
+            ProbeAnswered(
+                turn=self.turn,
+                ask=name,
+                about=probe.about,
+                through=tuple(probe.through),
+                style=probe.style,
+                question=question,
+                options=tuple(containers),
+                answer=containers[index],
+                truth=self.world.object_container[probe.about],
+            )
+        )
+
+    def finish(self, reason: str = "completed", message: str = "") -> None:
+        """Record the end of the run."""
+        if not self.finished:
+            self.emit(RunEnded(turn=self.turn, reason=reason, message=message))  # type: ignore[arg-type]
+            self.finished = True
+
+    def run(self) -> str:
+        """Play every remaining turn; Ctrl-C ends the run cleanly.
+
+        Returns:
+            `completed`, or `interrupted` after Ctrl-C (the log is intact).
+        """
+        try:
+            while not self.done:
+                self.step()
+        except KeyboardInterrupt:
+            self.finish("interrupted", "stopped by the user")
+            return "interrupted"
+        self.finish("completed")
+        return "completed"
+
+
+def transcript_of(events: Sequence[Any]) -> list[Any]:
+    """The events a transcript shows (what happened in the world, and probes)."""
+    shown = ("enter", "exit", "move", "say", "tell", "claim", "rejected", "parse_failed", "probe")
+    return [event for event in events if getattr(event, "type", None) in shown]

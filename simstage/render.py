@@ -1,0 +1,128 @@
+"""Events as lines of a transcript, for the terminal (rich) and any other front end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.status import Status
+
+from simstage.world.state import WorldState
+
+PALETTE = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_red", "bright_cyan", "orange1")
+
+
+def speaker_colours(names: Sequence[str]) -> dict[str, str]:
+    """A stable colour per character, by cast order."""
+    return {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
+
+
+def narrate(event: Any) -> str | None:
+    """A third-person line of plain text for a world event; None for bookkeeping events."""
+    kind = getattr(event, "type", None)
+    if kind == "enter":
+        return f"{event.who} enters the {event.to}."
+    if kind == "exit":
+        return f"{event.who} leaves the {event.frm} for the {event.to}."
+    if kind == "move":
+        return f"{event.who} moves the {event.object} from the {event.frm} to the {event.to}."
+    if kind == "say":
+        return f"{event.who}: {event.text}"
+    if kind == "tell":
+        return f"{event.who} → {event.to} (privately): {event.text}"
+    if kind == "claim":
+        return f"{event.who} claims: {event.text}"
+    if kind == "rejected":
+        return f"{event.who} could not {event.action.get('type', 'act')}: {event.reason}"
+    if kind == "parse_failed":
+        return f"{event.who}'s turn did not parse ({event.error})"
+    if kind == "probe":
+        return f"{event.ask} is asked: {event.question} → {event.answer} (really: {event.truth})"
+    if kind == "run_ended":
+        return f"run {event.reason}" + (f": {event.message}" if event.message else "")
+    return None
+
+
+class TranscriptPrinter:
+    """Prints a run's events as they happen (a `Simulation` subscriber).
+
+    Args:
+        console: where to print.
+        cast: character names, for colours.
+        spinner: show a spinner while a character's line is generated.
+    """
+
+    def __init__(self, console: Console, cast: Sequence[str], *, spinner: bool = True):
+        self.console = console
+        self.colours = speaker_colours(cast)
+        self._turn = -1
+        self._status: Status | None = None
+        self._spinner = spinner and console.is_terminal
+
+    def _name(self, name: str) -> str:
+        return f"[bold {self.colours.get(name, 'white')}]{escape(name)}[/]"
+
+    def on_token(self, speaker: str, text: str) -> None:
+        return None
+
+    def on_event(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        turn = getattr(event, "turn", 0)
+        if kind == "turn_started":
+            if self._spinner:
+                self._status = self.console.status(f"{event.speaker} is thinking…")
+                self._status.start()
+            return
+        if kind == "turn_ended":
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+            return
+        if turn != self._turn and kind not in ("run_ended",):
+            self._turn = turn
+            self.console.rule(f"[dim]turn {turn}[/]", style="dim")
+        self.console.print(self.format(event), highlight=False)
+
+    def format(self, event: Any) -> str:
+        """One event as rich markup."""
+        kind = getattr(event, "type", None)
+        line = escape(narrate(event) or "")
+        if kind == "say":
+            return f"{self._name(event.who)}: {escape(event.text)}"
+        if kind == "tell":
+            return (
+                f"{self._name(event.who)} [dim]→[/] {self._name(event.to)} "
+                f"[italic dim](privately)[/]: {escape(event.text)}"
+            )
+        if kind == "claim":
+            verdict = "" if event.true else " [red](false)[/]"
+            return f"{self._name(event.who)} [bold]claims[/]: {escape(event.text)}{verdict}"
+        if kind in ("enter", "exit", "move"):
+            origin = " [dim](scripted)[/]" if event.origin == "timeline" else ""
+            return f"[italic]* {line}[/]{origin}"
+        if kind in ("rejected", "parse_failed"):
+            return f"[dim red]✗ {line}[/]"
+        if kind == "probe":
+            mark = "[green]✓[/]" if event.answer == event.truth else "[yellow]≠[/]"
+            return f"[blue]?[/] {line} {mark}"
+        if kind == "run_ended":
+            return f"[dim]— {line} —[/]"
+        return line
+
+    def close(self) -> None:
+        """Stop the spinner if one is running."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def world_summary(world: WorldState) -> list[str]:
+    """Where everyone and everything is, one line each."""
+    lines = [f"{who} is in the {where}." for who, where in world.character_location.items()]
+    lines += [
+        f"The {obj} is in the {container} ({world.container_location[container]})."
+        for obj, container in world.object_container.items()
+    ]
+    return lines

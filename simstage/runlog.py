@@ -1,0 +1,183 @@
+"""The run log: append-only JSONL, one event per line, flushed as written.
+
+Line 1 is a header (version, full scenario text and digest, stage and model,
+seed, sampling). Each later line is one event. A crash can cut at most the line
+being written; the reader keeps every whole event before it and warns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simstage import __version__
+from simstage.events import Event, event_from_dict
+
+LOG_FORMAT = 1
+MAX_LINE_BYTES = 4_000_000
+
+
+class StageInfo(BaseModel):
+    """What played the scene."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    backend: str
+    model: str
+    """The model as the scenario or command line named it."""
+    model_file: str | None = None
+    """The file name of the GGUF, for local stages."""
+    model_sha256: str | None = None
+
+
+class RunHeader(BaseModel):
+    """The first line of a run log."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: str = "header"
+    format: int = LOG_FORMAT
+    simstage: str = __version__
+    created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    scenario_path: str
+    scenario_sha256: str
+    scenario_text: str
+    stage: StageInfo
+    seed: int
+    sampling: dict[str, Any]
+    max_turns: int
+    forked_from: str | None = None
+    """The run log this run was forked from, if any."""
+
+
+class RunLogError(Exception):
+    """A run log that cannot be read; the message names the file and line."""
+
+
+class RunLogWriter:
+    """Appends events to a run log, one flushed line each.
+
+    Use as a context manager; the file is closed (not truncated) on exit.
+    """
+
+    def __init__(self, path: str | Path, header: RunHeader, *, overwrite: bool = False):
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "w" if overwrite else "x"
+        self._file: IO[str] = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
+        self.header = header
+        self._write_line(header.model_dump_json())
+        self.count = 0
+
+    def _write_line(self, line: str) -> None:
+        self._file.write(line + "\n")
+        self._file.flush()
+
+    def append(self, event: BaseModel) -> None:
+        """Write one event and flush it to the operating system."""
+        self._write_line(event.model_dump_json())
+        self.count += 1
+
+    def close(self) -> None:
+        """Flush to disk and close."""
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+
+    def __enter__(self) -> RunLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class RunLog:
+    """A run log read back: header, events, and any warning about a cut last line."""
+
+    path: str
+    header: RunHeader
+    events: list[Event] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the run recorded its end."""
+        return any(getattr(event, "type", "") == "run_ended" for event in self.events)
+
+
+def read_runlog(path: str | Path) -> RunLog:
+    """Read a run log.
+
+    A last line cut by a crash is dropped with a warning; any other bad line is an error.
+
+    Raises:
+        RunLogError: unreadable file, bad header, or a corrupt line before the last.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw_lines = handle.read().split(b"\n")
+    except OSError as exc:
+        raise RunLogError(f"{name}: cannot read: {exc.strerror}") from None
+    ends_with_newline = raw_lines and raw_lines[-1] == b""
+    if ends_with_newline:
+        raw_lines.pop()
+    if not raw_lines or not raw_lines[0].strip():
+        raise RunLogError(f"{name}:1: empty file, not a simstage run log")
+    header = _parse_header(name, raw_lines[0])
+    log = RunLog(path=name, header=header)
+    last = len(raw_lines) - 1
+    for index in range(1, len(raw_lines)):
+        raw = raw_lines[index]
+        lineno = index + 1
+        if not raw.strip():
+            continue
+        try:
+            if len(raw) > MAX_LINE_BYTES:
+                raise ValueError(f"line longer than {MAX_LINE_BYTES} bytes")
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            event = event_from_dict(data)
+        except (ValueError, ValidationError, RecursionError) as exc:
+            if index == last and not ends_with_newline:
+                log.warnings.append(
+                    f"{name}:{lineno}: last line is incomplete (the run was cut off); "
+                    f"read {len(log.events)} events before it"
+                )
+                break
+            raise RunLogError(f"{name}:{lineno}: corrupt event: {_short(exc)}") from None
+        log.events.append(event)
+    return log
+
+
+def _parse_header(name: str, raw: bytes) -> RunHeader:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise RunLogError(f"{name}:1: not a simstage run log ({_short(exc)})") from None
+    if not isinstance(data, dict) or data.get("type") != "header":
+        raise RunLogError(f"{name}:1: not a simstage run log (no header line)")
+    if data.get("format") != LOG_FORMAT:
+        raise RunLogError(f"{name}:1: unsupported run log format {data.get('format')!r}")
+    try:
+        return RunHeader.model_validate(data)
+    except ValidationError as exc:
+        raise RunLogError(f"{name}:1: bad header: {_short(exc)}") from None
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(step) for step in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    return str(exc).splitlines()[0][:200]

@@ -1,0 +1,111 @@
+"""Cross-field checks: every name a scenario uses must name something it defines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from simstage.scenario.models import Scenario
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario, at a path of keys and indices."""
+
+    loc: Loc
+    message: str
+
+
+def check_references(scenario: Scenario) -> list[Problem]:
+    """Find unknown or duplicate names and out-of-range turns.
+
+    Args:
+        scenario: a scenario that already passed field validation.
+
+    Returns:
+        The problems found, in file order; empty when the scenario is consistent.
+    """
+    problems: list[Problem] = []
+    world = scenario.world
+    locations = set(world.locations)
+    cast = scenario.cast_names
+
+    def unknown(kind: str, name: str, known: list[str] | set[str]) -> str:
+        choices = ", ".join(sorted(known)) or "none defined"
+        return f"unknown {kind} {name!r} (known: {choices})"
+
+    for name, count in Counter(world.locations).items():
+        if count > 1:
+            index = world.locations.index(name, world.locations.index(name) + 1)
+            problems.append(Problem(("world", "locations", index), f"duplicate location {name!r}"))
+    clash = set(world.containers) & set(world.objects)
+    for name in sorted(clash):
+        problems.append(
+            Problem(("world", "objects", name), f"{name!r} is both a container and an object")
+        )
+    for name, container in world.containers.items():
+        if container.in_ not in locations:
+            problems.append(
+                Problem(("world", "containers", name, "in"), unknown("location", container.in_, locations))
+            )
+    for name, obj in world.objects.items():
+        if obj.in_ not in world.containers:
+            problems.append(
+                Problem(("world", "objects", name, "in"), unknown("container", obj.in_, set(world.containers)))
+            )
+
+    seen: set[str] = set()
+    for index, member in enumerate(scenario.cast):
+        if member.name in seen:
+            problems.append(Problem(("cast", index, "name"), f"duplicate character {member.name!r}"))
+        seen.add(member.name)
+        if member.location not in locations:
+            problems.append(
+                Problem(("cast", index, "location"), unknown("location", member.location, locations))
+            )
+
+    for index, entry in enumerate(scenario.timeline):
+        base: Loc = ("timeline", index)
+        if entry.at > scenario.max_turns:
+            problems.append(
+                Problem(base + ("at",), f"turn {entry.at} is beyond max_turns ({scenario.max_turns})")
+            )
+        event = entry.event
+        if event.who not in cast:
+            problems.append(Problem(base + ("event", "who"), unknown("character", event.who, cast)))
+        if event.type in ("enter", "exit") and event.to not in locations:
+            problems.append(Problem(base + ("event", "to"), unknown("location", event.to, locations)))
+        if event.type == "tell" and event.to not in cast:
+            problems.append(Problem(base + ("event", "to"), unknown("character", event.to, cast)))
+        if event.type in ("move", "claim") and event.object not in world.objects:
+            problems.append(
+                Problem(base + ("event", "object"), unknown("object", event.object, set(world.objects)))
+            )
+        if event.type == "move" and event.to not in world.containers:
+            problems.append(
+                Problem(base + ("event", "to"), unknown("container", event.to, set(world.containers)))
+            )
+        if event.type == "claim" and event.container not in world.containers:
+            problems.append(
+                Problem(
+                    base + ("event", "container"),
+                    unknown("container", event.container, set(world.containers)),
+                )
+            )
+
+    for index, probe in enumerate(scenario.probes):
+        base = ("probes", index)
+        if probe.at > scenario.max_turns:
+            problems.append(
+                Problem(base + ("at",), f"turn {probe.at} is beyond max_turns ({scenario.max_turns})")
+            )
+        if probe.ask not in cast:
+            problems.append(Problem(base + ("ask",), unknown("character", probe.ask, cast)))
+        if probe.about not in world.objects:
+            problems.append(Problem(base + ("about",), unknown("object", probe.about, set(world.objects))))
+        for position, name in enumerate(probe.through):
+            if name not in cast:
+                problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+    return problems

@@ -1,0 +1,176 @@
+"""Load a scenario file: safe YAML, pydantic validation, errors located by line and column."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from simstage.scenario.checks import Loc, check_references
+from simstage.scenario.models import Scenario
+
+MAX_SCENARIO_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class LocatedProblem:
+    """A problem with its place in the file."""
+
+    path: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.path}:{self.line}:{self.column}:{field} {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[LocatedProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A valid scenario with the text it came from."""
+
+    scenario: Scenario
+    text: str
+    path: str
+
+    @property
+    def sha256(self) -> str:
+        """Digest of the file's text, recorded in run logs."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def _node_at(root: yaml.Node | None, loc: Loc) -> tuple[yaml.Node | None, list[str | int]]:
+    """The deepest YAML node along `loc`, and the part of `loc` that was found."""
+    node = root
+    found: list[str | int] = []
+    for step in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if str(key_node.value) == str(step):
+                    found.append(step)
+                    node = value_node
+                    break
+            else:
+                # A discriminated union puts its tag in the path, and a missing
+                # field is not in the file: skip the step, keep the parent.
+                continue
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if 0 <= step < len(node.value):
+                found.append(step)
+                node = node.value[step]
+            else:
+                break
+        else:
+            break
+    return node, found
+
+
+def _key_node(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
+    """The key node for the last step of `loc`, when it names a mapping key."""
+    if not loc:
+        return None
+    parent, found = _node_at(root, loc[:-1])
+    if len(found) != len(loc) - 1 or not isinstance(parent, yaml.MappingNode):
+        return None
+    for key_node, _ in parent.value:
+        if str(key_node.value) == str(loc[-1]):
+            return key_node
+    return None
+
+
+def _locate(path: str, root: yaml.Node | None, loc: Loc, message: str) -> LocatedProblem:
+    node = _key_node(root, loc) if loc else None
+    if node is None:
+        node, _ = _node_at(root, loc)
+    line, column = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+    field = ".".join(str(step) for step in loc)
+    return LocatedProblem(path, line, column, field, message)
+
+
+def _pydantic_loc(error: dict) -> Loc:
+    loc = tuple(error["loc"])
+    # Function-validator wrappers put their names in the path; drop them.
+    return tuple(step for step in loc if not (isinstance(step, str) and step.startswith("function-")))
+
+
+def parse_scenario(text: str, path: str = "<string>") -> LoadedScenario:
+    """Validate scenario text.
+
+    Args:
+        text: the YAML text.
+        path: the name used in error messages.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: YAML syntax errors, field errors and unknown names, each located.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise ScenarioError([LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise ScenarioError([LocatedProblem(path, 1, 1, "", f"YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(
+            [LocatedProblem(path, 1, 1, "", f"a scenario must be a YAML mapping, this file is {kind}")]
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            _locate(path, root, _pydantic_loc(error), error["msg"]) for error in exc.errors()
+        ]
+        raise ScenarioError(problems) from None
+    except RecursionError:
+        raise ScenarioError([LocatedProblem(path, 1, 1, "", "nesting too deep")]) from None
+    problems = [_locate(path, root, p.loc, p.message) for p in check_references(scenario)]
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedScenario(scenario=scenario, text=text, path=path)
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read and validate a scenario file.
+
+    Raises:
+        ScenarioError: the file is unreadable, too large, or invalid.
+    """
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ScenarioError([LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            [LocatedProblem(name, 1, 1, "", f"file is larger than {MAX_SCENARIO_BYTES} bytes")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]) from None
+    return parse_scenario(text, name)
+
+
+def scenario_json_schema() -> dict:
+    """The JSON schema of scenario files."""
+    return Scenario.model_json_schema(by_alias=True)

@@ -1,0 +1,234 @@
+"""Pydantic models of a scenario file.
+
+Every model forbids unknown fields so a typo is an error, not a silent default.
+Cross-references between names (a character's location, an object's container)
+are checked separately in :mod:`simstage.scenario.checks`, where each problem
+can carry the exact path of the field at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class StageConfig(_Strict):
+    """Which model plays the characters and how it samples."""
+
+    backend: Literal["llama", "litellm", "scripted"] = "llama"
+    """`llama`: in-process llama.cpp; `litellm`: a remote engine; `scripted`: canned lines for tests."""
+    model: str = "default"
+    """`default` (the embedded SmolLM2-135M-Instruct), `gemma3-270m` (embedded base model), or a GGUF path."""
+    n_ctx: int = Field(4096, ge=256, le=1_048_576)
+    """Context window, in tokens, shared by all characters' sequences."""
+    n_threads: int | None = Field(None, ge=1, le=512)
+    """CPU threads for llama.cpp; default: all cores."""
+    n_gpu_layers: int = Field(0, ge=-1)
+    """Layers to offload to a GPU on a CUDA build; -1 offloads all."""
+    temperature: float = Field(0.7, ge=0.0, le=5.0)
+    """Sampling temperature; 0 is greedy."""
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    """Nucleus sampling mass."""
+    max_tokens: int = Field(96, ge=8, le=4096)
+    """Most tokens one character's line (its whole turn, as JSON) may take."""
+    api_base: str | None = None
+    """Server URL for the `litellm` backend (e.g. http://127.0.0.1:8000/v1)."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (the key itself never goes in a file)."""
+
+
+class ContainerConfig(_Strict):
+    """A container that can hold objects."""
+
+    in_: str = Field(alias="in")
+    """The location the container stands in."""
+    open: bool = False
+    """Whether someone entering the room sees what is inside (a closed box keeps a false belief alive)."""
+
+
+class ObjectConfig(_Strict):
+    """A movable object."""
+
+    in_: str = Field(alias="in")
+    """The container the object starts in."""
+
+
+class WorldConfig(_Strict):
+    """The places and things of the scene."""
+
+    locations: list[str] = Field(min_length=1)
+    """Names of the locations; characters move between them."""
+    containers: dict[str, ContainerConfig] = Field(default_factory=dict)
+    """Containers by name, each standing in a location."""
+    objects: dict[str, ObjectConfig] = Field(default_factory=dict)
+    """Objects by name, each starting in a container."""
+
+
+class CharacterConfig(_Strict):
+    """One animatronic: a character the stage plays."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s].*[^\s]$|^[^\s]$")
+    """The character's name, unique in the cast."""
+    persona: str = Field(min_length=1, max_length=4000)
+    """Who the character is, in a sentence or a paragraph."""
+    location: str
+    """Where the character is when the scene opens."""
+    goals: list[str] = Field(default_factory=list)
+    """What the character wants."""
+    secrets: list[str] = Field(default_factory=list)
+    """What the character knows and keeps to itself."""
+    style: str | None = None
+    """How the character talks (terse, florid, formal...)."""
+    tom_depth: int | None = Field(None, ge=0, le=4)
+    """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
+
+
+class PuppeteerConfig(_Strict):
+    """Who picks the next speaker."""
+
+    kind: Literal["round_robin"] = "round_robin"
+    """`round_robin`: the cast speaks in turn, in the order listed."""
+
+
+class EnterAction(_Strict):
+    """A character walks into a location."""
+
+    type: Literal["enter"]
+    who: str
+    """The character who enters."""
+    to: str
+    """The location entered."""
+
+
+class ExitAction(_Strict):
+    """A character leaves for another location."""
+
+    type: Literal["exit"]
+    who: str
+    """The character who leaves."""
+    to: str
+    """The location the character goes to."""
+
+
+class MoveAction(_Strict):
+    """A character moves an object into a container in the same location."""
+
+    type: Literal["move"]
+    who: str
+    """The character who moves the object."""
+    object: str
+    """The object moved."""
+    to: str
+    """The container it is put in."""
+
+
+class SayAction(_Strict):
+    """A line spoken aloud: everyone in the same location hears it."""
+
+    type: Literal["say"]
+    who: str
+    """The speaker."""
+    text: str = Field(min_length=1, max_length=2000)
+    """What is said."""
+
+
+class TellAction(_Strict):
+    """A private line to one listener in the same location."""
+
+    type: Literal["tell"]
+    who: str
+    """The speaker."""
+    to: str
+    """The only listener."""
+    text: str = Field(min_length=1, max_length=2000)
+    """What is said."""
+
+
+class ClaimAction(_Strict):
+    """A public statement that an object is in a container (true or not)."""
+
+    type: Literal["claim"]
+    who: str
+    """The character making the claim."""
+    object: str
+    """The object the claim is about."""
+    container: str
+    """Where the speaker says the object is."""
+    text: str | None = Field(None, max_length=2000)
+    """The words used; generated from the claim when left out."""
+
+
+ScriptedAction = Annotated[
+    EnterAction | ExitAction | MoveAction | SayAction | TellAction | ClaimAction,
+    Field(discriminator="type"),
+]
+
+
+class TimelineEntry(_Strict):
+    """A scripted world event, applied at the start of a turn."""
+
+    at: int = Field(ge=1)
+    """The turn (1-based) at whose start the event happens."""
+    event: ScriptedAction
+    """The event."""
+
+
+class ProbeConfig(_Strict):
+    """A question put to a character, in a private copy of its context, at the end of a turn."""
+
+    at: int = Field(ge=1)
+    """The turn at whose end the question is asked."""
+    ask: str
+    """The character asked."""
+    about: str
+    """The object asked about."""
+    through: list[str] = Field(default_factory=list)
+    """For higher orders: 'where does <through[0]> think ... the object is?'."""
+    style: Literal["direct", "indirect"] = "direct"
+    """`direct` asks where; `indirect` asks which container the character would open first."""
+
+
+class Scenario(_Strict):
+    """A scene: its world, its cast, who steers, what happens, what is asked."""
+
+    title: str = Field(min_length=1, max_length=200)
+    """A short title."""
+    description: str | None = None
+    """What the scene is for, in prose."""
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    """Seed for the stage's sampler, so a run can be reproduced."""
+    stage: StageConfig = Field(default_factory=StageConfig)  # type: ignore[arg-type]
+    """The model that plays every character."""
+    world: WorldConfig
+    """Locations, containers and objects."""
+    cast: list[CharacterConfig] = Field(min_length=1, max_length=64)
+    """The characters, in speaking order for round robin."""
+    puppeteer: PuppeteerConfig = Field(default_factory=PuppeteerConfig)  # type: ignore[arg-type]
+    """Who picks the next speaker."""
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    """Scripted world events at given turns."""
+    probes: list[ProbeConfig] = Field(default_factory=list)
+    """Belief questions at given turns."""
+    max_turns: int = Field(8, ge=1, le=100_000)
+    """How many turns the scene lasts."""
+
+    def character(self, name: str) -> CharacterConfig:
+        """The cast member called `name`.
+
+        Raises:
+            KeyError: no such character.
+        """
+        for member in self.cast:
+            if member.name == name:
+                return member
+        raise KeyError(name)
+
+    @property
+    def cast_names(self) -> list[str]:
+        """Names of the cast, in order."""
+        return [member.name for member in self.cast]

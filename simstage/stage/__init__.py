@@ -1,0 +1,63 @@
+"""The stage: the model that plays every character, behind a small protocol.
+
+Backends are imported lazily through `make_stage`, so loading the llama stage
+never imports litellm and the scripted stage imports neither.
+"""
+
+from __future__ import annotations
+
+from simstage.stage.base import Message, Sampling, Stage, StageCounters, StageError
+
+__all__ = ["BACKENDS", "Message", "Sampling", "Stage", "StageCounters", "StageError", "make_stage"]
+
+BACKENDS = ("llama", "litellm", "scripted")
+
+
+def make_stage(
+    config: object,
+    *,
+    backend: str | None = None,
+    model: str | None = None,
+    base_dir: object = None,
+    n_seq_max: int = 16,
+    n_threads: int | None = None,
+) -> Stage:
+    """Build the stage a scenario's `stage:` section (or the command line) names.
+
+    Backends are imported only here, so choosing one never imports the others.
+
+    Args:
+        config: a `StageConfig`.
+        backend: overrides `config.backend`.
+        model: overrides `config.model`.
+        base_dir: the scenario's folder, where a relative model path is looked up.
+        n_seq_max: sequences the llama stage keeps (cast + spares for forks).
+        n_threads: overrides `config.n_threads`.
+
+    Raises:
+        StageError: unknown backend, missing model, or a model that cannot load.
+    """
+    from pathlib import Path
+
+    name = backend or config.backend  # type: ignore[attr-defined]
+    if name == "scripted":
+        from simstage.stage.scripted import ScriptedStage
+
+        return ScriptedStage()
+    if name == "llama":
+        from simstage.stage.llama import LlamaStage
+        from simstage.stage.models import resolve_model
+
+        model_name = model or config.model  # type: ignore[attr-defined]
+        path = resolve_model(model_name, Path(base_dir) if base_dir else None)
+        return LlamaStage(
+            path,
+            model_name=model_name,
+            n_ctx=config.n_ctx,  # type: ignore[attr-defined]
+            n_threads=n_threads or config.n_threads,  # type: ignore[attr-defined]
+            n_gpu_layers=config.n_gpu_layers,  # type: ignore[attr-defined]
+            n_seq_max=n_seq_max,
+        )
+    if name == "litellm":
+        raise StageError("the litellm backend is not available yet in this version")
+    raise StageError(f"unknown stage backend {name!r} (valid: {', '.join(BACKENDS)})")

@@ -1,0 +1,460 @@
+"""In-process llama.cpp: one context, one KV sequence per character.
+
+Each sequence remembers the tokens it holds. A new prompt is tokenized whole and
+compared with them: the common prefix stays in the KV cache and only the rest is
+decoded, so a character's turn costs only what it has not seen yet. Forks copy a
+sequence's cells (bookkeeping only, with a unified KV cache); probes and
+candidates run on forks that are dropped afterwards. Several sequences that
+need tokens at once share one `llama_batch`.
+
+This uses llama-cpp-python's low-level API; the package version is pinned.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simstage.stage.base import Message, Sampling, StageCounters, StageError
+from simstage.stage.chat import ChatFormat, detect_chat_format
+from simstage.stage.models import file_sha256
+
+_BACKEND_READY = False
+
+
+def _llama() -> Any:
+    global _BACKEND_READY
+    import llama_cpp
+
+    if not _BACKEND_READY:
+        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
+        llama_cpp.llama_backend_init()
+        _BACKEND_READY = True
+    return llama_cpp
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token lists."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class LlamaStage:
+    """The in-process stage.
+
+    Args:
+        model_path: a GGUF file.
+        model_name: the name the scenario used (recorded in the run log).
+        n_ctx: context size in tokens, shared by all sequences (unified KV cache).
+        n_threads: CPU threads; default: all cores.
+        n_gpu_layers: layers offloaded to a GPU (-1: all) on a CUDA build.
+        n_seq_max: most sequences alive at once (characters + forks).
+        n_batch: most tokens per `llama_decode` call.
+
+    Raises:
+        StageError: the model cannot be loaded or the context cannot be made.
+    """
+
+    backend = "llama"
+    SUPPORTS_GRAMMAR = True
+    SUPPORTS_SEQUENCES = True
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        model_name: str | None = None,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        n_seq_max: int = 16,
+        n_batch: int = 512,
+    ):
+        lc = _llama()
+        self._lc = lc
+        self.model_path = Path(model_path)
+        self.model_name = model_name or str(model_path)
+        self.n_threads = n_threads or os.cpu_count() or 1
+        mparams = lc.llama_model_default_params()
+        mparams.n_gpu_layers = n_gpu_layers
+        self._model = lc.llama_model_load_from_file(str(self.model_path).encode(), mparams)
+        if not self._model:
+            raise StageError(f"cannot load model {self.model_path} (corrupt or unsupported GGUF)")
+        cparams = lc.llama_context_default_params()
+        cparams.n_ctx = n_ctx
+        cparams.n_batch = n_batch
+        cparams.n_ubatch = n_batch
+        cparams.n_seq_max = n_seq_max
+        cparams.n_threads = self.n_threads
+        cparams.n_threads_batch = self.n_threads
+        cparams.kv_unified = True
+        self._ctx = lc.llama_init_from_model(self._model, cparams)
+        if not self._ctx:
+            lc.llama_model_free(self._model)
+            raise StageError(f"cannot create a llama.cpp context of {n_ctx} tokens")
+        self.n_ctx = lc.llama_n_ctx(self._ctx)
+        self.n_batch = n_batch
+        self.n_seq_max = n_seq_max
+        self._vocab = lc.llama_model_get_vocab(self._model)
+        self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
+        self._mem = lc.llama_get_memory(self._ctx)
+        self._batch = lc.llama_batch_init(n_batch, 0, 1)
+        template = lc.llama_model_chat_template(self._model, None)
+        self.chat_format: ChatFormat = detect_chat_format(template.decode() if template else None)
+        self._free_seqs = list(range(n_seq_max - 1, -1, -1))
+        self._cache: dict[int, list[int]] = {}
+        """Tokens held in KV, per live sequence (position = index)."""
+        self._calls = 0
+        self.counters = StageCounters()
+
+    # -- bookkeeping -------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "llama",
+            "model": self.model_name,
+            "model_file": self.model_path.name,
+            "model_sha256": file_sha256(self.model_path),
+        }
+
+    def open_sequence(self) -> int:
+        if not self._free_seqs:
+            raise StageError(f"all {self.n_seq_max} sequences are in use")
+        seq = self._free_seqs.pop()
+        self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
+        self._cache[seq] = []
+        return seq
+
+    def fork(self, seq: int, upto: int | None = None) -> int:
+        """A new sequence holding the first `upto` tokens of `seq` (all by default)."""
+        child = self.open_sequence()
+        tokens = self._cache[seq] if upto is None else self._cache[seq][:upto]
+        if tokens:
+            self._lc.llama_memory_seq_cp(self._mem, seq, child, 0, len(tokens))
+        self._cache[child] = list(tokens)
+        return child
+
+    def drop(self, seq: int) -> None:
+        if seq in self._cache:
+            self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
+            del self._cache[seq]
+            self._free_seqs.append(seq)
+
+    def kv_length(self, seq: int) -> int:
+        """Tokens the sequence holds."""
+        return len(self._cache[seq])
+
+    def close(self) -> None:
+        lc = self._lc
+        if getattr(self, "_ctx", None):
+            lc.llama_batch_free(self._batch)
+            lc.llama_free(self._ctx)
+            lc.llama_model_free(self._model)
+            self._ctx = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # -- tokens ------------------------------------------------------------
+
+    def tokenize(self, text: str, add_special: bool = True) -> list[int]:
+        """Tokens of `text`, special tokens parsed (chat markup is text here)."""
+        lc = self._lc
+        data = text.encode("utf-8")
+        size = len(data) + 8
+        buf = (lc.llama_token * size)()
+        n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
+        if n < 0:
+            size = -n
+            buf = (lc.llama_token * size)()
+            n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
+        return list(buf[:n])
+
+    def piece(self, token: int) -> bytes:
+        """The bytes a token stands for."""
+        buf = ctypes.create_string_buffer(64)
+        n = self._lc.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = self._lc.llama_token_to_piece(self._vocab, token, buf, -n, 0, False)
+        return buf.raw[:n]
+
+    def prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
+        """The tokens of the prompt for the assistant's next reply."""
+        return self.tokenize(self.chat_format.render(messages, prefix))
+
+    # -- decoding ----------------------------------------------------------
+
+    def decode(self, items: Sequence[tuple[int, int, int, bool]]) -> dict[int, np.ndarray]:
+        """Decode (token, position, seq, want_logits) items, in batches of `n_batch`.
+
+        Returns:
+            Logits (a copy) for each item index that asked for them.
+
+        Raises:
+            StageError: the KV cache is full.
+        """
+        lc = self._lc
+        out: dict[int, np.ndarray] = {}
+        batch = self._batch
+        for start in range(0, len(items), self.n_batch):
+            chunk = items[start : start + self.n_batch]
+            seqs = set()
+            for i, (token, pos, seq, logits) in enumerate(chunk):
+                batch.token[i] = token
+                batch.pos[i] = pos
+                batch.n_seq_id[i] = 1
+                batch.seq_id[i][0] = seq
+                batch.logits[i] = logits
+                seqs.add(seq)
+            batch.n_tokens = len(chunk)
+            status = lc.llama_decode(self._ctx, batch)
+            if status != 0:
+                raise StageError(
+                    f"llama_decode failed (status {status}): the context of {self.n_ctx} tokens "
+                    "is full; raise stage.n_ctx"
+                )
+            self.counters.decode_calls += 1
+            if len(seqs) > 1:
+                self.counters.batched_calls += 1
+            for i, (_, _, _, logits) in enumerate(chunk):
+                if logits:
+                    ptr = lc.llama_get_logits_ith(self._ctx, i)
+                    out[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        return out
+
+    def sync(self, seq: int, tokens: Sequence[int]) -> None:
+        """Make `seq` hold exactly `tokens`, keeping the common prefix, with logits for the last.
+
+        Afterwards the last decoded item (batch index `self._last_index`) has the logits.
+        """
+        self.sync_many([(seq, tokens)])
+
+    def sync_many(self, work: Sequence[tuple[int, Sequence[int]]]) -> None:
+        """`sync` several sequences in shared batches."""
+        items: list[tuple[int, int, int, bool]] = []
+        for seq, tokens in work:
+            if not tokens:
+                raise StageError("empty prompt")
+            cached = self._cache[seq]
+            keep = common_prefix(cached, tokens)
+            keep = min(keep, len(tokens) - 1)  # re-decode the last token for its logits
+            if keep < len(cached):
+                self._lc.llama_memory_seq_rm(self._mem, seq, keep, -1)
+                del cached[keep:]
+            new = tokens[keep:]
+            for offset, token in enumerate(new):
+                items.append((token, keep + offset, seq, offset == len(new) - 1))
+            cached.extend(new)
+            self.counters.prompt_tokens += len(new)
+        self._last_logits = self.decode(items)
+        self._last_items = items
+        # Map each sequence to the logits of its last prompt token.
+        self._seq_logits: dict[int, np.ndarray] = {}
+        for index, logits in self._last_logits.items():
+            self._seq_logits[items[index][2]] = logits
+
+    # -- the Stage protocol --------------------------------------------------
+
+    def _sampler(self, sampling: Sampling) -> Any:
+        lc = self._lc
+        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        if sampling.json_schema is not None:
+            grammar = _gbnf(sampling.json_schema)
+            sampler = lc.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
+            if not sampler:
+                lc.llama_sampler_free(chain)
+                raise StageError("the JSON schema could not be turned into a grammar")
+            lc.llama_sampler_chain_add(chain, sampler)
+        if sampling.temperature <= 0:
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
+        else:
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(sampling.top_p, 1))
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(sampling.temperature))
+            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF))
+        return chain
+
+    def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
+        return self.generate_tokens(seq, self.prompt_tokens(messages), sampling)
+
+    def generate_tokens(
+        self, seq: int, prompt: Sequence[int], sampling: Sampling, *, block_eog: bool = False
+    ) -> Iterator[str]:
+        """Stream a continuation of `prompt` on `seq` (text chunks, UTF-8 safe)."""
+        lc = self._lc
+        self.sync(seq, prompt)
+        logits = self._seq_logits[seq]
+        chain = self._sampler(sampling)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        cached = self._cache[seq]
+        try:
+            for _ in range(sampling.max_tokens):
+                token = self._sample(chain, logits, block_eog)
+                if lc.llama_vocab_is_eog(self._vocab, token):
+                    break
+                self.counters.generated_tokens += 1
+                text = decoder.decode(self.piece(token))
+                pos = len(cached)
+                cached.append(token)
+                logits = self.decode([(token, pos, seq, True)])[0]
+                if text:
+                    yield text
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+        finally:
+            lc.llama_sampler_free(chain)
+
+    def _sample(self, chain: Any, logits: np.ndarray, block_eog: bool) -> int:
+        """Sample from given logits with a sampler chain (the logits may come from any batch)."""
+        lc = self._lc
+        if block_eog:
+            logits = logits.copy()
+            logits[self._eog_tokens()] = -np.inf
+        arr = self._candidates(logits)
+        lc.llama_sampler_apply(chain, ctypes.byref(arr))
+        token = int(arr.data[arr.selected].id)
+        lc.llama_sampler_accept(chain, token)
+        return token
+
+    def _candidates(self, logits: np.ndarray) -> Any:
+        lc = self._lc
+        n = self.n_vocab
+        if getattr(self, "_cand_buf", None) is None:
+            self._cand_buf = (lc.llama_token_data * n)()
+            self._cand_np = np.ctypeslib.as_array(self._cand_buf)
+        self._cand_np["id"] = np.arange(n, dtype=np.int32)
+        self._cand_np["logit"] = logits
+        self._cand_np["p"] = 0.0
+        return lc.llama_token_data_array(
+            data=ctypes.cast(self._cand_buf, lc.llama_token_data_p),
+            size=n,
+            selected=-1,
+            sorted=False,
+        )
+
+    def _eog_tokens(self) -> list[int]:
+        if getattr(self, "_eog", None) is None:
+            self._eog = [t for t in range(self.n_vocab) if self._lc.llama_vocab_is_eog(self._vocab, t)]
+        return self._eog
+
+    def score_many(
+        self, seq: int, prompt: Sequence[int], continuations: Sequence[Sequence[int]]
+    ) -> list[float]:
+        """Log-probabilities of several token continuations of `prompt`, in one batch.
+
+        `seq` is left as it was: the prompt is decoded into a fork, and each
+        continuation into a fork of that fork; all forks are dropped.
+        """
+        base = self.fork(seq)
+        forks: list[int] = []
+        try:
+            self.sync(base, prompt)
+            base_logits = self._seq_logits[base]
+            scores: list[float] = [0.0] * len(continuations)
+            pending = list(range(len(continuations)))
+            while pending:
+                room = max(1, len(self._free_seqs))
+                group, pending = pending[:room], pending[room:]
+                items: list[tuple[int, int, int, bool]] = []
+                spans: list[tuple[int, int, int]] = []
+                for index in group:
+                    cont = list(continuations[index])
+                    child = self.fork(base)
+                    forks.append(child)
+                    start = len(items)
+                    for offset, token in enumerate(cont[:-1]):
+                        items.append((token, len(prompt) + offset, child, True))
+                    spans.append((index, start, len(cont)))
+                    self.counters.prompt_tokens += max(0, len(cont) - 1)
+                logits = self.decode(items) if items else {}
+                for index, start, length in spans:
+                    cont = continuations[index]
+                    total = _log_prob(base_logits, cont[0]) if length else 0.0
+                    for offset in range(1, length):
+                        total += _log_prob(logits[start + offset - 1], cont[offset])
+                    scores[index] = total
+                for child in forks:
+                    self.drop(child)
+                forks.clear()
+            return scores
+        finally:
+            for child in forks:
+                self.drop(child)
+            self.drop(base)
+
+    def _continuations(
+        self, messages: Sequence[Message], prefix: str, options: Sequence[str]
+    ) -> tuple[list[int], list[list[int]]]:
+        """Split each `prompt+option` tokenization into a shared prompt and its own tail."""
+        prompt = self.prompt_tokens(messages, prefix)
+        fulls = [self.prompt_tokens(messages, prefix + option) for option in options]
+        shared = min([len(prompt)] + [common_prefix(prompt, full) for full in fulls])
+        shared = max(1, shared)
+        return prompt[:shared], [full[shared:] for full in fulls]
+
+    def choose(
+        self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
+    ) -> int:
+        if not options:
+            raise ValueError("choose needs at least one option")
+        prompt, tails = self._continuations(messages, prefix, options)
+        scores = self.score_many(seq, prompt, tails)
+        return int(np.argmax(scores))
+
+    def score(
+        self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
+    ) -> float:
+        prompt, tails = self._continuations(messages, prefix, [continuation])
+        return self.score_many(seq, prompt, tails)[0]
+
+
+def _log_prob(logits: np.ndarray, token: int) -> float:
+    top = float(np.max(logits))
+    return float(logits[token] - top - np.log(np.sum(np.exp(logits - top))))
+
+
+_GRAMMARS: dict[str, str] = {}
+
+
+def _gbnf(schema: dict[str, Any]) -> str:
+    import json
+
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    key = json.dumps(schema)
+    if key not in _GRAMMARS:
+        _GRAMMARS[key] = json_schema_to_gbnf(key, prop_order=_declared_order(schema))
+    return _GRAMMARS[key]
+
+
+def _declared_order(schema: Any) -> list[str]:
+    """Property names in the order the schema declares them (the grammar keeps it)."""
+    order: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name in node.get("properties", {}):
+                if name not in order:
+                    order.append(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return order
