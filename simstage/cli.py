@@ -230,5 +230,10 @@ def replay(runlog: str, verify: bool, threads: int | None) -> None:
             raise SystemExit(1)
 
 
+from simstage.commands import register_all  # noqa: E402
+
+register_all(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(sys.argv[1:])

@@ -1,0 +1,41 @@
+"""Shared fixtures: scenarios, the scripted stage, and the real embedded model (session-wide)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simstage.scenario import load_scenario
+from simstage.stage.scripted import ScriptedStage
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+SHARED = ROOT.parent / "shared"
+
+
+def say(text: str, action: dict | None = None) -> str:
+    """A scripted turn as the stage would produce it."""
+    return json.dumps({"say": text, "action": action})
+
+
+@pytest.fixture
+def sally_anne():
+    return load_scenario(SCENARIOS / "sally-anne.yaml")
+
+
+@pytest.fixture
+def scripted_stage() -> ScriptedStage:
+    return ScriptedStage()
+
+
+@pytest.fixture(scope="session")
+def llama_stage():
+    """The real embedded model, loaded once for the session, 2 threads."""
+    from simstage.stage.llama import LlamaStage
+    from simstage.stage.models import resolve_model
+
+    stage = LlamaStage(resolve_model("default"), model_name="default", n_ctx=4096, n_threads=2, n_seq_max=32)
+    yield stage
+    stage.close()
