@@ -108,4 +108,14 @@ def check_references(scenario: Scenario) -> list[Problem]:
         for position, name in enumerate(probe.through):
             if name not in cast:
                 problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+    trust = scenario.tom.trust
+    if isinstance(trust, dict):
+        for name, trusted in trust.items():
+            if name not in cast:
+                problems.append(Problem(("tom", "trust", name), unknown("character", name, cast)))
+            for position, other in enumerate(trusted):
+                if other not in cast:
+                    problems.append(
+                        Problem(("tom", "trust", name, position), unknown("character", other, cast))
+                    )
     return problems

@@ -193,6 +193,16 @@ class ProbeConfig(_Strict):
     """`direct` asks where; `indirect` asks which container the character would open first."""
 
 
+class TomConfig(_Strict):
+    """How the theory-of-mind tracker reads the scene."""
+
+    order: int = Field(2, ge=0, le=4)
+    """Deepest belief order tracked: 1 is "A thinks", 2 is "A thinks B thinks", up to 4."""
+    trust: Literal["all", "none"] | dict[str, list[str]] = "all"
+    """Whose claims each character believes: `all`, `none`, or per character the names it trusts
+    (a character left out of the mapping trusts everyone)."""
+
+
 class Scenario(_Strict):
     """A scene: its world, its cast, who steers, what happens, what is asked."""
 
@@ -216,6 +226,8 @@ class Scenario(_Strict):
     """Belief questions at given turns."""
     max_turns: int = Field(8, ge=1, le=100_000)
     """How many turns the scene lasts."""
+    tom: TomConfig = Field(default_factory=TomConfig)  # type: ignore[arg-type]
+    """Settings of the theory-of-mind tracker (belief order, trust)."""
 
     def character(self, name: str) -> CharacterConfig:
         """The cast member called `name`.
