@@ -1,0 +1,113 @@
+"""`simstage tui SCENARIO`: play a scene live in the terminal UI (textual imported only inside)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+
+def run_tui(
+    scenario: str,
+    *,
+    backend: str | None = None,
+    model: str | None = None,
+    out: str | None = None,
+    force: bool = False,
+    seed: int | None = None,
+    max_turns: int | None = None,
+    threads: int | None = None,
+    autorun: bool = False,
+) -> int:
+    """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
+    from simstage.cli import _default_out, fail
+    from simstage.scenario import load_scenario
+    from simstage.session import build_stage
+
+    out_path = Path(out) if out else _default_out(Path(scenario))
+    if out_path.exists() and not force:
+        fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
+    loaded = load_scenario(scenario)
+    stage = build_stage(loaded, backend=backend, model=model, threads=threads)
+    try:
+        from simstage.tui import make_app
+
+        app = make_app(
+            loaded, stage, out_path, seed=seed, max_turns=max_turns, overwrite=force, autorun=autorun
+        )
+    except BaseException:
+        stage.close()
+        raise
+    try:
+        app.run()
+    finally:
+        assert app.live is not None
+        app.live.close()
+    click.echo(f"run log: {app.log_path} ({len(app.events)} events)")
+    return 0
+
+
+def serve_web(argv: list[str], port: int) -> None:
+    """Serve the same command through textual-serve, in a browser."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        from simstage.cli import fail
+
+        fail("the web TUI needs textual-serve: pip install 'simstage[web]'")
+        return
+    command = shlex.join([sys.executable, "-m", "simstage", "tui", *argv])
+    Server(command, port=port).serve()
+
+
+def register(main: click.Group) -> None:
+    """Add `simstage tui` to the CLI."""
+    from simstage.cli import friendly_errors
+
+    @main.command()
+    @click.argument("scenario", type=click.Path(dir_okay=False))
+    @click.option("--stage", "backend", type=click.Choice(["llama", "scripted"]), help="Override the scenario's stage backend.")
+    @click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path.")
+    @click.option("--out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
+    @click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
+    @click.option("--seed", type=int, help="Override the scenario's seed.")
+    @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+    @click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
+    @click.option("--run", "autorun", is_flag=True, help="Start playing at once instead of paused.")
+    @click.option("--web", is_flag=True, help="Serve the TUI in a browser (needs simstage[web]).")
+    @click.option("--port", type=int, default=8000, show_default=True, help="Port for --web.")
+    @friendly_errors
+    def tui(
+        scenario: str,
+        backend: str | None,
+        model: str | None,
+        out: str | None,
+        force: bool,
+        seed: int | None,
+        max_turns: int | None,
+        threads: int | None,
+        autorun: bool,
+        web: bool,
+        port: int,
+    ) -> None:
+        """Play SCENARIO live in the terminal UI.
+
+        Space runs or pauses, n steps one turn, s speaks as a character, e injects
+        a world event, p probes, f forks, ? lists every key, q quits (the run log
+        records the interruption).
+        """
+        if web:
+            argv = [a for a in sys.argv[2:] if a not in ("--web",)]
+            if "--port" in argv:
+                index = argv.index("--port")
+                del argv[index : index + 2]
+            serve_web(argv, port)
+            return
+        raise SystemExit(
+            run_tui(
+                scenario, backend=backend, model=model, out=out, force=force, seed=seed,
+                max_turns=max_turns, threads=threads, autorun=autorun,
+            )
+        )

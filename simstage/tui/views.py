@@ -1,0 +1,116 @@
+"""What the panes show at a given turn: pure folds over the event list, no model, no widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from simstage.scenario.models import Scenario
+from simstage.world.state import WorldState, fold_world
+
+TRACKER_MISSING = "tracker not available"
+
+
+@dataclass(frozen=True)
+class BeliefRow:
+    """One belief as the beliefs pane shows it."""
+
+    chain: tuple[str, ...]
+    object: str
+    container: str | None
+    source: str
+    true: bool
+    changed: bool
+    lie_by: str | None = None
+    probed: str | None = None
+    """What the model answered when this exact question was last probed, if it was."""
+    probed_truth: str | None = None
+
+
+@dataclass(frozen=True)
+class BeliefsView:
+    """The selected character's beliefs at a turn, or why there are none."""
+
+    holder: str
+    turn: int
+    rows: tuple[BeliefRow, ...] = ()
+    unavailable: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """Everything the panes need at one turn."""
+
+    turn: int
+    events: list[Any]
+    world: WorldState
+    beliefs: BeliefsView
+    speakers: dict[str, int] = field(default_factory=dict)
+
+
+def events_upto(events: Sequence[Any], turn: int) -> list[Any]:
+    """The events of turns up to and including `turn` (the run's end marker left out)."""
+    return [e for e in events if getattr(e, "turn", 0) <= turn and getattr(e, "type", "") != "run_ended"]
+
+
+def last_turn(events: Sequence[Any]) -> int:
+    """The highest turn any event belongs to."""
+    return max((getattr(e, "turn", 0) for e in events), default=0)
+
+
+def _fold(scenario: Scenario, events: list[Any]) -> Any:
+    try:
+        from simstage.tom.tracker import fold_beliefs
+    except ImportError:
+        return None
+    return fold_beliefs(scenario, events)
+
+
+def beliefs_view(scenario: Scenario, events: Sequence[Any], holder: str, turn: int) -> BeliefsView:
+    """The tracker's beliefs of `holder` at `turn`, changes since the turn before, and probe answers."""
+    try:
+        import simstage.tom.tracker  # noqa: F401
+    except ImportError:
+        return BeliefsView(holder, turn, unavailable=TRACKER_MISSING)
+    now_events = events_upto(events, turn)
+    try:
+        state = _fold(scenario, now_events)
+        before = _fold(scenario, events_upto(events, turn - 1)) if turn > 0 else None
+    except Exception as exc:  # noqa: BLE001 - the tracker is young; show why, keep the UI alive
+        return BeliefsView(holder, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}")
+    probes: dict[tuple[tuple[str, ...], str], Any] = {}
+    for event in now_events:
+        if getattr(event, "type", "") == "probe" and event.ask == holder:
+            probes[(tuple(event.through), event.about)] = event
+    rows = []
+    mine = [b for b in state.beliefs() if b.holder == holder]
+    for belief in sorted(mine, key=lambda b: (len(b.chain), b.chain, b.object)):
+        old = before.where(holder, belief.object, belief.chain) if before is not None else None
+        changed = turn > 0 and (old is None or old.container != belief.container)
+        probe = probes.get((tuple(belief.chain), belief.object))
+        rows.append(
+            BeliefRow(
+                chain=tuple(belief.chain),
+                object=belief.object,
+                container=belief.container,
+                source=belief.source,
+                true=belief.true,
+                changed=changed,
+                lie_by=belief.lie_by,
+                probed=probe.answer if probe is not None else None,
+                probed_truth=probe.truth if probe is not None else None,
+            )
+        )
+    return BeliefsView(holder, turn, tuple(rows))
+
+
+def turn_view(scenario: Scenario, events: Sequence[Any], turn: int, holder: str) -> TurnView:
+    """The transcript events, world and beliefs as they were at the end of `turn`."""
+    shown = events_upto(events, turn)
+    return TurnView(
+        turn=turn,
+        events=shown,
+        world=fold_world(scenario, shown),
+        beliefs=beliefs_view(scenario, events, holder, turn),
+    )
