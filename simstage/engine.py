@@ -148,6 +148,13 @@ class Simulation:
         for probe in self.scenario.probes:
             if probe.at == turn:
                 self.probe(probe)
+        if self.done:
+            # The scene's last turn: score the probes against the tracker (a replay does the same).
+            from simstage.tom.metrics import tom_metrics
+
+            metrics = tom_metrics(self.events, turn)
+            if metrics is not None:
+                self.emit(metrics)
         return self.events[start:]
 
     def speak(self, speaker: str, raw: str | None = None) -> None:
@@ -195,6 +202,10 @@ class Simulation:
             present=self.world.present(here),
         )
         index = self.stage.choose(self.sequence(name), messages, containers, prefix=ANSWER_PREFIX)
+        from simstage.tom.tracker import MAX_ORDER, fold_beliefs
+
+        order = min(MAX_ORDER, max(self.scenario.tom.order, len(probe.through) + 1))
+        belief = fold_beliefs(self.scenario, self.events, order=order).where(name, probe.about, probe.through)
         return self.emit(
             ProbeAnswered(
                 turn=self.turn,
@@ -206,6 +217,7 @@ class Simulation:
                 options=tuple(containers),
                 answer=containers[index],
                 truth=self.world.object_container[probe.about],
+                tracker=None if belief is None else belief.container,
             )
         )
 

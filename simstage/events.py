@@ -140,6 +140,38 @@ class ProbeAnswered(_Event):
     """The container the model chose."""
     truth: str
     """Where the object really was when asked."""
+    tracker: str | None = None
+    """Where the ToM tracker says the asked character believes (along `through`) the object is;
+    None when the tracker holds no belief (and in logs written before the tracker existed)."""
+
+
+class ProbeScore(BaseModel):
+    """How often the model's probe answers agree with the ToM tracker, in one group of probes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n: int = 0
+    """Probes in the group that the tracker could answer."""
+    agreed: int = 0
+    """Of those, how many the model answered as the tracker did."""
+    accuracy: float | None = None
+    """`agreed / n`; None when `n` is 0."""
+
+
+class TomMetrics(_Event):
+    """The model's probe answers scored against the ToM tracker, at the end of a run."""
+
+    type: Literal["tom_metrics"] = "tom_metrics"
+    overall: ProbeScore
+    """Every probe the tracker could answer."""
+    by_order: dict[str, ProbeScore] = Field(default_factory=dict)
+    """By belief order ("1": "A thinks", "2": "A thinks B thinks", ...)."""
+    by_style: dict[str, ProbeScore] = Field(default_factory=dict)
+    """By question style (`direct`, `indirect`)."""
+    false_belief: ProbeScore = Field(default_factory=ProbeScore)
+    """Probes where the tracker's belief is false (it differs from where the object really is)."""
+    reality: ProbeScore = Field(default_factory=ProbeScore)
+    """The model's answers against where the object really was (not against the tracker)."""
 
 
 class RunEnded(_Event):
@@ -162,6 +194,7 @@ Event = Annotated[
     | Rejected
     | ParseFailed
     | ProbeAnswered
+    | TomMetrics
     | RunEnded,
     Field(discriminator="type"),
 ]

@@ -39,10 +39,29 @@ def narrate(event: Any) -> str | None:
     if kind == "parse_failed":
         return f"{event.who}'s turn did not parse ({event.error})"
     if kind == "probe":
-        return f"{event.ask} is asked: {event.question} → {event.answer} (really: {event.truth})"
+        tracker = "" if getattr(event, "tracker", None) is None else f", tracker: {event.tracker}"
+        return f"{event.ask} is asked: {event.question} → {event.answer} (really: {event.truth}{tracker})"
+    if kind == "tom_metrics":
+        return tom_metrics_line(event)
     if kind == "run_ended":
         return f"run {event.reason}" + (f": {event.message}" if event.message else "")
     return None
+
+
+def _score(score: Any) -> str:
+    if not score.n:
+        return "–"
+    return f"{score.agreed}/{score.n} ({score.accuracy:.0%})"
+
+
+def tom_metrics_line(event: Any) -> str:
+    """A `tom_metrics` event in one line: model vs tracker, by order and style, false beliefs, reality."""
+    parts = [f"ToM: model agrees with the tracker on {_score(event.overall)}"]
+    parts += [f"order {order}: {_score(score)}" for order, score in event.by_order.items()]
+    parts += [f"{style}: {_score(score)}" for style, score in event.by_style.items()]
+    parts.append(f"false beliefs: {_score(event.false_belief)}")
+    parts.append(f"vs reality: {_score(event.reality)}")
+    return "; ".join(parts)
 
 
 class TranscriptPrinter:
@@ -107,6 +126,8 @@ class TranscriptPrinter:
         if kind == "probe":
             mark = "[green]✓[/]" if event.answer == event.truth else "[yellow]≠[/]"
             return f"[blue]?[/] {line} {mark}"
+        if kind == "tom_metrics":
+            return f"[bold blue]{line}[/]"
         if kind == "run_ended":
             return f"[dim]— {line} —[/]"
         return line
