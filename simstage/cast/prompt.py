@@ -35,27 +35,34 @@ REPLY_FORMAT = (
 )
 
 
-def system_message(scenario: Scenario, name: str) -> Message:
-    """Who the character is, what it wants and hides, and how to reply."""
-    member = scenario.character(name)
+def scene_preamble(scenario: Scenario) -> str:
+    """The part of every character's system message that is the same for all of them.
+
+    It comes first, so the stage decodes it once and shares it between sequences.
+    """
     world = scenario.world
-    lines = [f"You are {name}, a character in the scene \"{scenario.title}\".", member.persona]
+    lines = [f"This is the scene \"{scenario.title}\"."]
+    # The description is for the person running the scene (it may tell the plot); never prompt it.
+    lines.append("The characters: " + ", ".join(scenario.cast_names) + ".")
+    lines.append(f"Places: {', '.join(world.locations)}.")
+    if world.containers:
+        where = ", ".join(f"the {c} (in the {cfg.in_})" for c, cfg in world.containers.items())
+        lines.append(f"Containers: {where}.")
+    lines.append(REPLY_FORMAT)
+    lines.append("Stay in character. Keep your line short.")
+    return "\n".join(lines)
+
+
+def system_message(scenario: Scenario, name: str) -> Message:
+    """The shared scene preamble, then who this character is, what it wants and hides."""
+    member = scenario.character(name)
+    lines = [scene_preamble(scenario), f"You are {name}. {member.persona}"]
     if member.style:
         lines.append(f"How you talk: {member.style}")
     if member.goals:
         lines.append("Your goals: " + " ".join(member.goals))
     if member.secrets:
         lines.append("Your secrets (only you know them): " + " ".join(member.secrets))
-    others = [other for other in scenario.cast_names if other != name]
-    if others:
-        lines.append("The others in the scene: " + ", ".join(others) + ".")
-    places = ", ".join(world.locations)
-    lines.append(f"Places: {places}.")
-    if world.containers:
-        where = ", ".join(f"the {c} (in the {cfg.in_})" for c, cfg in world.containers.items())
-        lines.append(f"Containers: {where}.")
-    lines.append(REPLY_FORMAT)
-    lines.append("Stay in character. Keep your line short.")
     return Message("system", "\n".join(lines))
 
 

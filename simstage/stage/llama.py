@@ -25,6 +25,7 @@ import numpy as np
 from simstage.stage.base import Message, Sampling, StageCounters, StageError
 from simstage.stage.chat import ChatFormat, detect_chat_format
 from simstage.stage.models import file_sha256
+from simstage.stage.scoring import ScoreRequest, common_prefix, score_requests, split_request
 
 _BACKEND_READY = False
 
@@ -38,15 +39,6 @@ def _llama() -> Any:
         llama_cpp.llama_backend_init()
         _BACKEND_READY = True
     return llama_cpp
-
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    """Length of the longest common prefix of two token lists."""
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
 
 
 class LlamaStage:
@@ -149,6 +141,14 @@ class LlamaStage:
             self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
             del self._cache[seq]
             self._free_seqs.append(seq)
+
+    def free_sequences(self) -> int:
+        """How many more sequences can be opened now."""
+        return len(self._free_seqs)
+
+    def seq_logits(self, seq: int) -> np.ndarray:
+        """Logits after the last token of `seq`'s most recent `sync`."""
+        return self._seq_logits[seq]
 
     def kv_length(self, seq: int) -> int:
         """Tokens the sequence holds."""
@@ -255,6 +255,7 @@ class LlamaStage:
             if keep < len(cached):
                 self._lc.llama_memory_seq_rm(self._mem, seq, keep, -1)
                 del cached[keep:]
+            keep = self._borrow_prefix(seq, tokens, keep)
             new = tokens[keep:]
             for offset, token in enumerate(new):
                 items.append((token, keep + offset, seq, offset == len(new) - 1))
@@ -266,6 +267,28 @@ class LlamaStage:
         self._seq_logits: dict[int, np.ndarray] = {}
         for index, logits in self._last_logits.items():
             self._seq_logits[items[index][2]] = logits
+
+    def _borrow_prefix(self, seq: int, tokens: Sequence[int], keep: int) -> int:
+        """Copy a longer prefix of `tokens` from another live sequence, if one has it.
+
+        This is how the shared scene prefix is decoded once: the first character
+        decodes it, the others get its KV cells by `llama_memory_seq_cp`
+        (bookkeeping only, with a unified KV cache).
+        """
+        best, donor = keep, None
+        limit = len(tokens) - 1
+        for other, other_tokens in self._cache.items():
+            if other == seq or len(other_tokens) <= best:
+                continue
+            shared = min(common_prefix(other_tokens, tokens), limit)
+            if shared > best:
+                best, donor = shared, other
+        if donor is None or best - keep < 16:
+            return keep
+        self._lc.llama_memory_seq_cp(self._mem, donor, seq, keep, best)
+        self._cache[seq].extend(tokens[keep:best])
+        self.counters.extra["borrowed_tokens"] = self.counters.extra.get("borrowed_tokens", 0) + best - keep
+        return best
 
     # -- the Stage protocol --------------------------------------------------
 
@@ -351,80 +374,39 @@ class LlamaStage:
             self._eog = [t for t in range(self.n_vocab) if self._lc.llama_vocab_is_eog(self._vocab, t)]
         return self._eog
 
-    def score_many(
-        self, seq: int, prompt: Sequence[int], continuations: Sequence[Sequence[int]]
-    ) -> list[float]:
-        """Log-probabilities of several token continuations of `prompt`, in one batch.
+    def score_requests(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+        """Score every continuation of every request, sharing batches across requests.
 
-        `seq` is left as it was: the prompt is decoded into a fork, and each
-        continuation into a fork of that fork; all forks are dropped.
+        Each request's sequence is left as it was: its prompt is decoded into a
+        fork, each continuation into a fork of that fork, and all forks are dropped.
         """
-        base = self.fork(seq)
-        forks: list[int] = []
-        try:
-            self.sync(base, prompt)
-            base_logits = self._seq_logits[base]
-            scores: list[float] = [0.0] * len(continuations)
-            pending = list(range(len(continuations)))
-            while pending:
-                room = max(1, len(self._free_seqs))
-                group, pending = pending[:room], pending[room:]
-                items: list[tuple[int, int, int, bool]] = []
-                spans: list[tuple[int, int, int]] = []
-                for index in group:
-                    cont = list(continuations[index])
-                    child = self.fork(base)
-                    forks.append(child)
-                    start = len(items)
-                    for offset, token in enumerate(cont[:-1]):
-                        items.append((token, len(prompt) + offset, child, True))
-                    spans.append((index, start, len(cont)))
-                    self.counters.prompt_tokens += max(0, len(cont) - 1)
-                logits = self.decode(items) if items else {}
-                for index, start, length in spans:
-                    cont = continuations[index]
-                    total = _log_prob(base_logits, cont[0]) if length else 0.0
-                    for offset in range(1, length):
-                        total += _log_prob(logits[start + offset - 1], cont[offset])
-                    scores[index] = total
-                for child in forks:
-                    self.drop(child)
-                forks.clear()
-            return scores
-        finally:
-            for child in forks:
-                self.drop(child)
-            self.drop(base)
+        return score_requests(self, requests)
 
-    def _continuations(
-        self, messages: Sequence[Message], prefix: str, options: Sequence[str]
-    ) -> tuple[list[int], list[list[int]]]:
-        """Split each `prompt+option` tokenization into a shared prompt and its own tail."""
+    def choose_many(
+        self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]
+    ) -> list[int]:
+        """`choose` for several (seq, messages, options, prefix) jobs in shared batches."""
+        requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
+        return [int(np.argmax(scores)) for scores in self.score_requests(requests)]
+
+    def _request(
+        self, seq: int, messages: Sequence[Message], prefix: str, options: Sequence[str]
+    ) -> ScoreRequest:
+        if not options:
+            raise ValueError("choose needs at least one option")
         prompt = self.prompt_tokens(messages, prefix)
         fulls = [self.prompt_tokens(messages, prefix + option) for option in options]
-        shared = min([len(prompt)] + [common_prefix(prompt, full) for full in fulls])
-        shared = max(1, shared)
-        return prompt[:shared], [full[shared:] for full in fulls]
+        return split_request(seq, prompt, fulls)
 
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
     ) -> int:
-        if not options:
-            raise ValueError("choose needs at least one option")
-        prompt, tails = self._continuations(messages, prefix, options)
-        scores = self.score_many(seq, prompt, tails)
-        return int(np.argmax(scores))
+        return self.choose_many([(seq, messages, options, prefix)])[0]
 
     def score(
         self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
     ) -> float:
-        prompt, tails = self._continuations(messages, prefix, [continuation])
-        return self.score_many(seq, prompt, tails)[0]
-
-
-def _log_prob(logits: np.ndarray, token: int) -> float:
-    top = float(np.max(logits))
-    return float(logits[token] - top - np.log(np.sum(np.exp(logits - top))))
+        return self.score_requests([self._request(seq, messages, prefix, [continuation])])[0][0]
 
 
 _GRAMMARS: dict[str, str] = {}

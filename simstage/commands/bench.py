@@ -1,0 +1,83 @@
+"""`simstage bench`: the multi-sequence stage against the naive approach and the raw ceiling."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--model", default="default", show_default=True, help="Embedded model name or GGUF path.")
+@click.option("--characters", default=4, show_default=True, type=click.IntRange(2, 64))
+@click.option("--turns", default=40, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--line-tokens", default=24, show_default=True, type=click.IntRange(1, 1024), help="Tokens per line (EOS blocked).")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
+@click.option("--n-gpu-layers", default=0, show_default=True, type=int, help="Layers on the GPU (-1: all; needs a CUDA build).")
+@click.option("--n-ctx", default=8192, show_default=True, type=click.IntRange(512))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def bench(
+    model: str, characters: int, turns: int, line_tokens: int, threads: int | None,
+    n_gpu_layers: int, n_ctx: int, as_json: bool,
+) -> None:
+    """Play one seeded scene three ways and report the ratios.
+
+    \b
+    naive     the whole prompt every turn through llama-cpp-python's Llama
+    simstage  one KV sequence per character, only unseen tokens decoded
+    ceiling   raw pp/tg tokens/s of the same model and threads, one sequence
+    Also times 4 probes batched against one after another. Lines are greedy,
+    fixed-length (EOS blocked), so both scene paths do the same work.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from simstage.bench import BenchArgs, run_bench
+    from simstage.cli import friendly_errors
+
+    args = BenchArgs(
+        model=model, characters=characters, turns=turns, line_tokens=line_tokens,
+        n_gpu_layers=n_gpu_layers, n_ctx=n_ctx,
+    )
+    if threads:
+        args.threads = threads
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=as_json,
+    ) as progress:
+
+        def task(name: str, total: int):
+            task_id = progress.add_task(name, total=total)
+            return lambda: progress.advance(task_id)
+
+        report = friendly_errors(run_bench)(args, task)
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    table = Table(title=f"simstage bench — {report['model']}, {characters} characters × {turns} turns")
+    table.add_column("")
+    for column in ("prompt tokens", "generated", "wall s", "turn p50 s", "turn p95 s"):
+        table.add_column(column, justify="right")
+    for name in ("naive", "simstage"):
+        row = report[name]
+        table.add_row(
+            name, str(row["prompt_tokens_evaluated"]), str(row["generated_tokens"]),
+            f"{row['wall_s']:.2f}", f"{row['turn_p50_s']:.3f}", f"{row['turn_p95_s']:.3f}",
+        )
+    console = Console()
+    console.print(table)
+    ceiling = report["ceiling"]
+    console.print(
+        f"wall ratio {report['wall_ratio']}×   prompt-token ratio {report['prompt_tokens_ratio']}×   "
+        f"prompt overhead {report['prompt_overhead']}× of new tokens\n"
+        f"probe batch speed-up {report['probe_batch_speedup']}×   "
+        f"ceiling pp {ceiling['pp_tps']} tok/s, tg {ceiling['tg_tps']} tok/s (depth {ceiling['depth']})   "
+        f"generation {report['generation_tps']} tok/s = efficiency {report['efficiency']}\n"
+        f"same lines on both paths: {report['same_lines']}"
+    )
+
+
+def register(main: click.Group) -> None:
+    main.add_command(bench)

@@ -1,0 +1,92 @@
+"""Log-probability scoring on the llama stage: many requests, shared batches, forks only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from simstage.stage.llama import LlamaStage
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Score `continuations` (token lists) after `prompt`, in a fork of `seq`."""
+
+    seq: int
+    prompt: list[int]
+    continuations: list[list[int]]
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token lists."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def split_request(seq: int, prompt: Sequence[int], fulls: Sequence[Sequence[int]]) -> ScoreRequest:
+    """Split each full tokenization (`prompt + option`) into a shared prompt and its own tail.
+
+    Tokenizing an option together with the prompt can merge tokens across the
+    join, so the shared part is the longest prefix common to all of them.
+    """
+    shared = min([len(prompt)] + [common_prefix(prompt, full) for full in fulls])
+    shared = max(1, shared)
+    return ScoreRequest(seq, list(prompt[:shared]), [list(full[shared:]) for full in fulls])
+
+
+def log_prob(logits: np.ndarray, token: int) -> float:
+    """log softmax(logits)[token]."""
+    top = float(np.max(logits))
+    return float(logits[token] - top - np.log(np.sum(np.exp(logits - top))))
+
+
+def score_requests(stage: LlamaStage, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+    """Score all continuations of all requests; leaves every request's `seq` untouched."""
+    bases: list[int] = []
+    forks: list[int] = []
+    try:
+        for request in requests:
+            bases.append(stage.fork(request.seq))
+        stage.sync_many([(base, request.prompt) for base, request in zip(bases, requests)])
+        base_logits = [stage.seq_logits(base) for base in bases]
+        scores = [[0.0] * len(request.continuations) for request in requests]
+        pending = [(r, c) for r, request in enumerate(requests) for c in range(len(request.continuations))]
+        while pending:
+            room = max(1, stage.free_sequences())
+            group, pending = pending[:room], pending[room:]
+            items: list[tuple[int, int, int, bool]] = []
+            spans: list[tuple[int, int, int]] = []
+            for r, c in group:
+                cont = requests[r].continuations[c]
+                start = len(items)
+                if len(cont) > 1:
+                    child = stage.fork(bases[r])
+                    forks.append(child)
+                    base_len = len(requests[r].prompt)
+                    for offset, token in enumerate(cont[:-1]):
+                        items.append((token, base_len + offset, child, True))
+                    stage.counters.prompt_tokens += len(cont) - 1
+                spans.append((r, c, start))
+            logits = stage.decode(items) if items else {}
+            for r, c, start in spans:
+                cont = requests[r].continuations[c]
+                total = log_prob(base_logits[r], cont[0]) if cont else 0.0
+                for offset in range(1, len(cont)):
+                    total += log_prob(logits[start + offset - 1], cont[offset])
+                scores[r][c] = total
+            for child in forks:
+                stage.drop(child)
+            forks.clear()
+        return scores
+    finally:
+        for child in forks:
+            stage.drop(child)
+        for base in bases:
+            stage.drop(base)
