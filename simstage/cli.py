@@ -62,9 +62,11 @@ def friendly_errors(function: F) -> F:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    invoke_without_command=True,
 )
 @click.version_option(__version__, prog_name="simstage")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """simstage: one language model plays every character of a scene.
 
     A scenario file (YAML) sets the world, the cast, scripted events and belief
@@ -78,7 +80,13 @@ def main() -> None:
       simstage run scenarios/sally-anne.yaml --headless --out run.jsonl
       simstage replay run.jsonl
       simstage replay run.jsonl --verify
+      simstage tui scenarios/sally-anne.yaml
+      simstage            (no arguments: pick a scenario in the TUI)
     """
+    if ctx.invoked_subcommand is None:
+        from simstage.commands.tui import pick_and_play
+
+        raise SystemExit(pick_and_play())
 
 
 def _scenario_files(paths: tuple[str, ...]) -> list[Path]:
@@ -191,12 +199,17 @@ def run(
 @click.argument("runlog", type=click.Path(dir_okay=False))
 @click.option("--verify", is_flag=True, help="Re-run the scene with the same model and seed; report whether every event matches.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage (--verify).")
+@click.option("--tui", "tui", is_flag=True, help="Open the run in the TUI, with a turn scrubber.")
 @friendly_errors
-def replay(runlog: str, verify: bool, threads: int | None) -> None:
+def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
     """Render a run log's transcript and final world, without a model.
 
     Works on interrupted runs too: everything up to the last whole event.
     """
+    if tui:
+        from simstage.commands.tui import replay_tui
+
+        raise SystemExit(replay_tui(runlog))
     from simstage.render import TranscriptPrinter, world_summary
     from simstage.runlog import read_runlog
     from simstage.scenario import parse_scenario

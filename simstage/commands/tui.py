@@ -49,6 +49,27 @@ def run_tui(
     return 0
 
 
+def replay_tui(runlog: str) -> int:
+    """Open a finished or interrupted run log in the TUI, with a turn scrubber."""
+    from simstage.tui import make_replay_app
+
+    app = make_replay_app(runlog)
+    for warning in app.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    app.run()
+    return 0
+
+
+def pick_and_play() -> int:
+    """`simstage` with no arguments: pick a scenario (scenarios/ and here), then play it."""
+    from simstage.tui.screens import PickerApp, scenario_candidates
+
+    choice = PickerApp(scenario_candidates([Path("scenarios"), Path(".")])).run()
+    if choice is None:
+        return 0
+    return run_tui(str(choice))
+
+
 def serve_web(argv: list[str], port: int) -> None:
     """Serve the same command through textual-serve, in a browser."""
     try:
@@ -99,10 +120,12 @@ def register(main: click.Group) -> None:
         records the interruption).
         """
         if web:
-            argv = [a for a in sys.argv[2:] if a not in ("--web",)]
-            if "--port" in argv:
-                index = argv.index("--port")
-                del argv[index : index + 2]
+            argv = [scenario, "--max-turns", str(max_turns)] if max_turns else [scenario]
+            for flag, value in (("--stage", backend), ("--model", model), ("--out", out),
+                                ("--seed", seed), ("--threads", threads)):
+                if value is not None:
+                    argv += [flag, str(value)]
+            argv += [flag for flag, on in (("--force", force), ("--run", autorun)) if on]
             serve_web(argv, port)
             return
         raise SystemExit(

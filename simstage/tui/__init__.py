@@ -6,6 +6,7 @@ used by the CLI (`simstage tui`, `simstage replay --tui`) and by the tests.
 
 from __future__ import annotations
 
-from simstage.tui.app import SimstageApp, make_app, make_replay_app
+from simstage.tui.app import SimstageApp
+from simstage.tui.factory import make_app, make_replay_app
 
 __all__ = ["SimstageApp", "make_app", "make_replay_app"]

@@ -1,7 +1,7 @@
 """The simstage app: a live run (with controls) or a replay (with a turn scrubber).
 
-Build it with `make_app` (live) or `make_replay_app` (a run log); the CLI and
-the tests use the same factories.
+Build it with `simstage.tui.factory.make_app` (live) or `make_replay_app` (a run
+log); the CLI and the tests use the same factories.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from simstage.scenario import LoadedScenario
 from simstage.scenario.models import ProbeConfig, Scenario
-from simstage.stage import Stage
-from simstage.tui.live import LiveRun, open_live
+from simstage.tui.live import LiveRun
 from simstage.tui.messages import (
     EventRecorded,
     RunStateChanged,
@@ -117,6 +115,8 @@ class SimstageApp(App[str]):
         self.tokens_per_s: float | None = None
         self.kv: dict[str, int] = {}
         self.quitting = False
+        self.warnings: list[str] = []
+        """Problems reading the run log (a cut last line), for the CLI to print."""
         self.title = scenario.title
 
     # -- layout ----------------------------------------------------------------
@@ -377,57 +377,3 @@ class SimstageApp(App[str]):
         worker = next((w for w in self.workers if w.name == "stage"), None)
         if worker is None or worker.is_finished:
             self.exit("interrupted")
-
-
-def make_app(
-    loaded: LoadedScenario,
-    stage: Stage,
-    out: str | Path,
-    *,
-    seed: int | None = None,
-    max_turns: int | None = None,
-    overwrite: bool = False,
-    autorun: bool = False,
-) -> SimstageApp:
-    """A live app: open the run log, build the simulation, wire the panes.
-
-    Close the run with `app.live.close()` after the app exits (the CLI does).
-
-    Raises:
-        StageError: the run log cannot be written.
-    """
-    live = open_live(loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite)
-    described = stage.describe()
-    app = SimstageApp(
-        loaded.scenario,
-        live=live,
-        backend=str(described.get("backend", stage.backend)),
-        model=str(described.get("model", "")),
-        log_path=str(out),
-        max_turns=live.simulation.max_turns,
-    )
-    if autorun:
-        live.running.set()
-        app.state = "running"
-    return app
-
-
-def make_replay_app(path: str | Path) -> SimstageApp:
-    """An app over a finished or interrupted run log (no model).
-
-    Raises:
-        RunLogError: the log cannot be read.
-    """
-    from simstage.runlog import read_runlog
-    from simstage.scenario import parse_scenario
-
-    log = read_runlog(path)
-    loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
-    return SimstageApp(
-        loaded.scenario,
-        events=log.events,
-        backend=log.header.stage.backend,
-        model=log.header.stage.model,
-        log_path=str(path),
-        max_turns=log.header.max_turns,
-    )

@@ -138,15 +138,15 @@ class BeliefsPane(Tree[str]):
             label.append(row.container or "?", style="" if row.true else "bold red")
             if not row.true:
                 label.append(" (false)", style="red")
-            label.append(f" ·{row.source}", style="dim")
-            if row.lie_by:
-                label.append(f" lie by {row.lie_by}", style="yellow")
             if row.changed:
                 label.append(" ✱", style="bold yellow")
             if row.probed is not None:
                 agree = row.probed == row.container
                 label.append(f" model:{row.probed}", style="blue")
                 label.append(" ✓" if agree else " ≠", style="green" if agree else "yellow")
+            if row.lie_by:
+                label.append(f" lie by {row.lie_by}", style="yellow")
+            label.append(f" ·{row.source}", style="dim")
             groups[row.chain].add_leaf(label)
             self.plain.append(f"{_chain_label(view.holder, row.chain)} | {label.plain}")
 

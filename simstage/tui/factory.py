@@ -1,0 +1,68 @@
+"""Factories for the app, shared by the CLI and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simstage.scenario import LoadedScenario
+from simstage.stage import Stage
+from simstage.tui.app import SimstageApp
+from simstage.tui.live import open_live
+
+
+def make_app(
+    loaded: LoadedScenario,
+    stage: Stage,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    max_turns: int | None = None,
+    overwrite: bool = False,
+    autorun: bool = False,
+) -> SimstageApp:
+    """A live app: open the run log, build the simulation, wire the panes.
+
+    Close the run with `app.live.close()` after the app exits (the CLI does).
+
+    Raises:
+        StageError: the run log cannot be written.
+    """
+    live = open_live(loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite)
+    described = stage.describe()
+    app = SimstageApp(
+        loaded.scenario,
+        live=live,
+        backend=str(described.get("backend", stage.backend)),
+        model=str(described.get("model", "")),
+        log_path=str(out),
+        max_turns=live.simulation.max_turns,
+    )
+    if autorun:
+        live.running.set()
+        app.state = "running"
+    return app
+
+
+def make_replay_app(path: str | Path) -> SimstageApp:
+    """An app over a finished or interrupted run log (no model).
+
+    Raises:
+        RunLogError: the log cannot be read.
+    """
+    from simstage.runlog import read_runlog
+    from simstage.scenario import parse_scenario
+
+    log = read_runlog(path)
+    loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+    app = SimstageApp(
+        loaded.scenario,
+        events=log.events,
+        backend=log.header.stage.backend,
+        model=log.header.stage.model,
+        log_path=str(path),
+        max_turns=log.header.max_turns,
+    )
+    app.warnings = list(log.warnings)
+    if not log.ended:
+        app.state = "replay (cut off)"
+    return app
