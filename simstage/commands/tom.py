@@ -1,0 +1,172 @@
+"""Theory-of-mind commands: `export` belief graphs, `eval tomi|hitom` the tracker, `bench-tracker`.
+
+networkx and the dataset readers are imported inside the commands only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid"])
+
+
+def _fail(message: str) -> None:
+    from simstage.cli import fail
+
+    fail(message)
+
+
+def _load_run(runlog: str) -> tuple[Any, list[Any]]:
+    from simstage.runlog import RunLogError, read_runlog
+    from simstage.scenario import ScenarioError, parse_scenario
+
+    try:
+        log = read_runlog(runlog)
+    except RunLogError as exc:
+        _fail(str(exc))
+        raise AssertionError from None  # unreachable: fail exits
+    try:
+        loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+    except ScenarioError as exc:
+        first = exc.problems[0] if exc.problems else "invalid scenario"
+        _fail(f"{runlog}:1: the scenario in the header is invalid: {first}")
+        raise AssertionError from None
+    return loaded.scenario, list(log.events)
+
+
+@click.command()
+@click.argument("runlog", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default="graphml", show_default=True, help="Output format.")
+@click.option("--turn", type=click.IntRange(0), help="Beliefs at the end of this turn (default: the end of the run).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="File to write (default: stdout; a folder prefix with --all-turns).")
+@click.option("--all-turns", is_flag=True, help="One graph per turn: OUT-turnN.EXT (OUT defaults to the run log's name).")
+@click.option("--order", type=click.IntRange(0, 4), help="Deepest belief order (default: the scenario's tom.order).")
+def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: bool, order: int | None) -> None:
+    """Export the belief graph of RUNLOG (nodes: characters, objects, containers; edges: beliefs).
+
+    \b
+    Examples:
+      simstage export run.jsonl --format graphml -o beliefs.graphml
+      simstage export run.jsonl --format mermaid --turn 3
+      simstage export run.jsonl --format gexf --all-turns -o graphs/sally
+    """
+    from simstage.tom.export import SUFFIX, render_graph
+    from simstage.tom.graph import belief_graph
+
+    scenario, events = _load_run(runlog)
+    last = max((getattr(e, "turn", 0) for e in events), default=0)
+    if turn is not None and turn > last:
+        _fail(f"{runlog}: --turn {turn} is past the run's last turn ({last})")
+    if all_turns:
+        stem = Path(out) if out else Path(runlog).with_suffix("")
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for t in range(0, last + 1):
+            path = stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}"
+            path.write_text(render_graph(belief_graph(scenario, events, t, order=order), fmt), encoding="utf-8")
+        click.echo(f"wrote {last + 1} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}", err=True)
+        return
+    text = render_graph(belief_graph(scenario, events, turn, order=order), fmt)
+    if out:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc.strerror}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(name="eval")
+def eval_group() -> None:
+    """Score the ToM tracker on theory-of-mind benchmarks (ToMi, Hi-ToM)."""
+
+
+def _report(name: str, scored: list[Any], as_json: bool, disagreements: str | None) -> None:
+    from simstage.tom.stories import summarise
+
+    summary = summarise(scored)
+    if disagreements:
+        wrong = [s for s in scored if not s.correct]
+        try:
+            with open(disagreements, "w", encoding="utf-8") as handle:
+                for item in wrong:
+                    handle.write(
+                        json.dumps(
+                            {
+                                "story": item.story, "line": item.line, "type": item.qtype,
+                                "question": item.question, "expected": item.expected,
+                                "tracker": item.answer, "text": item.story_text,
+                            }
+                        )
+                        + "\n"
+                    )
+        except OSError as exc:
+            _fail(f"cannot write {disagreements}: {exc.strerror}")
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"{name}: {summary['n']} questions, tracker accuracy {summary['accuracy']:.1%}")
+    for qtype, score in summary["by_type"].items():
+        click.echo(f"  {qtype:<28} {score['n']:>6}  {score['accuracy']:.1%}")
+
+
+def _read(reader: Any, path: str) -> list[Any]:
+    from simstage.tom.stories import StoryError
+
+    try:
+        return reader(path)
+    except StoryError as exc:
+        _fail(str(exc))
+        raise AssertionError from None
+
+
+@eval_group.command()
+@click.argument("stories", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} as JSON.')
+@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer here (JSONL).")
+def tomi(stories: str, as_json: bool, disagreements: str | None) -> None:
+    """Answer the questions of a ToMi file (bAbI format) with the tracker.
+
+    A STORIES.trace file beside it, if present, gives each story's question type.
+    """
+    from simstage.tom.tomi import read_tomi
+
+    _report("ToMi", _read(read_tomi, stories), as_json, disagreements)
+
+
+@eval_group.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} as JSON.')
+@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer here (JSONL).")
+def hitom(file: str, as_json: bool, disagreements: str | None) -> None:
+    """Answer the questions of a Hi-ToM file (JSON) with the tracker; types are order_N[_deception]."""
+    from simstage.tom.hitom import read_hitom
+
+    _report("Hi-ToM", _read(read_hitom, file), as_json, disagreements)
+
+
+@click.command(name="bench-tracker")
+@click.option("--characters", type=click.IntRange(1, 64), default=20, show_default=True)
+@click.option("--order", type=click.IntRange(0, 4), default=3, show_default=True)
+@click.option("--events", type=click.IntRange(1), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def bench_tracker(characters: int, order: int, events: int, seed: int) -> None:
+    """Time the ToM tracker folding a synthetic scene (characters moving between rooms)."""
+    from simstage.tom.bench import bench_tracker as run_bench
+
+    result = run_bench(characters, order, events, seed=seed)
+    click.echo(
+        f"tracker: {result.characters} characters, order {result.order}, {result.events} events: "
+        f"fold {result.fold_s:.3f} s ({result.events / max(result.fold_s, 1e-9):,.0f} events/s); "
+        f"{result.queries} queries {result.query_s * 1000:.1f} ms"
+    )
+
+
+def register(main: click.Group) -> None:
+    """Add the ToM commands to the CLI."""
+    main.add_command(export)
+    main.add_command(eval_group)
+    main.add_command(bench_tracker)
