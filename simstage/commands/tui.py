@@ -75,9 +75,11 @@ def serve_web(argv: list[str], port: int) -> None:
     try:
         from textual_serve.server import Server
     except ImportError:
+        from rich.markup import escape
+
         from simstage.cli import fail
 
-        fail("the web TUI needs textual-serve: pip install 'simstage[web]'")
+        fail(escape("the web TUI needs textual-serve: pip install 'simstage[web]'"))
         return
     command = shlex.join([sys.executable, "-m", "simstage", "tui", *argv])
     Server(command, port=port).serve()
