@@ -130,10 +130,13 @@ def test_tomi_generated_stories_score_100(tmp_path: Path) -> None:
 def test_tomi_wrong_answers_are_reported(tmp_path: Path) -> None:
     stories = tmp_path / "tomi.txt"
     write_tomi(stories, 12, seed=2)
-    text = stories.read_text().replace("\tcrate\t", "\tnowhere\t")
-    stories.write_text(text)
-    flipped = text.count("\tnowhere\t")
-    assert flipped > 0
+    lines = stories.read_text().splitlines()
+    questions = [i for i, line in enumerate(lines) if "\t" in line]
+    for i in questions[::3]:  # spoil every third answer
+        q, _, support = lines[i].split("\t")
+        lines[i] = f"{q}\tnowhere\t{support}"
+    stories.write_text("\n".join(lines) + "\n")
+    flipped = len(questions[::3])
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--json", "--disagreements", str(wrong)])
     summary = json.loads(result.output)
