@@ -339,7 +339,9 @@ class SimstageApp(App[str]):
         from simstage.tui.export import export_beliefs
 
         try:
-            message = export_beliefs(self.scenario, self.events, Path(self.log_path or "run.jsonl"))
+            message = export_beliefs(
+                self.scenario, self.events, Path(self.log_path or "run.jsonl"), self.turn
+            )
         except Exception as exc:  # noqa: BLE001 - report, keep the UI alive
             self.notify(f"export failed: {exc}", severity="error")
             return

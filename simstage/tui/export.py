@@ -9,16 +9,17 @@ from typing import Any
 from simstage.scenario.models import Scenario
 
 
-def export_beliefs(scenario: Scenario, events: Sequence[Any], log_path: Path) -> str:
-    """Write the belief graph beside the run log; return a line saying what happened."""
+def export_beliefs(
+    scenario: Scenario, events: Sequence[Any], log_path: Path, turn: int | None = None, fmt: str = "graphml"
+) -> str:
+    """Write the belief graph at `turn` beside the run log; return a line saying what happened."""
     try:
-        from simstage.tom import export as tom_export  # type: ignore[attr-defined]
+        from simstage.tom.export import SUFFIX, render_graph
+        from simstage.tom.graph import belief_graph
     except ImportError:
-        return "belief graph export needs simstage.tom's exporter, which is not available yet"
-    target = log_path.with_suffix(".beliefs.graphml")
-    for name in ("export_graphml", "write_graphml", "export_graph"):
-        function = getattr(tom_export, name, None)
-        if function is not None:
-            function(scenario, list(events), target)
-            return f"belief graph written to {target}"
-    return "simstage.tom.export has no graph writer the TUI knows"
+        return "belief graph export needs simstage.tom, which is not available"
+    shown = [e for e in events if getattr(e, "type", "") != "run_ended"]
+    suffix = f"-turn{turn}" if turn is not None else ""
+    target = log_path.with_name(f"{log_path.stem}.beliefs{suffix}{SUFFIX[fmt]}")
+    target.write_text(render_graph(belief_graph(scenario, shown, turn), fmt), encoding="utf-8")
+    return f"belief graph written to {target}"

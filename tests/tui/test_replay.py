@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simstage.tui import make_replay_app
 from simstage.tui.widgets import TurnScrubber
 from tests.tui.helpers import needs_tracker, write_finished_run
@@ -73,3 +75,14 @@ async def test_an_interrupted_run_opens_and_live_controls_are_off(tmp_path):
         assert "Step one turn" not in names and "Later turn" in names
         await pilot.press("q")
     assert app.return_value is not None
+
+
+async def test_export_writes_the_belief_graph_at_the_shown_turn(finished_run):
+    pytest.importorskip("simstage.tom.graph", reason="simstage.tom's graph export is not there yet")
+    app = make_replay_app(finished_run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _scrub_to(pilot, 3)
+        await pilot.press("x")
+        await pilot.pause()
+    written = finished_run.with_name("finished.beliefs-turn3.graphml")
+    assert written.exists() and "<graphml" in written.read_text()
