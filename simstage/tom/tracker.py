@@ -20,9 +20,9 @@ Rules:
   false belief alive;
 - a claim (public, or private when only speaker and listener witness it)
   changes a listener's belief only if the listener trusts the speaker (the
-  scenario's `tom.trust`) and cannot tell it is a lie: a listener who last
-  learnt where the object is together with the speaker, and has not been apart
-  from the speaker since, keeps its own belief. Who believed a claim is common
+  scenario's `tom.trust`) and cannot tell it is a lie: a listener who was with
+  the object (saw it, or left the room it is in) at least as recently as the
+  speaker keeps its own belief (Hi-ToM's exit-order rule). Who believed a claim is common
   knowledge among its witnesses; a believer also thinks the speaker believes
   what it said. A believed false claim is a false belief with `lie_by` set;
 - `say` and `tell` lines are heard by their witnesses, nested the same way.
