@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from simstage.cast.probes import ANSWER_PREFIX, probe_question
-from simstage.cast.prompt import character_messages
+from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
+    ContextTrimmed,
     ParseFailed,
     ProbeAnswered,
     RunEnded,
@@ -165,7 +166,7 @@ class Simulation:
         )
         tokens = 0
         if raw is None:
-            messages = character_messages(self.scenario, speaker, self.events)
+            messages = self._fit_context(speaker, character_messages(self.scenario, speaker, self.events))
             sampling = Sampling(
                 temperature=self.sampling.temperature,
                 top_p=self.sampling.top_p,
@@ -190,6 +191,42 @@ class Simulation:
             self.emit(resolve(self.world, SayAction(type="say", who=speaker, text=turn.say), self.turn))
         if turn.action is not None:
             self.emit(resolve(self.world, turn.action, self.turn))
+
+    def context_budget(self) -> int | None:
+        """Tokens one character's sequence may use: an equal share of the stage's window.
+
+        One share more than the cast is kept free for probes, candidates and forks.
+        """
+        n_ctx = getattr(self.stage, "n_ctx", None)
+        if not n_ctx or not hasattr(self.stage, "count_tokens"):
+            return None
+        return int(n_ctx) // (len(self.scenario.cast) + 1)
+
+    def _fit_context(self, speaker: str, messages: list[Any]) -> list[Any]:
+        """Drop the speaker's oldest exchanges when its prompt nears its share; record it."""
+        budget = self.context_budget()
+        if budget is None:
+            return messages
+        reserve = self.sampling.max_tokens
+        before = self.stage.count_tokens(messages)  # type: ignore[attr-defined]
+        if before + reserve <= budget:
+            return messages
+        # Trim well below the budget, so trimming (and its KV shift) is occasional.
+        target = int(budget * 0.6)
+        available = exchanges_in(messages)
+        dropped, after = 0, before
+        while dropped < available and after + reserve > target:
+            dropped += 1
+            after = self.stage.count_tokens(drop_exchanges(messages, dropped))  # type: ignore[attr-defined]
+        if dropped == 0:
+            return messages
+        self.emit(
+            ContextTrimmed(
+                turn=self.turn, who=speaker, dropped=dropped, tokens_before=before,
+                tokens_after=after, budget=budget,
+            )
+        )
+        return character_messages(self.scenario, speaker, self.events)
 
     def probe(self, probe: ProbeConfig) -> ProbeAnswered:
         """Ask a character a belief question in a private fork of its context."""

@@ -174,6 +174,23 @@ class TomMetrics(_Event):
     """The model's answers against where the object really was (not against the tracker)."""
 
 
+class ContextTrimmed(_Event):
+    """A character's context neared its share of the stage's window: its oldest exchanges were dropped.
+
+    The system message (scene and persona) is always kept. Prompts are folds over
+    events, so every later prompt of `who` leaves out the same exchanges.
+    """
+
+    type: Literal["context_trimmed"] = "context_trimmed"
+    who: str
+    dropped: int
+    """Oldest exchanges (what it heard, then its own line) dropped this time."""
+    tokens_before: int
+    tokens_after: int
+    budget: int
+    """Tokens this character's sequence may use."""
+
+
 class RunEnded(_Event):
     """The run stopped: it completed, was interrupted, or failed."""
 
@@ -195,6 +212,7 @@ Event = Annotated[
     | ParseFailed
     | ProbeAnswered
     | TomMetrics
+    | ContextTrimmed
     | RunEnded,
     Field(discriminator="type"),
 ]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from simstage.events import (
     Claimed,
+    ContextTrimmed,
     Entered,
     Exited,
     Moved,
@@ -152,8 +153,11 @@ def character_messages(
     """
     messages = [system_message(scenario, name)]
     pending = opening_observations(scenario, name)
+    dropped = 0
     for event in events:
-        if isinstance(event, TurnStarted) and event.speaker == name:
+        if isinstance(event, ContextTrimmed) and event.who == name:
+            dropped += event.dropped
+        elif isinstance(event, TurnStarted) and event.speaker == name:
             where = _where(name, event.location, event.present)
             pending.append(f"Turn {event.turn}. {where} It is your turn.")
         elif isinstance(event, TurnEnded) and event.speaker == name:
@@ -168,7 +172,19 @@ def character_messages(
         where = _where(name, location or "", present) if location else ""
         pending.append(f"{where} Answer truthfully, as {name}: {question}".strip())
     messages.append(Message("user", _user_block(pending)))
-    return messages
+    return drop_exchanges(messages, dropped)
+
+
+def drop_exchanges(messages: list[Message], count: int) -> list[Message]:
+    """Leave out the `count` oldest (heard, own line) exchanges; keep the system message and the open turn."""
+    exchanges = (len(messages) - 2) // 2
+    count = min(count, exchanges)
+    return [messages[0], *messages[1 + 2 * count :]] if count else messages
+
+
+def exchanges_in(messages: Sequence[Message]) -> int:
+    """How many complete (heard, own line) exchanges a prompt holds."""
+    return (len(messages) - 2) // 2
 
 
 def _user_block(lines: Sequence[str]) -> str:

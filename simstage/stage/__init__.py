@@ -47,17 +47,19 @@ def make_stage(
     if name == "llama":
         from simstage.stage.llama import LlamaStage
         from simstage.stage.models import resolve_model
+        from simstage.stage.owner import OwnedStage
 
         model_name = model or config.model  # type: ignore[attr-defined]
         path = resolve_model(model_name, Path(base_dir) if base_dir else None)
-        return LlamaStage(
+        # One thread owns the llama.cpp context; the engine and the TUI reach it through a queue.
+        return OwnedStage(LlamaStage(
             path,
             model_name=model_name,
             n_ctx=config.n_ctx,  # type: ignore[attr-defined]
             n_threads=n_threads or config.n_threads,  # type: ignore[attr-defined]
             n_gpu_layers=config.n_gpu_layers,  # type: ignore[attr-defined]
             n_seq_max=n_seq_max,
-        )
+        ))
     if name == "litellm":
         raise StageError("the litellm backend is not available yet in this version")
     raise StageError(f"unknown stage backend {name!r} (valid: {', '.join(BACKENDS)})")

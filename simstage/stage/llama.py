@@ -17,6 +17,7 @@ import ctypes
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,14 @@ from simstage.stage.models import file_sha256
 from simstage.stage.scoring import ScoreRequest, common_prefix, score_requests, split_request
 
 _BACKEND_READY = False
+
+
+@dataclass(frozen=True)
+class SequenceSnapshot:
+    """A saved sequence: its tokens and llama.cpp's serialized KV state for them."""
+
+    tokens: list[int]
+    state: bytes
 
 
 def _llama() -> Any:
@@ -100,6 +109,7 @@ class LlamaStage:
         self._vocab = lc.llama_model_get_vocab(self._model)
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         self._mem = lc.llama_get_memory(self._ctx)
+        self._can_shift = bool(lc.llama_memory_can_shift(self._mem))
         self._batch = lc.llama_batch_init(n_batch, 0, 1)
         template = lc.llama_model_chat_template(self._model, None)
         self.chat_format: ChatFormat = detect_chat_format(template.decode() if template else None)
@@ -141,6 +151,28 @@ class LlamaStage:
             self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
             del self._cache[seq]
             self._free_seqs.append(seq)
+
+    def save_sequence(self, seq: int) -> SequenceSnapshot:
+        """The KV state of one sequence, as bytes, with the tokens it holds."""
+        lc = self._lc
+        size = lc.llama_state_seq_get_size(self._ctx, seq)
+        buffer = (ctypes.c_uint8 * size)()
+        written = lc.llama_state_seq_get_data(self._ctx, buffer, size, seq)
+        return SequenceSnapshot(tokens=list(self._cache[seq]), state=bytes(buffer[:written]))
+
+    def restore_sequence(self, snapshot: SequenceSnapshot) -> int:
+        """A new sequence holding a saved state: nothing is decoded again.
+
+        Raises:
+            StageError: the state does not fit this context (another model, or no room).
+        """
+        seq = self.open_sequence()
+        data = (ctypes.c_uint8 * len(snapshot.state)).from_buffer_copy(snapshot.state)
+        if not self._lc.llama_state_seq_set_data(self._ctx, data, len(snapshot.state), seq):
+            self.drop(seq)
+            raise StageError("cannot restore the sequence snapshot (another model, or the context is full)")
+        self._cache[seq] = list(snapshot.tokens)
+        return seq
 
     def free_sequences(self) -> int:
         """How many more sequences can be opened now."""
@@ -251,6 +283,7 @@ class LlamaStage:
                 raise StageError("empty prompt")
             cached = self._cache[seq]
             keep = common_prefix(cached, tokens)
+            keep = self._shift_out_dropped(seq, tokens, keep)
             keep = min(keep, len(tokens) - 1)  # re-decode the last token for its logits
             if keep < len(cached):
                 self._lc.llama_memory_seq_rm(self._mem, seq, keep, -1)
@@ -267,6 +300,35 @@ class LlamaStage:
         self._seq_logits: dict[int, np.ndarray] = {}
         for index, logits in self._last_logits.items():
             self._seq_logits[items[index][2]] = logits
+
+    def _shift_out_dropped(self, seq: int, tokens: Sequence[int], keep: int) -> int:
+        """Handle a prompt that left out a span of what `seq` holds (a trimmed context).
+
+        If `tokens` continues, after the common prefix, with a later part of the
+        cache, that span is removed from the KV cache and the rest is shifted
+        back (`llama_memory_seq_rm` + `llama_memory_seq_add`), so nothing is decoded again.
+        """
+        cached = self._cache[seq]
+        if len(cached) - keep < 64 or keep >= len(tokens) or not self._can_shift:
+            return keep
+        first = tokens[keep]
+        cache_arr = np.asarray(cached, dtype=np.int64)
+        want = np.asarray(tokens[keep:], dtype=np.int64)
+        for q in np.flatnonzero(cache_arr[keep + 1 :] == first) + keep + 1:
+            tail = cache_arr[q:]
+            n = min(len(tail), len(want))
+            if n >= 16 and np.array_equal(tail[:n], want[:n]) and n == len(tail):
+                lc = self._lc
+                lc.llama_memory_seq_rm(self._mem, seq, keep, int(q))
+                lc.llama_memory_seq_add(self._mem, seq, int(q), -1, keep - int(q))
+                del cached[keep : int(q)]
+                self.counters.extra["shifted_tokens"] = self.counters.extra.get("shifted_tokens", 0) + n
+                return keep + n
+        return keep
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """How many tokens the prompt for `messages` takes."""
+        return len(self.prompt_tokens(messages))
 
     def _borrow_prefix(self, seq: int, tokens: Sequence[int], keep: int) -> int:
         """Copy a longer prefix of `tokens` from another live sequence, if one has it.

@@ -41,12 +41,15 @@ class ScriptedStage:
         chooser: Callable[[Sequence[Message], Sequence[str]], int] | None = None,
         chunk: int = 8,
         delay: float = 0.0,
+        n_ctx: int | None = None,
     ):
         self._lines: deque[str] = deque(lines)
         self._fallback = fallback
         self._chooser = chooser
         self._chunk = max(1, chunk)
         self._delay = delay
+        self.n_ctx = n_ctx
+        """A pretend context window (in words), to exercise context trimming without a model."""
         self._calls = 0
         self._next_seq = 0
         self.prompts: list[tuple[int, list[Message]]] = []
@@ -59,6 +62,10 @@ class ScriptedStage:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "scripted", "model": "scripted"}
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Words, standing in for tokens."""
+        return sum(len(m.content.split()) + 2 for m in messages)
 
     def open_sequence(self) -> int:
         self._next_seq += 1

@@ -77,3 +77,23 @@ def test_shared_scene_prefix_is_decoded_once(llama_stage) -> None:
     finally:
         for seq in seqs:
             llama_stage.drop(seq)
+
+
+def test_snapshot_restores_a_sequence_without_recomputing(llama_stage) -> None:
+    script = SceneScript(2)
+    messages = script.messages(script.names[0])
+    greedy = Sampling(temperature=0.0, max_tokens=10)
+    seq = llama_stage.open_sequence()
+    llama_stage.sync(seq, llama_stage.prompt_tokens(messages))
+    snapshot = llama_stage.save_sequence(seq)
+    expected = "".join(llama_stage.generate(seq, messages, greedy))
+    llama_stage.drop(seq)
+    before = llama_stage.counters.prompt_tokens
+    restored = llama_stage.restore_sequence(snapshot)
+    try:
+        assert llama_stage.kv_length(restored) == len(snapshot.tokens)
+        assert "".join(llama_stage.generate(restored, messages, greedy)) == expected
+        # Only the last prompt token is decoded again (for its logits).
+        assert llama_stage.counters.prompt_tokens - before == 1
+    finally:
+        llama_stage.drop(restored)
