@@ -146,9 +146,7 @@ class Simulation:
                 self.emit(resolve(self.world, entry.event, turn, "timeline"))  # type: ignore[arg-type]
         speaker = self.puppeteer.next_speaker(self.scenario, self.world, self.events, turn)
         self.speak(speaker)
-        for probe in self.scenario.probes:
-            if probe.at == turn:
-                self.probe(probe)
+        self.probe_many([probe for probe in self.scenario.probes if probe.at == turn])
         if self.done:
             # The scene's last turn: score the probes against the tracker (a replay does the same).
             from simstage.tom.metrics import tom_metrics
@@ -230,33 +228,59 @@ class Simulation:
 
     def probe(self, probe: ProbeConfig) -> ProbeAnswered:
         """Ask a character a belief question in a private fork of its context."""
-        name = probe.ask
-        containers = list(self.scenario.world.containers)
-        question = probe_question(name, probe.about, probe.through, probe.style)
-        here = self.world.character_location[name]
-        messages = character_messages(
-            self.scenario, name, self.events, question=question, location=here,
-            present=self.world.present(here),
-        )
-        index = self.stage.choose(self.sequence(name), messages, containers, prefix=ANSWER_PREFIX)
+        return self.probe_many([probe])[0]
+
+    def probe_many(self, probes: Sequence[ProbeConfig]) -> list[ProbeAnswered]:
+        """Ask several belief questions at once; a batching stage decodes them together.
+
+        Each question runs on a fork of the asked character's sequence, so asking
+        never changes what the character remembers.
+        """
         from simstage.tom.tracker import MAX_ORDER, fold_beliefs
 
-        order = min(MAX_ORDER, max(self.scenario.tom.order, len(probe.through) + 1))
-        belief = fold_beliefs(self.scenario, self.events, order=order).where(name, probe.about, probe.through)
-        return self.emit(
-            ProbeAnswered(
-                turn=self.turn,
-                ask=name,
-                about=probe.about,
-                through=tuple(probe.through),
-                style=probe.style,
-                question=question,
-                options=tuple(containers),
-                answer=containers[index],
-                truth=self.world.object_container[probe.about],
-                tracker=None if belief is None else belief.container,
+        if not probes:
+            return []
+        containers = list(self.scenario.world.containers)
+        jobs = []
+        questions = []
+        for probe in probes:
+            name = probe.ask
+            question = probe_question(name, probe.about, probe.through, probe.style)
+            here = self.world.character_location[name]
+            messages = character_messages(
+                self.scenario, name, self.events, question=question, location=here,
+                present=self.world.present(here),
             )
-        )
+            questions.append(question)
+            jobs.append((self.sequence(name), messages, containers, ANSWER_PREFIX))
+        choose_many = getattr(self.stage, "choose_many", None)
+        if choose_many is not None:
+            answers = choose_many(jobs)
+        else:
+            answers = [self.stage.choose(seq, msgs, opts, prefix=pre) for seq, msgs, opts, pre in jobs]
+        deepest = max(len(probe.through) + 1 for probe in probes)
+        order = min(MAX_ORDER, max(self.scenario.tom.order, deepest))
+        beliefs = fold_beliefs(self.scenario, self.events, order=order)
+        events = []
+        for probe, question, index in zip(probes, questions, answers):
+            belief = beliefs.where(probe.ask, probe.about, probe.through)
+            events.append(
+                self.emit(
+                    ProbeAnswered(
+                        turn=self.turn,
+                        ask=probe.ask,
+                        about=probe.about,
+                        through=tuple(probe.through),
+                        style=probe.style,
+                        question=question,
+                        options=tuple(containers),
+                        answer=containers[index],
+                        truth=self.world.object_container[probe.about],
+                        tracker=None if belief is None else belief.container,
+                    )
+                )
+            )
+        return events
 
     def finish(self, reason: str = "completed", message: str = "") -> None:
         """Record the end of the run."""

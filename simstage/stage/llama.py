@@ -17,7 +17,7 @@ import ctypes
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -402,6 +402,57 @@ class LlamaStage:
                 yield tail
         finally:
             lc.llama_sampler_free(chain)
+
+    def generate_candidates(
+        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
+    ) -> list[str]:
+        """`n` independent replies to the same prompt, decoded together.
+
+        The prompt is decoded once into a fork of `seq`; each candidate samples on
+        its own fork with its own seeded sampler chain, and every step decodes
+        one token for all live candidates in a single `llama_batch`. `seq` is left
+        unchanged and all forks are dropped.
+        """
+        lc = self._lc
+        prompt = self.prompt_tokens(messages)
+        base = self.fork(seq)
+        forks: list[int] = []
+        chains: list[Any] = []
+        try:
+            self.sync(base, prompt)
+            first = self._seq_logits[base]
+            forks = [self.fork(base) for _ in range(n)]
+            chains = [self._sampler(replace(sampling, seed=sampling.seed + i)) for i in range(n)]
+            decoders = [codecs.getincrementaldecoder("utf-8")(errors="replace") for _ in range(n)]
+            texts: list[list[str]] = [[] for _ in range(n)]
+            logits = [first] * n
+            alive = list(range(n))
+            for _ in range(sampling.max_tokens):
+                items: list[tuple[int, int, int, bool]] = []
+                owners: list[int] = []
+                for i in alive:
+                    token = self._sample(chains[i], logits[i], False)
+                    if lc.llama_vocab_is_eog(self._vocab, token):
+                        continue
+                    self.counters.generated_tokens += 1
+                    texts[i].append(decoders[i].decode(self.piece(token)))
+                    cache = self._cache[forks[i]]
+                    items.append((token, len(cache), forks[i], True))
+                    cache.append(token)
+                    owners.append(i)
+                if not items:
+                    break
+                out = self.decode(items)
+                for k, i in enumerate(owners):
+                    logits[i] = out[k]
+                alive = owners
+            return ["".join(parts) + decoder.decode(b"", final=True) for parts, decoder in zip(texts, decoders)]
+        finally:
+            for chain in chains:
+                lc.llama_sampler_free(chain)
+            for fork in forks:
+                self.drop(fork)
+            self.drop(base)
 
     def _sample(self, chain: Any, logits: np.ndarray, block_eog: bool) -> int:
         """Sample from given logits with a sampler chain (the logits may come from any batch)."""

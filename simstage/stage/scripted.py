@@ -89,6 +89,16 @@ class ScriptedStage:
             self.counters.generated_tokens += 1
             yield line[start : start + self._chunk]
 
+    def generate_candidates(
+        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
+    ) -> list[str]:
+        """`n` lines, one after another (the scripted stage has nothing to batch)."""
+        return ["".join(self.generate(seq, messages, sampling)) for _ in range(n)]
+
+    def choose_many(self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]) -> list[int]:
+        """`choose` for several jobs."""
+        return [self.choose(seq, messages, options, prefix) for seq, messages, options, prefix in jobs]
+
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
     ) -> int:
