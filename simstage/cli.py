@@ -158,6 +158,7 @@ def _sigterm_as_interrupt() -> None:
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
+@click.option("--interactive", is_flag=True, help="Steer from the keyboard: pick speakers, write lines, inject events (stdin).")
 @friendly_errors
 def run(
     scenario: str,
@@ -169,6 +170,7 @@ def run(
     seed: int | None,
     max_turns: int | None,
     threads: int | None,
+    interactive: bool,
 ) -> None:
     """Play SCENARIO and write its run log.
 
@@ -177,7 +179,7 @@ def run(
     """
     from simstage.session import open_run
 
-    if not headless:
+    if not headless and not interactive:
         _stderr().print("simstage: the TUI is not available yet; playing headless", markup=False)
     out_path = Path(out) if out else _default_out(Path(scenario))
     if out_path.exists() and not force:
@@ -186,7 +188,7 @@ def run(
     _sigterm_as_interrupt()
     with open_run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
-        threads=threads, overwrite=force, console=console,
+        threads=threads, overwrite=force, console=console, interactive=interactive,
     ) as session:
         result = session.simulation.run()
         session.printer.close()

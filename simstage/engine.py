@@ -62,6 +62,7 @@ class Simulation:
         sink: receives each event first (a `RunLogWriter`'s `append`), before subscribers.
         events: events of an earlier run to continue from (resume, fork).
         puppeteer: overrides the scenario's puppeteer.
+        metrics: record per-turn and run metrics (default: the scenario's `puppeteer.metrics`).
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class Simulation:
         sink: Callable[[Any], None] | None = None,
         events: Iterable[Any] = (),
         puppeteer: Puppeteer | None = None,
+        metrics: bool | None = None,
     ):
         self.scenario = scenario
         self.stage = stage
@@ -83,6 +85,14 @@ class Simulation:
         self.world: WorldState = fold_world(scenario, self.events)
         self.turn = max((getattr(e, "turn", 0) for e in self.events), default=0)
         self.puppeteer = puppeteer or make_puppeteer(scenario.puppeteer)
+        attach = getattr(self.puppeteer, "attach", None)
+        if attach is not None:
+            attach(self)
+        self.metrics: Any = None
+        if scenario.puppeteer.metrics if metrics is None else metrics:
+            from simstage.puppeteer.metrics import SceneMetrics
+
+            self.metrics = SceneMetrics()
         self._sink = sink
         self._subscribers: list[Subscriber] = []
         self._sequences: dict[str, int] = {}
@@ -145,9 +155,18 @@ class Simulation:
             if entry.at == turn:
                 self.emit(resolve(self.world, entry.event, turn, "timeline"))  # type: ignore[arg-type]
         speaker = self.puppeteer.next_speaker(self.scenario, self.world, self.events, turn)
+        if speaker is None:  # the puppeteer (a human) ended the scene
+            self.finish("completed", "the puppeteer ended the scene")
+            return self.events[start:]
         self.speak(speaker)
+        if self.metrics is not None:
+            self.metrics.after_turn(self, speaker)
         self.probe_many([probe for probe in self.scenario.probes if probe.at == turn])
         if self.done:
+            if self.metrics is not None:
+                from simstage.puppeteer.metrics import summarise
+
+                self.emit(summarise(self.events, getattr(self.puppeteer, "kind", "?"), turn))
             # The scene's last turn: score the probes against the tracker (a replay does the same).
             from simstage.tom.metrics import tom_metrics
 
@@ -163,6 +182,7 @@ class Simulation:
             TurnStarted(turn=self.turn, speaker=speaker, location=here, present=self.world.present(here))
         )
         tokens = 0
+        compose = getattr(self.puppeteer, "compose", None)
         if raw is None:
             messages = self._fit_context(speaker, character_messages(self.scenario, speaker, self.events))
             sampling = Sampling(
@@ -173,11 +193,14 @@ class Simulation:
                 json_schema=turn_schema(self.scenario, speaker),
             )
             before = self.stage.counters.generated_tokens
-            chunks: list[str] = []
-            for chunk in self.stage.generate(self.sequence(speaker), messages, sampling):
-                chunks.append(chunk)
-                self._token(speaker, chunk)
-            raw = "".join(chunks)
+            # A puppeteer may write the turn itself (best of N candidates, a human's line).
+            raw = compose(self, speaker, messages, sampling) if compose is not None else None
+            if raw is None:
+                chunks: list[str] = []
+                for chunk in self.stage.generate(self.sequence(speaker), messages, sampling):
+                    chunks.append(chunk)
+                    self._token(speaker, chunk)
+                raw = "".join(chunks)
             tokens = self.stage.counters.generated_tokens - before
         self.emit(TurnEnded(turn=self.turn, speaker=speaker, raw=raw, tokens=tokens))
         try:
@@ -281,6 +304,12 @@ class Simulation:
                 )
             )
         return events
+
+    def release_sequences(self) -> None:
+        """Drop every stage sequence this run opened (characters, judge, director)."""
+        for seq in self._sequences.values():
+            self.stage.drop(seq)
+        self._sequences.clear()
 
     def finish(self, reason: str = "completed", message: str = "") -> None:
         """Record the end of the run."""

@@ -199,6 +199,97 @@ class RunEnded(_Event):
     message: str = ""
 
 
+class SpeakerChosen(_Event):
+    """A puppeteer (the bare stage, a director, a human, a script) gave the floor to a character."""
+
+    type: Literal["speaker_chosen"] = "speaker_chosen"
+    by: str
+    """The puppeteer kind that chose (`bare`, `director`, `human`, `scripted`...)."""
+    speaker: str
+    options: tuple[str, ...] = ()
+    """The names it chose among (empty when it did not choose among names)."""
+
+
+class DirectionGiven(_Event):
+    """A director's one-line stage direction; only the character it is for perceives it."""
+
+    type: Literal["direction"] = "direction"
+    to: str
+    """The character the direction is for (the next speaker)."""
+    text: str
+
+
+class CandidateScored(_Event):
+    """One candidate line the optimizer sampled for the speaker, with its reward scores."""
+
+    type: Literal["candidate"] = "candidate"
+    speaker: str
+    index: int = Field(ge=0)
+    raw: str
+    """The candidate turn exactly as generated."""
+    scores: dict[str, float] = Field(default_factory=dict)
+    """Each named reward's score of this candidate."""
+    total: float
+    """The weighted sum of `scores`."""
+
+
+class CandidateChosen(_Event):
+    """The candidate the optimizer kept; the engine plays it as the speaker's turn."""
+
+    type: Literal["candidate_chosen"] = "candidate_chosen"
+    speaker: str
+    index: int = Field(ge=0)
+    total: float
+    """The chosen candidate's weighted reward."""
+    mean: float
+    """The mean weighted reward over all candidates."""
+    scores: dict[str, float] = Field(default_factory=dict)
+    """The chosen candidate's score under each named reward."""
+
+    @property
+    def gain(self) -> float:
+        """What choosing bought over a random candidate: chosen minus mean score."""
+        return self.total - self.mean
+
+
+class TurnMetrics(_Event):
+    """Per-turn metrics of the line just spoken (when metrics are on)."""
+
+    type: Literal["turn_metrics"] = "turn_metrics"
+    speaker: str
+    persona_fit: float | None = None
+    """Log-probability of the line under the speaker's persona minus under a neutral
+    speaker, per word; None when the turn had no line."""
+    voice_collapse: float | None = None
+    """Mean pairwise similarity of the characters' recent lines (0: distinct voices, 1: one voice)."""
+    rewards: dict[str, float] = Field(default_factory=dict)
+    """The scenario's named rewards, scored on the line actually spoken."""
+    reward_gain: float | None = None
+    """With the optimizer: chosen minus mean candidate reward."""
+    flip: bool = False
+    """The line fits a neutral speaker better than the persona, right after one that fit the persona."""
+
+
+class RunMetrics(_Event):
+    """Metrics summarised over the whole run, at its last turn."""
+
+    type: Literal["run_metrics"] = "run_metrics"
+    puppeteer: str
+    persona_drift: dict[str, float] = Field(default_factory=dict)
+    """Per character: mean persona fit of its first half of lines minus its second half
+    (positive: the character drifted away from its persona)."""
+    persona_fit: dict[str, float] = Field(default_factory=dict)
+    """Per character: mean persona fit of its lines."""
+    voice_collapse: float | None = None
+    """Mean of the per-turn voice collapse."""
+    rewards: dict[str, float] = Field(default_factory=dict)
+    """Mean of each named reward over the lines it applied to."""
+    reward_gain: float | None = None
+    """Mean optimizer gain (None without the optimizer)."""
+    flips: dict[str, int] = Field(default_factory=dict)
+    """Per character: how many abrupt turns against its persona."""
+
+
 Event = Annotated[
     TurnStarted
     | TurnEnded
@@ -213,7 +304,13 @@ Event = Annotated[
     | ProbeAnswered
     | TomMetrics
     | ContextTrimmed
-    | RunEnded,
+    | RunEnded
+    | SpeakerChosen
+    | DirectionGiven
+    | CandidateScored
+    | CandidateChosen
+    | TurnMetrics
+    | RunMetrics,
     Field(discriminator="type"),
 ]
 

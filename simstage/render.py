@@ -45,7 +45,51 @@ def narrate(event: Any) -> str | None:
         return tom_metrics_line(event)
     if kind == "run_ended":
         return f"run {event.reason}" + (f": {event.message}" if event.message else "")
+    if kind in PUPPETEER_EVENTS:
+        return puppeteer_line(event)
     return None
+
+
+PUPPETEER_EVENTS = ("speaker_chosen", "direction", "candidate", "candidate_chosen", "turn_metrics", "run_metrics")
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def puppeteer_line(event: Any) -> str:
+    """A puppeteer's or a metric's event in one line of plain text."""
+    kind = event.type
+    if kind == "speaker_chosen":
+        among = f" (among {', '.join(event.options)})" if event.options else ""
+        return f"{event.by} gives the floor to {event.speaker}{among}"
+    if kind == "direction":
+        return f"direction to {event.to}: {event.text}"
+    if kind == "candidate":
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in event.scores.items())
+        return f"candidate {event.index} for {event.speaker} [{scores}; total {event.total:.2f}]: {event.raw}"
+    if kind == "candidate_chosen":
+        return (
+            f"optimizer keeps candidate {event.index} for {event.speaker}: "
+            f"{event.total:.2f} vs mean {event.mean:.2f} (gain {event.gain:+.2f})"
+        )
+    if kind == "turn_metrics":
+        rewards = "".join(f", {k} {v:.2f}" for k, v in event.rewards.items())
+        flip = ", FLIP" if event.flip else ""
+        return (
+            f"metrics {event.speaker}: persona fit {_num(event.persona_fit)}, "
+            f"voice collapse {_num(event.voice_collapse)}{rewards}"
+            + (f", reward gain {event.reward_gain:+.2f}" if event.reward_gain is not None else "")
+            + flip
+        )
+    parts = []
+    parts.append("persona drift " + (", ".join(f"{k} {v:+.2f}" for k, v in event.persona_drift.items()) or "–"))
+    parts.append(f"voice collapse {_num(event.voice_collapse)}")
+    parts += [f"{k} {v:.2f}" for k, v in event.rewards.items()]
+    if event.reward_gain is not None:
+        parts.append(f"reward gain {event.reward_gain:+.2f}")
+    parts.append("flips " + (", ".join(f"{k} {v}" for k, v in event.flips.items()) or "–"))
+    return f"run metrics ({event.puppeteer}): " + "; ".join(parts)
 
 
 def _score(score: Any) -> str:
@@ -128,6 +172,12 @@ class TranscriptPrinter:
             return f"[blue]?[/] {line} {mark}"
         if kind == "tom_metrics":
             return f"[bold blue]{line}[/]"
+        if kind == "direction":
+            return f"[italic magenta]» {line}[/]"
+        if kind in ("candidate", "speaker_chosen", "turn_metrics"):
+            return f"[dim]{line}[/]"
+        if kind in ("candidate_chosen", "run_metrics"):
+            return f"[bold]{line}[/]"
         if kind == "run_ended":
             return f"[dim]— {line} —[/]"
         return line

@@ -81,8 +81,11 @@ def open_run(
     threads: int | None = None,
     overwrite: bool = False,
     console: Console | None = None,
+    interactive: bool = False,
 ) -> Iterator[RunSession]:
     """Load, build the stage, open the run log; close everything on the way out.
+
+    With `interactive`, the person at the keyboard is the puppeteer (stdin prompts).
 
     Raises:
         ScenarioError: the scenario is invalid.
@@ -102,8 +105,13 @@ def open_run(
         except OSError as exc:
             raise StageError(f"cannot write run log {out}: {exc.strerror}") from None
         with writer:
+            puppeteer = None
+            if interactive:
+                from simstage.puppeteer.human import HumanPuppeteer
+
+                puppeteer = HumanPuppeteer()
             simulation = Simulation(
-                scenario, stage, seed=run_seed, max_turns=turns, sink=writer.append
+                scenario, stage, seed=run_seed, max_turns=turns, sink=writer.append, puppeteer=puppeteer
             )
             printer = None
             if console is not None:

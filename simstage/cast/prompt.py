@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from simstage.events import (
     Claimed,
     ContextTrimmed,
+    DirectionGiven,
     Entered,
     Exited,
     Moved,
@@ -115,6 +116,8 @@ def describe(event: object, me: str) -> str | None:
         return f'{actor} {"claim" if event.who == me else "claims"}: "{event.text}"'
     if isinstance(event, Rejected) and event.who == me:
         return f"(What you tried did not happen: {event.reason}.)"
+    if isinstance(event, DirectionGiven) and event.to == me:
+        return f"(A direction for you alone: {event.text})"
     return None
 
 
@@ -122,6 +125,8 @@ def perceived(event: object, me: str) -> bool:
     """Whether `me` perceived the event at all."""
     if isinstance(event, Rejected):
         return event.who == me
+    if isinstance(event, DirectionGiven):
+        return event.to == me
     witnesses = getattr(event, "witnesses", None)
     return witnesses is not None and me in witnesses
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simstage.scenario.models import Scenario
@@ -108,6 +109,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
         for position, name in enumerate(probe.through):
             if name not in cast:
                 problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+    problems.extend(_check_puppeteer(scenario, unknown))
     trust = scenario.tom.trust
     if isinstance(trust, dict):
         for name, trusted in trust.items():
@@ -118,4 +120,35 @@ def check_references(scenario: Scenario) -> list[Problem]:
                     problems.append(
                         Problem(("tom", "trust", name, position), unknown("character", other, cast))
                     )
+    return problems
+
+
+def _check_puppeteer(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:
+    """Names in the puppeteer section: speaking order, reward names, target, optimised speakers."""
+    from simstage.puppeteer.rewards import reward_names
+
+    config = scenario.puppeteer
+    cast = scenario.cast_names
+    problems: list[Problem] = []
+    base: Loc = ("puppeteer",)
+    if config.kind == "scripted" and not config.order:
+        problems.append(Problem(base + ("kind",), "the scripted puppeteer needs an `order` of speakers"))
+    for index, name in enumerate(config.order):
+        if name not in cast:
+            problems.append(Problem(base + ("order", index), unknown("character", name, cast)))
+    for index, name in enumerate(config.optimize or []):
+        if name not in cast:
+            problems.append(Problem(base + ("optimize", index), unknown("character", name, cast)))
+    if config.target is not None and config.target not in cast:
+        problems.append(Problem(base + ("target",), unknown("character", config.target, cast)))
+    valid = reward_names()
+    for name in config.rewards:
+        if name not in valid:
+            problems.append(
+                Problem(base + ("rewards", name), f"unknown reward {name!r} (valid: {', '.join(valid)})")
+            )
+    if "sycophancy" in config.rewards and config.target is None:
+        problems.append(Problem(base + ("rewards", "sycophancy"), "the sycophancy reward needs a `target`"))
+    if config.kind == "optimizer" and not config.rewards:
+        problems.append(Problem(base + ("kind",), "the optimizer needs at least one reward in `rewards`"))
     return problems

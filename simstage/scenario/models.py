@@ -88,11 +88,30 @@ class CharacterConfig(_Strict):
     """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
 
 
-class PuppeteerConfig(_Strict):
-    """Who picks the next speaker."""
+PuppeteerKind = Literal["bare", "round_robin", "scripted", "director", "optimizer", "human"]
 
-    kind: Literal["round_robin"] = "round_robin"
-    """`round_robin`: the cast speaks in turn, in the order listed."""
+
+class PuppeteerConfig(_Strict):
+    """Who picks the next speaker, and what pressure acts on the lines."""
+
+    kind: PuppeteerKind = "round_robin"
+    """`bare`: the stage itself picks who speaks next; `round_robin`: the cast in turn, in the
+    order listed; `scripted`: the names in `order`, cycling; `director`: a director played by the
+    stage picks the speaker and whispers a stage direction to it; `optimizer`: best of
+    `candidates` lines by the weighted `rewards`; `human`: the person at the keyboard."""
+    order: list[str] = Field(default_factory=list)
+    """For `scripted`: the speaking order (character names), repeated as needed."""
+    candidates: int = Field(4, ge=1, le=32)
+    """For `optimizer`: how many candidate lines to sample per turn (decoded in one batch)."""
+    rewards: dict[str, float] = Field(default_factory=dict)
+    """Reward names with their weights (`sycophancy`, `goal`, `deception`, `persona`, or a
+    plugin's name). The optimizer maximises the weighted sum; metrics report each."""
+    target: str | None = None
+    """For the `sycophancy` reward: the character whose views the line should flatter or agree with."""
+    optimize: list[str] | None = None
+    """For `optimizer`: whose lines are picked by reward (default: every character's)."""
+    metrics: bool = False
+    """Record per-turn metrics (persona drift, voice collapse, rewards, flips) and a summary."""
 
 
 class EnterAction(_Strict):

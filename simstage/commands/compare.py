@@ -1,0 +1,84 @@
+"""`simstage compare`: one scenario under several puppeteers and seeds, metrics side by side."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def register(main: click.Group) -> None:
+    """Add `compare` to the CLI."""
+    main.add_command(compare)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--puppeteer", "puppeteers", default="bare,director,optimizer", show_default=True,
+              help="Comma-separated puppeteer kinds to compare.")
+@click.option("--seeds", default="1-3", show_default=True, help="Seeds: a range (1-5) and/or a list (1,4,9).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
+@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path.")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
+@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+def compare(
+    scenario: str, puppeteers: str, seeds: str, as_json: bool, backend: str | None,
+    model: str | None, threads: int | None, max_turns: int | None,
+) -> None:
+    """Play SCENARIO under each puppeteer for each seed; print a table of metrics.
+
+    Metrics per puppeteer are means over seeds: each named reward (e.g. sycophancy),
+    persona fit and drift, voice collapse, reward gain, flips, and ToM accuracy
+    when the scenario has probes.
+
+    \b
+    Example:
+      simstage compare scenarios/sycophancy.yaml --puppeteer bare,optimizer --seeds 1-3 --json
+    """
+    from simstage.cli import fail, friendly_errors
+
+    @friendly_errors
+    def go() -> None:
+        from simstage.puppeteer.compare import compare as run_compare
+        from simstage.puppeteer.compare import parse_seeds
+        from simstage.scenario import load_scenario
+        from simstage.session import build_stage
+
+        try:
+            seed_list = parse_seeds(seeds)
+        except ValueError as exc:
+            fail(f"--seeds: {exc}")
+        kinds = [k.strip() for k in puppeteers.split(",") if k.strip()]
+        loaded = load_scenario(scenario)
+        stage = build_stage(loaded, backend=backend, model=model, threads=threads)
+        try:
+            result = run_compare(loaded.scenario, stage, kinds, seed_list, max_turns)
+        except ValueError as exc:
+            fail(str(exc))
+        finally:
+            stage.close()
+        if as_json:
+            click.echo(json.dumps(result, indent=2))
+        else:
+            _print_table(result)
+
+    go()
+
+
+def _print_table(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = result["puppeteers"]
+    columns: list[str] = []
+    for entry in rows.values():
+        columns += [name for name in entry["metrics"] if name not in columns]
+    table = Table(title=f"{result['scenario']} — seeds {', '.join(map(str, result['seeds']))}")
+    table.add_column("puppeteer")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for kind, entry in rows.items():
+        values = [entry["metrics"].get(name) for name in columns]
+        table.add_row(kind, *("–" if v is None else f"{v:.3f}" for v in values))
+    Console(highlight=False).print(table)

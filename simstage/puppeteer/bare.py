@@ -1,0 +1,64 @@
+"""The bare stage: no puppeteer; the model itself decides who speaks next.
+
+The stage reads the public transcript from a narrator's seat and the next
+speaker's name is chosen by log-probability over the cast (`stage.choose`):
+the model as a pure simulator of the scene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from simstage.events import SpeakerChosen
+from simstage.puppeteer.base import default_speaker, last_speaker, public_transcript
+from simstage.scenario.models import Scenario
+from simstage.stage.base import Message
+from simstage.world.state import WorldState
+
+SEQUENCE = " narrator"
+"""The narrator's sequence key (a leading space: no character can be called this)."""
+PREFIX = "Next to speak:"
+
+
+def narrator_messages(scenario: Scenario, events: Sequence[Any]) -> list[Message]:
+    """The narrator's view: who is in the scene, what has been said and done in public."""
+    cast = "\n".join(f"- {m.name}: {m.persona}" for m in scenario.cast)
+    system = (
+        f'You are the narrator of the scene "{scenario.title}". You know who is in it:\n{cast}\n'
+        "You tell who speaks next, naming one character."
+    )
+    user = f"The scene so far:\n{public_transcript(events)}\n\nWho speaks next?"
+    return [Message("system", system), Message("user", user)]
+
+
+class BareStage:
+    """The stage picks the next speaker among the cast (anyone but whoever just spoke)."""
+
+    kind = "bare"
+
+    def __init__(self) -> None:
+        self._simulation: Any = None
+
+    def attach(self, simulation: Any) -> None:
+        """Use the simulation's stage and record choices as events."""
+        self._simulation = simulation
+
+    def next_speaker(
+        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
+    ) -> str:
+        sim = self._simulation
+        if sim is None:
+            return default_speaker(scenario, turn)
+        names = scenario.cast_names
+        previous = last_speaker(events)
+        # A conversation passes the floor; a one-character scene has no choice.
+        options = [n for n in names if n != previous] or names
+        if len(options) == 1:
+            speaker = options[0]
+        else:
+            messages = narrator_messages(scenario, events)
+            labels = [" " + name for name in options]
+            speaker = options[sim.stage.choose(sim.sequence(SEQUENCE), messages, labels, prefix=PREFIX)]
+        sim.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker, options=tuple(options)))
+        return speaker

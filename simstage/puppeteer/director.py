@@ -1,0 +1,93 @@
+"""The director: a meta-character, played by the same stage, that the cast never sees.
+
+Each turn the director reads the whole public scene (with every character's
+persona and goals), picks the next speaker by log-probability over the names,
+and writes a one-line stage direction. The direction is a `DirectionGiven`
+event perceived only by that speaker, so it lands in its prompt alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from simstage.events import DirectionGiven, SpeakerChosen
+from simstage.puppeteer.base import default_speaker, last_speaker, public_transcript
+from simstage.scenario.models import Scenario
+from simstage.stage.base import Message, Sampling
+from simstage.world.state import WorldState
+
+SEQUENCE = " director"
+"""The director's sequence key (a leading space: no character can be called this)."""
+MAX_DIRECTION_CHARS = 160
+
+
+def director_system(scenario: Scenario) -> Message:
+    """Who the director is and what it knows: every persona and goal."""
+    lines = [f'You are the director of the play "{scenario.title}". The actors never see you.']
+    for member in scenario.cast:
+        goals = f" Wants: {' '.join(member.goals)}" if member.goals else ""
+        lines.append(f"- {member.name}: {member.persona}{goals}")
+    lines.append("Keep the scene moving and dramatic.")
+    return Message("system", "\n".join(lines))
+
+
+def clean_direction(text: str) -> str:
+    """The first non-empty line of a generated direction, unquoted and bounded."""
+    for line in text.splitlines():
+        line = line.strip().strip('"').strip()
+        if line:
+            return line[:MAX_DIRECTION_CHARS]
+    return ""
+
+
+class Director:
+    """Picks the next speaker and whispers it a stage direction.
+
+    Args:
+        max_tokens: most tokens a direction may take.
+    """
+
+    kind = "director"
+
+    def __init__(self, max_tokens: int = 32) -> None:
+        self.max_tokens = max_tokens
+        self._simulation: Any = None
+
+    def attach(self, simulation: Any) -> None:
+        """Use the simulation's stage; record choices and directions as events."""
+        self._simulation = simulation
+
+    def next_speaker(
+        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
+    ) -> str:
+        sim = self._simulation
+        if sim is None:
+            return default_speaker(scenario, turn)
+        names = scenario.cast_names
+        previous = last_speaker(events)
+        options = [n for n in names if n != previous] or names
+        seq = sim.sequence(SEQUENCE)
+        scene = f"The scene so far:\n{public_transcript(events)}"
+        ask = [director_system(scenario), Message("user", f"{scene}\n\nWho should speak next?")]
+        if len(options) == 1:
+            speaker = options[0]
+        else:
+            index = sim.stage.choose(seq, ask, [" " + name for name in options], prefix="Next:")
+            speaker = options[index]
+        sim.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker, options=tuple(options)))
+        request = (
+            f"{scene}\n\n{speaker} speaks next. Write one short stage direction for {speaker} "
+            "alone: what to do or say now. Reply with the direction only."
+        )
+        sampling = Sampling(
+            temperature=sim.sampling.temperature,
+            top_p=sim.sampling.top_p,
+            max_tokens=self.max_tokens,
+            seed=(sim.seed * 7_919 + turn) & 0x7FFFFFFF,
+        )
+        raw = "".join(sim.stage.generate(seq, [director_system(scenario), Message("user", request)], sampling))
+        text = clean_direction(raw)
+        if text:
+            sim.emit(DirectionGiven(turn=turn, to=speaker, text=text))
+        return speaker
