@@ -75,10 +75,10 @@ def _print_table(result: dict) -> None:
     for entry in rows.values():
         columns += [name for name in entry["metrics"] if name not in columns]
     table = Table(title=f"{result['scenario']} — seeds {', '.join(map(str, result['seeds']))}")
-    table.add_column("puppeteer")
+    table.add_column("metric (mean over seeds)")
+    for kind in rows:
+        table.add_column(kind, justify="right")
     for name in columns:
-        table.add_column(name, justify="right")
-    for kind, entry in rows.items():
-        values = [entry["metrics"].get(name) for name in columns]
-        table.add_row(kind, *("–" if v is None else f"{v:.3f}" for v in values))
+        values = [entry["metrics"].get(name) for entry in rows.values()]
+        table.add_row(name, *("–" if v is None else f"{v:.3f}" for v in values))
     Console(highlight=False).print(table)
