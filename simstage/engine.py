@@ -195,7 +195,9 @@ class Simulation:
             before = self.stage.counters.generated_tokens
             # A puppeteer may write the turn itself (best of N candidates, a human's line).
             raw = compose(self, speaker, messages, sampling) if compose is not None else None
-            if raw is None:
+            if raw is not None:
+                self._token(speaker, raw)
+            else:
                 chunks: list[str] = []
                 for chunk in self.stage.generate(self.sequence(speaker), messages, sampling):
                     chunks.append(chunk)
