@@ -32,7 +32,10 @@ def _stderr() -> Console:
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """Print `simstage: message` on stderr and exit."""
-    _stderr().print(f"[bold red]simstage:[/] {message}", markup=True)
+    from rich.markup import escape
+
+    # Messages quote file names and file contents: escape them, or "[/]" in a name is a MarkupError.
+    _stderr().print(f"[bold red]simstage:[/] {escape(message)}", markup=True)
     raise SystemExit(code)
 
 

@@ -13,6 +13,9 @@ from simstage.scenario.checks import Loc, check_references
 from simstage.scenario.models import Scenario
 
 MAX_SCENARIO_BYTES = 1_000_000
+MAX_YAML_NODES = 200_000
+"""Most YAML nodes a scenario may expand to, aliases counted at each use (a guard against
+alias bombs such as "billion laughs", which are small on disk and huge once expanded)."""
 
 
 @dataclass(frozen=True)
@@ -106,21 +109,49 @@ def _pydantic_loc(error: dict) -> Loc:
     return tuple(step for step in loc if not (isinstance(step, str) and step.startswith("function-")))
 
 
-def parse_scenario(text: str, path: str = "<string>") -> LoadedScenario:
+def _expansion_problem(path: str, root: yaml.Node | None) -> LocatedProblem | None:
+    """A located problem when the document expands past MAX_YAML_NODES (aliases counted per use)."""
+    count = 0
+    stack: list[yaml.Node] = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            mark = node.start_mark
+            return LocatedProblem(
+                path, mark.line + 1, mark.column + 1, "",
+                f"YAML expands to more than {MAX_YAML_NODES} nodes (too many aliases: an alias bomb?)",
+            )
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.append(key_node)
+                stack.append(value_node)
+    return None
+
+
+def parse_scenario(text: str, path: str = "<string>", *, base_dir: Path | None = None) -> LoadedScenario:
     """Validate scenario text.
 
     Args:
         text: the YAML text.
         path: the name used in error messages.
+        base_dir: the folder that card entries (`cast: - {card: ...}`) are relative to; None
+            (text not from a file, e.g. a run log's header) refuses card entries.
 
     Returns:
-        The validated scenario.
+        The validated scenario. When it had card entries, its `text` is the scenario with the
+        cards resolved (YAML), so that a run log's header replays without the card files.
 
     Raises:
         ScenarioError: YAML syntax errors, field errors and unknown names, each located.
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        bomb = _expansion_problem(path, root)
+        if bomb is not None:
+            raise ScenarioError([bomb])
         data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -134,6 +165,13 @@ def parse_scenario(text: str, path: str = "<string>") -> LoadedScenario:
         raise ScenarioError(
             [LocatedProblem(path, 1, 1, "", f"a scenario must be a YAML mapping, this file is {kind}")]
         )
+    from simstage.cards.scenario import resolve_card_entries
+
+    data, card_problems, has_cards = resolve_card_entries(data, base_dir)
+    if card_problems:
+        raise ScenarioError([_locate(path, root, p.loc, p.message) for p in card_problems])
+    if has_cards:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -168,9 +206,17 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError([LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]) from None
-    return parse_scenario(text, name)
+    return parse_scenario(text, name, base_dir=Path(path).parent)
 
 
 def scenario_json_schema() -> dict:
-    """The JSON schema of scenario files."""
-    return Scenario.model_json_schema(by_alias=True)
+    """The JSON schema of scenario files (a cast item is a character or a card entry)."""
+    from simstage.scenario.models import CardCastEntry
+
+    # The model holds resolved characters only; the file may also hold card entries.
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema.setdefault("$defs", {})["CardCastEntry"] = CardCastEntry.model_json_schema(by_alias=True)
+    schema["properties"]["cast"]["items"] = {
+        "anyOf": [{"$ref": "#/$defs/CharacterConfig"}, {"$ref": "#/$defs/CardCastEntry"}]
+    }
+    return schema

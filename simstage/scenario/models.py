@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Strict(BaseModel):
@@ -86,6 +86,40 @@ class CharacterConfig(_Strict):
     """How the character talks (terse, florid, formal...)."""
     tom_depth: int | None = Field(None, ge=0, le=4)
     """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
+    first_line: str | None = Field(None, min_length=1, max_length=2000)
+    """What the character says aloud at the start of turn 1 (a character card's greeting); it is
+    played as a scripted `say` after the timeline's own turn-1 events, heard by everyone present."""
+
+
+NAME_PATTERN = r"^[^\s].*[^\s]$|^[^\s]$"
+
+
+class CardCastEntry(_Strict):
+    """A cast member read from a character card (SillyTavern/TavernAI, spec V2 or V3).
+
+    The loader reads the card and replaces the entry by a character: persona from the card's
+    description and personality, `first_line` from its greeting, `style` from its example
+    messages, `secrets` from its lorebook. Fields given here override the card's.
+    """
+
+    card: str = Field(min_length=1, max_length=1000)
+    """Path of the card (.png or .json), relative to the scenario file. Paths inside a card are never followed."""
+    name: str | None = Field(None, min_length=1, max_length=64, pattern=NAME_PATTERN)
+    """The character's name (default: the card's)."""
+    persona: str | None = Field(None, min_length=1, max_length=4000)
+    """Who the character is (default: the card's description and personality)."""
+    location: str
+    """Where the character is when the scene opens."""
+    goals: list[str] = Field(default_factory=list)
+    """What the character wants."""
+    secrets: list[str] = Field(default_factory=list)
+    """What the character knows and keeps to itself, before the card's lorebook entries."""
+    style: str | None = None
+    """How the character talks (default: the card's example messages)."""
+    tom_depth: int | None = Field(None, ge=0, le=4)
+    """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
+    first_line: str | None = Field(None, min_length=1, max_length=2000)
+    """What the character says at the start of turn 1 (default: the card's greeting)."""
 
 
 PuppeteerKind = Literal["bare", "round_robin", "scripted", "director", "optimizer", "human"]
@@ -248,6 +282,27 @@ class Scenario(_Strict):
     tom: TomConfig = Field(default_factory=TomConfig)  # type: ignore[arg-type]
     """Settings of the theory-of-mind tracker (belief order, trust)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _first_lines(cls, data: object) -> object:
+        """Each cast member's `first_line` becomes a timeline `say` at turn 1, after the file's own entries."""
+        if not isinstance(data, dict) or not isinstance(data.get("cast"), list):
+            return data
+        timeline = data.get("timeline", [])
+        if not isinstance(timeline, list):
+            return data
+        added = []
+        for member in data["cast"]:
+            if not isinstance(member, dict):
+                continue
+            name, line = member.get("name"), member.get("first_line")
+            if not (isinstance(name, str) and isinstance(line, str) and 0 < len(line) <= 2000):
+                continue
+            entry = {"at": 1, "event": {"type": "say", "who": name, "text": line}}
+            if not any(_same_entry(existing, entry) for existing in timeline):
+                added.append(entry)
+        return {**data, "timeline": [*timeline, *added]} if added else data
+
     def character(self, name: str) -> CharacterConfig:
         """The cast member called `name`.
 
@@ -263,3 +318,13 @@ class Scenario(_Strict):
     def cast_names(self) -> list[str]:
         """Names of the cast, in order."""
         return [member.name for member in self.cast]
+
+
+def _same_entry(existing: object, entry: dict) -> bool:
+    """Whether a timeline entry (dict or model) is already the given turn-1 `say`."""
+    if isinstance(existing, TimelineEntry):
+        existing = existing.model_dump(by_alias=True)
+    if not isinstance(existing, dict) or existing.get("at") != 1 or not isinstance(existing.get("event"), dict):
+        return False
+    event = existing["event"]
+    return all(event.get(key) == value for key, value in entry["event"].items())
