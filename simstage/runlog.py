@@ -136,6 +136,7 @@ def read_runlog(path: str | Path) -> RunLog:
     header = _parse_header(name, raw_lines[0])
     log = RunLog(path=name, header=header)
     last = len(raw_lines) - 1
+    linenos: list[int] = []
     for index in range(1, len(raw_lines)):
         raw = raw_lines[index]
         lineno = index + 1
@@ -157,7 +158,57 @@ def read_runlog(path: str | Path) -> RunLog:
                 break
             raise RunLogError(f"{name}:{lineno}: corrupt event: {_short(exc)}") from None
         log.events.append(event)
+        linenos.append(lineno)
+    _check_names(log, linenos)
     return log
+
+
+# Fields of world events (and turns, probes) that name things of the scene, by event type.
+# Folds index the world by these names, so a hand-edited or forged log that names an
+# unknown container would end in a KeyError deep in a fold; it is refused here instead.
+_NAMED: dict[str, dict[str, str]] = {
+    "enter": {"who": "character", "to": "location", "frm": "location"},
+    "exit": {"who": "character", "to": "location", "frm": "location"},
+    "move": {"who": "character", "object": "object", "frm": "container", "to": "container"},
+    "say": {"who": "character"},
+    "tell": {"who": "character", "to": "character"},
+    "claim": {"who": "character", "object": "object", "container": "container"},
+    "turn_started": {"speaker": "character", "location": "location"},
+    "probe": {"ask": "character", "about": "object"},
+}
+
+
+def _check_names(log: RunLog, linenos: list[int]) -> None:
+    """Refuse events that name a character, location, container or object the header's scenario lacks.
+
+    When the header's scenario itself is invalid, the commands report that; nothing is checked here.
+    """
+    from simstage.scenario import ScenarioError, parse_scenario
+
+    try:
+        scenario = parse_scenario(log.header.scenario_text, log.header.scenario_path).scenario
+    except ScenarioError:
+        return
+    world = scenario.world
+    known = {
+        "character": set(scenario.cast_names),
+        "location": set(world.locations),
+        "container": set(world.containers),
+        "object": set(world.objects),
+    }
+    for event, lineno in zip(log.events, linenos, strict=True):
+        fields = _NAMED.get(getattr(event, "type", ""), {})
+        names = [(kind, getattr(event, field)) for field, kind in fields.items()]
+        names += [("character", name) for name in getattr(event, "through", ())]
+        names += [("object", o) for o in getattr(event, "sees", {})] + [
+            ("container", c) for c in getattr(event, "sees", {}).values()
+        ]
+        for kind, name in names:
+            if name not in known[kind]:
+                raise RunLogError(
+                    f"{log.path}:{lineno}: event {event.type!r} names unknown {kind} {str(name)[:80]!r} "
+                    "(not in the header's scenario)"
+                )
 
 
 def _parse_header(name: str, raw: bytes) -> RunHeader:

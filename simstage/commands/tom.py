@@ -54,6 +54,7 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
       simstage export run.jsonl --format mermaid --turn 3
       simstage export run.jsonl --format gexf --all-turns -o graphs/sally
     """
+    from simstage.report.files import atomic_write_text
     from simstage.tom.export import SUFFIX, render_graph
     from simstage.tom.graph import belief_graph
 
@@ -63,16 +64,19 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
         _fail(f"{runlog}: --turn {turn} is past the run's last turn ({last})")
     if all_turns:
         stem = Path(out) if out else Path(runlog).with_suffix("")
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        for t in range(0, last + 1):
-            path = stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}"
-            path.write_text(render_graph(belief_graph(scenario, events, t, order=order), fmt), encoding="utf-8")
+        try:
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            for t in range(0, last + 1):
+                path = stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}"
+                atomic_write_text(path, render_graph(belief_graph(scenario, events, t, order=order), fmt))
+        except OSError as exc:
+            _fail(f"cannot write {stem}: {exc.strerror or exc}")
         click.echo(f"wrote {last + 1} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}", err=True)
         return
     text = render_graph(belief_graph(scenario, events, turn, order=order), fmt)
     if out:
         try:
-            Path(out).write_text(text, encoding="utf-8")
+            atomic_write_text(out, text)  # never a partial file, even if interrupted
         except OSError as exc:
             _fail(f"cannot write {out}: {exc.strerror}")
     else:
