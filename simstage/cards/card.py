@@ -89,13 +89,19 @@ def _loads(raw: bytes, name: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CardError(f"{name}: the card's JSON is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise CardError(
+            f"{name}: the card's JSON is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         data = json.loads(text)
     except RecursionError:
-        raise CardError(f"{name}: the card's JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
+        raise CardError(
+            f"{name}: the card's JSON nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     except ValueError as exc:
-        raise CardError(f"{name}: the card is not valid JSON ({str(exc).splitlines()[0][:120]})") from None
+        raise CardError(
+            f"{name}: the card is not valid JSON ({str(exc).splitlines()[0][:120]})"
+        ) from None
     if _depth(data) > MAX_JSON_DEPTH:
         raise CardError(f"{name}: the card's JSON nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict):
@@ -162,12 +168,16 @@ def card_from_json(data: dict[str, Any], name: str = "<card>") -> Card:
     if spec in ("chara_card_v2", "chara_card_v3"):
         body = data.get("data")
         if not isinstance(body, dict):
-            raise CardError(f"{name}: a {spec} card keeps its fields under 'data', which is missing")
+            raise CardError(
+                f"{name}: a {spec} card keeps its fields under 'data', which is missing"
+            )
     elif spec is None and "name" in data:
         body, spec = data, "v1"
     else:
         shown = str(spec)[:40] if spec is not None else "none"
-        raise CardError(f"{name}: not a character card (spec {shown!r}; expected chara_card_v2 or chara_card_v3)")
+        raise CardError(
+            f"{name}: not a character card (spec {shown!r}; expected chara_card_v2 or chara_card_v3)"
+        )
     card_name = " ".join(_text(body, "name", name, required=True).split())
     if not card_name:
         raise CardError(f"{name}: the card's name is empty")
@@ -205,8 +215,12 @@ def card_from_bytes(data: bytes, name: str = "<card>") -> Card:
         chunks = png_text_chunks(data, name, CARD_KEYWORDS)
         for keyword in CARD_KEYWORDS:
             if keyword in chunks:
-                return card_from_json(_loads(_decode_chunk(chunks[keyword], name, keyword), name), name)
-        raise CardError(f"{name}: this PNG holds no character card (no 'chara' or 'ccv3' text chunk)")
+                return card_from_json(
+                    _loads(_decode_chunk(chunks[keyword], name, keyword), name), name
+                )
+        raise CardError(
+            f"{name}: this PNG holds no character card (no 'chara' or 'ccv3' text chunk)"
+        )
     return card_from_json(_loads(data, name), name)
 
 

@@ -54,13 +54,17 @@ def card_cast_fields(card: Card, name: str | None = None) -> dict[str, Any]:
     """
     name = name or card_name(card)
     parts = [card.description, f"Personality: {card.personality}" if card.personality else ""]
-    persona = fill_macros("\n\n".join(p for p in parts if p), name) or f"{name}, from a character card."
+    persona = (
+        fill_macros("\n\n".join(p for p in parts if p), name) or f"{name}, from a character card."
+    )
     fields: dict[str, Any] = {"name": name, "persona": _clip(persona, PERSONA_CHARS)}
     if card.first_mes:
         fields["first_line"] = _clip(fill_macros(card.first_mes, name), LINE_CHARS)
     if card.mes_example:
         fields["style"] = _clip(fill_macros(card.mes_example, name), STYLE_CHARS)
-    secrets = [_clip(fill_macros(entry.content, name), SECRET_CHARS) for entry in card.lore[:MAX_SECRETS]]
+    secrets = [
+        _clip(fill_macros(entry.content, name), SECRET_CHARS) for entry in card.lore[:MAX_SECRETS]
+    ]
     if secrets:
         fields["secrets"] = secrets
     return fields
@@ -69,6 +73,10 @@ def card_cast_fields(card: Card, name: str | None = None) -> dict[str, Any]:
 def card_cast_entry(card: Card, location: str) -> dict[str, Any]:
     """A whole cast entry for a card, standing in `location`."""
     fields = card_cast_fields(card)
-    entry: dict[str, Any] = {"name": fields.pop("name"), "persona": fields.pop("persona"), "location": location}
+    entry: dict[str, Any] = {
+        "name": fields.pop("name"),
+        "persona": fields.pop("persona"),
+        "location": location,
+    }
     entry.update(fields)
     return entry

@@ -27,9 +27,13 @@ def _inflate(data: bytes, name: str, keyword: str) -> bytes:
     try:
         out = inflater.decompress(data, MAX_TEXT_BYTES + 1)
     except zlib.error as exc:
-        raise CardError(f"{name}: the {keyword!r} text chunk is not valid compressed data ({exc})") from None
+        raise CardError(
+            f"{name}: the {keyword!r} text chunk is not valid compressed data ({exc})"
+        ) from None
     if len(out) > MAX_TEXT_BYTES or inflater.unconsumed_tail:
-        raise CardError(f"{name}: the {keyword!r} text chunk decompresses to more than {MAX_TEXT_BYTES} bytes")
+        raise CardError(
+            f"{name}: the {keyword!r} text chunk decompresses to more than {MAX_TEXT_BYTES} bytes"
+        )
     return out
 
 
@@ -60,7 +64,9 @@ def _text_chunk(kind: bytes, body: bytes, name: str) -> tuple[str, bytes] | None
     return key, text
 
 
-def png_text_chunks(data: bytes, name: str = "<png>", keywords: tuple[str, ...] = ()) -> dict[str, bytes]:
+def png_text_chunks(
+    data: bytes, name: str = "<png>", keywords: tuple[str, ...] = ()
+) -> dict[str, bytes]:
     """The text chunks of a PNG, by keyword (the first of each keyword wins).
 
     Args:
@@ -86,7 +92,9 @@ def png_text_chunks(data: bytes, name: str = "<png>", keywords: tuple[str, ...] 
         if count > MAX_CHUNKS:
             raise CardError(f"{name}: PNG has more than {MAX_CHUNKS} chunks")
         if length > MAX_CHUNK_BYTES:
-            raise CardError(f"{name}: PNG chunk {kind!r} at byte {offset} is larger than {MAX_CHUNK_BYTES} bytes")
+            raise CardError(
+                f"{name}: PNG chunk {kind!r} at byte {offset} is larger than {MAX_CHUNK_BYTES} bytes"
+            )
         end = offset + 8 + length
         if end + 4 > len(data):
             raise CardError(f"{name}: PNG is truncated inside chunk {kind!r} at byte {offset}")

@@ -30,7 +30,9 @@ class CardProblem:
     message: str
 
 
-def resolve_card_entries(data: dict[str, Any], base_dir: Path | None) -> tuple[dict[str, Any], list[CardProblem], bool]:
+def resolve_card_entries(
+    data: dict[str, Any], base_dir: Path | None
+) -> tuple[dict[str, Any], list[CardProblem], bool]:
     """Replace each card entry of `data["cast"]` by the character it describes.
 
     Args:
@@ -68,7 +70,9 @@ def resolve_card_entries(data: dict[str, Any], base_dir: Path | None) -> tuple[d
             continue
         path = base_dir / entry.card
         if path.suffix.lower() not in CARD_SUFFIXES:
-            problems.append(CardProblem(where, f"a card must be a .png or .json file, not {entry.card!r}"))
+            problems.append(
+                CardProblem(where, f"a card must be a .png or .json file, not {entry.card!r}")
+            )
             resolved.append(member)
             continue
         try:

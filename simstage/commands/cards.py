@@ -12,7 +12,12 @@ def card_group() -> None:
 
 @card_group.command(name="import")
 @click.argument("card", type=click.Path(dir_okay=False))
-@click.option("--location", default="room", show_default=True, help="Where the character stands when the scene opens.")
+@click.option(
+    "--location",
+    default="room",
+    show_default=True,
+    help="Where the character stands when the scene opens.",
+)
 def import_card(card: str, location: str) -> None:
     """Print CARD (.png or .json) as a cast entry (YAML) to paste under `cast:`.
 

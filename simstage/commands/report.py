@@ -9,7 +9,12 @@ import click
 
 @click.command()
 @click.argument("runlog", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="HTML file to write (default: RUNLOG with .html).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="HTML file to write (default: RUNLOG with .html).",
+)
 def report(runlog: str, out: str | None) -> None:
     """Write a report of RUNLOG: transcript, belief graph with a turn slider, ToM and puppeteer metrics.
 

@@ -38,7 +38,9 @@ def report_html(runlog: str | Path) -> tuple[str, list[str], int]:
     except ScenarioError as exc:
         first = exc.problems[0] if exc.problems else "invalid scenario"
         raise ReportError(f"{runlog}:1: the scenario in the header is invalid: {first}") from None
-    html = render_page(loaded.scenario, log.events, header=log.header, warnings=log.warnings, ended=log.ended)
+    html = render_page(
+        loaded.scenario, log.events, header=log.header, warnings=log.warnings, ended=log.ended
+    )
     return html, list(log.warnings), len(log.events)
 
 
@@ -55,4 +57,11 @@ def write_report(runlog: str | Path, out: str | Path) -> ReportResult:
     return ReportResult(Path(out), count, tuple(warnings))
 
 
-__all__ = ["ReportError", "ReportResult", "atomic_write_text", "render_page", "report_html", "write_report"]
+__all__ = [
+    "ReportError",
+    "ReportResult",
+    "atomic_write_text",
+    "render_page",
+    "report_html",
+    "write_report",
+]

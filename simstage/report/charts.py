@@ -72,7 +72,10 @@ def line_chart(name: str, points: Sequence[tuple[int, float, str]], colours: dic
     span_t = (t1 - t0) or 1
 
     def xy(turn: int, value: float) -> tuple[float, float]:
-        return (PAD + (turn - t0) / span_t * (W - 2 * PAD), H - PAD + 8 - (value - v0) / (v1 - v0) * (H - PAD - 8 - 12))
+        return (
+            PAD + (turn - t0) / span_t * (W - 2 * PAD),
+            H - PAD + 8 - (value - v0) / (v1 - v0) * (H - PAD - 8 - 12),
+        )
 
     coords = [xy(t, v) for t, v, _ in points]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)

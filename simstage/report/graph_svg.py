@@ -59,7 +59,9 @@ def layout(graphs: dict[int, Any]) -> dict[str, tuple[float, float]]:
         return {}
     if union.number_of_nodes() == 1:
         return {next(iter(union.nodes)): (WIDTH / 2, HEIGHT / 2)}
-    raw = nx.spring_layout(union, seed=7, k=1.6 / math.sqrt(union.number_of_nodes()), iterations=200)
+    raw = nx.spring_layout(
+        union, seed=7, k=1.6 / math.sqrt(union.number_of_nodes()), iterations=200
+    )
     xs = [p[0] for p in raw.values()]
     ys = [p[1] for p in raw.values()]
     span_x = (max(xs) - min(xs)) or 1.0
@@ -73,7 +75,9 @@ def layout(graphs: dict[int, Any]) -> dict[str, tuple[float, float]]:
     }
 
 
-def _curve(a: tuple[float, float], b: tuple[float, float], bend: float) -> tuple[str, tuple[float, float]]:
+def _curve(
+    a: tuple[float, float], b: tuple[float, float], bend: float
+) -> tuple[str, tuple[float, float]]:
     """A quadratic path from a to b bent sideways by `bend` pixels, and its midpoint."""
     (x1, y1), (x2, y2) = a, b
     dx, dy = x2 - x1, y2 - y1
@@ -86,7 +90,9 @@ def _curve(a: tuple[float, float], b: tuple[float, float], bend: float) -> tuple
 def _edges_svg(graph: Any, pos: dict[str, tuple[float, float]]) -> list[str]:
     parts: list[str] = []
     seen: dict[tuple[str, str], int] = {}
-    for source, target, data in sorted(graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2].get("chain", "")))):
+    for source, target, data in sorted(
+        graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2].get("chain", "")))
+    ):
         kind = data.get("kind")
         end = str(target) if kind == "located" else str(data.get("container") or "")
         start = str(source)
@@ -97,12 +103,16 @@ def _edges_svg(graph: Any, pos: dict[str, tuple[float, float]]) -> list[str]:
         bend = (index + 1) // 2 * 40 * (1 if index % 2 else -1) + (12 if kind == "belief" else 0)
         path, (mx, my) = _curve(pos[start], pos[end], bend)
         if kind == "located":
-            parts.append(f'<path d="{path}" class="real" stroke="{REAL_COLOUR}" stroke-dasharray="2 4"/>')
+            parts.append(
+                f'<path d="{path}" class="real" stroke="{REAL_COLOUR}" stroke-dasharray="2 4"/>'
+            )
             continue
         true = bool(data.get("true"))
         colour = TRUE_COLOUR if true else FALSE_COLOUR
         chain = str(data.get("chain") or "")
-        label = str(data.get("object", "")) + (f" (via {chain.replace('>', ', ')})" if chain else "")
+        label = str(data.get("object", "")) + (
+            f" (via {chain.replace('>', ', ')})" if chain else ""
+        )
         dash = ' stroke-dasharray="7 4"' if chain else ""
         css = "belief true" if true else "belief false"
         title = (

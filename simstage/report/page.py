@@ -13,12 +13,25 @@ from typing import Any
 
 from simstage.render import narrate, speaker_colours
 from simstage.report.charts import metric_charts
-from simstage.report.graph_svg import FALSE_COLOUR, TRUE_COLOUR, belief_svg, layout, sampled_turns, turn_graphs
+from simstage.report.graph_svg import (
+    FALSE_COLOUR,
+    TRUE_COLOUR,
+    belief_svg,
+    layout,
+    sampled_turns,
+    turn_graphs,
+)
 from simstage.scenario.models import Scenario
 
 CSS_COLOURS = {
-    "cyan": "#0e7490", "magenta": "#a21caf", "green": "#15803d", "yellow": "#a16207",
-    "bright_blue": "#2563eb", "bright_red": "#dc2626", "bright_cyan": "#0891b2", "orange1": "#ea580c",
+    "cyan": "#0e7490",
+    "magenta": "#a21caf",
+    "green": "#15803d",
+    "yellow": "#a16207",
+    "bright_blue": "#2563eb",
+    "bright_red": "#dc2626",
+    "bright_cyan": "#0891b2",
+    "orange1": "#ea580c",
 }
 PRIVATE_EVENTS = ("tell", "direction")
 MAX_TEXT = 20_000
@@ -95,13 +108,19 @@ def transcript_html(events: Sequence[Any], colours: dict[str, str]) -> str:
         if kind in PRIVATE_EVENTS:
             classes.append("private")
             tag = '<span class="tag">private</span>'
-        if kind in ("probe", "tom_metrics", "run_ended", "rejected", "parse_failed") or kind.endswith("metrics"):
+        if kind in (
+            "probe",
+            "tom_metrics",
+            "run_ended",
+            "rejected",
+            "parse_failed",
+        ) or kind.endswith("metrics"):
             classes.append("book")
         who = _speaker(event)
         colour = colours.get(who or "", "")
         text = escape(line)
         if who and colour and line.startswith(who):
-            text = f'<b style="color:{colour}">{escape(who)}</b>{escape(line[len(who):])}'
+            text = f'<b style="color:{colour}">{escape(who)}</b>{escape(line[len(who) :])}'
         out.append(f'<div class="{" ".join(classes)}" data-turn="{turn}">{tag}{text}</div>')
     return "\n".join(out) or '<p class="meta">No events were recorded.</p>'
 
@@ -139,13 +158,20 @@ def run_metrics_table(events: Sequence[Any]) -> str:
         return ""
     data = found[-1].model_dump()
     rows = "".join(
-        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>" for k, v in data.items() if k != "type"
+        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>"
+        for k, v in data.items()
+        if k != "type"
     )
     return f"<h3>Run metrics</h3><table>{rows}</table>"
 
 
 def render_page(
-    scenario: Scenario, events: Sequence[Any], *, header: Any = None, warnings: Sequence[str] = (), ended: bool = True
+    scenario: Scenario,
+    events: Sequence[Any],
+    *,
+    header: Any = None,
+    warnings: Sequence[str] = (),
+    ended: bool = True,
 ) -> str:
     """The whole report as one HTML string.
 
@@ -158,7 +184,10 @@ def render_page(
     """
     from simstage.tom.metrics import tom_metrics
 
-    colours = {name: CSS_COLOURS.get(c, "#111827") for name, c in speaker_colours(scenario.cast_names).items()}
+    colours = {
+        name: CSS_COLOURS.get(c, "#111827")
+        for name, c in speaker_colours(scenario.cast_names).items()
+    }
     last = max((int(getattr(e, "turn", 0)) for e in events), default=0)
     turns = sampled_turns(last)
     graphs = turn_graphs(scenario, events, turns)
@@ -174,9 +203,13 @@ def render_page(
         )
     notes = [f'<div class="warn">warning: {escape(w)}</div>' for w in warnings]
     if not ended:
-        notes.append('<div class="warn">The run did not record its end (it was cut off); shown up to its last whole event.</div>')
+        notes.append(
+            '<div class="warn">The run did not record its end (it was cut off); shown up to its last whole event.</div>'
+        )
     if len(turns) < last + 1:
-        notes.append(f'<p class="meta">The belief graph shows {len(turns)} of the run\'s {last + 1} turns.</p>')
+        notes.append(
+            f'<p class="meta">The belief graph shows {len(turns)} of the run\'s {last + 1} turns.</p>'
+        )
     legend = (
         f'<p class="legend"><span style="color:{TRUE_COLOUR}">&#8594; true belief</span>'
         f'<span style="color:{FALSE_COLOUR}">&#8594; false belief</span><span>- - - higher order</span>'
@@ -191,8 +224,8 @@ def render_page(
 <title>{escape(scenario.title)} — simstage report</title><style>{STYLE}</style></head>
 <body>
 <h1>{escape(scenario.title)}</h1>
-<p class="meta">{meta}{' · ' if meta else ''}{len(events)} events, {last} turns</p>
-{''.join(notes)}
+<p class="meta">{meta}{" · " if meta else ""}{len(events)} events, {last} turns</p>
+{"".join(notes)}
 <div class="cols">
 <section class="transcript"><h2>Transcript</h2>
 {transcript_html(events, colours)}

@@ -23,7 +23,12 @@ from simstage.stage.scripted import ScriptedStage
 
 def chunk(kind: bytes, body: bytes) -> bytes:
     """One PNG chunk with its CRC."""
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
 def make_png(*text_chunks: bytes) -> bytes:
@@ -56,7 +61,11 @@ def v2_card(name: str = "Mira") -> dict:
             "mes_example": "<START>\n{{char}}: Mind the stairs.",
             "character_book": {
                 "entries": [
-                    {"keys": ["key"], "content": "{{char}} hid the brass key under the mat.", "enabled": True},
+                    {
+                        "keys": ["key"],
+                        "content": "{{char}} hid the brass key under the mat.",
+                        "enabled": True,
+                    },
                     {"keys": ["off"], "content": "A disabled entry.", "enabled": False},
                 ]
             },
@@ -75,7 +84,9 @@ def v3_card(name: str = "Tobiah") -> dict:
             "personality": "gruff but kind",
             "first_mes": "Ahoy.",
             "mes_example": "",
-            "character_book": {"entries": [{"keys": ["map"], "content": "He owns the only chart of the reef."}]},
+            "character_book": {
+                "entries": [{"keys": ["map"], "content": "He owns the only chart of the reef."}]
+            },
             "assets": [{"type": "icon", "uri": "file:///etc/shadow", "name": "main", "ext": "png"}],
         },
     }
@@ -136,7 +147,10 @@ def test_card_import_prints_a_cast_entry(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     [entry] = yaml.safe_load(result.output)
     assert entry["name"] == "Mira" and entry["location"] == "lamp_room"
-    assert entry["persona"].startswith("Mira is a lighthouse keeper") and "Personality: wry" in entry["persona"]
+    assert (
+        entry["persona"].startswith("Mira is a lighthouse keeper")
+        and "Personality: wry" in entry["persona"]
+    )
     assert entry["first_line"] == "Close the door, the others, the wind bites."
     assert entry["secrets"] == ["Mira hid the brass key under the mat."]
     # The printed entry is a valid cast member.
@@ -158,14 +172,20 @@ def test_scenario_with_cards_plays_on_the_scripted_stage(tmp_path: Path) -> None
     scenario = loaded.scenario
     assert scenario.cast_names == ["Mira", "Toby"]
     mira, toby = scenario.cast
-    assert "lighthouse keeper" in mira.persona and mira.secrets == ["Mira hid the brass key under the mat."]
-    assert toby.goals == ["Find the key."] and toby.secrets == ["He owns the only chart of the reef."]
+    assert "lighthouse keeper" in mira.persona and mira.secrets == [
+        "Mira hid the brass key under the mat."
+    ]
+    assert toby.goals == ["Find the key."] and toby.secrets == [
+        "He owns the only chart of the reef."
+    ]
     # Nothing a card names as a path is followed; its first line is a turn-1 line.
     assert "passwd" not in loaded.text and "shadow" not in loaded.text
     stage = ScriptedStage()
     sim = Simulation(scenario, stage)
     sim.run()
-    first = [e for e in sim.events if isinstance(e, Said) and e.turn == 1 and e.origin == "timeline"]
+    first = [
+        e for e in sim.events if isinstance(e, Said) and e.turn == 1 and e.origin == "timeline"
+    ]
     assert [(e.who, e.text) for e in first] == [
         ("Mira", "Close the door, the others, the wind bites."),
         ("Toby", "Ahoy."),
@@ -184,7 +204,9 @@ def test_run_and_replay_through_the_cli(tmp_path: Path) -> None:
     scene.write_text(SCENE, encoding="utf-8")
     out = tmp_path / "run.jsonl"
     runner = CliRunner()
-    result = runner.invoke(main, ["run", str(scene), "--headless", "--stage", "scripted", "--out", str(out)])
+    result = runner.invoke(
+        main, ["run", str(scene), "--headless", "--stage", "scripted", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     (tmp_path / "mira.png").unlink()
     result = runner.invoke(main, ["replay", str(out)])
@@ -200,7 +222,10 @@ def test_card_entry_problems_are_located(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(bad, tmp_path)
     [problem] = info.value.problems
-    assert (problem.line, problem.field) == (9, "cast.0.card") and "not valid base64" in problem.message
+    assert (problem.line, problem.field) == (
+        9,
+        "cast.0.card",
+    ) and "not valid base64" in problem.message
     with pytest.raises(ScenarioError, match="holds no character card"):
         load_scenario_text(SCENE.replace("mira.png", "plain.png"), tmp_path)
     with pytest.raises(ScenarioError, match="must be a .png or .json"):

@@ -21,28 +21,53 @@ from tests.unit.test_hostile_scenario import ODD, assert_clean
 FOLDER = Path(tempfile.mkdtemp(prefix="simstage-hostile-card-"))
 BOMB = zlib.compress(base64.b64encode(b"{" + b" " * 30_000_000 + b"}"), 9)
 """40 MB of base64 in a few tens of kilobytes."""
-FIELDS = ["name", "description", "personality", "scenario", "first_mes", "mes_example", "character_book"]
-ODD_TEXT = st.text(alphabet=st.sampled_from(list(ODD + "{}<>[]/\\ {{char}}{{user}}<BOT>&'\"x")), max_size=60)
+FIELDS = [
+    "name",
+    "description",
+    "personality",
+    "scenario",
+    "first_mes",
+    "mes_example",
+    "character_book",
+]
+ODD_TEXT = st.text(
+    alphabet=st.sampled_from(list(ODD + "{}<>[]/\\ {{char}}{{user}}<BOT>&'\"x")), max_size=60
+)
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | ODD_TEXT,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 ) | st.sampled_from(["x" * 150_000, "{{char}}" * 5000, "\n" * 3000, "   ", "", "../../etc/passwd"])
 
 
 @st.composite
 def hostile_card(draw: st.DrawFn) -> bytes:
-    card = draw(st.sampled_from([v2_card, v3_card]))(draw(st.sampled_from(["Mira", " Odd\u202e name ", "x" * 100, "名前"])))
-    kind = draw(st.sampled_from(["field", "book", "wrap", "b64", "zlib", "bomb", "flip", "cut", "junk"]))
+    card = draw(st.sampled_from([v2_card, v3_card]))(
+        draw(st.sampled_from(["Mira", " Odd\u202e name ", "x" * 100, "名前"]))
+    )
+    kind = draw(
+        st.sampled_from(["field", "book", "wrap", "b64", "zlib", "bomb", "flip", "cut", "junk"])
+    )
     if kind == "field":
         card["data"][draw(st.sampled_from(FIELDS))] = draw(VALUES)
     elif kind == "book":
         entries = card["data"].setdefault("character_book", {"entries": []})["entries"]
-        entries.append(draw(st.dictionaries(st.sampled_from(["content", "keys", "enabled", "name"]), VALUES, max_size=4)))
+        entries.append(
+            draw(
+                st.dictionaries(
+                    st.sampled_from(["content", "keys", "enabled", "name"]), VALUES, max_size=4
+                )
+            )
+        )
         if draw(st.booleans()):
             card["data"]["character_book"]["entries"] = entries * draw(st.integers(1, 400))
     elif kind == "wrap":
-        card = {"spec": draw(st.sampled_from(["chara_card_v2", "chara_card_v3", "x", None])), "data": draw(VALUES)}
+        card = {
+            "spec": draw(st.sampled_from(["chara_card_v2", "chara_card_v3", "x", None])),
+            "data": draw(VALUES),
+        }
     payload = json.dumps(card).encode("utf-8")
     keyword = draw(st.sampled_from(["chara", "ccv3", "Chara", "comment"]))
     form = draw(st.sampled_from(["json", "tEXt", "zTXt", "iTXt"]))
@@ -53,7 +78,9 @@ def hostile_card(draw: st.DrawFn) -> bytes:
     if form == "json":
         data = payload
     elif kind == "zlib":
-        data = make_png(chunk(b"zTXt", keyword.encode() + b"\x00\x00" + draw(st.binary(max_size=200))))
+        data = make_png(
+            chunk(b"zTXt", keyword.encode() + b"\x00\x00" + draw(st.binary(max_size=200)))
+        )
     elif kind == "bomb":
         data = make_png(chunk(b"zTXt", keyword.encode() + b"\x00\x00" + BOMB))
     else:
@@ -70,7 +97,11 @@ def hostile_card(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(hostile_card(), st.sampled_from([".png", ".json"]))
 def test_card_import_and_card_entries_never_traceback(data: bytes, suffix: str) -> None:
     card = FOLDER / f"card{suffix}"

@@ -38,13 +38,25 @@ def _record(name: str, lines: list[str] = ()) -> bytes:
 
 
 BASES = [
-    _record("sally-anne.yaml", [say("<img src=x onerror=alert(1)> [bold]x[/]"), say("Psst.", {"type": "tell", "to": "Sally", "text": "</script>"})]),
+    _record(
+        "sally-anne.yaml",
+        [
+            say("<img src=x onerror=alert(1)> [bold]x[/]"),
+            say("Psst.", {"type": "tell", "to": "Sally", "text": "</script>"}),
+        ],
+    ),
     _record("false-claim.yaml"),
     _record("sycophancy.yaml"),
 ]
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 )
 
@@ -53,7 +65,11 @@ JSON_VALUES = st.recursive(
 def hostile_log(draw: st.DrawFn) -> bytes:
     base = draw(st.sampled_from(BASES))
     lines = base.split(b"\n")
-    kind = draw(st.sampled_from(["cut", "flip", "drop", "field", "line", "header", "scenario", "turn", "junk"]))
+    kind = draw(
+        st.sampled_from(
+            ["cut", "flip", "drop", "field", "line", "header", "scenario", "turn", "junk"]
+        )
+    )
     if kind == "cut":
         return base[: draw(st.integers(0, len(base)))]
     if kind == "flip":
@@ -70,8 +86,17 @@ def hostile_log(draw: st.DrawFn) -> bytes:
         event[draw(st.sampled_from(sorted(event)))] = draw(JSON_VALUES)
         lines[index] = json.dumps(event).encode()
     elif kind == "line":  # a line of anything JSON, or text with odd characters
-        value = draw(JSON_VALUES) if draw(st.booleans()) else draw(st.text(alphabet=st.sampled_from(list(ODD + '{}[]":,x')), max_size=40))
-        lines.insert(index, json.dumps(value).encode() if not isinstance(value, str) else value.encode("utf-8", "surrogatepass"))
+        value = (
+            draw(JSON_VALUES)
+            if draw(st.booleans())
+            else draw(st.text(alphabet=st.sampled_from(list(ODD + '{}[]":,x')), max_size=40))
+        )
+        lines.insert(
+            index,
+            json.dumps(value).encode()
+            if not isinstance(value, str)
+            else value.encode("utf-8", "surrogatepass"),
+        )
     elif kind == "header":
         header = json.loads(lines[0])
         header[draw(st.sampled_from(sorted(header)))] = draw(JSON_VALUES)
@@ -80,13 +105,25 @@ def hostile_log(draw: st.DrawFn) -> bytes:
         header = json.loads(lines[0])
         text = header["scenario_text"]
         at = draw(st.integers(0, len(text)))
-        header["scenario_text"] = text[:at] + draw(st.sampled_from([*HOSTILE_SCALARS, "\ncast: [{card: /etc/passwd, location: room}]\n"])) + text[at:]
+        header["scenario_text"] = (
+            text[:at]
+            + draw(
+                st.sampled_from(
+                    [*HOSTILE_SCALARS, "\ncast: [{card: /etc/passwd, location: room}]\n"]
+                )
+            )
+            + text[at:]
+        )
         lines[0] = json.dumps(header).encode()
     elif kind == "turn":  # forged names and turns in otherwise valid events
         event = json.loads(lines[index])
         for key in ("turn", "who", "to", "frm", "object", "container", "speaker", "ask", "about"):
             if key in event and draw(st.booleans()):
-                event[key] = draw(st.sampled_from([10**12, 0, "Zed", "", "box", "room", "marble", "Sally"])) if key != "turn" else draw(st.integers(0, 10**15))
+                event[key] = (
+                    draw(st.sampled_from([10**12, 0, "Zed", "", "box", "room", "marble", "Sally"]))
+                    if key != "turn"
+                    else draw(st.integers(0, 10**15))
+                )
         lines[index] = json.dumps(event).encode()
     else:
         return draw(st.binary(max_size=300))
@@ -97,7 +134,11 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name != "run.jsonl")
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(hostile_log(), st.sampled_from(["graphml", "gexf", "json", "dot", "mermaid"]))
 def test_replay_export_report_never_traceback(data: bytes, fmt: str) -> None:
     folder = FOLDER / "case"
@@ -108,14 +149,22 @@ def test_replay_export_report_never_traceback(data: bytes, fmt: str) -> None:
     runner = CliRunner()
     replay = runner.invoke(main, ["replay", str(run)])
     assert_clean(replay)
-    export = runner.invoke(main, ["export", str(run), "--format", fmt, "-o", str(folder / "graph.out")])
+    export = runner.invoke(
+        main, ["export", str(run), "--format", fmt, "-o", str(folder / "graph.out")]
+    )
     assert_clean(export)
     report = runner.invoke(main, ["report", str(run), "-o", str(folder / "report.html")])
     assert_clean(report)
     # The three agree on whether the log is usable, and say why when it is not.
-    assert replay.exit_code == export.exit_code == report.exit_code, (replay.output, export.output, report.output)
+    assert replay.exit_code == export.exit_code == report.exit_code, (
+        replay.output,
+        export.output,
+        report.output,
+    )
     if report.exit_code == 2:
-        assert "simstage:" in report.output and "simstage:" in export.output and replay.output.strip()
+        assert (
+            "simstage:" in report.output and "simstage:" in export.output and replay.output.strip()
+        )
         assert leftovers(folder) == []  # nothing written, no temporary file left behind
     else:
         assert leftovers(folder) == ["graph.out", "report.html"]

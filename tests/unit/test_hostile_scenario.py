@@ -19,17 +19,45 @@ from tests.conftest import SCENARIOS
 BASES = [path.read_text(encoding="utf-8") for path in sorted(SCENARIOS.glob("*.yaml"))]
 ODD = "\u202e\u200b\ufeff\u0000\u0085\u2028\ud7ff\U0001f600\u0301é\t\r\n"
 HOSTILE_SCALARS = [
-    "9" * 400, "-9" * 50, "1e999", "-.inf", ".nan", "0x7fffffffffffffff", "-1", "0", "~", "''", "[]", "{}",
-    "&a [*a, *a]", "*undefined", "!!python/object/apply:os.system ['touch /tmp/simstage-pwned']",
-    "!!python/name:os.system", "!!binary AAAA", "!!binary ===", "!!timestamp 2001-99-99", "!!set {a, b}",
-    "[" * 300 + "]" * 300, "{a: " * 200 + "1" + "}" * 200, '"' + "x" * 100_000 + '"', "\u202eevil\u202c",
-    "<<: *x", "? [a, b]\n: c", "|\n  block\n   text", "@reserved", "`tick`", "%YAML 9.9", "--- !!str",
+    "9" * 400,
+    "-9" * 50,
+    "1e999",
+    "-.inf",
+    ".nan",
+    "0x7fffffffffffffff",
+    "-1",
+    "0",
+    "~",
+    "''",
+    "[]",
+    "{}",
+    "&a [*a, *a]",
+    "*undefined",
+    "!!python/object/apply:os.system ['touch /tmp/simstage-pwned']",
+    "!!python/name:os.system",
+    "!!binary AAAA",
+    "!!binary ===",
+    "!!timestamp 2001-99-99",
+    "!!set {a, b}",
+    "[" * 300 + "]" * 300,
+    "{a: " * 200 + "1" + "}" * 200,
+    '"' + "x" * 100_000 + '"',
+    "\u202eevil\u202c",
+    "<<: *x",
+    "? [a, b]\n: c",
+    "|\n  block\n   text",
+    "@reserved",
+    "`tick`",
+    "%YAML 9.9",
+    "--- !!str",
 ]
 
 
 def assert_clean(result, allowed: tuple[int, ...] = (0, 2)) -> None:
     """Exited with an allowed code through SystemExit (or normally), with no traceback."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code in allowed, (result.exit_code, result.output[-2000:])
     assert "Traceback" not in result.output
 
@@ -52,7 +80,12 @@ def hostile_yaml(draw: st.DrawFn) -> str | bytes:
     if kind == "splice":
         i = draw(st.integers(0, len(base)))
         j = draw(st.integers(i, min(len(base), i + 40)))
-        junk = draw(st.text(alphabet=st.sampled_from(list(":-[]{}&*!|>'\"#%@`,? \n\t" + ODD + "abc1")), max_size=30))
+        junk = draw(
+            st.text(
+                alphabet=st.sampled_from(list(":-[]{}&*!|>'\"#%@`,? \n\t" + ODD + "abc1")),
+                max_size=30,
+            )
+        )
         return base[:i] + junk + base[j:]
     if kind == "scalar":
         spots = [m.end() for m in re.finditer(r": ", base)]
@@ -64,13 +97,43 @@ def hostile_yaml(draw: st.DrawFn) -> str | bytes:
         data = yaml.safe_load(base)
         values = st.recursive(
             st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-            lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+            lambda children: (
+                st.lists(children, max_size=4)
+                | st.dictionaries(st.text(max_size=8), children, max_size=4)
+            ),
             max_leaves=12,
         )
         target = data
-        path = draw(st.lists(st.sampled_from(["cast", 0, "world", "objects", "probes", "timeline", "puppeteer", "name", "at", "event", "in"]), max_size=3))
+        path = draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "cast",
+                        0,
+                        "world",
+                        "objects",
+                        "probes",
+                        "timeline",
+                        "puppeteer",
+                        "name",
+                        "at",
+                        "event",
+                        "in",
+                    ]
+                ),
+                max_size=3,
+            )
+        )
         for step in path:
-            inner = target.get(step) if isinstance(target, dict) else (target[step] if isinstance(target, list) and isinstance(step, int) and step < len(target) else None)
+            inner = (
+                target.get(step)
+                if isinstance(target, dict)
+                else (
+                    target[step]
+                    if isinstance(target, list) and isinstance(step, int) and step < len(target)
+                    else None
+                )
+            )
             if not isinstance(inner, dict | list):
                 break
             target = inner
@@ -92,7 +155,11 @@ def hostile_yaml(draw: st.DrawFn) -> str | bytes:
 FOLDER = Path(tempfile.mkdtemp(prefix="simstage-hostile-yaml-"))
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(hostile_yaml())
 def test_validate_never_tracebacks(text: str | bytes) -> None:
     path = FOLDER / "scene.yaml"

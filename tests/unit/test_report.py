@@ -41,13 +41,19 @@ def report(run: Path, out: Path) -> CliRunner:
 def turn_groups(html: str) -> dict[int, str]:
     return {
         int(turn): body
-        for turn, body in re.findall(r'<g class="turn" data-turn="(\d+)"[^>]*>(.*?)</g>\n(?=<g class="turn"|<g class="node)', html, re.S)
+        for turn, body in re.findall(
+            r'<g class="turn" data-turn="(\d+)"[^>]*>(.*?)</g>\n(?=<g class="turn"|<g class="node)',
+            html,
+            re.DOTALL,
+        )
     }
 
 
 def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
     run = tmp_path / "run.jsonl"
-    write_run(SCENARIOS / "sally-anne.yaml", run, [say("<script>alert('x')</script> & <b>bold</b>")])
+    write_run(
+        SCENARIOS / "sally-anne.yaml", run, [say("<script>alert('x')</script> & <b>bold</b>")]
+    )
     out = tmp_path / "report.html"
     result = report(run, out)
     assert result.exit_code == 0, result.output
@@ -56,7 +62,9 @@ def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
     assert "<link" not in html and "@import" not in html
     # Model text is escaped, never markup.
-    assert "<script>alert" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert (
+        "<script>alert" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    )
     assert "<b>bold</b>" not in html
     # One group per turn 0..6; the last one shown without JavaScript; a false belief drawn in red.
     groups = turn_groups(html)
@@ -73,7 +81,8 @@ def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
 def test_private_lines_are_marked(tmp_path: Path) -> None:
     run = tmp_path / "run.jsonl"
     write_run(
-        SCENARIOS / "sally-anne.yaml", run,
+        SCENARIOS / "sally-anne.yaml",
+        run,
         [say("Psst.", {"type": "tell", "to": "Anne", "text": "I have a plan."})],
     )
     assert report(run, tmp_path / "r.html").exit_code == 0
@@ -121,14 +130,24 @@ def test_bad_input_leaves_no_file(tmp_path: Path) -> None:
 
 def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", *args,
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
     ]
     return subprocess.run(command, capture_output=True, timeout=120, check=False)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 def test_slider_turn_changes_the_drawn_graph_in_chromium(tmp_path: Path) -> None:
     run = tmp_path / "run.jsonl"
     write_run(SCENARIOS / "sally-anne.yaml", run)
@@ -145,7 +164,9 @@ def test_slider_turn_changes_the_drawn_graph_in_chromium(tmp_path: Path) -> None
         visible = re.findall(r'<g class="turn" data-turn="(\d+)"(?: style="")?>', text)
         assert visible == [str(turn)], visible
         png = tmp_path / f"turn{turn}.png"
-        shot = chromium([f"--screenshot={png}", "--window-size=1280,900", url], tmp_path / f"profile-{turn}")
+        shot = chromium(
+            [f"--screenshot={png}", "--window-size=1280,900", url], tmp_path / f"profile-{turn}"
+        )
         assert shot.returncode == 0 and png.exists(), shot.stderr[-2000:]
         shots[turn] = png.read_bytes()
         assert shots[turn].startswith(b"\x89PNG")
