@@ -114,6 +114,9 @@ def transcript_html(events: Sequence[Any], colours: dict[str, str]) -> str:
             "run_ended",
             "rejected",
             "parse_failed",
+            "candidate",
+            "candidate_chosen",
+            "speaker_chosen",
         ) or kind.endswith("metrics"):
             classes.append("book")
         who = _speaker(event)

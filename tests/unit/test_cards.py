@@ -267,3 +267,13 @@ def test_read_card_never_reads_a_directory_or_missing_file(tmp_path: Path) -> No
         read_card(tmp_path)
     with pytest.raises(CardError, match="cannot read"):
         read_card(tmp_path / "missing.png")
+
+
+def test_schema_lists_card_entries_as_cast_items() -> None:
+    from simstage.scenario import scenario_json_schema
+
+    schema = scenario_json_schema()
+    refs = [item["$ref"] for item in schema["properties"]["cast"]["items"]["anyOf"]]
+    assert refs == ["#/$defs/CharacterConfig", "#/$defs/CardCastEntry"]
+    card = schema["$defs"]["CardCastEntry"]
+    assert card["required"] == ["card", "location"] and card["properties"]["card"]["description"]
