@@ -84,7 +84,19 @@ def _curve(
     length = math.hypot(dx, dy) or 1.0
     cx, cy = (x1 + x2) / 2 - dy / length * bend, (y1 + y2) / 2 + dx / length * bend
     mid = (0.25 * x1 + 0.5 * cx + 0.25 * x2, 0.25 * y1 + 0.5 * cy + 0.25 * y2)
+    # Stop short of both node centres, so the arrowhead is not hidden under the target node.
+    x1, y1 = _toward((x1, y1), (cx, cy), 22)
+    x2, y2 = _toward((x2, y2), (cx, cy), 30)
     return f"M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {x2:.1f},{y2:.1f}", mid
+
+
+def _toward(a: tuple[float, float], b: tuple[float, float], step: float) -> tuple[float, float]:
+    """The point `step` pixels from a toward b (a itself when they are closer than that)."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = math.hypot(dx, dy)
+    if length <= step:
+        return a
+    return a[0] + dx / length * step, a[1] + dy / length * step
 
 
 def _edges_svg(graph: Any, pos: dict[str, tuple[float, float]]) -> list[str]:
