@@ -26,6 +26,7 @@ import numpy as np
 from simstage.stage.base import Message, Sampling, StageCounters, StageError
 from simstage.stage.chat import ChatFormat, detect_chat_format
 from simstage.stage.models import file_sha256
+from simstage.stage.sampler import TokenSampler
 from simstage.stage.scoring import ScoreRequest, common_prefix, score_requests, split_request
 
 _BACKEND_READY = False
@@ -354,24 +355,6 @@ class LlamaStage:
 
     # -- the Stage protocol --------------------------------------------------
 
-    def _sampler(self, sampling: Sampling) -> Any:
-        lc = self._lc
-        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-        if sampling.json_schema is not None:
-            grammar = _gbnf(sampling.json_schema)
-            sampler = lc.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
-            if not sampler:
-                lc.llama_sampler_free(chain)
-                raise StageError("the JSON schema could not be turned into a grammar")
-            lc.llama_sampler_chain_add(chain, sampler)
-        if sampling.temperature <= 0:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
-        else:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(sampling.top_p, 1))
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(sampling.temperature))
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF))
-        return chain
-
     def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
         return self.generate_tokens(seq, self.prompt_tokens(messages), sampling)
 
@@ -382,12 +365,13 @@ class LlamaStage:
         lc = self._lc
         self.sync(seq, prompt)
         logits = self._seq_logits[seq]
-        chain = self._sampler(sampling)
+        sampler = TokenSampler(lc, self._vocab, self.n_vocab, sampling)
+        eog = self._eog_tokens() if block_eog else None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         cached = self._cache[seq]
         try:
             for _ in range(sampling.max_tokens):
-                token = self._sample(chain, logits, block_eog)
+                token = sampler.sample(logits, eog)
                 if lc.llama_vocab_is_eog(self._vocab, token):
                     break
                 self.counters.generated_tokens += 1
@@ -401,7 +385,7 @@ class LlamaStage:
             if tail:
                 yield tail
         finally:
-            lc.llama_sampler_free(chain)
+            sampler.free()
 
     def generate_candidates(
         self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
@@ -422,7 +406,10 @@ class LlamaStage:
             self.sync(base, prompt)
             first = self._seq_logits[base]
             forks = [self.fork(base) for _ in range(n)]
-            chains = [self._sampler(replace(sampling, seed=sampling.seed + i)) for i in range(n)]
+            chains = [
+                TokenSampler(lc, self._vocab, self.n_vocab, replace(sampling, seed=sampling.seed + i))
+                for i in range(n)
+            ]
             decoders = [codecs.getincrementaldecoder("utf-8")(errors="replace") for _ in range(n)]
             texts: list[list[str]] = [[] for _ in range(n)]
             logits = [first] * n
@@ -431,7 +418,7 @@ class LlamaStage:
                 items: list[tuple[int, int, int, bool]] = []
                 owners: list[int] = []
                 for i in alive:
-                    token = self._sample(chains[i], logits[i], False)
+                    token = chains[i].sample(logits[i])
                     if lc.llama_vocab_is_eog(self._vocab, token):
                         continue
                     self.counters.generated_tokens += 1
@@ -449,38 +436,10 @@ class LlamaStage:
             return ["".join(parts) + decoder.decode(b"", final=True) for parts, decoder in zip(texts, decoders)]
         finally:
             for chain in chains:
-                lc.llama_sampler_free(chain)
+                chain.free()
             for fork in forks:
                 self.drop(fork)
             self.drop(base)
-
-    def _sample(self, chain: Any, logits: np.ndarray, block_eog: bool) -> int:
-        """Sample from given logits with a sampler chain (the logits may come from any batch)."""
-        lc = self._lc
-        if block_eog:
-            logits = logits.copy()
-            logits[self._eog_tokens()] = -np.inf
-        arr = self._candidates(logits)
-        lc.llama_sampler_apply(chain, ctypes.byref(arr))
-        token = int(arr.data[arr.selected].id)
-        lc.llama_sampler_accept(chain, token)
-        return token
-
-    def _candidates(self, logits: np.ndarray) -> Any:
-        lc = self._lc
-        n = self.n_vocab
-        if getattr(self, "_cand_buf", None) is None:
-            self._cand_buf = (lc.llama_token_data * n)()
-            self._cand_np = np.ctypeslib.as_array(self._cand_buf)
-        self._cand_np["id"] = np.arange(n, dtype=np.int32)
-        self._cand_np["logit"] = logits
-        self._cand_np["p"] = 0.0
-        return lc.llama_token_data_array(
-            data=ctypes.cast(self._cand_buf, lc.llama_token_data_p),
-            size=n,
-            selected=-1,
-            sorted=False,
-        )
 
     def _eog_tokens(self) -> list[int]:
         if getattr(self, "_eog", None) is None:
@@ -520,36 +479,3 @@ class LlamaStage:
         self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
     ) -> float:
         return self.score_requests([self._request(seq, messages, prefix, [continuation])])[0][0]
-
-
-_GRAMMARS: dict[str, str] = {}
-
-
-def _gbnf(schema: dict[str, Any]) -> str:
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    key = json.dumps(schema)
-    if key not in _GRAMMARS:
-        _GRAMMARS[key] = json_schema_to_gbnf(key, prop_order=_declared_order(schema))
-    return _GRAMMARS[key]
-
-
-def _declared_order(schema: Any) -> list[str]:
-    """Property names in the order the schema declares them (the grammar keeps it)."""
-    order: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for name in node.get("properties", {}):
-                if name not in order:
-                    order.append(name)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return order

@@ -34,7 +34,7 @@ def long_scene() -> str:
     return f"""
 title: A very long dinner
 seed: 5
-stage: {{backend: llama, n_ctx: 2048, temperature: 0.7, max_tokens: 8}}
+stage: {{backend: llama, n_ctx: 4096, temperature: 0.7, max_tokens: 8}}
 world:
   locations: [dining room, kitchen]
   containers: {{sideboard: {{in: dining room}}}}
@@ -49,7 +49,7 @@ max_turns: {TURNS}
 
 def test_thousand_turns_finish_with_trimming() -> None:
     scenario = parse_scenario(long_scene(), "long.yaml").scenario
-    stage = LlamaStage(resolve_model("default"), n_ctx=2048, n_threads=2, n_seq_max=12)
+    stage = LlamaStage(resolve_model("default"), n_ctx=4096, n_threads=2, n_seq_max=12)
     try:
         sim = Simulation(scenario, stage)
         assert sim.run() == "completed"

@@ -97,3 +97,45 @@ def test_snapshot_restores_a_sequence_without_recomputing(llama_stage) -> None:
         assert llama_stage.counters.prompt_tokens - before == 1
     finally:
         llama_stage.drop(restored)
+
+
+def test_candidates_are_decoded_in_one_batch_per_step(llama_stage) -> None:
+    script = SceneScript(2)
+    messages = script.messages(script.names[0])
+    seq = llama_stage.open_sequence()
+    try:
+        llama_stage.sync(seq, llama_stage.prompt_tokens(messages))
+        length = llama_stage.kv_length(seq)
+        calls = llama_stage.counters.decode_calls
+        batched = llama_stage.counters.batched_calls
+        lines = llama_stage.generate_candidates(seq, messages, Sampling(temperature=0.9, max_tokens=8, seed=3), 4)
+        assert len(lines) == 4 and len(set(lines)) > 1
+        steps = llama_stage.counters.decode_calls - calls
+        # About one decode per generated token for all four, not four per token.
+        assert steps <= 8 + 1
+        assert llama_stage.counters.batched_calls - batched >= 6
+        assert llama_stage.kv_length(seq) == length
+    finally:
+        llama_stage.drop(seq)
+
+
+def test_probes_to_every_character_share_batches(llama_stage) -> None:
+    script = SceneScript(4)
+    jobs = []
+    seqs = []
+    for name in script.names:
+        seq = llama_stage.open_sequence()
+        seqs.append(seq)
+        messages = script.messages(name)
+        llama_stage.sync(seq, llama_stage.prompt_tokens(messages))
+        jobs.append((seq, messages, ["kitchen", "cellar"], "The wine is in the "))
+    try:
+        lengths = [llama_stage.kv_length(seq) for seq in seqs]
+        calls = llama_stage.counters.decode_calls
+        answers = llama_stage.choose_many(jobs)
+        assert len(answers) == 4
+        assert llama_stage.counters.decode_calls - calls <= 2
+        assert [llama_stage.kv_length(seq) for seq in seqs] == lengths
+    finally:
+        for seq in seqs:
+            llama_stage.drop(seq)
