@@ -255,11 +255,12 @@ class LlamaStage:
                 seqs.add(seq)
             batch.n_tokens = len(chunk)
             status = lc.llama_decode(self._ctx, batch)
-            if status != 0:
+            if status == 1:
                 raise StageError(
-                    f"llama_decode failed (status {status}): the context of {self.n_ctx} tokens "
-                    "is full; raise stage.n_ctx"
+                    f"the context of {self.n_ctx} tokens is full; raise stage.n_ctx in the scenario"
                 )
+            if status != 0:
+                raise StageError(f"llama_decode failed (status {status})")
             self.counters.decode_calls += 1
             if len(seqs) > 1:
                 self.counters.batched_calls += 1
@@ -279,6 +280,9 @@ class LlamaStage:
     def sync_many(self, work: Sequence[tuple[int, Sequence[int]]]) -> None:
         """`sync` several sequences in shared batches."""
         items: list[tuple[int, int, int, bool]] = []
+        # Tokens listed for this batch are not in the KV cache until it is decoded:
+        # other sequences may borrow only what was decoded before.
+        self._decoded = {seq: len(tokens) for seq, tokens in self._cache.items()}
         for seq, tokens in work:
             if not tokens:
                 raise StageError("empty prompt")
@@ -293,6 +297,7 @@ class LlamaStage:
             new = tokens[keep:]
             for offset, token in enumerate(new):
                 items.append((token, keep + offset, seq, offset == len(new) - 1))
+            self._decoded[seq] = len(cached)
             cached.extend(new)
             self.counters.prompt_tokens += len(new)
         self._last_logits = self.decode(items)
@@ -340,10 +345,12 @@ class LlamaStage:
         """
         best, donor = keep, None
         limit = len(tokens) - 1
+        decoded = getattr(self, "_decoded", {})
         for other, other_tokens in self._cache.items():
-            if other == seq or len(other_tokens) <= best:
+            ready = min(len(other_tokens), decoded.get(other, len(other_tokens)))
+            if other == seq or ready <= best:
                 continue
-            shared = min(common_prefix(other_tokens, tokens), limit)
+            shared = min(common_prefix(other_tokens[:ready], tokens), limit)
             if shared > best:
                 best, donor = shared, other
         if donor is None or best - keep < 16:

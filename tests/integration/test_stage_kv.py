@@ -7,7 +7,7 @@ import pytest
 from simstage.bench import SceneScript
 from simstage.engine import Simulation
 from simstage.scenario import load_scenario
-from simstage.stage.base import Sampling
+from simstage.stage.base import Message, Sampling
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import SCENARIOS
 
@@ -139,3 +139,21 @@ def test_probes_to_every_character_share_batches(llama_stage) -> None:
     finally:
         for seq in seqs:
             llama_stage.drop(seq)
+
+
+def test_two_probes_to_one_character_in_one_batch(llama_stage) -> None:
+    """Forks of the same sequence in one batch must not borrow cells not yet decoded."""
+    script = SceneScript(2)
+    name = script.names[0]
+    messages = script.messages(name)
+    seq = llama_stage.open_sequence()
+    try:
+        llama_stage.sync(seq, llama_stage.prompt_tokens(messages))
+        first = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine? " * 8)]
+        second = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine? " * 8 + "Think.")]
+        jobs = [(seq, first, ["kitchen", "cellar"], "The "), (seq, second, ["kitchen", "cellar"], "The ")]
+        together = llama_stage.choose_many(jobs)
+        apart = [llama_stage.choose_many([job])[0] for job in jobs]
+        assert together == apart
+    finally:
+        llama_stage.drop(seq)
