@@ -153,7 +153,7 @@ def _sigterm_as_interrupt() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--headless", is_flag=True, help="Print the transcript instead of opening the TUI.")
+@click.option("--headless", is_flag=True, help="Print the transcript instead of opening the TUI (the default when not in a terminal).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
 @click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
 @click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
@@ -177,13 +177,23 @@ def run(
 ) -> None:
     """Play SCENARIO and write its run log.
 
-    The transcript is printed as the scene plays. Ctrl-C stops the run cleanly:
+    In a terminal this opens the TUI, playing at once; with --headless (or when
+    not in a terminal) the transcript is printed as the scene plays. Ctrl-C stops the run cleanly:
     the log keeps every event so far and records the interruption.
     """
     from simstage.session import open_run
 
     if not headless and not interactive:
-        _stderr().print("simstage: the TUI is not available yet; playing headless", markup=False)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from simstage.commands.tui import run_tui
+
+            raise SystemExit(
+                run_tui(
+                    scenario, backend=backend, model=model, out=out, force=force, seed=seed,
+                    max_turns=max_turns, threads=threads, autorun=True,
+                )
+            )
+        _stderr().print("simstage: not a terminal; playing headless", markup=False)
     out_path = Path(out) if out else _default_out(Path(scenario))
     if out_path.exists() and not force:
         fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
