@@ -110,7 +110,7 @@ def test_human_steers_the_model(llama_stage, sally_anne) -> None:
 def test_compare_cli_on_the_model() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "simstage", "compare", str(SCENARIOS / "sycophancy.yaml"), "--puppeteer",
-         "bare,optimizer", "--seeds", "1", "--max-turns", "4", "--threads", "2", "--json"],
+         "bare,optimizer", "--seeds", "1", "--max-turns", "2", "--threads", "2", "--json"],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
     assert run.returncode == 0, run.stderr
