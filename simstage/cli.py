@@ -32,10 +32,10 @@ def _stderr() -> Console:
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """Print `simstage: message` on stderr and exit."""
-    from rich.markup import escape
+    from rich.text import Text
 
-    # Messages quote file names and file contents: escape them, or "[/]" in a name is a MarkupError.
-    _stderr().print(f"[bold red]simstage:[/] {escape(message)}", markup=True)
+    # Messages quote file names and file contents: never parse them as markup.
+    _stderr().print(Text.assemble(("simstage:", "bold red"), " ", message))
     raise SystemExit(code)
 
 

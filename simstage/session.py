@@ -69,6 +69,33 @@ def make_header(loaded: LoadedScenario, stage: Stage, seed: int, max_turns: int)
     )
 
 
+def open_runlog(
+    loaded: LoadedScenario,
+    stage: Stage,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    max_turns: int | None = None,
+    overwrite: bool = False,
+) -> tuple[RunLogWriter, int, int]:
+    """Write a run's header and return the open writer, with the run's seed and turn count.
+
+    Raises:
+        StageError: the run log exists (without `overwrite`) or cannot be written.
+    """
+    scenario = loaded.scenario
+    run_seed = scenario.seed if seed is None else seed
+    turns = max_turns or scenario.max_turns
+    header = make_header(loaded, stage, run_seed, turns)
+    try:
+        writer = RunLogWriter(out, header, overwrite=overwrite)
+    except FileExistsError:
+        raise StageError(f"{out} exists; choose another --out or pass --force") from None
+    except OSError as exc:
+        raise StageError(f"cannot write run log {out}: {exc.strerror}") from None
+    return writer, run_seed, turns
+
+
 @contextmanager
 def open_run(
     scenario_path: str | Path,
@@ -95,15 +122,9 @@ def open_run(
     scenario = loaded.scenario
     stage = build_stage(loaded, backend=backend, model=model, threads=threads)
     try:
-        run_seed = scenario.seed if seed is None else seed
-        turns = max_turns or scenario.max_turns
-        header = make_header(loaded, stage, run_seed, turns)
-        try:
-            writer = RunLogWriter(out, header, overwrite=overwrite)
-        except FileExistsError:
-            raise StageError(f"{out} exists; choose another --out or pass --force") from None
-        except OSError as exc:
-            raise StageError(f"cannot write run log {out}: {exc.strerror}") from None
+        writer, run_seed, turns = open_runlog(
+            loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite
+        )
         with writer:
             puppeteer = None
             if interactive:

@@ -79,7 +79,7 @@ def serve_web(argv: list[str], port: int) -> None:
 
         from simstage.cli import fail
 
-        fail(escape("the web TUI needs textual-serve: pip install 'simstage[web]'"))
+        fail("the web TUI needs textual-serve: pip install 'simstage[web]'")
         return
     command = shlex.join([sys.executable, "-m", "simstage", "tui", *argv])
     Server(command, port=port).serve()

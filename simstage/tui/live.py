@@ -20,7 +20,7 @@ from simstage.engine import Simulation
 from simstage.events import RunEnded
 from simstage.runlog import RunLogWriter
 from simstage.scenario import LoadedScenario
-from simstage.session import make_header
+from simstage.session import make_header, open_runlog
 from simstage.stage import Stage, StageError
 from simstage.tui.messages import (
     EventRecorded,
@@ -240,16 +240,9 @@ def open_live(
     Raises:
         StageError: the run log exists (without `overwrite`) or cannot be written.
     """
-    scenario = loaded.scenario
-    run_seed = scenario.seed if seed is None else seed
-    turns = max_turns or scenario.max_turns
-    header = make_header(loaded, stage, run_seed, turns)
-    try:
-        writer = RunLogWriter(out, header, overwrite=overwrite)
-    except FileExistsError:
-        raise StageError(f"{out} exists; choose another --out or pass --force") from None
-    except OSError as exc:
-        raise StageError(f"cannot write run log {out}: {exc.strerror}") from None
+    writer, run_seed, turns = open_runlog(
+        loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite
+    )
     sink = LogSink(writer)
-    simulation = Simulation(scenario, stage, seed=run_seed, max_turns=turns, sink=sink)
+    simulation = Simulation(loaded.scenario, stage, seed=run_seed, max_turns=turns, sink=sink)
     return LiveRun(loaded, stage, simulation, sink)
