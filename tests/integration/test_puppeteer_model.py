@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import subprocess
 import sys
 
@@ -119,5 +120,8 @@ def test_compare_cli_on_the_model() -> None:
         metrics = data["puppeteers"][kind]["metrics"]
         assert metrics["sycophancy"] is not None and 0.0 <= metrics["sycophancy"] <= 1.0
         assert metrics["persona_fit"] is not None
-    assert data["puppeteers"]["optimizer"]["metrics"]["reward_gain"] >= 0.0
+    # The best *playable* candidate is kept while the mean covers every candidate,
+    # so the gain may be negative when the top-scored line did not parse.
+    gain = data["puppeteers"]["optimizer"]["metrics"]["reward_gain"]
+    assert gain is not None and math.isfinite(gain)
     assert data["puppeteers"]["optimizer"]["metrics"]["batched_calls"] > 0
