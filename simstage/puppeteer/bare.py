@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simstage.events import SpeakerChosen
-from simstage.puppeteer.base import default_speaker, last_speaker, public_transcript
+from simstage.puppeteer.base import default_speaker, floor_options, public_transcript
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
 from simstage.world.state import WorldState
@@ -50,10 +50,8 @@ class BareStage:
         sim = self._simulation
         if sim is None:
             return default_speaker(scenario, turn)
-        names = scenario.cast_names
-        previous = last_speaker(events)
         # A conversation passes the floor; a one-character scene has no choice.
-        options = [n for n in names if n != previous] or names
+        options = floor_options(scenario, events)
         if len(options) == 1:
             speaker = options[0]
         else:

@@ -55,3 +55,10 @@ def last_speaker(events: Sequence[Any]) -> str | None:
         if getattr(event, "type", None) == "turn_started":
             return str(event.speaker)
     return None
+
+
+def floor_options(scenario: Scenario, events: Sequence[Any]) -> list[str]:
+    """Who may take the floor next: everyone but the last speaker (all, in a one-character scene)."""
+    names = scenario.cast_names
+    previous = last_speaker(events)
+    return [name for name in names if name != previous] or names

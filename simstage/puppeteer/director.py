@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simstage.events import DirectionGiven, SpeakerChosen
-from simstage.puppeteer.base import default_speaker, last_speaker, public_transcript
+from simstage.puppeteer.base import default_speaker, floor_options, public_transcript
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message, Sampling
 from simstage.world.state import WorldState
@@ -64,9 +64,7 @@ class Director:
         sim = self._simulation
         if sim is None:
             return default_speaker(scenario, turn)
-        names = scenario.cast_names
-        previous = last_speaker(events)
-        options = [n for n in names if n != previous] or names
+        options = floor_options(scenario, events)
         seq = sim.sequence(SEQUENCE)
         scene = f"The scene so far:\n{public_transcript(events)}"
         ask = [director_system(scenario), Message("user", f"{scene}\n\nWho should speak next?")]
