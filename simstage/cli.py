@@ -152,7 +152,8 @@ def _sigterm_as_interrupt() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--resume", "resume", type=click.Path(dir_okay=False), metavar="RUN.jsonl", help="Continue an interrupted or failed run, appending to its log (the scenario, stage and seed come from the log).")
 @click.option("--headless", is_flag=True, help="Print the transcript instead of opening the TUI (the default when not in a terminal).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
 @click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
@@ -164,7 +165,8 @@ def _sigterm_as_interrupt() -> None:
 @click.option("--interactive", is_flag=True, help="Steer from the keyboard: pick speakers, write lines, inject events (stdin).")
 @friendly_errors
 def run(
-    scenario: str,
+    scenario: str | None,
+    resume: str | None,
     headless: bool,
     out: str | None,
     force: bool,
@@ -179,10 +181,19 @@ def run(
 
     In a terminal this opens the TUI, playing at once; with --headless (or when
     not in a terminal) the transcript is printed as the scene plays. Ctrl-C stops the run cleanly:
-    the log keeps every event so far and records the interruption.
+    the log keeps every event so far and records the interruption. When the stage
+    fails mid-run (a server goes away), the log keeps everything up to the failure
+    and `simstage run --resume RUN.jsonl` continues it, headless.
     """
     from simstage.session import open_run
 
+    if resume is not None:
+        if scenario is not None:
+            fail("give either SCENARIO or --resume RUN.jsonl, not both")
+        _resume(resume, threads=threads, max_turns=max_turns)
+        return
+    if scenario is None:
+        fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")
     if not headless and not interactive:
         if sys.stdin.isatty() and sys.stdout.isatty():
             from simstage.commands.tui import run_tui
@@ -203,9 +214,29 @@ def run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
         threads=threads, overwrite=force, console=console, interactive=interactive,
     ) as session:
-        result = session.simulation.run()
-        session.printer.close()
+        try:
+            result = session.simulation.run()
+        finally:
+            session.printer.close()
     console.print(f"[dim]run log: {out_path} ({session.writer.count} events)[/]")
+    if result == "interrupted":
+        raise SystemExit(130)
+
+
+def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
+    from simstage.session import resume_run
+
+    console = Console(highlight=False)
+    _sigterm_as_interrupt()
+    with resume_run(path, threads=threads, max_turns=max_turns, console=console) as session:
+        console.print(
+            f"[dim]resuming {path} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
+        )
+        try:
+            result = session.simulation.run()
+        finally:
+            session.printer.close()
+    console.print(f"[dim]run log: {path} (+{session.writer.count} events)[/]")
     if result == "interrupted":
         raise SystemExit(130)
 

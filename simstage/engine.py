@@ -25,7 +25,7 @@ from simstage.events import (
 )
 from simstage.puppeteer import Puppeteer, make_puppeteer
 from simstage.scenario.models import ProbeConfig, SayAction, Scenario
-from simstage.stage.base import Sampling, Stage
+from simstage.stage.base import Sampling, Stage, StageError
 from simstage.world.actions import Action, resolve
 from simstage.world.state import WorldState, fold_world
 
@@ -324,6 +324,10 @@ class Simulation:
 
         Returns:
             `completed`, or `interrupted` after Ctrl-C (the log is intact).
+
+        Raises:
+            StageError: the stage failed (a server went away); the run's end is
+                recorded as an error first, so the log can be resumed.
         """
         try:
             while not self.done:
@@ -331,6 +335,10 @@ class Simulation:
         except KeyboardInterrupt:
             self.finish("interrupted", "stopped by the user")
             return "interrupted"
+        except StageError as exc:
+            # The log records why the run stopped; `simstage run --resume` continues it.
+            self.finish("error", str(exc))
+            raise
         self.finish("completed")
         return "completed"
 

@@ -199,6 +199,18 @@ class RunEnded(_Event):
     message: str = ""
 
 
+class RunResumed(_Event):
+    """`simstage run --resume` continued the run after an interruption or a failure."""
+
+    type: Literal["run_resumed"] = "run_resumed"
+    previous: str
+    """How the run had stopped: `error: …`, `interrupted`, or `cut off`."""
+    discarded: int = 0
+    """Events of the unfinished last turn set aside (the turn is played again)."""
+    backup: str | None = None
+    """Where the log as it was before resuming was kept, when anything was set aside."""
+
+
 class SpeakerChosen(_Event):
     """A puppeteer (the bare stage, a director, a human, a script) gave the floor to a character."""
 
@@ -305,6 +317,7 @@ Event = Annotated[
     | TomMetrics
     | ContextTrimmed
     | RunEnded
+    | RunResumed
     | SpeakerChosen
     | DirectionGiven
     | CandidateScored

@@ -45,6 +45,8 @@ def narrate(event: Any) -> str | None:
         return tom_metrics_line(event)
     if kind == "run_ended":
         return f"run {event.reason}" + (f": {event.message}" if event.message else "")
+    if kind == "run_resumed":
+        return f"run resumed (it had stopped: {event.previous})"
     if kind in PUPPETEER_EVENTS:
         return puppeteer_line(event)
     return None
@@ -143,7 +145,7 @@ class TranscriptPrinter:
                 self._status.stop()
                 self._status = None
             return
-        if turn != self._turn and kind not in ("run_ended",):
+        if turn != self._turn and kind not in ("run_ended", "run_resumed"):
             self._turn = turn
             self.console.rule(f"[dim]turn {turn}[/]", style="dim")
         self.console.print(self.format(event), highlight=False)
@@ -178,7 +180,7 @@ class TranscriptPrinter:
             return f"[dim]{line}[/]"
         if kind in ("candidate_chosen", "run_metrics"):
             return f"[bold]{line}[/]"
-        if kind == "run_ended":
+        if kind in ("run_ended", "run_resumed"):
             return f"[dim]— {line} —[/]"
         return line
 

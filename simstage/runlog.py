@@ -76,6 +76,16 @@ class RunLogWriter:
         self._write_line(header.model_dump_json())
         self.count = 0
 
+    @classmethod
+    def reopen(cls, path: str | Path, header: RunHeader) -> RunLogWriter:
+        """Append to an existing run log (to resume it); the header is already there."""
+        writer = cls.__new__(cls)
+        writer.path = Path(path)
+        writer._file = open(writer.path, "a", encoding="utf-8")  # noqa: SIM115
+        writer.header = header
+        writer.count = 0
+        return writer
+
     def _write_line(self, line: str) -> None:
         self._file.write(line + "\n")
         self._file.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from rich.console import Console
 
 from simstage.engine import Simulation
 from simstage.render import TranscriptPrinter
-from simstage.runlog import RunHeader, RunLog, RunLogWriter, StageInfo
+from simstage.runlog import RunHeader, RunLog, RunLogError, RunLogWriter, StageInfo
 from simstage.scenario import LoadedScenario, load_scenario, parse_scenario
 from simstage.stage import Stage, StageError, make_stage
 
@@ -98,7 +99,7 @@ def open_runlog(
 
 @contextmanager
 def open_run(
-    scenario_path: str | Path,
+    scenario_path: str | Path | LoadedScenario,
     out: Path,
     *,
     backend: str | None = None,
@@ -113,12 +114,16 @@ def open_run(
     """Load, build the stage, open the run log; close everything on the way out.
 
     With `interactive`, the person at the keyboard is the puppeteer (stdin prompts).
+    `scenario_path` may be a scenario already loaded (a sweep's variant of one).
 
     Raises:
         ScenarioError: the scenario is invalid.
         StageError: the stage cannot start.
     """
-    loaded = load_scenario(scenario_path)
+    if isinstance(scenario_path, LoadedScenario):
+        loaded = scenario_path
+    else:
+        loaded = load_scenario(scenario_path)
     scenario = loaded.scenario
     stage = build_stage(loaded, backend=backend, model=model, threads=threads)
     try:
@@ -133,6 +138,117 @@ def open_run(
                 puppeteer = HumanPuppeteer()
             simulation = Simulation(
                 scenario, stage, seed=run_seed, max_turns=turns, sink=writer.append, puppeteer=puppeteer
+            )
+            printer = None
+            if console is not None:
+                printer = TranscriptPrinter(console, scenario.cast_names)
+                simulation.subscribe(printer)
+            yield RunSession(loaded, stage, simulation, writer, printer)
+    finally:
+        stage.close()
+
+
+def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
+    """The events a resumed run continues from, and how the run had stopped.
+
+    The run's end marker goes, and so does every event of its last turn unless
+    that turn finished (its line ended and all its probes were answered) before
+    the scene's final turn: an unfinished turn is played again from its start.
+
+    Raises:
+        RunLogError: the run completed; there is nothing to resume.
+    """
+    events = list(log.events)
+    previous = "cut off"
+    while events and getattr(events[-1], "type", None) == "run_ended":
+        end = events.pop()
+        if end.reason == "completed":
+            raise RunLogError(f"{log.path}: the run completed at turn {end.turn}; nothing to resume")
+        previous = end.reason + (f": {end.message}" if end.message else "")
+    last = max((getattr(e, "turn", 0) for e in events), default=0)
+    if last == 0:
+        return events, previous
+    turn_events = [e for e in events if getattr(e, "turn", 0) == last]
+    probes_due = sum(1 for probe in scenario.probes if probe.at == last)
+    finished = (
+        last < (log.header.max_turns or scenario.max_turns)
+        and any(getattr(e, "type", None) == "turn_ended" for e in turn_events)
+        and sum(1 for e in turn_events if getattr(e, "type", None) == "probe") >= probes_due
+    )
+    if not finished:
+        events = [e for e in events if getattr(e, "turn", 0) != last]
+    return events, previous
+
+
+def _next_backup(path: Path) -> Path:
+    for index in range(1, 10_000):
+        candidate = path.with_name(f"{path.name}.before-resume-{index}")
+        if not candidate.exists():
+            return candidate
+    raise StageError(f"too many backups of {path}")  # pragma: no cover
+
+
+@contextmanager
+def resume_run(
+    path: str | Path,
+    *,
+    threads: int | None = None,
+    max_turns: int | None = None,
+    console: Console | None = None,
+) -> Iterator[RunSession]:
+    """Continue an interrupted or failed run, appending to its own log.
+
+    The scenario, stage, seed and turn count come from the log's header. When
+    events of an unfinished turn (or a cut last line) must be set aside, the log
+    as it was is kept beside it as `RUN.jsonl.before-resume-N` first; the log
+    itself is rewritten atomically, so a crash while resuming loses nothing.
+
+    Raises:
+        RunLogError: unreadable log, or a run that already completed.
+        ScenarioError: the header's scenario is invalid.
+        StageError: the stage cannot start.
+    """
+    from simstage.events import RunResumed
+    from simstage.runlog import read_runlog
+
+    path = Path(path)
+    log = read_runlog(path)
+    header = log.header
+    loaded = parse_scenario(header.scenario_text, header.scenario_path, base_dir=Path(header.scenario_path).parent)
+    scenario = loaded.scenario
+    events, previous = resumable_events(log, scenario)
+    discarded = len(log.events) - len(events)
+    stage = build_stage(loaded, backend=header.stage.backend, model=header.stage.model, threads=threads)
+    try:
+        expected_sha = header.stage.model_sha256
+        if expected_sha and stage.describe().get("model_sha256") != expected_sha:
+            raise StageError(f"{path}: the model {header.stage.model!r} here is not the one the run used")
+        backup = None
+        if discarded or log.warnings:
+            backup = _next_backup(path)
+            backup.write_bytes(path.read_bytes())
+            kept = path.with_name(path.name + ".resuming")
+            with open(kept, "w", encoding="utf-8") as handle:
+                handle.write(header.model_dump_json() + "\n")
+                for event in events:
+                    handle.write(event.model_dump_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(kept, path)
+        turns = max_turns or header.max_turns
+        try:
+            writer = RunLogWriter.reopen(path, header)
+        except OSError as exc:
+            raise RunLogError(f"{path}: cannot append: {exc.strerror}") from None
+        with writer:
+            simulation = Simulation(
+                scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events
+            )
+            simulation.emit(
+                RunResumed(
+                    turn=simulation.turn, previous=previous, discarded=discarded,
+                    backup=str(backup) if backup else None,
+                )
             )
             printer = None
             if console is not None:
@@ -174,7 +290,7 @@ def verify_run(log: RunLog, *, threads: int | None = None, console: Console | No
                 f"the model {header.stage.model!r} here is not the one the run used "
                 f"(sha256 {described.get('model_sha256', '?')[:12]}… vs {expected_sha[:12]}…)"
             )
-        original = [e for e in log.events if getattr(e, "type", None) != "run_ended"]
+        original = [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
         simulation = Simulation(loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns)
         if console is not None:
             console.print(f"[dim]verifying: re-running {len(original)} events on the {backend} stage…[/]")

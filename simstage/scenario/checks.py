@@ -120,7 +120,23 @@ def check_references(scenario: Scenario) -> list[Problem]:
                     problems.append(
                         Problem(("tom", "trust", name, position), unknown("character", other, cast))
                     )
+    problems.extend(_check_stage(scenario))
     return problems
+
+
+def _check_stage(scenario: Scenario) -> list[Problem]:
+    """The `litellm` backend names a litellm model (`provider/name`), not a local one."""
+    stage = scenario.stage
+    if stage.backend != "litellm":
+        return []
+    if stage.model == "default" or stage.model.endswith(".gguf"):
+        return [
+            Problem(
+                ("stage", "model"),
+                f"the litellm backend needs a litellm model name such as openai/NAME, not {stage.model!r}",
+            )
+        ]
+    return []
 
 
 def _check_puppeteer(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:

@@ -36,10 +36,22 @@ class StageConfig(_Strict):
     """Nucleus sampling mass."""
     max_tokens: int = Field(96, ge=8, le=4096)
     """Most tokens one character's line (its whole turn, as JSON) may take."""
-    api_base: str | None = None
-    """Server URL for the `litellm` backend (e.g. http://127.0.0.1:8000/v1)."""
-    api_key_env: str | None = None
+    api_base: str | list[str] | None = None
+    """Server URL for the `litellm` backend (e.g. http://127.0.0.1:8000/v1); a list of URLs
+    serving the same model spreads requests over them (a litellm Router)."""
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     """Name of the environment variable holding the API key (the key itself never goes in a file)."""
+    timeout: float = Field(120.0, gt=0, le=3600)
+    """`litellm`: seconds to wait for one request."""
+    retries: int = Field(3, ge=0, le=20)
+    """`litellm`: retries (with exponential backoff) when the server is unreachable or busy."""
+    slots: int | None = Field(None, ge=1, le=1024)
+    """`litellm` against llama.cpp's llama-server: pin each character to one of this many
+    server slots (`id_slot`, `cache_prompt`) so its prompt cache stays warm."""
+    response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    """`litellm`: how turns are constrained to JSON. `json_schema` (OpenAI, vLLM, llama-server),
+    `json_object` with a schema (llama-cpp-python's server), `none` (parse free text);
+    `auto` tries them in that order and keeps the first the server accepts."""
 
 
 class ContainerConfig(_Strict):

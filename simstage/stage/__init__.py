@@ -61,5 +61,16 @@ def make_stage(
             n_seq_max=n_seq_max,
         ))
     if name == "litellm":
-        raise StageError("the litellm backend is not available yet in this version")
+        from simstage.stage.remote import RemoteStage
+
+        return RemoteStage(
+            model or config.model,  # type: ignore[attr-defined]
+            api_base=config.api_base,  # type: ignore[attr-defined]
+            api_key_env=config.api_key_env,  # type: ignore[attr-defined]
+            timeout=config.timeout,  # type: ignore[attr-defined]
+            retries=config.retries,  # type: ignore[attr-defined]
+            slots=config.slots,  # type: ignore[attr-defined]
+            response_format=config.response_format,  # type: ignore[attr-defined]
+            n_ctx=config.n_ctx,  # type: ignore[attr-defined]
+        )
     raise StageError(f"unknown stage backend {name!r} (valid: {', '.join(BACKENDS)})")
