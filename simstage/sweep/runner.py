@@ -1,0 +1,169 @@
+"""Playing a sweep's runs: one run on a fresh stage, and a pool that plays many at once.
+
+A run is finished when its log is complete and its row is written (atomically,
+after the log is closed); anything less is redone from scratch next time. Each
+run steps its simulation itself, so a stop flag ends in-flight runs between
+turns with a clean `interrupted` record in their logs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from simstage.stage import StageError
+from simstage.sweep.plan import PlannedRun
+from simstage.sweep.table import make_row, write_row
+
+CONCURRENT_BACKENDS = ("litellm", "scripted")
+"""Backends whose runs may play at once: a remote engine serves them, or nothing heavy does."""
+DEFAULT_CONCURRENCY = 4
+
+Status = Literal["finished", "failed", "interrupted", "skipped"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one run went: `finished` (row written), `failed` (a stage error), `interrupted`, `skipped`."""
+
+    run: PlannedRun
+    status: Status
+    row: dict[str, Any] | None = None
+    message: str = ""
+
+
+def log_name(run: PlannedRun) -> str:
+    """The run log's file name in the sweep folder."""
+    return f"{run.run_id}.jsonl"
+
+
+def play_run(
+    run: PlannedRun,
+    out: Path,
+    stop: threading.Event,
+    *,
+    max_turns: int | None = None,
+    threads: int | None = None,
+) -> RunOutcome:
+    """Play one run on a fresh stage, write its log (from scratch) and then its row.
+
+    A `StageError` (the stage cannot start, a server is unreachable) ends the run's
+    log with an `error` record and returns `failed`, with no row, so the next
+    sweep retries it. Any other exception also ends the log, then propagates.
+    """
+    from simstage.session import open_run
+
+    if stop.is_set():
+        return RunOutcome(run, "skipped")
+    log_path = out / log_name(run)
+    try:
+        with open_run(
+            run.variant.loaded,
+            log_path,
+            seed=run.seed,
+            max_turns=max_turns,
+            threads=threads,
+            overwrite=True,
+        ) as session:
+            simulation = session.simulation
+            started = time.perf_counter()
+            try:
+                while not simulation.done:
+                    if stop.is_set():
+                        simulation.finish("interrupted", "the sweep was stopped")
+                        return RunOutcome(run, "interrupted")
+                    simulation.step()
+            except StageError as exc:
+                simulation.finish("error", str(exc))
+                raise
+            except Exception as exc:
+                simulation.finish("error", f"{type(exc).__name__}: {exc}")
+                raise
+            simulation.finish("completed")
+            wall_s = time.perf_counter() - started
+            row = make_row(
+                run,
+                simulation.events,
+                session.stage.counters,
+                turns=simulation.turn,
+                wall_s=wall_s,
+                log=log_name(run),
+            )
+    except StageError as exc:
+        return RunOutcome(run, "failed", message=str(exc))
+    # The log is closed (and synced) before the row exists: a row always means a whole log.
+    write_row(out, row)
+    return RunOutcome(run, "finished", row)
+
+
+def pool_size(backends: Sequence[str], requested: int | None) -> tuple[int, str | None]:
+    """How many runs may play at once, with a note when the request was lowered.
+
+    The in-process llama stage plays one run at a time: a second model on the same
+    cores only slows both.
+    """
+    if any(backend not in CONCURRENT_BACKENDS for backend in backends):
+        if requested is not None and requested > 1:
+            return 1, (
+                "--concurrency 1: the llama stage runs the model in this process, "
+                "and two models on the same cores only slow each other"
+            )
+        return 1, None
+    return (requested or DEFAULT_CONCURRENCY), None
+
+
+class SweepInterrupted(Exception):
+    """Ctrl-C a second time: the sweep stopped without waiting for in-flight turns."""
+
+
+def run_pool(
+    runs: Sequence[PlannedRun],
+    play: Callable[[PlannedRun, threading.Event], RunOutcome],
+    *,
+    concurrency: int,
+    on_outcome: Callable[[RunOutcome], None],
+    on_stopping: Callable[[], None] = lambda: None,
+) -> bool:
+    """Play `runs` on `concurrency` threads; `on_outcome` hears each one in this (the main) thread.
+
+    Ctrl-C sets the stop flag: runs not started are skipped and in-flight runs end
+    after their current turn (`on_stopping` is told once). A second Ctrl-C raises
+    `SweepInterrupted` at once.
+
+    Returns:
+        True when the sweep was stopped by Ctrl-C.
+
+    Raises:
+        SweepInterrupted: Ctrl-C twice.
+        Exception: whatever a run raised other than a `StageError` (a bug); the other
+            runs are stopped first.
+    """
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep-run")
+    pending: set[Future[RunOutcome]] = {pool.submit(play, run, stop) for run in runs}
+    interrupted = False
+    try:
+        while pending:
+            try:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.discard(future)
+                    if not future.cancelled():
+                        on_outcome(future.result())
+            except KeyboardInterrupt:
+                if interrupted:
+                    raise SweepInterrupted from None
+                interrupted = True
+                stop.set()
+                on_stopping()
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return interrupted
