@@ -158,7 +158,8 @@ def _sigterm_as_interrupt() -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
 @click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
 @click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
-@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path.")
+@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path (with --stage litellm: a litellm name such as openai/NAME).")
+@click.option("--api-base", "api_base", metavar="URL", help="Server URL for --stage litellm (e.g. http://127.0.0.1:8000/v1); recorded in the log, so --resume finds it.")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
@@ -172,6 +173,7 @@ def run(
     force: bool,
     backend: str | None,
     model: str | None,
+    api_base: str | None,
     seed: int | None,
     max_turns: int | None,
     threads: int | None,
@@ -201,7 +203,7 @@ def run(
             raise SystemExit(
                 run_tui(
                     scenario, backend=backend, model=model, out=out, force=force, seed=seed,
-                    max_turns=max_turns, threads=threads, autorun=True,
+                    max_turns=max_turns, threads=threads, autorun=True, api_base=api_base,
                 )
             )
         _stderr().print("simstage: not a terminal; playing headless", markup=False)
@@ -212,7 +214,7 @@ def run(
     _sigterm_as_interrupt()
     with open_run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
-        threads=threads, overwrite=force, console=console, interactive=interactive,
+        threads=threads, overwrite=force, console=console, interactive=interactive, api_base=api_base,
     ) as session:
         try:
             result = session.simulation.run()

@@ -34,6 +34,8 @@ class StageInfo(BaseModel):
     model_file: str | None = None
     """The file name of the GGUF, for local stages."""
     model_sha256: str | None = None
+    api_base: str | list[str] | None = None
+    """The server(s), for remote stages (never the API key)."""
 
 
 class RunHeader(BaseModel):

@@ -38,11 +38,15 @@ def build_stage(
     backend: str | None = None,
     model: str | None = None,
     threads: int | None = None,
+    api_base: str | list[str] | None = None,
 ) -> Stage:
     """The stage for a scenario, with command-line overrides."""
     scenario = loaded.scenario
+    config = scenario.stage
+    if api_base is not None:
+        config = config.model_copy(update={"api_base": api_base})
     return make_stage(
-        scenario.stage,
+        config,
         backend=backend,
         model=model,
         base_dir=Path(loaded.path).parent,
@@ -110,6 +114,7 @@ def open_run(
     overwrite: bool = False,
     console: Console | None = None,
     interactive: bool = False,
+    api_base: str | None = None,
 ) -> Iterator[RunSession]:
     """Load, build the stage, open the run log; close everything on the way out.
 
@@ -125,7 +130,7 @@ def open_run(
     else:
         loaded = load_scenario(scenario_path)
     scenario = loaded.scenario
-    stage = build_stage(loaded, backend=backend, model=model, threads=threads)
+    stage = build_stage(loaded, backend=backend, model=model, threads=threads, api_base=api_base)
     try:
         writer, run_seed, turns = open_runlog(
             loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite
@@ -218,7 +223,10 @@ def resume_run(
     scenario = loaded.scenario
     events, previous = resumable_events(log, scenario)
     discarded = len(log.events) - len(events)
-    stage = build_stage(loaded, backend=header.stage.backend, model=header.stage.model, threads=threads)
+    stage = build_stage(
+        loaded, backend=header.stage.backend, model=header.stage.model, threads=threads,
+        api_base=header.stage.api_base,
+    )
     try:
         expected_sha = header.stage.model_sha256
         if expected_sha and stage.describe().get("model_sha256") != expected_sha:
@@ -281,7 +289,9 @@ def verify_run(log: RunLog, *, threads: int | None = None, console: Console | No
     header = log.header
     loaded = parse_scenario(header.scenario_text, header.scenario_path)
     backend = header.stage.backend
-    stage = build_stage(loaded, backend=backend, model=header.stage.model, threads=threads)
+    stage = build_stage(
+        loaded, backend=backend, model=header.stage.model, threads=threads, api_base=header.stage.api_base
+    )
     try:
         described = stage.describe()
         expected_sha = header.stage.model_sha256

@@ -20,6 +20,7 @@ def run_tui(
     max_turns: int | None = None,
     threads: int | None = None,
     autorun: bool = False,
+    api_base: str | None = None,
 ) -> int:
     """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
     from simstage.cli import _default_out, fail
@@ -30,7 +31,7 @@ def run_tui(
     if out_path.exists() and not force:
         fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
     loaded = load_scenario(scenario)
-    stage = build_stage(loaded, backend=backend, model=model, threads=threads)
+    stage = build_stage(loaded, backend=backend, model=model, threads=threads, api_base=api_base)
     try:
         from simstage.tui import make_app
 

@@ -207,8 +207,11 @@ class RemoteStage:
         return lambda **kwargs: router.completion(**{**kwargs, "model": "simstage-stage"})
 
     def describe(self) -> dict[str, Any]:
-        """Backend and model; the API key is never included."""
-        return {"backend": "litellm", "model": self.model}
+        """Backend, model and server(s); the API key is never included."""
+        info: dict[str, Any] = {"backend": "litellm", "model": self.model}
+        if self.api_bases:
+            info["api_base"] = self.api_bases[0] if len(self.api_bases) == 1 else list(self.api_bases)
+        return info
 
     # -- sequences (handles only) ---------------------------------------------------
 
