@@ -42,6 +42,8 @@ CHARS_PER_TOKEN = 3
 _TRANSIENT_NAMES = ("Connect", "Timeout", "ServiceUnavailable", "RateLimit", "RemoteProtocol")
 _TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 502, 503, 504})
 _ROUTERS: dict[tuple[Any, ...], Any] = {}
+_HOMES: dict[tuple[Any, ...], list[int]] = {}
+"""Per shared Router: how many live stages call each server their home."""
 _ROUTERS_LOCK = threading.Lock()
 
 
@@ -189,22 +191,31 @@ class RemoteStage:
         with _ROUTERS_LOCK:
             router = _ROUTERS.get(key)
             if router is None:
-                # One Router per process, shared by every stage a sweep runs at once,
-                # so requests spread over the servers by how busy each one is.
+                # One Router per process, shared by every stage a sweep runs at once. Each
+                # server is its own deployment, falling back to the others when it fails.
+                names = [f"simstage-{index}" for index in range(len(self.api_bases))]
                 router = litellm.Router(
                     model_list=[
                         {
-                            "model_name": "simstage-stage",
+                            "model_name": name,
                             "litellm_params": {"model": self.model, "api_base": base, "api_key": self._api_key},
                         }
-                        for base in self.api_bases
+                        for name, base in zip(names, self.api_bases, strict=True)
                     ],
-                    routing_strategy="least-busy",
+                    fallbacks=[{name: [other for other in names if other != name]} for name in names],
                     num_retries=0,
                     timeout=self.timeout,
                 )
                 _ROUTERS[key] = router
-        return lambda **kwargs: router.completion(**{**kwargs, "model": "simstage-stage"})
+                _HOMES[key] = [0] * len(self.api_bases)
+            # This run's home: the server with the fewest runs on it, so the runs of a
+            # sweep spread evenly and each character's prompt cache stays on one server.
+            homes = _HOMES[key]
+            self._home = min(range(len(homes)), key=homes.__getitem__)
+            homes[self._home] += 1
+            self._home_key = key
+        home = f"simstage-{self._home}"
+        return lambda **kwargs: router.completion(**{**kwargs, "model": home})
 
     def describe(self) -> dict[str, Any]:
         """Backend, model and server(s); the API key is never included."""
@@ -411,4 +422,8 @@ class RemoteStage:
         return best
 
     def close(self) -> None:
-        return None
+        key = getattr(self, "_home_key", None)
+        if key is not None:
+            with _ROUTERS_LOCK:
+                _HOMES[key][self._home] -= 1
+            self._home_key = None
