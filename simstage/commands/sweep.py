@@ -249,6 +249,14 @@ def _play(
         raise SystemExit(1)
 
 
+GIVE_UP_AFTER = 3
+"""Stop a sweep whose first this-many runs all failed: the stage is down, not one run unlucky."""
+
+
+class _GaveUp(Exception):
+    """Every run so far failed."""
+
+
 TABLE_EVERY_S = 1.0
 """Rebuild the table after a finished run at most this often (and always at the end):
 a sweep of thousands of quick runs would otherwise spend its time rewriting it."""
@@ -331,6 +339,8 @@ def _run_pending(
             err.print(
                 Text.assemble(("failed ", "bold red"), f"{outcome.run.run_id}: {outcome.message}")
             )
+            if len(failures) >= GIVE_UP_AFTER and len(rows) == finished_before:
+                raise _GaveUp
 
     def stopping() -> None:
         err.print(
@@ -341,9 +351,18 @@ def _run_pending(
             )
         )
 
+    finished_before = len(rows)
     with progress, _sigterm_interrupts():
         try:
             return run_pool(pending, play, concurrency=size, on_outcome=heard, on_stopping=stopping)
+        except _GaveUp:
+            progress.stop()
+            err.print(
+                f"giving up: the first {len(failures)} runs all failed and none finished "
+                "(is the stage reachable?)",
+                markup=False,
+            )
+            return False
         except SweepInterrupted:
             progress.stop()
             write_results(folder, plan, rows)

@@ -488,6 +488,31 @@ def test_a_failed_stage_leaves_the_run_for_next_time(
     assert [row["seed"] for row in results(out)] == ["1", "2", "3"]
 
 
+def test_a_sweep_whose_stage_is_down_gives_up_early(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simstage.session
+    from simstage.stage import StageError
+    from simstage.stage.scripted import ScriptedStage
+
+    class Unreachable(ScriptedStage):
+        def generate(self, seq, messages, sampling):
+            raise StageError("cannot reach http://127.0.0.1:9/v1 (model openai/x)")
+
+    made = []
+
+    def make_stage(*args, **kwargs):
+        made.append(1)
+        return Unreachable()
+
+    monkeypatch.setattr(simstage.session, "make_stage", make_stage)
+    out = tmp_path / "out"
+    result = sweep(str(scenario), "--seeds", "1-20", *SCRIPTED, "--concurrency", "1", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert "giving up: the first 3 runs all failed" in result.stderr
+    assert len(made) <= 4 and rows_in(out) == set()  # the 4th may have started; it stops
+
+
 def test_runs_play_concurrently_on_the_scripted_stage(
     scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
