@@ -227,3 +227,12 @@ def test_a_scene_plays_through_the_remote_stage(sally_anne) -> None:
     probes = [e for e in simulation.events if e.type == "probe"]
     assert probes and all(p.answer == "basket" for p in probes)
     assert sum(1 for e in simulation.events if e.type == "say") == 6
+
+
+def test_several_servers_share_one_router_and_runs_spread_over_them() -> None:
+    bases = ["http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"]
+    stages = [RemoteStage("openai/spread-test", api_base=bases) for _ in range(3)]
+    assert [stage._home for stage in stages] == [0, 1, 0]
+    assert stages[0].describe()["api_base"] == bases
+    stages[1].close()
+    assert RemoteStage("openai/spread-test", api_base=bases)._home == 1  # the freed server
