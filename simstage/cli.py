@@ -216,13 +216,7 @@ def run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
         threads=threads, overwrite=force, console=console, interactive=interactive, api_base=api_base,
     ) as session:
-        try:
-            result = session.simulation.run()
-        finally:
-            session.printer.close()
-    console.print(f"[dim]run log: {out_path} ({session.writer.count} events)[/]")
-    if result == "interrupted":
-        raise SystemExit(130)
+        _play(session, console, f"run log: {out_path} ({{count}} events)")
 
 
 def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
@@ -234,11 +228,16 @@ def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
         console.print(
             f"[dim]resuming {path} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
         )
-        try:
-            result = session.simulation.run()
-        finally:
-            session.printer.close()
-    console.print(f"[dim]run log: {path} (+{session.writer.count} events)[/]")
+        _play(session, console, f"run log: {path} (+{{count}} events)")
+
+
+def _play(session: Any, console: Console, done: str) -> None:
+    """Play a headless session to its end; exit 130 when Ctrl-C stopped it."""
+    try:
+        result = session.simulation.run()
+    finally:
+        session.printer.close()
+    console.print(done.format(count=session.writer.count), style="dim", markup=False)
     if result == "interrupted":
         raise SystemExit(130)
 

@@ -144,13 +144,18 @@ def open_run(
             simulation = Simulation(
                 scenario, stage, seed=run_seed, max_turns=turns, sink=writer.append, puppeteer=puppeteer
             )
-            printer = None
-            if console is not None:
-                printer = TranscriptPrinter(console, scenario.cast_names)
-                simulation.subscribe(printer)
-            yield RunSession(loaded, stage, simulation, writer, printer)
+            yield RunSession(loaded, stage, simulation, writer, _printer(simulation, console))
     finally:
         stage.close()
+
+
+def _printer(simulation: Simulation, console: Console | None) -> TranscriptPrinter | None:
+    """A transcript printer subscribed to `simulation`, when there is a console to print on."""
+    if console is None:
+        return None
+    printer = TranscriptPrinter(console, simulation.scenario.cast_names)
+    simulation.subscribe(printer)
+    return printer
 
 
 def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
@@ -258,11 +263,7 @@ def resume_run(
                     backup=str(backup) if backup else None,
                 )
             )
-            printer = None
-            if console is not None:
-                printer = TranscriptPrinter(console, scenario.cast_names)
-                simulation.subscribe(printer)
-            yield RunSession(loaded, stage, simulation, writer, printer)
+            yield RunSession(loaded, stage, simulation, writer, _printer(simulation, console))
     finally:
         stage.close()
 
