@@ -109,6 +109,31 @@ def _pydantic_loc(error: dict) -> Loc:
     return tuple(step for step in loc if not (isinstance(step, str) and step.startswith("function-")))
 
 
+def _unreadable_value(path: str, text: str, exc: BaseException) -> LocatedProblem:
+    """Where a value PyYAML could not construct is, or the whole file when it cannot tell."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except Exception:  # noqa: BLE001 - only looking for a better place to point at
+        root = None
+    stack: list[yaml.Node] = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except Exception:  # noqa: BLE001 - this is the value that fails
+                mark = node.start_mark
+                return LocatedProblem(
+                    path, mark.line + 1, mark.column + 1, "", f"YAML: cannot read the value {node.value[:40]!r} as {node.tag.rsplit(':', 1)[-1]}"
+                )
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend((value, key))
+    return LocatedProblem(path, 1, 1, "", f"YAML: {str(exc)[:200]}")
+
+
 def _expansion_problem(path: str, root: yaml.Node | None) -> LocatedProblem | None:
     """A located problem when the document expands past MAX_YAML_NODES (aliases counted per use)."""
     count = 0
@@ -158,8 +183,10 @@ def parse_scenario(text: str, path: str = "<string>", *, base_dir: Path | None =
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
         raise ScenarioError([LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]) from None
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise ScenarioError([LocatedProblem(path, 1, 1, "", f"YAML: {exc}")]) from None
+    except (yaml.YAMLError, RecursionError, ValueError, AttributeError, TypeError, OverflowError) as exc:
+        # PyYAML's constructors can fail with plain errors on a bad tagged value
+        # (`!!timestamp 2001-99-99`); name the value's place when we can find it.
+        raise ScenarioError([_unreadable_value(path, text, exc)]) from None
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(

@@ -171,8 +171,9 @@ def _plain(value: Any) -> bool:
 def _load_value(text: str, where: str) -> Any:
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    except (yaml.YAMLError, RecursionError, ValueError, AttributeError, TypeError, OverflowError) as exc:
+        # PyYAML's constructors fail with plain errors on bad tagged values (`!!timestamp 2001-99-99`).
+        reason = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
         raise SweepError(f"{where}: {text!r} is not a YAML value ({reason})") from None
 
 

@@ -191,6 +191,7 @@ def test_pool_size_is_one_on_the_llama_stage() -> None:
         (["--set", "cast.7.persona=x"], "cast has 2 entries"),
         (["--set", "stage=1", "--set", "stage.temperature=1"], "overlap"),
         (["--set", "nonsense"], "expected KEY=V1,V2"),
+        (["--set", "stage.temperature=!!timestamp 2001-99-99"], "is not a YAML value"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_before_any_run(
