@@ -46,11 +46,20 @@ def bench(
     with Progress(
         TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err, transient=as_json,
+        # No refresh thread: on a small machine a thread waking 10 times a second
+        # stalls llama.cpp's OpenMP workers and skews the timings. Redraw per step.
+        auto_refresh=False,
     ) as progress:
 
         def task(name: str, total: int):
             task_id = progress.add_task(name, total=total)
-            return lambda: progress.advance(task_id)
+            progress.refresh()
+
+            def tick() -> None:
+                progress.advance(task_id)
+                progress.refresh()
+
+            return tick
 
         report = friendly_errors(run_bench)(args, task)
     if as_json:
