@@ -27,7 +27,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -210,7 +210,7 @@ def run(
     out_path = Path(out) if out else _default_out(Path(scenario))
     if out_path.exists() and not force:
         fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     _sigterm_as_interrupt()
     with open_run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
@@ -222,7 +222,7 @@ def run(
 def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
     from simstage.session import resume_run
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     _sigterm_as_interrupt()
     with resume_run(path, threads=threads, max_turns=max_turns, console=console) as session:
         console.print(
@@ -265,7 +265,7 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
     log = read_runlog(runlog)
     loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
     scenario = loaded.scenario
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     header = log.header
     console.print(
         f"[bold]{scenario.title}[/] — {header.stage.backend} stage, model {header.stage.model}, "

@@ -219,9 +219,17 @@ class Simulation:
         """Tokens one character's sequence may use: an equal share of the stage's window.
 
         One share more than the cast is kept free for probes, candidates and forks.
+        A stage whose every request gets the whole window (a remote server) says
+        so with `n_ctx_per_sequence`.
         """
+        if not hasattr(self.stage, "count_tokens"):
+            return None
+        # A remote stage's server gives every request the whole window.
+        per_sequence = getattr(self.stage, "n_ctx_per_sequence", None)
+        if per_sequence:
+            return int(per_sequence)
         n_ctx = getattr(self.stage, "n_ctx", None)
-        if not n_ctx or not hasattr(self.stage, "count_tokens"):
+        if not n_ctx:
             return None
         return int(n_ctx) // (len(self.scenario.cast) + 1)
 

@@ -81,4 +81,4 @@ def _print_table(result: dict) -> None:
     for name in columns:
         values = [entry["metrics"].get(name) for entry in rows.values()]
         table.add_row(name, *("–" if v is None else f"{v:.3f}" for v in values))
-    Console(highlight=False).print(table)
+    Console(highlight=False, emoji=False).print(table)

@@ -128,7 +128,7 @@ def _fail_lines(message: str) -> None:
     from simstage.cli import fail
 
     lines = message.splitlines() or [""]
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     for line in lines[:-1]:
         console.print(Text.assemble(("simstage:", "bold red"), " ", line))
     fail(lines[-1])
@@ -207,8 +207,8 @@ def _play(
         require_plotting()
     plan, folder = _plan(scenario, seeds, sets, out, max_turns)
     resumed = prepare_folder(folder, plan)
-    console = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     total = len(plan.runs)
     rows = read_rows(folder, plan)
     pending = [run for run in plan.runs if run.run_id not in rows]

@@ -162,6 +162,8 @@ class RemoteStage:
         self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
         self._format_confirmed = response_format != "auto"
         self.n_ctx = n_ctx
+        self.n_ctx_per_sequence = n_ctx
+        """Each request gets the server's whole window: prompts are trimmed to it, not to a share."""
         self.counters = StageCounters()
         self._next_seq = 0
         self._slot_of: dict[int, int] = {}

@@ -204,3 +204,12 @@ def test_a_tagged_value_yaml_cannot_build_is_located(tmp_path, value) -> None:
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert_clean(result, allowed=(2,))
     assert f"{path}:2:7: YAML: cannot read the value" in result.output
+
+
+def test_a_line_number_is_never_read_as_an_emoji_code(tmp_path) -> None:
+    # Found by the property test: rich turned "scene.yaml:100:3" into "scene.yaml💯3".
+    path = tmp_path / "scene.yaml"
+    path.write_text("title: x\n" + "#\n" * 98 + "world: {locations: 5}\n")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:100:" in result.output

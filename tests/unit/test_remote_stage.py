@@ -236,3 +236,8 @@ def test_several_servers_share_one_router_and_runs_spread_over_them() -> None:
     assert stages[0].describe()["api_base"] == bases
     stages[1].close()
     assert RemoteStage("openai/spread-test", api_base=bases)._home == 1  # the freed server
+
+
+def test_each_character_may_use_the_whole_server_window(sally_anne) -> None:
+    remote = stage(FakeServer(lambda request: iter([chunk("x")])), n_ctx=2048)
+    assert Simulation(sally_anne.scenario, remote).context_budget() == 2048
