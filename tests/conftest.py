@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
+
+# The property suites (hostile input) run the same examples every time, so CI is not
+# a lottery; HYPOTHESIS_PROFILE=explore draws new ones (that is how bugs are found).
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
