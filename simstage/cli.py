@@ -31,11 +31,13 @@ def _stderr() -> Console:
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    """Print `simstage: message` on stderr and exit."""
+    """Print `simstage: message` on stderr (one such line per line of it) and exit."""
     from rich.text import Text
 
+    console = _stderr()
     # Messages quote file names and file contents: never parse them as markup.
-    _stderr().print(Text.assemble(("simstage:", "bold red"), " ", message))
+    for line in message.splitlines() or [""]:
+        console.print(Text.assemble(("simstage:", "bold red"), " ", line))
     raise SystemExit(code)
 
 
@@ -47,6 +49,7 @@ def friendly_errors(function: F) -> F:
         from simstage.runlog import RunLogError
         from simstage.scenario import ScenarioError
         from simstage.stage import StageError
+        from simstage.sweep import SweepError
 
         try:
             return function(*args, **kwargs)
@@ -55,7 +58,7 @@ def friendly_errors(function: F) -> F:
             for problem in exc.problems:
                 console.print(str(problem), markup=False)
             raise SystemExit(EXIT_BAD_INPUT) from None
-        except (StageError, RunLogError) as exc:
+        except (StageError, RunLogError, SweepError) as exc:
             fail(str(exc))
         except BrokenPipeError:
             raise SystemExit(0) from None

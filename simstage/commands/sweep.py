@@ -117,39 +117,7 @@ def sweep(
     """
     from simstage.cli import friendly_errors
 
-    friendly_errors(_sweep)(scenario, seeds, sets, concurrency, out, max_turns, threads, plot)
-
-
-def _fail_lines(message: str) -> None:
-    """Each line of a (possibly multi-line) message as its own `simstage:` line; exit 2."""
-    from rich.console import Console
-    from rich.text import Text
-
-    from simstage.cli import fail
-
-    lines = message.splitlines() or [""]
-    console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-    for line in lines[:-1]:
-        console.print(Text.assemble(("simstage:", "bold red"), " ", line))
-    fail(lines[-1])
-
-
-def _sweep(
-    scenario: str | None,
-    seeds: str | None,
-    sets: tuple[str, ...],
-    concurrency: int | None,
-    out: str | None,
-    max_turns: int | None,
-    threads: int | None,
-    plot: bool,
-) -> None:
-    from simstage.sweep import SweepError
-
-    try:
-        _play(scenario, seeds, sets, concurrency, out, max_turns, threads, plot)
-    except SweepError as exc:
-        _fail_lines(str(exc))
+    friendly_errors(_play)(scenario, seeds, sets, concurrency, out, max_turns, threads, plot)
 
 
 def _plan(
