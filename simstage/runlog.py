@@ -68,25 +68,19 @@ class RunLogWriter:
     Use as a context manager; the file is closed (not truncated) on exit.
     """
 
-    def __init__(self, path: str | Path, header: RunHeader, *, overwrite: bool = False):
+    def __init__(
+        self, path: str | Path, header: RunHeader, *, overwrite: bool = False, resume: bool = False
+    ):
+        """Create the log and write its header; with `resume`, append to a log that has it."""
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        mode = "w" if overwrite else "x"
+        mode = "a" if resume else "w" if overwrite else "x"
         self._file: IO[str] = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
         self.header = header
-        self._write_line(header.model_dump_json())
+        if not resume:
+            self._write_line(header.model_dump_json())
         self.count = 0
-
-    @classmethod
-    def reopen(cls, path: str | Path, header: RunHeader) -> RunLogWriter:
-        """Append to an existing run log (to resume it); the header is already there."""
-        writer = cls.__new__(cls)
-        writer.path = Path(path)
-        writer._file = open(writer.path, "a", encoding="utf-8")  # noqa: SIM115
-        writer.header = header
-        writer.count = 0
-        return writer
 
     def _write_line(self, line: str) -> None:
         self._file.write(line + "\n")

@@ -190,6 +190,26 @@ def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
     return events, previous
 
 
+def stage_for_log(log: RunLog, loaded: LoadedScenario, *, threads: int | None = None) -> Stage:
+    """The stage a logged run played on (backend, model, server from its header), to play it again.
+
+    Raises:
+        StageError: the stage cannot start, or its model file is not the one the run used.
+    """
+    played = log.header.stage
+    stage = build_stage(
+        loaded, backend=played.backend, model=played.model, threads=threads, api_base=played.api_base
+    )
+    here = stage.describe().get("model_sha256")
+    if played.model_sha256 and here != played.model_sha256:
+        stage.close()
+        raise StageError(
+            f"{log.path}: the model {played.model!r} here is not the one the run used "
+            f"(sha256 {(here or '?')[:12]}… vs {played.model_sha256[:12]}…)"
+        )
+    return stage
+
+
 def _next_backup(path: Path) -> Path:
     for index in range(1, 10_000):
         candidate = path.with_name(f"{path.name}.before-resume-{index}")
@@ -224,33 +244,24 @@ def resume_run(
     path = Path(path)
     log = read_runlog(path)
     header = log.header
-    loaded = parse_scenario(header.scenario_text, header.scenario_path, base_dir=Path(header.scenario_path).parent)
+    loaded = parse_scenario(header.scenario_text, header.scenario_path)
     scenario = loaded.scenario
     events, previous = resumable_events(log, scenario)
     discarded = len(log.events) - len(events)
-    stage = build_stage(
-        loaded, backend=header.stage.backend, model=header.stage.model, threads=threads,
-        api_base=header.stage.api_base,
-    )
+    stage = stage_for_log(log, loaded, threads=threads)
     try:
-        expected_sha = header.stage.model_sha256
-        if expected_sha and stage.describe().get("model_sha256") != expected_sha:
-            raise StageError(f"{path}: the model {header.stage.model!r} here is not the one the run used")
         backup = None
         if discarded or log.warnings:
             backup = _next_backup(path)
             backup.write_bytes(path.read_bytes())
             kept = path.with_name(path.name + ".resuming")
-            with open(kept, "w", encoding="utf-8") as handle:
-                handle.write(header.model_dump_json() + "\n")
+            with RunLogWriter(kept, header, overwrite=True) as rewrite:
                 for event in events:
-                    handle.write(event.model_dump_json() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+                    rewrite.append(event)
             os.replace(kept, path)
         turns = max_turns or header.max_turns
         try:
-            writer = RunLogWriter.reopen(path, header)
+            writer = RunLogWriter(path, header, resume=True)
         except OSError as exc:
             raise RunLogError(f"{path}: cannot append: {exc.strerror}") from None
         with writer:
@@ -290,17 +301,8 @@ def verify_run(log: RunLog, *, threads: int | None = None, console: Console | No
     header = log.header
     loaded = parse_scenario(header.scenario_text, header.scenario_path)
     backend = header.stage.backend
-    stage = build_stage(
-        loaded, backend=backend, model=header.stage.model, threads=threads, api_base=header.stage.api_base
-    )
+    stage = stage_for_log(log, loaded, threads=threads)
     try:
-        described = stage.describe()
-        expected_sha = header.stage.model_sha256
-        if expected_sha and described.get("model_sha256") != expected_sha:
-            raise StageError(
-                f"the model {header.stage.model!r} here is not the one the run used "
-                f"(sha256 {described.get('model_sha256', '?')[:12]}… vs {expected_sha[:12]}…)"
-            )
         original = [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
         simulation = Simulation(loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns)
         if console is not None:
