@@ -126,17 +126,11 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
 def _check_stage(scenario: Scenario) -> list[Problem]:
     """The `litellm` backend names a litellm model (`provider/name`), not a local one."""
+    from simstage.stage.remote import model_name_problem
+
     stage = scenario.stage
-    if stage.backend != "litellm":
-        return []
-    if stage.model == "default" or stage.model.endswith(".gguf"):
-        return [
-            Problem(
-                ("stage", "model"),
-                f"the litellm backend needs a litellm model name such as openai/NAME, not {stage.model!r}",
-            )
-        ]
-    return []
+    problem = model_name_problem(stage.model) if stage.backend == "litellm" else None
+    return [Problem(("stage", "model"), problem)] if problem else []
 
 
 def _check_puppeteer(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:

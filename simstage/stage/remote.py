@@ -65,6 +65,13 @@ def _litellm() -> Any:
     return litellm
 
 
+def model_name_problem(model: str) -> str | None:
+    """Why `model` cannot name a litellm model (a local model's name or file), or None."""
+    if not model or model == "default" or model.endswith(".gguf"):
+        return f"the litellm backend needs a litellm model name such as openai/NAME, not {model!r}"
+    return None
+
+
 def short_error(exc: BaseException) -> str:
     """litellm's message without its class-name prefixes, on one line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
@@ -144,10 +151,9 @@ class RemoteStage:
         n_ctx: int | None = None,
         completion: Callable[..., Any] | None = None,
     ):
-        if not model or model == "default" or model.endswith(".gguf"):
-            raise StageError(
-                f"the litellm backend needs a litellm model name such as openai/NAME, not {model!r}"
-            )
+        problem = model_name_problem(model)
+        if problem:
+            raise StageError(problem)
         self.model = model
         bases = [api_base] if isinstance(api_base, str) else list(api_base or [])
         self.api_bases = [base.rstrip("/") for base in bases]
@@ -312,6 +318,14 @@ class RemoteStage:
             self._format_confirmed = True
             return response
 
+    def _send(
+        self, seq: int, messages: Sequence[Message], schema: dict[str, Any] | None, **params: Any
+    ) -> Any:
+        """A request, constrained to `schema` when one is given."""
+        if schema is not None:
+            return self._constrained(seq, messages, schema, **params)
+        return self._call(self._request(seq, messages, **params))
+
     @property
     def response_format(self) -> str:
         """The constraint in use (`auto` until the server has accepted one)."""
@@ -335,10 +349,7 @@ class RemoteStage:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        if sampling.json_schema is not None:
-            stream = self._constrained(seq, messages, sampling.json_schema, **params)
-        else:
-            stream = self._call(self._request(seq, messages, **params))
+        stream = self._send(seq, messages, sampling.json_schema, **params)
         self.counters.decode_calls += 1
         chunks = 0
         counted = False
@@ -359,8 +370,11 @@ class RemoteStage:
         if not counted:
             self.counters.generated_tokens += chunks
 
-    def _complete(self, seq: int, messages: Sequence[Message], **params: Any) -> Any:
-        response = self._call(self._request(seq, messages, **params))
+    def _complete(
+        self, seq: int, messages: Sequence[Message], schema: dict[str, Any] | None = None, **params: Any
+    ) -> Any:
+        """One whole (not streamed) reply, constrained to `schema` when given; counted."""
+        response = self._send(seq, messages, schema, **params)
         self.counters.decode_calls += 1
         self._count_usage(getattr(response, "usage", None))
         return response
@@ -382,9 +396,7 @@ class RemoteStage:
         if prefix.strip():
             ask.append(Message("user", f"Reply with one of: {', '.join(names)}. {prefix.strip()}"))
         params = {"temperature": 0.0, "max_tokens": 16 + max(len(n) for n in names), "seed": 0}
-        response = self._constrained(seq, ask, schema, **params)
-        self.counters.decode_calls += 1
-        self._count_usage(getattr(response, "usage", None))
+        response = self._complete(seq, ask, schema, **params)
         text = response.choices[0].message.content or ""
         try:
             answer = json.loads(text)["answer"]

@@ -241,3 +241,16 @@ def test_several_servers_share_one_router_and_runs_spread_over_them() -> None:
 def test_each_character_may_use_the_whole_server_window(sally_anne) -> None:
     remote = stage(FakeServer(lambda request: iter([chunk("x")])), n_ctx=2048)
     assert Simulation(sally_anne.scenario, remote).context_budget() == 2048
+
+
+def test_validate_names_a_local_model_under_the_litellm_backend(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from simstage.cli import main
+
+    path = tmp_path / "remote.yaml"
+    path.write_text("title: x\nstage: {backend: litellm, model: default}\nworld: {locations: [a]}\n"
+                    "cast: [{name: A, persona: p, location: a}]\n")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2:" in result.output and "stage.model: the litellm backend needs" in result.output
