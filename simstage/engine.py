@@ -9,6 +9,7 @@ Every outcome is an event, appended to the run log and passed to subscribers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -327,11 +328,15 @@ class Simulation:
             self.emit(RunEnded(turn=self.turn, reason=reason, message=message))  # type: ignore[arg-type]
             self.finished = True
 
-    def run(self) -> str:
-        """Play every remaining turn; Ctrl-C ends the run cleanly.
+    def run(self, stop: threading.Event | None = None, stopped: str = "stopped by the user") -> str:
+        """Play every remaining turn; Ctrl-C (or `stop`, checked between turns) ends the run cleanly.
+
+        Args:
+            stop: set from another thread to end the run after its current turn.
+            stopped: the message recorded when `stop` ends the run.
 
         Returns:
-            `completed`, or `interrupted` after Ctrl-C (the log is intact).
+            `completed`, or `interrupted` after Ctrl-C or `stop` (the log is intact).
 
         Raises:
             StageError: the stage failed (a server went away); the run's end is
@@ -339,6 +344,9 @@ class Simulation:
         """
         try:
             while not self.done:
+                if stop is not None and stop.is_set():
+                    self.finish("interrupted", stopped)
+                    return "interrupted"
                 self.step()
         except KeyboardInterrupt:
             self.finish("interrupted", "stopped by the user")

@@ -73,18 +73,14 @@ def play_run(
             simulation = session.simulation
             started = time.perf_counter()
             try:
-                while not simulation.done:
-                    if stop.is_set():
-                        simulation.finish("interrupted", "the sweep was stopped")
-                        return RunOutcome(run, "interrupted")
-                    simulation.step()
-            except StageError as exc:
-                simulation.finish("error", str(exc))
-                raise
+                result = simulation.run(stop=stop, stopped="the sweep was stopped")
+            except StageError:
+                raise  # `run` recorded it
             except Exception as exc:
                 simulation.finish("error", f"{type(exc).__name__}: {exc}")
                 raise
-            simulation.finish("completed")
+            if result == "interrupted":
+                return RunOutcome(run, "interrupted")
             wall_s = time.perf_counter() - started
             row = make_row(
                 run,
