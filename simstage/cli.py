@@ -195,6 +195,16 @@ def run(
     if resume is not None:
         if scenario is not None:
             fail("give either SCENARIO or --resume RUN.jsonl, not both")
+        ignored = {
+            "--out": out, "--force": force, "--stage": backend, "--model": model,
+            "--api-base": api_base, "--seed": seed, "--interactive": interactive,
+        }
+        given = [name for name, value in ignored.items() if value not in (None, False)]
+        if given:
+            fail(
+                f"--resume takes the run's settings from its log; {', '.join(given)} cannot change "
+                "them (only --threads and --max-turns apply)"
+            )
         _resume(resume, threads=threads, max_turns=max_turns)
         return
     if scenario is None:

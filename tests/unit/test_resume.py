@@ -103,3 +103,13 @@ def test_resume_needs_a_readable_log_and_not_a_scenario_too(tmp_path) -> None:
     assert both.exit_code == 2 and "not both" in both.output
     neither = CliRunner().invoke(main, ["run"])
     assert neither.exit_code == 2 and "missing SCENARIO" in neither.output
+
+
+def test_resume_refuses_settings_it_would_ignore(tmp_path) -> None:
+    out = tmp_path / "run.jsonl"
+    failing_run(out, fail_on_call=4)
+    before = out.read_bytes()
+    result = resume(out, "--seed", "9", "--stage", "scripted")
+    assert result.exit_code == 2
+    assert "--stage, --seed cannot change them" in result.output
+    assert out.read_bytes() == before
