@@ -90,10 +90,11 @@ def sweep(
     table is rebuilt as runs finish, from DIR/rows/.
 
     The sweep is resumable: a run counts as finished once its log is complete and
-    its row (DIR/rows/RUNID.json) is written. Stopping the sweep (Ctrl-C, a kill,
-    a crash) and repeating the command with the same --out plays only the runs
-    not finished. DIR/sweep.json records the plan; a different plan in the same
-    folder is refused. A run whose stage fails (a server unreachable) is reported
+    its row (DIR/rows/RUNID.json) is written and its log is still there.
+    Stopping the sweep (Ctrl-C, a kill, a crash) and repeating the command with
+    the same --out plays only the runs not finished. DIR/sweep.json records the
+    plan; a different plan in the same folder is refused, and so is a second
+    sweep while one is running there. A run whose stage fails (a server unreachable) is reported
     and left unfinished, so a repeat retries it; the exit status is then 1.
     Ctrl-C ends the runs in flight after their current turn (exit status 130).
 
@@ -165,6 +166,7 @@ def _play(
     from rich.console import Console
     from rich.text import Text
 
+    from simstage.sweep.lock import sweep_lock
     from simstage.sweep.plan import prepare_folder
     from simstage.sweep.runner import pool_size
     from simstage.sweep.table import read_rows, write_results
@@ -174,47 +176,48 @@ def _play(
 
         require_plotting()
     plan, folder = _plan(scenario, seeds, sets, out, max_turns)
-    resumed = prepare_folder(folder, plan)
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
-    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-    total = len(plan.runs)
-    rows = read_rows(folder, plan)
-    pending = [run for run in plan.runs if run.run_id not in rows]
-    size, note = pool_size([variant.backend for variant in plan.variants], concurrency)
-    size = min(size, max(1, len(pending)))
-    shape = " × ".join(
-        [f"{len(s.values)} {s.key}" for s in plan.sets] + [f"{len(plan.seeds)} seeds"]
-    )
-    err.print(Text.assemble(("sweep", "bold"), f" {total} runs ({shape}) in {folder}"))
-    if note:
-        err.print(Text(note, style="dim"))
-    if resumed:
-        err.print(Text(f"{len(rows)} finished before; {len(pending)} to play", style="dim"))
-    failures: list[Any] = []
-    interrupted = False
-    if pending:
-        err.print(Text(f"{size} at a time", style="dim"))
-        interrupted = _run_pending(
-            plan, folder, pending, rows, size, max_turns, threads, failures, console, err
+    with sweep_lock(folder):
+        resumed = prepare_folder(folder, plan)
+        console = Console(highlight=False, soft_wrap=True, emoji=False)
+        err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+        total = len(plan.runs)
+        rows = read_rows(folder, plan)
+        pending = [run for run in plan.runs if run.run_id not in rows]
+        size, note = pool_size([variant.backend for variant in plan.variants], concurrency)
+        size = min(size, max(1, len(pending)))
+        shape = " × ".join(
+            [f"{len(s.values)} {s.key}" for s in plan.sets] + [f"{len(plan.seeds)} seeds"]
         )
-    write_results(folder, plan, rows)
-    again = "re-run the same command" if out is not None else f"re-run with --out {folder}"
-    if interrupted:
-        err.print(f"{len(rows)} of {total} runs finished; {again} to finish the rest", markup=False)
-        raise SystemExit(130)
-    err.print(
-        f"{len(rows)} of {total} runs finished; table: {folder / 'results.csv'}", markup=False
-    )
-    if plot:
-        _draw(plan, folder, rows, console)
-    if failures:
-        many = len(failures) != 1
+        err.print(Text.assemble(("sweep", "bold"), f" {total} runs ({shape}) in {folder}"))
+        if note:
+            err.print(Text(note, style="dim"))
+        if resumed:
+            err.print(Text(f"{len(rows)} finished before; {len(pending)} to play", style="dim"))
+        failures: list[Any] = []
+        interrupted = False
+        if pending:
+            err.print(Text(f"{size} at a time", style="dim"))
+            interrupted = _run_pending(
+                plan, folder, pending, rows, size, max_turns, threads, failures, console, err
+            )
+        write_results(folder, plan, rows)
+        again = "re-run the same command" if out is not None else f"re-run with --out {folder}"
+        if interrupted:
+            err.print(f"{len(rows)} of {total} runs finished; {again} to finish the rest", markup=False)
+            raise SystemExit(130)
         err.print(
-            f"{len(failures)} run{'s' if many else ''} failed; {again} to retry "
-            f"{'them' if many else 'it'}",
-            markup=False,
+            f"{len(rows)} of {total} runs finished; table: {folder / 'results.csv'}", markup=False
         )
-        raise SystemExit(1)
+        if plot:
+            _draw(plan, folder, rows, console)
+        if failures:
+            many = len(failures) != 1
+            err.print(
+                f"{len(failures)} run{'s' if many else ''} failed; {again} to retry "
+                f"{'them' if many else 'it'}",
+                markup=False,
+            )
+            raise SystemExit(1)
 
 
 GIVE_UP_AFTER = 3

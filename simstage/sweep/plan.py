@@ -28,6 +28,7 @@ MAX_RUNS = 100_000
 """Most runs one sweep may plan (a typo such as 1-1000000 fails at once)."""
 PLAN_FILE = "sweep.json"
 ROWS = "rows"
+LOCK_FILE = ".sweep.lock"
 _SEED_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 _MAX_ID = 150
@@ -400,7 +401,7 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
             )
         (out / ROWS).mkdir(exist_ok=True)
         return True
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(path.name != LOCK_FILE for path in out.iterdir()):
         raise SweepError(
             f"--out {out}: the folder is not empty and holds no {PLAN_FILE}; choose another"
         )

@@ -96,7 +96,11 @@ def write_row(out: Path, row: dict[str, Any]) -> None:
 
 
 def read_rows(out: Path, plan: SweepPlan) -> dict[str, dict[str, Any]]:
-    """The rows of the plan's runs that exist, by run id (an unreadable row counts as missing)."""
+    """The rows of the plan's runs that exist, by run id.
+
+    An unreadable row counts as missing, and so does a row whose log is gone:
+    the run is played again rather than listed with a log that is not there.
+    """
     rows: dict[str, dict[str, Any]] = {}
     for run in plan.runs:
         path = row_path(out, run.run_id)
@@ -104,8 +108,11 @@ def read_rows(out: Path, plan: SweepPlan) -> dict[str, dict[str, Any]]:
             row = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(row, dict) and row.get("run_id") == run.run_id:
-            rows[run.run_id] = row
+        if not isinstance(row, dict) or row.get("run_id") != run.run_id:
+            continue
+        if not (out / str(row.get("log") or "")).is_file():
+            continue
+        rows[run.run_id] = row
     return rows
 
 

@@ -683,3 +683,52 @@ def test_plot_without_its_libraries_says_what_to_install(
     assert result.exit_code == 2
     assert "pip install 'simstage[sweep]'" in result.stderr
     assert not out.exists()
+
+
+def test_a_row_whose_log_is_gone_is_played_again(
+    scenario: Path, tmp_path: Path, played: list[str]
+) -> None:
+    out = tmp_path / "out"
+    args = [str(scenario), "--seeds", "1-2", *SCRIPTED, "--out", str(out)]
+    assert sweep(*args).exit_code == 0
+    gone = "stage.backend=scripted__seed2"
+    (out / f"{gone}.jsonl").unlink()
+    played.clear()
+    result = sweep(*args)
+    assert result.exit_code == 0, result.output
+    assert played == [gone]
+    assert "1 finished before; 1 to play" in result.stderr
+    assert read_runlog(out / f"{gone}.jsonl").ended
+    assert sorted(row["run_id"] for row in results(out)) == sorted(rows_in(out))
+
+
+def test_a_second_sweep_in_the_same_folder_is_refused(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    process = _slow_sweep(scenario, out, "1-6", delay=0.05)
+    try:
+        _wait_for_rows(process, out, 1)
+        rows_before = rows_in(out)
+        result = sweep(
+            str(scenario), "--seeds", "1-6", *SCRIPTED, "--concurrency", "2", "--out", str(out)
+        )
+        assert result.exit_code == 2, result.output
+        assert f"another sweep is running in this folder (pid {process.pid})" in result.stderr
+        assert "Traceback" not in result.output
+        assert rows_before <= rows_in(out)
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    # The killed sweep's lock died with it: the next sweep takes the folder and finishes.
+    again = sweep(str(scenario), "--seeds", "1-6", *SCRIPTED, "--concurrency", "2", "--out", str(out))
+    assert again.exit_code == 0, again.output
+    assert len(results(out)) == 6
+
+
+def test_a_foreign_folder_is_refused_without_leaving_a_lock(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me\n")
+    result = sweep(str(scenario), "--seeds", "1", *SCRIPTED, "--out", str(out))
+    assert result.exit_code == 2
+    assert "not empty" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
