@@ -232,8 +232,16 @@ def measure_ceiling(stage: Any, depth: int, pp_tokens: int = 512, tg_tokens: int
     return {"pp_tps": round(pp, 2), "tg_tps": round(tg, 2), "depth": depth}
 
 
-def measure_probes(stage: Any, args: BenchArgs, n: int = 4) -> float:
-    """Speed-up of asking `n` characters one probe each in one batch vs one after another."""
+def measure_probes(stage: Any, args: BenchArgs, n: int = 4, repeats: int = 3) -> tuple[float, float]:
+    """Speed-up of asking `n` characters one probe each in one batch vs one after another.
+
+    Returns:
+        (speed-up of `choose_many`, the same for raw `llama_decode` of the same
+        token counts at the same depths: the most batching can give on this
+        machine, with no Python around it). Each time is the best of `repeats`.
+    """
+    import numpy as np
+
     script = SceneScript(max(n, args.characters))
     for turn in range(min(args.turns, 8)):
         script.lines.append((script.speaker(turn), f"Line {turn} about the weather and the soup."))
@@ -247,19 +255,47 @@ def measure_probes(stage: Any, args: BenchArgs, n: int = 4) -> float:
         stage.sync(seq, stage.prompt_tokens(messages))
         question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
         jobs.append((seq, question, options, "The wine is in the "))
+
+    def best(run: Callable[[], None]) -> float:
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - began)
+        return min(times)
+
     try:
-        stage.choose_many(jobs)  # warm-up
-        began = time.perf_counter()
-        for job in jobs:
+        sizes = []
+        for job in jobs:  # warm-up, and how many prompt tokens each probe decodes
+            before = stage.counters.prompt_tokens
             stage.choose_many([job])
-        one_by_one = time.perf_counter() - began
-        began = time.perf_counter()
-        stage.choose_many(jobs)
-        batched = time.perf_counter() - began
+            sizes.append(stage.counters.prompt_tokens - before)
+        one_by_one = best(lambda: [stage.choose_many([job]) for job in jobs])
+        batched = best(lambda: stage.choose_many(jobs))
+        filler = [int(t) for t in np.random.default_rng(0).integers(100, 5000, size=max(sizes))]
+
+        def raw(together: bool) -> None:
+            forks = [stage.fork(seq) for seq in seqs]
+            work = [
+                [(tok, stage.kv_length(seq) + i, fork, i == size - 1) for i, tok in enumerate(filler[:size])]
+                for seq, fork, size in zip(seqs, forks, sizes)
+            ]
+            try:
+                if together:
+                    stage.decode([item for items in work for item in items])
+                else:
+                    for items in work:
+                        stage.decode(items)
+            finally:
+                for fork in forks:
+                    stage.drop(fork)
+
+        raw(True)
+        ceiling = best(lambda: raw(False)) / best(lambda: raw(True))
     finally:
         for seq in seqs:
             stage.drop(seq)
-    return one_by_one / batched
+    return one_by_one / batched, ceiling
 
 
 @dataclass
@@ -300,7 +336,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         depth = round(ours.prompt_tokens_evaluated / max(1, args.characters))
         ceiling = measure_ceiling(stage, depth=min(depth, args.n_ctx // 2))
         tick()
-        probe_speedup = measure_probes(stage, args)
+        probe_speedup, probe_ceiling = measure_probes(stage, args)
         tick()
     finally:
         stage.close()
@@ -319,6 +355,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         "prompt_tokens_ratio": round(naive.prompt_tokens_evaluated / max(1, ours.prompt_tokens_evaluated), 3),
         "prompt_overhead": round(ours.prompt_tokens_evaluated / max(1, ours.new_tokens), 3),
         "probe_batch_speedup": round(probe_speedup, 3),
+        "probe_batch_ceiling": round(probe_ceiling, 3),
         "ceiling": ceiling,
         "generation_tps": round(gen_tps, 2),
         "efficiency": round(gen_tps / ceiling["tg_tps"], 3) if ceiling["tg_tps"] else 0.0,
