@@ -26,7 +26,7 @@ from simstage.events import (
 )
 from simstage.puppeteer import Puppeteer, make_puppeteer
 from simstage.scenario.models import ProbeConfig, SayAction, Scenario
-from simstage.stage.base import Sampling, Stage, StageError
+from simstage.stage.base import Sampling, Stage, StageError, choose_all
 from simstage.world.actions import Action, resolve
 from simstage.world.state import WorldState, fold_world
 
@@ -287,11 +287,7 @@ class Simulation:
             )
             questions.append(question)
             jobs.append((self.sequence(name), messages, containers, ANSWER_PREFIX))
-        choose_many = getattr(self.stage, "choose_many", None)
-        if choose_many is not None:
-            answers = choose_many(jobs)
-        else:
-            answers = [self.stage.choose(seq, msgs, opts, prefix=pre) for seq, msgs, opts, pre in jobs]
+        answers = choose_all(self.stage, jobs)
         deepest = max(len(probe.through) + 1 for probe in probes)
         order = min(MAX_ORDER, max(self.scenario.tom.order, deepest))
         beliefs = fold_beliefs(self.scenario, self.events, order=order)

@@ -85,36 +85,111 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
 
 @click.group(name="eval")
 def eval_group() -> None:
-    """Score the ToM tracker on theory-of-mind benchmarks (ToMi, Hi-ToM)."""
+    """Score the ToM tracker on theory-of-mind benchmarks (ToMi, Hi-ToM).
+
+    With --stage, the model is asked every question too (a multiple choice,
+    through the same machinery as belief probes) and its accuracy is printed
+    beside the tracker's.
+    """
 
 
-def _report(name: str, scored: list[Any], as_json: bool, disagreements: str | None) -> None:
+def stage_options(command: Any) -> Any:
+    """--stage, --model, --api-base, --threads, --limit: asking a model the questions too."""
+    options = [
+        click.option(
+            "--stage", "backend", is_flag=False, flag_value="llama", default=None,
+            type=click.Choice(["llama", "litellm", "scripted"]),
+            help="Also ask the model each question (alone: the in-process llama stage).",
+        ),
+        click.option("--model", default="default", show_default=True, help="With --stage: an embedded model's name, a GGUF path, or (litellm) a name such as openai/NAME."),
+        click.option("--api-base", "api_base", metavar="URL", help="With --stage litellm: the server's URL."),
+        click.option("--threads", type=click.IntRange(1), help="With --stage llama: CPU threads."),
+        click.option("--limit", type=click.IntRange(1), help="With --stage: ask the model N questions, spread evenly over the file."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _ask(
+    scored: list[Any], backend: str | None, model: str, api_base: str | None,
+    threads: int | None, limit: int | None,
+) -> tuple[dict[int, Any], dict[str, Any]] | None:
+    """The stage's answers and a description of the stage, or None without --stage."""
+    if backend is None:
+        if api_base or threads or limit:
+            _fail("--api-base, --threads and --limit need --stage")
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from simstage.scenario.models import StageConfig
+    from simstage.stage import make_stage
+    from simstage.tom.ask import BATCH, ask_stage, spread
+
+    indices = spread(len(scored), limit)
+    asked = [scored[i] for i in indices]
+    config = StageConfig(backend=backend, model=model, api_base=api_base, n_ctx=8192, temperature=0.0)
+    stage = make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
+    try:
+        with Progress(
+            TextColumn("asking the model"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        ) as progress:
+            task = progress.add_task("ask", total=len(asked))
+            answers = ask_stage(stage, asked, tick=lambda n: progress.advance(task, n))
+        return dict(zip(indices, answers, strict=True)), stage.describe()
+    finally:
+        stage.close()
+
+
+def _report(
+    name: str, scored: list[Any], as_json: bool, disagreements: str | None,
+    asked: tuple[dict[int, Any], dict[str, Any]] | None = None,
+) -> None:
+    from simstage.tom.ask import stage_summary
     from simstage.tom.stories import summarise
 
     summary = summarise(scored)
+    answers: dict[int, Any] = asked[0] if asked else {}
+    if asked:
+        summary["stage"] = {"model": asked[1].get("model"), **stage_summary(scored, answers)}
     if disagreements:
-        wrong = [s for s in scored if not s.correct]
+        wrong = []
+        for index, item in enumerate(scored):
+            model = answers.get(index)
+            if item.correct and (index not in answers or model == item.expected):
+                continue
+            record = {
+                "story": item.story, "line": item.line, "type": item.qtype,
+                "question": item.question, "expected": item.expected,
+                "tracker": item.answer, "text": item.story_text,
+            }
+            if index in answers:
+                record["stage"] = model
+            wrong.append(json.dumps(record) + "\n")
         try:
             with open(disagreements, "w", encoding="utf-8") as handle:
-                for item in wrong:
-                    handle.write(
-                        json.dumps(
-                            {
-                                "story": item.story, "line": item.line, "type": item.qtype,
-                                "question": item.question, "expected": item.expected,
-                                "tracker": item.answer, "text": item.story_text,
-                            }
-                        )
-                        + "\n"
-                    )
+                handle.writelines(wrong)
         except OSError as exc:
             _fail(f"cannot write {disagreements}: {exc.strerror}")
     if as_json:
         click.echo(json.dumps(summary))
         return
     click.echo(f"{name}: {summary['n']} questions, tracker accuracy {summary['accuracy']:.1%}")
+    by_stage = summary.get("stage", {}).get("by_type", {})
+    if asked:
+        stage = summary["stage"]
+        click.echo(
+            f"{name}: {stage['n']} questions asked of {stage['model']}, accuracy {stage['accuracy']:.1%}"
+        )
+        click.echo(f"  {'type':<28} {'n':>6}  {'tracker':>7}  {'asked':>6}  {'stage':>7}")
     for qtype, score in summary["by_type"].items():
-        click.echo(f"  {qtype:<28} {score['n']:>6}  {score['accuracy']:.1%}")
+        line = f"  {qtype:<28} {score['n']:>6}  {score['accuracy']:>7.1%}"
+        if asked:
+            model = by_stage.get(qtype)
+            line += f"  {model['n']:>6}  {model['accuracy']:>7.1%}" if model else f"  {0:>6}  {'-':>7}"
+        click.echo(line)
 
 
 def _read(reader: Any, path: str) -> list[Any]:
@@ -129,27 +204,45 @@ def _read(reader: Any, path: str) -> list[Any]:
 
 @eval_group.command()
 @click.argument("stories", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} as JSON.')
-@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer here (JSONL).")
-def tomi(stories: str, as_json: bool, disagreements: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} (and "stage" with --stage) as JSON.')
+@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL).")
+@stage_options
+def tomi(
+    stories: str, as_json: bool, disagreements: str | None, backend: str | None, model: str,
+    api_base: str | None, threads: int | None, limit: int | None,
+) -> None:
     """Answer the questions of a ToMi file (bAbI format) with the tracker.
 
     A STORIES.trace file beside it, if present, gives each story's question type.
+    With --stage the model chooses among the story's containers.
     """
+    from simstage.cli import friendly_errors
     from simstage.tom.tomi import read_tomi
 
-    _report("ToMi", _read(read_tomi, stories), as_json, disagreements)
+    scored = _read(read_tomi, stories)
+    asked = friendly_errors(_ask)(scored, backend, model, api_base, threads, limit)
+    _report("ToMi", scored, as_json, disagreements, asked)
 
 
 @eval_group.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} as JSON.')
-@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer here (JSONL).")
-def hitom(file: str, as_json: bool, disagreements: str | None) -> None:
-    """Answer the questions of a Hi-ToM file (JSON) with the tracker; types are order_N[_deception]."""
+@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} (and "stage" with --stage) as JSON.')
+@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL).")
+@stage_options
+def hitom(
+    file: str, as_json: bool, disagreements: str | None, backend: str | None, model: str,
+    api_base: str | None, threads: int | None, limit: int | None,
+) -> None:
+    """Answer the questions of a Hi-ToM file (JSON) with the tracker; types are order_N[_deception].
+
+    With --stage the model chooses among the record's listed choices.
+    """
+    from simstage.cli import friendly_errors
     from simstage.tom.hitom import read_hitom
 
-    _report("Hi-ToM", _read(read_hitom, file), as_json, disagreements)
+    scored = _read(read_hitom, file)
+    asked = friendly_errors(_ask)(scored, backend, model, api_base, threads, limit)
+    _report("Hi-ToM", scored, as_json, disagreements, asked)
 
 
 @click.command(name="bench-tracker")

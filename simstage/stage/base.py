@@ -97,5 +97,18 @@ class Stage(Protocol):
         ...
 
 
+ChooseJob = tuple[int, Sequence[Message], Sequence[str], str]
+"""(sequence, messages, options, answer prefix): one multiple-choice question to a stage."""
+
+
+def choose_all(stage: Stage, jobs: Sequence[ChooseJob]) -> list[int]:
+    """The chosen option's index for each job: in shared batches where the stage has
+    `choose_many`, one `choose` after another where it has only the protocol."""
+    choose_many = getattr(stage, "choose_many", None)
+    if choose_many is not None:
+        return list(choose_many(jobs))
+    return [stage.choose(seq, messages, options, prefix=prefix) for seq, messages, options, prefix in jobs]
+
+
 class StageError(Exception):
     """A stage that cannot start or answer: a missing model file, an unreachable server."""

@@ -20,6 +20,7 @@ from simstage.tom.stories import Question, Scored, StoryBuilder, StoryError, Sto
 WAITING_ROOM = "waiting_room"
 _NAME = r"([A-Z][\w-]*)"
 _W = r"([\w-]+)"
+_CHOICE = re.compile(r"(?:^|,)\s*[A-Z]{1,2}\.\s*([\w-]+)")
 _ENTER = re.compile(rf"^((?:{_NAME}, )*{_NAME}(?: and {_NAME})?) entered the {_W}\.$")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("exit", re.compile(rf"^{_NAME} (?:exited|left|went out of) the {_W}\.$")),
@@ -114,6 +115,13 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _choices(text: Any) -> tuple[str, ...]:
+    """The record's choices, "A. blue_drawer, B. green_crate, ..." as names (empty when absent)."""
+    if not isinstance(text, str):
+        return ()
+    return tuple(match.group(1) for match in _CHOICE.finditer(text))
+
+
 def read_hitom(path: str | Path) -> list[Scored]:
     """Read a Hi-ToM file, play every story, and score the tracker's answers.
 
@@ -134,13 +142,15 @@ def read_hitom(path: str | Path) -> list[Scored]:
             raise StoryError(f"{where}: unknown question: {str(record['question'])[:80]!r}")
         builder = story_steps(str(record["story"]), where)
         builder.add(StoryStep("question", 0, question=question))
-        _, _, answers = builder.play(where)
+        scene, _, answers = builder.play(where)
         order = record.get("question_order", question.order)
         qtype = f"order_{order}" + ("_deception" if record.get("deception") else "")
         scored.append(
             Scored(
                 story=f"record {number}", line=0, question=question.text, qtype=qtype,
                 expected=str(record["answer"]), answer=answers[-1].answer, story_text=str(record["story"]),
+                context=str(record["story"]).strip(),
+                options=_choices(record.get("choices")) or tuple(scene.world.containers),
             )
         )
     return scored

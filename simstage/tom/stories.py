@@ -248,6 +248,10 @@ class Scored:
     expected: str
     answer: str | None
     story_text: str = ""
+    context: str = ""
+    """The story as told up to the question (no questions, no answers): what a model reads."""
+    options: tuple[str, ...] = ()
+    """The answers a model may choose from (the dataset's choices, or the story's containers)."""
 
     @property
     def correct(self) -> bool:

@@ -60,7 +60,7 @@ def read_tomi(path: str | Path) -> list[Scored]:
     except (OSError, UnicodeDecodeError) as exc:
         raise StoryError(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     traces = _read_traces(Path(path))
-    stories: list[tuple[StoryBuilder, list[tuple[int, str, str]], list[str]]] = []
+    stories: list[tuple[StoryBuilder, list[tuple[int, str, str, str]], list[str]]] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -82,7 +82,8 @@ def read_tomi(path: str | Path) -> list[Scored]:
                 if q_match:
                     question = _question(kind, q_match.groups(), q_text)
                     builder.add(StoryStep("question", lineno, question=question))
-                    expected.append((lineno, q_text, answer))
+                    told = "\n".join(line for line in lines if "\t" not in line)
+                    expected.append((lineno, q_text, answer, told))
                     break
             else:
                 raise StoryError(f"{name}:{lineno}: unknown question: {q_text[:80]!r}")
@@ -106,12 +107,16 @@ def read_tomi(path: str | Path) -> list[Scored]:
     scored: list[Scored] = []
     for index, (builder, expected, lines) in enumerate(stories):
         _fix_container_statements(builder)
-        _, _, answers = builder.play(name)
+        scene, _, answers = builder.play(name)
         trace = traces[index] if index < len(traces) else None
-        for answered, (lineno, q_text, answer) in zip(answers, expected, strict=True):
+        options = tuple(scene.world.containers)
+        for answered, (lineno, q_text, answer, told) in zip(answers, expected, strict=True):
             qtype = trace[0] if trace else _default_type(answered.question)
             scored.append(
-                Scored(builder.name, lineno, q_text, qtype, answer, answered.answer, "\n".join(lines))
+                Scored(
+                    builder.name, lineno, q_text, qtype, answer, answered.answer, "\n".join(lines),
+                    context=told, options=options,
+                )
             )
     return scored
 

@@ -183,3 +183,97 @@ def test_hitom_real_data(tmp_path: Path) -> None:
     rows = wrong.read_text().splitlines()
     assert len(rows) == round(summary["n"] * (1 - summary["accuracy"]))
     assert all(json.loads(r)["type"].split("_")[1] in "234" for r in rows)
+
+
+# -- --stage: the model answers too ----------------------------------------------------------------
+
+
+def _oracle_stage(monkeypatch: pytest.MonkeyPatch, scored: list, seen: list) -> None:
+    """A scripted stage that answers right when the story so far has an even length, else wrong."""
+    import simstage.stage as stage_module
+    from simstage.stage.scripted import ScriptedStage
+
+    expected = {(item.context, item.question): item.expected for item in scored}
+
+    def chooser(messages, options):
+        story, _, rest = messages[-1].content.partition("\n\nQuestion: ")
+        question = rest.split("\n")[0]
+        seen.append((story, question, list(options)))
+        right = list(options).index(expected[(story, question)])
+        return right if len(story) % 2 == 0 else (right + 1) % len(options)
+
+    monkeypatch.setattr(stage_module, "make_stage", lambda *a, **k: ScriptedStage(chooser=chooser))
+
+
+def _oracle_accuracy(scored: list) -> float:
+    return sum(len(item.context) % 2 == 0 for item in scored) / len(scored)
+
+
+def test_tomi_stage_answers_from_the_story_so_far(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simstage.tom.tomi import read_tomi
+
+    stories = tmp_path / "tomi.txt"
+    write_tomi(stories, 24, seed=3)
+    scored = read_tomi(stories)
+    seen: list = []
+    _oracle_stage(monkeypatch, scored, seen)
+    wrong = tmp_path / "wrong.jsonl"
+    result = CliRunner().invoke(
+        main, ["eval", "tomi", str(stories), "--stage", "scripted", "--json", "--disagreements", str(wrong)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["accuracy"] == 1.0  # the tracker's
+    assert summary["stage"]["n"] == 24 and summary["stage"]["model"] == "scripted"
+    assert summary["stage"]["accuracy"] == pytest.approx(_oracle_accuracy(scored))
+    assert 0 < summary["stage"]["accuracy"] < 1
+    assert len(seen) == 24
+    for story, question, options in seen:
+        # The story as told, without any question line or its answer.
+        assert "\t" not in story and "?" not in story and story.startswith("1 ")
+        assert question.endswith("?") and len(options) >= 2
+    rows = [json.loads(line) for line in wrong.read_text().splitlines()]
+    assert len(rows) == round(24 * (1 - summary["stage"]["accuracy"]))
+    assert all(row["stage"] != row["expected"] == row["tracker"] for row in rows)
+
+
+def test_hitom_stage_limit_spreads_over_the_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simstage.tom.hitom import read_hitom
+
+    data = HITOM / "Hi-ToM_data.json"
+    if not data.exists():
+        pytest.skip(f"Hi-ToM data not present at {data}")
+    scored = read_hitom(data)
+    seen: list = []
+    _oracle_stage(monkeypatch, scored, seen)
+    result = CliRunner().invoke(main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20"])
+    assert result.exit_code == 0, result.output
+    assert "20 questions asked of scripted" in result.stdout
+    # Every type is asked twice (the file is sorted by type), and each gets the dataset's choices.
+    assert all(line.split()[3] == "2" for line in result.stdout.splitlines()[3:])
+    assert len(seen) == 20 and all(len(options) == 15 for _, _, options in seen)
+
+
+def test_spread_keeps_the_mix() -> None:
+    from simstage.tom.ask import spread
+
+    assert spread(10, 3) == [0, 3, 6]
+    assert spread(5, None) == spread(5, 9) == [0, 1, 2, 3, 4]
+    assert len(spread(1200, 7)) == 7
+
+
+def test_stage_options_need_stage(tmp_path: Path) -> None:
+    stories = tmp_path / "tomi.txt"
+    write_tomi(stories, 3, seed=4)
+    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--limit", "2"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "simstage: --api-base, --threads and --limit need --stage"
+
+
+def test_stage_that_cannot_start_is_one_line(tmp_path: Path) -> None:
+    stories = tmp_path / "tomi.txt"
+    write_tomi(stories, 3, seed=5)
+    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--stage", "--model", str(tmp_path / "no.gguf")])
+    assert result.exit_code == 2
+    assert "no.gguf" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,85 @@
+"""Asking a stage the questions of a ToM benchmark, through the probe machinery.
+
+Each question is a multiple choice put to the model like a belief probe: the
+story told so far and the question, then the options scored after the probe's
+answer prefix (`choose`). Questions go to the stage a few at a time, each in a
+fork of one sequence that holds the shared instructions, so a batching stage
+decodes them together and every question starts from the same context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from simstage.cast.probes import ANSWER_PREFIX
+from simstage.stage.base import ChooseJob, Message, Stage, choose_all
+from simstage.tom.stories import Scored
+
+INSTRUCTIONS = (
+    "You read a short story, then answer one question about it. "
+    "Answer with one of the places listed."
+)
+BATCH = 4
+"""Questions sent to the stage together."""
+
+
+def question_messages(item: Scored) -> list[Message]:
+    """What the model reads for one question."""
+    listed = ", ".join(item.options)
+    return [
+        Message("system", INSTRUCTIONS),
+        Message("user", f"{item.context}\n\nQuestion: {item.question}\nPlaces: {listed}."),
+    ]
+
+
+def ask_stage(
+    stage: Stage,
+    scored: Sequence[Scored],
+    *,
+    batch: int = BATCH,
+    tick: Callable[[int], None] = lambda n: None,
+) -> list[str | None]:
+    """The stage's answer to each question (None where the question has no options).
+
+    Args:
+        tick: told how many questions were just answered.
+    """
+    answers: list[str | None] = [None] * len(scored)
+    asked = [i for i, item in enumerate(scored) if item.options]
+    tick(len(scored) - len(asked))
+    base = stage.open_sequence()
+    try:
+        for start in range(0, len(asked), batch):
+            group = asked[start : start + batch]
+            jobs: list[ChooseJob] = [
+                (base, question_messages(scored[i]), list(scored[i].options), ANSWER_PREFIX) for i in group
+            ]
+            for i, choice in zip(group, choose_all(stage, jobs), strict=True):
+                answers[i] = scored[i].options[choice]
+            tick(len(group))
+    finally:
+        stage.drop(base)
+    return answers
+
+
+def spread(total: int, limit: int | None) -> list[int]:
+    """`limit` question indices spread evenly over `total` (all of them without a limit).
+
+    Benchmark files are often sorted by question type, so the first N would all
+    be of one type; every k-th question keeps the mix.
+    """
+    if limit is None or limit >= total:
+        return list(range(total))
+    return sorted({(i * total) // limit for i in range(limit)})
+
+
+def stage_summary(scored: Sequence[Scored], answers: dict[int, str | None]) -> dict[str, Any]:
+    """`{"n", "accuracy", "by_type"}` of the stage's answers, by question index."""
+    from simstage.tom.stories import summarise
+
+    as_stage = [
+        Scored(scored[i].story, scored[i].line, scored[i].question, scored[i].qtype, scored[i].expected, answer)
+        for i, answer in sorted(answers.items())
+    ]
+    return summarise(as_stage)
