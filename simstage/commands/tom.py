@@ -131,16 +131,25 @@ def _ask(
     asked = [scored[i] for i in indices]
     config = StageConfig(backend=backend, model=model, api_base=api_base, n_ctx=8192, temperature=0.0)
     stage = make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
+    info = stage.describe()
+    answers: dict[int, Any] = {}
+    err = Console(stderr=True, emoji=False, highlight=False)
     try:
         with Progress(
             TextColumn("asking the model"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            console=err, transient=True,
         ) as progress:
             task = progress.add_task("ask", total=len(asked))
-            answers = ask_stage(stage, asked, tick=lambda n: progress.advance(task, n))
-        return dict(zip(indices, answers, strict=True)), stage.describe()
+            for position, answer in ask_stage(stage, asked):
+                answers[indices[position]] = answer
+                progress.advance(task)
+    except KeyboardInterrupt:
+        err.print(f"interrupted: reporting the {len(answers)} of {len(asked)} questions the model answered")
+        if not answers:
+            raise SystemExit(130) from None
     finally:
         stage.close()
+    return answers, {**info, "interrupted": len(answers) < len(asked)}
 
 
 def _report(
@@ -173,8 +182,11 @@ def _report(
                 handle.writelines(wrong)
         except OSError as exc:
             _fail(f"cannot write {disagreements}: {exc.strerror}")
+    interrupted = bool(asked and asked[1].get("interrupted"))
     if as_json:
         click.echo(json.dumps(summary))
+        if interrupted:
+            raise SystemExit(130)
         return
     click.echo(f"{name}: {summary['n']} questions, tracker accuracy {summary['accuracy']:.1%}")
     by_stage = summary.get("stage", {}).get("by_type", {})
@@ -190,6 +202,8 @@ def _report(
             model = by_stage.get(qtype)
             line += f"  {model['n']:>6}  {model['accuracy']:>7.1%}" if model else f"  {0:>6}  {'-':>7}"
         click.echo(line)
+    if interrupted:
+        raise SystemExit(130)
 
 
 def _read(reader: Any, path: str) -> list[Any]:

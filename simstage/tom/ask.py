@@ -9,7 +9,7 @@ decodes them together and every question starts from the same context.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from simstage.cast.probes import ANSWER_PREFIX
@@ -33,21 +33,19 @@ def question_messages(item: Scored) -> list[Message]:
     ]
 
 
-def ask_stage(
-    stage: Stage,
-    scored: Sequence[Scored],
-    *,
-    batch: int = BATCH,
-    tick: Callable[[int], None] = lambda n: None,
-) -> list[str | None]:
-    """The stage's answer to each question (None where the question has no options).
+def ask_stage(stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH) -> Iterator[tuple[int, str | None]]:
+    """Yield (index, the stage's answer) for each question, a batch at a time.
 
-    Args:
-        tick: told how many questions were just answered.
+    A question without options gets None without asking. Stopping early (Ctrl-C
+    while the caller iterates) keeps what was yielded; the stage's sequence is
+    dropped either way.
     """
-    answers: list[str | None] = [None] * len(scored)
-    asked = [i for i, item in enumerate(scored) if item.options]
-    tick(len(scored) - len(asked))
+    asked = []
+    for i, item in enumerate(scored):
+        if item.options:
+            asked.append(i)
+        else:
+            yield i, None
     base = stage.open_sequence()
     try:
         for start in range(0, len(asked), batch):
@@ -56,11 +54,9 @@ def ask_stage(
                 (base, question_messages(scored[i]), list(scored[i].options), ANSWER_PREFIX) for i in group
             ]
             for i, choice in zip(group, choose_all(stage, jobs), strict=True):
-                answers[i] = scored[i].options[choice]
-            tick(len(group))
+                yield i, scored[i].options[choice]
     finally:
         stage.drop(base)
-    return answers
 
 
 def spread(total: int, limit: int | None) -> list[int]:

@@ -277,3 +277,29 @@ def test_stage_that_cannot_start_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "no.gguf" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_ctrl_c_while_asking_reports_what_was_answered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simstage.stage as stage_module
+    from simstage.stage.scripted import ScriptedStage
+
+    stories = tmp_path / "tomi.txt"
+    write_tomi(stories, 12, seed=6)
+    calls: list[int] = []
+
+    def chooser(messages, options):
+        calls.append(1)
+        if len(calls) == 6:  # in the second batch of four
+            raise KeyboardInterrupt
+        return 0
+
+    monkeypatch.setattr(stage_module, "make_stage", lambda *a, **k: ScriptedStage(chooser=chooser))
+    wrong = tmp_path / "wrong.jsonl"
+    result = CliRunner().invoke(
+        main, ["eval", "tomi", str(stories), "--stage", "scripted", "--json", "--disagreements", str(wrong)]
+    )
+    assert result.exit_code == 130, result.output
+    assert "interrupted: reporting the 4 of 12 questions the model answered" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["n"] == 12 and summary["stage"]["n"] == 4
+    assert wrong.exists()
