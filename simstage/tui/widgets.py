@@ -80,7 +80,11 @@ class Transcript(Vertical):
 
 
 class CastPane(Static):
-    """Who is where, persona and goals; the selected character's secrets."""
+    """Who is where (everyone, one line each); the selected character's persona, goals and secrets.
+
+    Only the selected character is shown in full, so the whole cast and the
+    objects fit even a small terminal; `[` and `]` change the selection.
+    """
 
     def show(self, scenario: Scenario, world: WorldState, selected: str) -> None:
         """Render the cast as of `world`, with `selected` highlighted."""
@@ -90,6 +94,8 @@ class CastPane(Static):
             mark = "▶" if member.name == selected else " "
             where = world.character_location.get(member.name, "?")
             lines.append(f"{mark} [bold {colours[member.name]}]{escape(member.name)}[/] [dim]in the[/] {escape(where)}")
+            if member.name != selected:
+                continue
             lines.append(f"   [dim]{escape(member.persona)}[/]")
             for goal in member.goals:
                 lines.append(f"   [green]goal[/] {escape(goal)}")
