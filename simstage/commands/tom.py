@@ -6,10 +6,14 @@ networkx and the dataset readers are imported inside the commands only.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from simstage.tom.ask import StageAnswers
 
 FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid"])
 
@@ -93,9 +97,11 @@ def eval_group() -> None:
     """
 
 
-def stage_options(command: Any) -> Any:
-    """--stage, --model, --api-base, --threads, --limit: asking a model the questions too."""
+def eval_options(command: Any) -> Any:
+    """The options `eval tomi` and `eval hitom` share: output, and asking a model the questions too."""
     options = [
+        click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} (and "stage" with --stage) as JSON.'),
+        click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL)."),
         click.option(
             "--stage", "backend", is_flag=False, flag_value="llama", default=None,
             type=click.Choice(["llama", "litellm", "scripted"]),
@@ -114,8 +120,8 @@ def stage_options(command: Any) -> Any:
 def _ask(
     scored: list[Any], backend: str | None, model: str, api_base: str | None,
     threads: int | None, limit: int | None,
-) -> tuple[dict[int, Any], dict[str, Any]] | None:
-    """The stage's answers and a description of the stage, or None without --stage."""
+) -> StageAnswers | None:
+    """The stage's answers, or None without --stage."""
     if backend is None:
         if api_base or threads or limit:
             _fail("--api-base, --threads and --limit need --stage")
@@ -125,14 +131,13 @@ def _ask(
 
     from simstage.scenario.models import StageConfig
     from simstage.stage import make_stage
-    from simstage.tom.ask import BATCH, ask_stage, spread
+    from simstage.tom.ask import BATCH, StageAnswers, ask_stage, spread
 
     indices = spread(len(scored), limit)
     asked = [scored[i] for i in indices]
     config = StageConfig(backend=backend, model=model, api_base=api_base, n_ctx=8192, temperature=0.0)
     stage = make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
-    info = stage.describe()
-    answers: dict[int, Any] = {}
+    result = StageAnswers(model=str(stage.describe().get("model")), asked=len(asked))
     err = Console(stderr=True, emoji=False, highlight=False)
     try:
         with Progress(
@@ -141,28 +146,27 @@ def _ask(
         ) as progress:
             task = progress.add_task("ask", total=len(asked))
             for position, answer in ask_stage(stage, asked):
-                answers[indices[position]] = answer
+                result.answers[indices[position]] = answer
                 progress.advance(task)
     except KeyboardInterrupt:
-        err.print(f"interrupted: reporting the {len(answers)} of {len(asked)} questions the model answered")
-        if not answers:
+        err.print(f"interrupted: reporting the {len(result.answers)} of {len(asked)} questions the model answered")
+        if not result.answers:
             raise SystemExit(130) from None
     finally:
         stage.close()
-    return answers, {**info, "interrupted": len(answers) < len(asked)}
+    return result
 
 
 def _report(
-    name: str, scored: list[Any], as_json: bool, disagreements: str | None,
-    asked: tuple[dict[int, Any], dict[str, Any]] | None = None,
+    name: str, scored: list[Any], as_json: bool, disagreements: str | None, stage: StageAnswers | None
 ) -> None:
     from simstage.tom.ask import stage_summary
     from simstage.tom.stories import summarise
 
     summary = summarise(scored)
-    answers: dict[int, Any] = asked[0] if asked else {}
-    if asked:
-        summary["stage"] = {"model": asked[1].get("model"), **stage_summary(scored, answers)}
+    answers = stage.answers if stage else {}
+    if stage:
+        summary["stage"] = {"model": stage.model, **stage_summary(scored, answers)}
     if disagreements:
         wrong = []
         for index, item in enumerate(scored):
@@ -182,81 +186,74 @@ def _report(
                 handle.writelines(wrong)
         except OSError as exc:
             _fail(f"cannot write {disagreements}: {exc.strerror}")
-    interrupted = bool(asked and asked[1].get("interrupted"))
     if as_json:
         click.echo(json.dumps(summary))
-        if interrupted:
-            raise SystemExit(130)
-        return
+    else:
+        _print_table(name, summary)
+    if stage and stage.interrupted:
+        raise SystemExit(130)
+
+
+def _print_table(name: str, summary: dict[str, Any]) -> None:
+    """The summary as text: accuracy per question type, the model's beside the tracker's."""
     click.echo(f"{name}: {summary['n']} questions, tracker accuracy {summary['accuracy']:.1%}")
-    by_stage = summary.get("stage", {}).get("by_type", {})
-    if asked:
-        stage = summary["stage"]
+    stage = summary.get("stage")
+    if stage:
         click.echo(
             f"{name}: {stage['n']} questions asked of {stage['model']}, accuracy {stage['accuracy']:.1%}"
         )
         click.echo(f"  {'type':<28} {'n':>6}  {'tracker':>7}  {'asked':>6}  {'stage':>7}")
     for qtype, score in summary["by_type"].items():
         line = f"  {qtype:<28} {score['n']:>6}  {score['accuracy']:>7.1%}"
-        if asked:
-            model = by_stage.get(qtype)
+        if stage:
+            model = stage["by_type"].get(qtype)
             line += f"  {model['n']:>6}  {model['accuracy']:>7.1%}" if model else f"  {0:>6}  {'-':>7}"
         click.echo(line)
-    if interrupted:
-        raise SystemExit(130)
 
 
-def _read(reader: Any, path: str) -> list[Any]:
+def _evaluate(
+    name: str, reader: Callable[[str], list[Any]], path: str, *, as_json: bool,
+    disagreements: str | None, backend: str | None, model: str, api_base: str | None,
+    threads: int | None, limit: int | None,
+) -> None:
+    """Read a benchmark file, score the tracker, ask the stage when told to, and report."""
+    from simstage.cli import friendly_errors
     from simstage.tom.stories import StoryError
 
     try:
-        return reader(path)
+        scored = reader(path)
     except StoryError as exc:
         _fail(str(exc))
-        raise AssertionError from None
+        raise AssertionError from None  # unreachable: fail exits
+    stage = friendly_errors(_ask)(scored, backend, model, api_base, threads, limit)
+    _report(name, scored, as_json, disagreements, stage)
 
 
 @eval_group.command()
 @click.argument("stories", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} (and "stage" with --stage) as JSON.')
-@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL).")
-@stage_options
-def tomi(
-    stories: str, as_json: bool, disagreements: str | None, backend: str | None, model: str,
-    api_base: str | None, threads: int | None, limit: int | None,
-) -> None:
+@eval_options
+def tomi(stories: str, **options: Any) -> None:
     """Answer the questions of a ToMi file (bAbI format) with the tracker.
 
     A STORIES.trace file beside it, if present, gives each story's question type.
     With --stage the model chooses among the story's containers.
     """
-    from simstage.cli import friendly_errors
     from simstage.tom.tomi import read_tomi
 
-    scored = _read(read_tomi, stories)
-    asked = friendly_errors(_ask)(scored, backend, model, api_base, threads, limit)
-    _report("ToMi", scored, as_json, disagreements, asked)
+    _evaluate("ToMi", read_tomi, stories, **options)
 
 
 @eval_group.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} (and "stage" with --stage) as JSON.')
-@click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL).")
-@stage_options
-def hitom(
-    file: str, as_json: bool, disagreements: str | None, backend: str | None, model: str,
-    api_base: str | None, threads: int | None, limit: int | None,
-) -> None:
+@eval_options
+def hitom(file: str, **options: Any) -> None:
     """Answer the questions of a Hi-ToM file (JSON) with the tracker; types are order_N[_deception].
 
     With --stage the model chooses among the record's listed choices.
     """
-    from simstage.cli import friendly_errors
     from simstage.tom.hitom import read_hitom
 
-    scored = _read(read_hitom, file)
-    asked = friendly_errors(_ask)(scored, backend, model, api_base, threads, limit)
-    _report("Hi-ToM", scored, as_json, disagreements, asked)
+    _evaluate("Hi-ToM", read_hitom, file, **options)
 
 
 @click.command(name="bench-tracker")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from simstage.sweep.plan import LOCK_FILE, PLAN_FILE, SweepError
+from simstage.sweep.plan import LOCK_FILE, SweepError, refused_folder
 
 
 @contextmanager
@@ -21,17 +21,16 @@ def sweep_lock(out: Path) -> Iterator[None]:
 
     Raises:
         SweepError: another live process holds the lock, or the folder cannot be made.
+            A folder that cannot hold a sweep is left as it is, unlocked, for
+            `prepare_folder` to refuse.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no lock, as before
         yield
         return
-    if out.exists() and not out.is_dir():
-        raise SweepError(f"--out {out}: is a file, not a folder")
-    foreign = out.is_dir() and not (out / PLAN_FILE).exists()
-    if foreign and any(path.name != LOCK_FILE for path in out.iterdir()):
-        yield  # not a sweep folder: the caller refuses it; leave nothing in it
+    if refused_folder(out):
+        yield  # not a sweep folder: `prepare_folder` refuses it; leave nothing in it
         return
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -377,6 +377,16 @@ def _disambiguate(plan: SweepPlan) -> None:
     ]
 
 
+def refused_folder(out: Path) -> str | None:
+    """Why `out` cannot hold a sweep (a file, or a folder of other things), or None."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: is a file, not a folder"
+    foreign = out.is_dir() and not (out / PLAN_FILE).exists()
+    if foreign and any(path.name != LOCK_FILE for path in out.iterdir()):
+        return f"--out {out}: the folder is not empty and holds no {PLAN_FILE}; choose another"
+    return None
+
+
 def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     """Make `out` the sweep's folder: write `sweep.json`, or check that it holds this same plan.
 
@@ -389,8 +399,9 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     from simstage.report.files import atomic_write_text
 
     plan_file = out / PLAN_FILE
-    if out.exists() and not out.is_dir():
-        raise SweepError(f"--out {out}: is a file, not a folder")
+    problem = refused_folder(out)
+    if problem:
+        raise SweepError(problem)
     if plan_file.exists():
         before = read_plan_file(out)
         differences = _differences(before, plan)
@@ -401,10 +412,6 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
             )
         (out / ROWS).mkdir(exist_ok=True)
         return True
-    if out.exists() and any(path.name != LOCK_FILE for path in out.iterdir()):
-        raise SweepError(
-            f"--out {out}: the folder is not empty and holds no {PLAN_FILE}; choose another"
-        )
     try:
         (out / ROWS).mkdir(parents=True, exist_ok=True)
         atomic_write_text(plan_file, json.dumps(plan.describe(), indent=2) + "\n")

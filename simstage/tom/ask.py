@@ -3,18 +3,19 @@
 Each question is a multiple choice put to the model like a belief probe: the
 story told so far and the question, then the options scored after the probe's
 answer prefix (`choose`). Questions go to the stage a few at a time, each in a
-fork of one sequence that holds the shared instructions, so a batching stage
-decodes them together and every question starts from the same context.
+fork of one empty sequence, so a batching stage decodes them together and no
+question sees another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from simstage.cast.probes import ANSWER_PREFIX
 from simstage.stage.base import ChooseJob, Message, Stage, choose_all
-from simstage.tom.stories import Scored
+from simstage.tom.stories import Scored, summarise
 
 INSTRUCTIONS = (
     "You read a short story, then answer one question about it. "
@@ -22,6 +23,20 @@ INSTRUCTIONS = (
 )
 BATCH = 4
 """Questions sent to the stage together."""
+
+
+@dataclass
+class StageAnswers:
+    """What a stage answered: by question index, out of the `asked` questions meant for it."""
+
+    model: str
+    asked: int
+    answers: dict[int, str | None] = field(default_factory=dict)
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether asking stopped (Ctrl-C) before every question was answered."""
+        return len(self.answers) < self.asked
 
 
 def question_messages(item: Scored) -> list[Message]:
@@ -72,8 +87,6 @@ def spread(total: int, limit: int | None) -> list[int]:
 
 def stage_summary(scored: Sequence[Scored], answers: dict[int, str | None]) -> dict[str, Any]:
     """`{"n", "accuracy", "by_type"}` of the stage's answers, by question index."""
-    from simstage.tom.stories import summarise
-
     as_stage = [
         Scored(scored[i].story, scored[i].line, scored[i].question, scored[i].qtype, scored[i].expected, answer)
         for i, answer in sorted(answers.items())

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -453,9 +454,8 @@ def test_another_plan_in_the_same_folder_is_refused(scenario: Path, tmp_path: Pa
     assert result.exit_code == 2 and "not empty" in result.stderr
 
 
-def test_a_failed_stage_leaves_the_run_for_next_time(
-    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, played: list[str]
-) -> None:
+def _stage_down_for(monkeypatch: pytest.MonkeyPatch, down: Callable[[int], bool]) -> list[int]:
+    """Make the Nth stage a run builds unreachable when `down(N)` (N from 1); returns the count made."""
     import simstage.session
     from simstage.stage import StageError
     from simstage.stage.scripted import ScriptedStage
@@ -464,13 +464,20 @@ def test_a_failed_stage_leaves_the_run_for_next_time(
         def generate(self, seq, messages, sampling):
             raise StageError("cannot reach http://127.0.0.1:9/v1 (model openai/x)")
 
-    made = []
+    made: list[int] = []
 
     def make_stage(*args, **kwargs):
         made.append(1)
-        return Unreachable() if len(made) == 2 else ScriptedStage()
+        return Unreachable() if down(len(made)) else ScriptedStage()
 
     monkeypatch.setattr(simstage.session, "make_stage", make_stage)
+    return made
+
+
+def test_a_failed_stage_leaves_the_run_for_next_time(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, played: list[str]
+) -> None:
+    _stage_down_for(monkeypatch, lambda n: n == 2)
     out = tmp_path / "out"
     args = [str(scenario), "--seeds", "1-3", *SCRIPTED, "--concurrency", "1", "--out", str(out)]
     result = sweep(*args)
@@ -492,21 +499,7 @@ def test_a_failed_stage_leaves_the_run_for_next_time(
 def test_a_sweep_whose_stage_is_down_gives_up_early(
     scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simstage.session
-    from simstage.stage import StageError
-    from simstage.stage.scripted import ScriptedStage
-
-    class Unreachable(ScriptedStage):
-        def generate(self, seq, messages, sampling):
-            raise StageError("cannot reach http://127.0.0.1:9/v1 (model openai/x)")
-
-    made = []
-
-    def make_stage(*args, **kwargs):
-        made.append(1)
-        return Unreachable()
-
-    monkeypatch.setattr(simstage.session, "make_stage", make_stage)
+    made = _stage_down_for(monkeypatch, lambda n: True)
     out = tmp_path / "out"
     result = sweep(str(scenario), "--seeds", "1-20", *SCRIPTED, "--concurrency", "1", "--out", str(out))
     assert result.exit_code == 1, result.output
