@@ -140,10 +140,13 @@ def run_naive(model: Path, fmt: ChatFormat, args: BenchArgs, tick: Callable[[], 
     """The usual approach: one `Llama`, the whole prompt every turn."""
     import llama_cpp
 
-    llm = llama_cpp.Llama(
-        str(model), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads,
-        n_gpu_layers=args.n_gpu_layers, n_batch=512, verbose=False, seed=0,
-    )
+    from simstage.stage.cpu import cpu_safe_defaults
+
+    with cpu_safe_defaults(allow_amx=args.amx):
+        llm = llama_cpp.Llama(
+            str(model), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads,
+            n_gpu_layers=args.n_gpu_layers, n_batch=512, verbose=False, seed=0,
+        )
     result = PathResult()
     eos = [t for t in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(llm._model.vocab, t)]
     bias = {t: float("-inf") for t in eos}
@@ -309,6 +312,8 @@ class BenchArgs:
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     n_gpu_layers: int = 0
     n_ctx: int = 8192
+    amx: bool = False
+    """Use ggml's AMX buffer type on a CPU with AMX (crashes there today: llama.cpp #20824)."""
 
 
 def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]] | None = None) -> dict[str, Any]:
@@ -329,6 +334,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
     stage = LlamaStage(
         path, model_name=args.model, n_ctx=args.n_ctx, n_threads=args.threads,
         n_gpu_layers=args.n_gpu_layers, n_seq_max=max(16, args.characters * 2 + 8),
+        allow_amx=args.amx,
     )
     try:
         ours = run_simstage(stage, args, task("simstage", args.turns))
@@ -340,6 +346,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         tick()
     finally:
         stage.close()
+    amx_cost = measure_amx_setting_cost(path, args, task("amx setting cost", 4))
     # The first token of each line is sampled from the prompt's logits, not timed as generation.
     gen_tps = (ours.generated_tokens - args.turns) / ours.generation_s if ours.generation_s else 0.0
     return {
@@ -359,6 +366,43 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         "ceiling": ceiling,
         "generation_tps": round(gen_tps, 2),
         "efficiency": round(gen_tps / ceiling["tg_tps"], 3) if ceiling["tg_tps"] else 0.0,
+        "amx_setting_cost": amx_cost,
+    }
+
+
+def measure_amx_setting_cost(
+    path: Path, args: BenchArgs, tick: Callable[[], None], repeats: int = 2
+) -> dict[str, Any]:
+    """pp and tg of the model loaded as on a CPU with AMX (`use_extra_bufts=False`) ÷ as loaded here.
+
+    Measured only on a CPU without AMX: where AMX is present, the other way crashes.
+    The two loads alternate and each keeps its best of `repeats`.
+    """
+    from simstage.stage.cpu import cpu_flags, has_amx
+    from simstage.stage.llama import LlamaStage
+
+    if has_amx(cpu_flags()):
+        return {"skipped": "this CPU has AMX: loading with extra buffer types would crash (llama.cpp #20824)"}
+    best: dict[bool, dict[str, float]] = {}
+    for _ in range(repeats):
+        for avoided in (False, True):
+            stage = LlamaStage(
+                path, n_ctx=2048, n_threads=args.threads, n_seq_max=2,
+                load_overrides={"use_extra_bufts": False} if avoided else {},
+            )
+            try:
+                got = measure_ceiling(stage, depth=0)
+            finally:
+                stage.close()
+            tick()
+            old = best.get(avoided, {"pp_tps": 0.0, "tg_tps": 0.0})
+            best[avoided] = {k: max(old[k], got[k]) for k in ("pp_tps", "tg_tps")}
+    on, off = best[False], best[True]
+    return {
+        "extra_bufts_on": on,
+        "extra_bufts_off": off,
+        "pp_ratio": round(off["pp_tps"] / on["pp_tps"], 3) if on["pp_tps"] else 0.0,
+        "tg_ratio": round(off["tg_tps"] / on["tg_tps"], 3) if on["tg_tps"] else 0.0,
     }
 
 
@@ -368,7 +412,9 @@ def run_naive_with_format(path: Path, args: BenchArgs, tick: Callable[[], None])
 
     from simstage.stage.chat import detect_chat_format
 
-    model_params = llama_cpp.llama_model_default_params()
+    from simstage.stage.cpu import model_params as cpu_model_params
+
+    model_params = cpu_model_params(llama_cpp, allow_amx=args.amx)
     model_params.vocab_only = True
     model = llama_cpp.llama_model_load_from_file(str(path).encode(), model_params)
     template = llama_cpp.llama_model_chat_template(model, None)

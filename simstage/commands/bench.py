@@ -15,10 +15,11 @@ import click
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
 @click.option("--n-gpu-layers", default=0, show_default=True, type=int, help="Layers on the GPU (-1: all; needs a CUDA build).")
 @click.option("--n-ctx", default=8192, show_default=True, type=click.IntRange(512))
+@click.option("--amx", is_flag=True, help="Use ggml's AMX buffer type on a CPU with AMX (crashes today: llama.cpp #20824).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def bench(
     model: str, characters: int, turns: int, line_tokens: int, threads: int | None,
-    n_gpu_layers: int, n_ctx: int, as_json: bool,
+    n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool,
 ) -> None:
     """Play one seeded scene three ways and report the ratios.
 
@@ -26,6 +27,8 @@ def bench(
     naive     the whole prompt every turn through llama-cpp-python's Llama
     simstage  one KV sequence per character, only unseen tokens decoded
     ceiling   raw pp/tg tokens/s of the same model and threads, one sequence
+    amx cost  on a CPU without AMX: pp/tg loaded as on an AMX CPU (no extra
+              buffer types) over pp/tg loaded as here
     Also times 4 probes batched against one after another, and the same
     token counts through raw llama_decode (the most batching gives on this
     machine). Lines are greedy,
@@ -40,7 +43,7 @@ def bench(
 
     args = BenchArgs(
         model=model, characters=characters, turns=turns, line_tokens=line_tokens,
-        n_gpu_layers=n_gpu_layers, n_ctx=n_ctx,
+        n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, amx=amx,
     )
     if threads:
         args.threads = threads
@@ -89,6 +92,14 @@ def bench(
         f"generation {report['generation_tps']} tok/s = efficiency {report['efficiency']}\n"
         f"same lines on both paths: {report['same_lines']}"
     )
+    cost = report["amx_setting_cost"]
+    if "skipped" in cost:
+        console.print(f"AMX setting cost: not measured ({cost['skipped']})")
+    else:
+        console.print(
+            f"AMX setting cost (no extra buffer types ÷ as loaded here): "
+            f"pp {cost['pp_ratio']}×, tg {cost['tg_ratio']}×"
+        )
 
 
 def register(main: click.Group) -> None:

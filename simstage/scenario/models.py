@@ -30,6 +30,10 @@ class StageConfig(_Strict):
     """CPU threads for llama.cpp; default: all cores."""
     n_gpu_layers: int = Field(0, ge=-1)
     """Layers to offload to a GPU on a CUDA build; -1 offloads all."""
+    amx: bool = False
+    """`llama`: use ggml's AMX buffer type on Intel CPUs with AMX. Off by default, because
+    it crashes at the first multi-token decode (llama.cpp #20824); turn it on only with a
+    llama.cpp build where that is fixed. No effect on CPUs without AMX."""
     temperature: float = Field(0.7, ge=0.0, le=5.0)
     """Sampling temperature; 0 is greedy."""
     top_p: float = Field(0.95, gt=0.0, le=1.0)

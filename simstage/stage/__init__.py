@@ -59,6 +59,7 @@ def make_stage(
             n_threads=n_threads or config.n_threads,  # type: ignore[attr-defined]
             n_gpu_layers=config.n_gpu_layers,  # type: ignore[attr-defined]
             n_seq_max=n_seq_max,
+            allow_amx=config.amx,  # type: ignore[attr-defined]
         ))
     if name == "litellm":
         from simstage.stage.remote import RemoteStage

@@ -25,6 +25,7 @@ import numpy as np
 
 from simstage.stage.base import Message, Sampling, StageCounters, StageError
 from simstage.stage.chat import ChatFormat, detect_chat_format
+from simstage.stage.cpu import apply_overrides, cpu_flags, model_param_overrides
 from simstage.stage.models import file_sha256
 from simstage.stage.sampler import TokenSampler
 from simstage.stage.scoring import ScoreRequest, common_prefix, score_requests, split_request
@@ -62,6 +63,10 @@ class LlamaStage:
         n_gpu_layers: layers offloaded to a GPU (-1: all) on a CUDA build.
         n_seq_max: most sequences alive at once (characters + forks).
         n_batch: most tokens per `llama_decode` call.
+        allow_amx: use ggml's AMX buffer type on a CPU with AMX (off by default:
+            it crashes there, llama.cpp #20824; see `stage/cpu.py`).
+        load_overrides: `llama_model_params` fields to set instead of what this CPU
+            asks for (the bench measures what the AMX setting costs with it).
 
     Raises:
         StageError: the model cannot be loaded or the context cannot be made.
@@ -81,13 +86,18 @@ class LlamaStage:
         n_gpu_layers: int = 0,
         n_seq_max: int = 16,
         n_batch: int = 512,
+        allow_amx: bool = False,
+        load_overrides: dict[str, Any] | None = None,
     ):
         lc = _llama()
         self._lc = lc
         self.model_path = Path(model_path)
         self.model_name = model_name or str(model_path)
         self.n_threads = n_threads or os.cpu_count() or 1
-        mparams = lc.llama_model_default_params()
+        if load_overrides is None:
+            load_overrides = model_param_overrides(cpu_flags(), allow_amx=allow_amx)
+        self.load_overrides = load_overrides
+        mparams = apply_overrides(lc.llama_model_default_params(), self.load_overrides)
         mparams.n_gpu_layers = n_gpu_layers
         self._model = lc.llama_model_load_from_file(str(self.model_path).encode(), mparams)
         if not self._model:

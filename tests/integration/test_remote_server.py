@@ -1,5 +1,6 @@
 """The remote stage against a real server: llama-cpp-python's OpenAI-compatible server
-(`python -m llama_cpp.server`) on 127.0.0.1, serving the embedded model.
+(through `python -m simstage.serve`, which avoids the AMX crash) on 127.0.0.1,
+serving the embedded model.
 
 Also: the server killed mid-run (a clear error, the log intact) and the run
 resumed once the server is back.
@@ -39,7 +40,7 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m llama_cpp.server` with the embedded model, on loopback."""
+    """`python -m simstage.serve` (llama_cpp.server, CPU-safe) with the embedded model, on loopback."""
 
     def __init__(self, port: int, log: Path):
         self.port = port
@@ -49,7 +50,7 @@ class Server:
 
     def start(self) -> Server:
         command = [
-            sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_model("default")),
+            sys.executable, "-m", "simstage.serve", "--model", str(resolve_model("default")),
             "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(self.port),
             "--n_threads", "2", "--n_ctx", "4096",
         ]
