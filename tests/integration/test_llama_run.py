@@ -40,7 +40,7 @@ def test_headless_run_then_replay_and_verify(tmp_path) -> None:
     replay = simstage("replay", str(out))
     assert replay.returncode == 0, replay.stderr
     for event in log.events:
-        if event.type == "say":
+        if event.type == "say" and event.text.split():  # the model may say nothing
             assert event.text.split()[0] in replay.stdout
 
     verify = simstage("replay", str(out), "--verify", "--threads", "2")

@@ -118,8 +118,13 @@ def test_compare_cli_on_the_model() -> None:
     data = json.loads(run.stdout)
     for kind in ("bare", "optimizer"):
         metrics = data["puppeteers"][kind]["metrics"]
-        assert metrics["sycophancy"] is not None and 0.0 <= metrics["sycophancy"] <= 1.0
+        # The bare stage picks speakers by the model, so Mia (whose lines the reward
+        # measures) may not speak in 2 turns on every CPU; then there is no figure.
+        sycophancy = metrics.get("sycophancy")
+        assert sycophancy is None or 0.0 <= sycophancy <= 1.0
         assert metrics["persona_fit"] is not None
+    # The optimizer's speaker order is fixed (Victor, then Mia): her reward is always measured.
+    assert data["puppeteers"]["optimizer"]["metrics"]["sycophancy"] is not None
     # The best *playable* candidate is kept while the mean covers every candidate,
     # so the gain may be negative when the top-scored line did not parse.
     gain = data["puppeteers"]["optimizer"]["metrics"]["reward_gain"]
