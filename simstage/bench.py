@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from simstage.stage.base import Message, Sampling
-from simstage.stage.chat import ChatFormat
 
 NAMES = ("Ada", "Bram", "Cleo", "Dev", "Edda", "Finn", "Gus", "Hana", "Ines", "Jon", "Kai", "Lior")
 PERSONAS = (
@@ -136,7 +135,9 @@ def _timed_scene(turns: int, script: SceneScript, play: Callable[[int, str, list
     return times, time.perf_counter() - start
 
 
-def run_naive(model: Path, fmt: ChatFormat, args: BenchArgs, tick: Callable[[], None]) -> PathResult:
+def run_naive(
+    model: Path, prompt_tokens: Callable[[list[Message]], list[int]], args: BenchArgs, tick: Callable[[], None]
+) -> PathResult:
     """The usual approach: one `Llama`, the whole prompt every turn."""
     import llama_cpp
 
@@ -154,7 +155,7 @@ def run_naive(model: Path, fmt: ChatFormat, args: BenchArgs, tick: Callable[[], 
     ctx = llm._ctx.ctx
 
     def play(turn: int, name: str, messages: list[Message]) -> str:
-        tokens = llm.tokenize(fmt.render(messages).encode(), add_bos=True, special=True)
+        tokens = prompt_tokens(messages)
         out = llm.create_completion(
             tokens, max_tokens=args.line_tokens, temperature=0.0, top_k=1, logit_bias=bias,
         )
@@ -407,17 +408,11 @@ def measure_amx_setting_cost(
 
 
 def run_naive_with_format(path: Path, args: BenchArgs, tick: Callable[[], None]) -> PathResult:
-    """`run_naive` with the chat format the model's template asks for."""
-    import llama_cpp
+    """`run_naive` with the prompts the stage would decode: the model's own template, same tokens."""
+    from simstage.stage.llama import LlamaStage
 
-    from simstage.stage.chat import detect_chat_format
-
-    from simstage.stage.cpu import model_params as cpu_model_params
-
-    model_params = cpu_model_params(llama_cpp, allow_amx=args.amx)
-    model_params.vocab_only = True
-    model = llama_cpp.llama_model_load_from_file(str(path).encode(), model_params)
-    template = llama_cpp.llama_model_chat_template(model, None)
-    llama_cpp.llama_model_free(model)
-    fmt = detect_chat_format(template.decode() if template else None)
-    return run_naive(path, fmt, args, tick)
+    vocab = LlamaStage(path, vocab_only=True, allow_amx=args.amx)
+    try:
+        return run_naive(path, vocab.prompt_tokens, args, tick)
+    finally:
+        vocab.close()

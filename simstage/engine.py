@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from simstage.cast import screenplay
 from simstage.cast.probes import ANSWER_PREFIX, probe_question
 from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
@@ -150,11 +151,7 @@ class Simulation:
         if self.done:
             return []
         start = len(self.events)
-        self.turn += 1
-        turn = self.turn
-        for entry in self.scenario.timeline:
-            if entry.at == turn:
-                self.emit(resolve(self.world, entry.event, turn, "timeline"))  # type: ignore[arg-type]
+        turn = self.begin_turn()
         speaker = self.puppeteer.next_speaker(self.scenario, self.world, self.events, turn)
         if speaker is None:  # the puppeteer (a human) ended the scene
             self.finish("completed", "the puppeteer ended the scene")
@@ -176,6 +173,14 @@ class Simulation:
                 self.emit(metrics)
         return self.events[start:]
 
+    def begin_turn(self) -> int:
+        """Start the next turn: what the scenario's timeline scripts for it happens first."""
+        self.turn += 1
+        for entry in self.scenario.timeline:
+            if entry.at == self.turn:
+                self.emit(resolve(self.world, entry.event, self.turn, "timeline"))  # type: ignore[arg-type]
+        return self.turn
+
     def speak(self, speaker: str, raw: str | None = None) -> None:
         """Give `speaker` the floor: the stage generates its turn, or `raw` is used as it."""
         here = self.world.character_location[speaker]
@@ -184,20 +189,28 @@ class Simulation:
         )
         tokens = 0
         compose = getattr(self.puppeteer, "compose", None)
+        on_screenplay = self.stage.plays_screenplay
         if raw is None:
-            messages = self._fit_context(speaker, character_messages(self.scenario, speaker, self.events))
+            messages = self._fit_context(speaker)
             sampling = Sampling(
                 temperature=self.sampling.temperature,
                 top_p=self.sampling.top_p,
                 max_tokens=self.sampling.max_tokens,
                 seed=(self.seed * 1_000_003 + self.turn) & 0x7FFFFFFF,
-                json_schema=turn_schema(self.scenario, speaker),
+                # A base model speaks free text; its action is then chosen among the world's.
+                json_schema=None if on_screenplay else turn_schema(self.scenario, speaker),
             )
             before = self.stage.counters.generated_tokens
             # A puppeteer may write the turn itself (best of N candidates, a human's line).
             raw = compose(self, speaker, messages, sampling) if compose is not None else None
             if raw is not None:
                 self._token(speaker, raw)
+            elif on_screenplay:
+                seq = self.sequence(speaker)
+                line = screenplay.play_line(self.stage, seq, messages, sampling, lambda c: self._token(speaker, c))
+                options = screenplay.action_options(self.scenario, self.world, speaker)
+                action = screenplay.choose_action(self.stage, seq, messages, options, speaker, line)
+                raw = screenplay.screenplay_turn(line, action)
             else:
                 chunks: list[str] = []
                 for chunk in self.stage.generate(self.sequence(speaker), messages, sampling):
@@ -234,8 +247,16 @@ class Simulation:
             return None
         return int(n_ctx) // (len(self.scenario.cast) + 1)
 
-    def _fit_context(self, speaker: str, messages: list[Any]) -> list[Any]:
-        """Drop the speaker's oldest exchanges when its prompt nears its share; record it."""
+    def _prompt(self, speaker: str, dropped: int = 0) -> list[Any]:
+        """The speaker's prompt for its turn, leaving out `dropped` more of its oldest exchanges
+        (a chat) or lines (a screenplay) than the run has trimmed already."""
+        if self.stage.plays_screenplay:
+            return screenplay.turn_messages(self.scenario, speaker, self.events, dropped)
+        return drop_exchanges(character_messages(self.scenario, speaker, self.events), dropped)
+
+    def _fit_context(self, speaker: str) -> list[Any]:
+        """The speaker's prompt, its oldest exchanges dropped when it nears its share; recorded."""
+        messages = self._prompt(speaker)
         budget = self.context_budget()
         if budget is None:
             return messages
@@ -245,11 +266,11 @@ class Simulation:
             return messages
         # Trim well below the budget, so trimming (and its KV shift) is occasional.
         target = int(budget * 0.6)
-        available = exchanges_in(messages)
+        available = screenplay.lines_in(messages) if self.stage.plays_screenplay else exchanges_in(messages)
         dropped, after = 0, before
         while dropped < available and after + reserve > target:
             dropped += 1
-            after = self.stage.count_tokens(drop_exchanges(messages, dropped))  # type: ignore[attr-defined]
+            after = self.stage.count_tokens(self._prompt(speaker, dropped))  # type: ignore[attr-defined]
         if dropped == 0:
             return messages
         self.emit(
@@ -258,7 +279,7 @@ class Simulation:
                 tokens_after=after, budget=budget,
             )
         )
-        return character_messages(self.scenario, speaker, self.events)
+        return self._prompt(speaker)
 
     def probe(self, probe: ProbeConfig) -> ProbeAnswered:
         """Ask a character a belief question in a private fork of its context."""
@@ -281,12 +302,17 @@ class Simulation:
             name = probe.ask
             question = probe_question(name, probe.about, probe.through, probe.style)
             here = self.world.character_location[name]
-            messages = character_messages(
-                self.scenario, name, self.events, question=question, location=here,
-                present=self.world.present(here),
-            )
+            if self.stage.plays_screenplay:
+                messages = screenplay.screenplay_messages(self.scenario, name, self.events, question=question)
+                prefix = screenplay.answer_prefix(name)
+            else:
+                messages = character_messages(
+                    self.scenario, name, self.events, question=question, location=here,
+                    present=self.world.present(here),
+                )
+                prefix = ANSWER_PREFIX
             questions.append(question)
-            jobs.append((self.sequence(name), messages, containers, ANSWER_PREFIX))
+            jobs.append((self.sequence(name), messages, containers, prefix))
         answers = choose_all(self.stage, jobs)
         deepest = max(len(probe.through) + 1 for probe in probes)
         order = min(MAX_ORDER, max(self.scenario.tom.order, deepest))

@@ -36,6 +36,13 @@ class StageInfo(BaseModel):
     model_sha256: str | None = None
     api_base: str | list[str] | None = None
     """The server(s), for remote stages (never the API key)."""
+    chat_format: str | None = None
+    """How prompts were rendered: `jinja` (a chat template), `builtin:<family>`, `screenplay`."""
+    template_source: str | None = None
+    """Where the chat template came from (the GGUF's `tokenizer.chat_template`, a file, ...)."""
+    template_sha256: str | None = None
+    load_params: dict[str, Any] | None = None
+    """`llama_model_params` changed from llama.cpp's defaults for this CPU (AMX avoided)."""
 
 
 class RunHeader(BaseModel):

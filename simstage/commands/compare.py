@@ -19,7 +19,8 @@ def register(main: click.Group) -> None:
 @click.option("--seeds", default="1-3", show_default=True, help="Seeds: a range (1-5) and/or a list (1,4,9).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
-@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path.")
+@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path; "
+              "several, comma-separated (default,gemma3-270m), compares the models too.")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
 def compare(
@@ -32,9 +33,15 @@ def compare(
     persona fit and drift, voice collapse, reward gain, flips, and ToM accuracy
     when the scenario has probes.
 
+    With several models (--model A,B) each puppeteer is played on each model,
+    one model loaded at a time; the columns read "PUPPETEER on MODEL". A chat
+    model and a base model (no chat template: it plays a screenplay, with no
+    assistant to steer) side by side is the base-vs-chat comparison.
+
     \b
-    Example:
+    Examples:
       simstage compare scenarios/sycophancy.yaml --puppeteer bare,optimizer --seeds 1-3 --json
+      simstage compare scenarios/sycophancy.yaml --puppeteer bare --model default,gemma3-270m
     """
     from simstage.cli import fail, friendly_errors
 
@@ -50,14 +57,25 @@ def compare(
         except ValueError as exc:
             fail(f"--seeds: {exc}")
         kinds = [k.strip() for k in puppeteers.split(",") if k.strip()]
+        models = [m.strip() for m in (model or "").split(",") if m.strip()] or [None]
         loaded = load_scenario(scenario)
-        stage = build_stage(loaded, backend=backend, model=model, threads=threads)
-        try:
-            result = run_compare(loaded.scenario, stage, kinds, seed_list, max_turns)
-        except ValueError as exc:
-            fail(str(exc))
-        finally:
-            stage.close()
+        result: dict = {}
+        for name in models:
+            stage = build_stage(loaded, backend=backend, model=name, threads=threads)
+            try:
+                one = run_compare(loaded.scenario, stage, kinds, seed_list, max_turns)
+            except ValueError as exc:
+                fail(str(exc))
+            finally:
+                stage.close()
+            if len(models) > 1:
+                one["puppeteers"] = {f"{kind} on {name}": entry for kind, entry in one["puppeteers"].items()}
+            if result:
+                result["puppeteers"].update(one["puppeteers"])
+            else:
+                result = one
+        if len(models) > 1:
+            result["models"] = models
         if as_json:
             click.echo(json.dumps(result, indent=2))
         else:

@@ -2,7 +2,8 @@
 
 The stage reads the public transcript from a narrator's seat and the next
 speaker's name is chosen by log-probability over the cast (`stage.choose`):
-the model as a pure simulator of the scene.
+the model as a pure simulator of the scene. A base model reads the public
+screenplay and the next `Name:` line is scored instead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from simstage.cast import screenplay
 from simstage.events import SpeakerChosen
 from simstage.puppeteer.base import default_speaker, floor_options, public_transcript
 from simstage.scenario.models import Scenario
@@ -54,6 +56,11 @@ class BareStage:
         options = floor_options(scenario, events)
         if len(options) == 1:
             speaker = options[0]
+        elif sim.stage.plays_screenplay:
+            # A base model: which `Name:` is the likeliest next line of the public screenplay.
+            messages = screenplay.narrator_messages(scenario, events)
+            labels = [screenplay.turn_prefix(name) for name in options]
+            speaker = options[sim.stage.choose(sim.sequence(SEQUENCE), messages, labels)]
         else:
             messages = narrator_messages(scenario, events)
             labels = [" " + name for name in options]

@@ -30,6 +30,12 @@ class StageConfig(_Strict):
     """CPU threads for llama.cpp; default: all cores."""
     n_gpu_layers: int = Field(0, ge=-1)
     """Layers to offload to a GPU on a CUDA build; -1 offloads all."""
+    chat_template: str | None = None
+    """`llama`: how prompts are rendered. Unset: the GGUF's own `tokenizer.chat_template`
+    (sandboxed), or a screenplay when it has none (a base model). `screenplay` plays a chat
+    model as a base model; a llama.cpp built-in family (`llama3`, `chatml`, `mistral-v7`, ...)
+    serves a GGUF that ships no template; a path ending in `.jinja` (relative to the
+    scenario) uses that template."""
     amx: bool = False
     """`llama`: use ggml's AMX buffer type on Intel CPUs with AMX. Off by default, because
     it crashes at the first multi-token decode (llama.cpp #20824); turn it on only with a

@@ -51,6 +51,9 @@ def make_stage(
 
         model_name = model or config.model  # type: ignore[attr-defined]
         path = resolve_model(model_name, Path(base_dir) if base_dir else None)
+        template = config.chat_template  # type: ignore[attr-defined]
+        if template and template.endswith(".jinja") and base_dir and (Path(base_dir) / template).is_file():
+            template = str(Path(base_dir) / template)
         # One thread owns the llama.cpp context; the engine and the TUI reach it through a queue.
         return OwnedStage(LlamaStage(
             path,
@@ -60,6 +63,7 @@ def make_stage(
             n_gpu_layers=config.n_gpu_layers,  # type: ignore[attr-defined]
             n_seq_max=n_seq_max,
             allow_amx=config.amx,  # type: ignore[attr-defined]
+            chat_template=template,
         ))
     if name == "litellm":
         from simstage.stage.remote import RemoteStage

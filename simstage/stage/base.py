@@ -58,6 +58,9 @@ class Stage(Protocol):
     """Whether `Sampling.json_schema` is enforced during generation."""
     SUPPORTS_SEQUENCES: bool
     """Whether sequences keep state between calls (so forks are cheap)."""
+    plays_screenplay: bool
+    """Whether the model is a base model that continues a screenplay (`Name: line`)
+    rather than a chat; the cast then writes screenplay prompts (`cast/screenplay.py`)."""
     counters: StageCounters
 
     def describe(self) -> dict[str, Any]:

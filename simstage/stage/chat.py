@@ -1,51 +1,72 @@
-"""Render chat messages into the text a model continues.
+"""Which text a model continues: its own chat template, or a screenplay.
 
-Rendering is append-only: adding messages only ever appends text, so a
-character's sequence can keep its KV cache from one turn to the next.
+A GGUF with `tokenizer.chat_template` is prompted with it (`templates.py`, in
+jinja2's sandbox). The stage option `chat_template` can name a llama.cpp
+built-in family instead (for a GGUF that ships none), a `.jinja` file, or
+`screenplay`. A model with no template at all is a base model: it plays a
+screenplay, whose lines the cast writes (`cast/screenplay.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from pathlib import Path
 
 from simstage.stage.base import Message
+from simstage.stage.templates import BuiltinTemplate, ChatTemplate, JinjaTemplate, TemplateError
+
+SCREENPLAY = "screenplay"
 
 
-@dataclass(frozen=True)
-class ChatFormat:
-    """How one model family lays out a conversation."""
+class Screenplay:
+    """Messages as lines of one text, for base models: no markup at all.
 
-    name: str
-    open_role: str
-    """Text before a message; `{role}` is replaced by the role."""
-    close: str
-    """Text after a message's content."""
-    assistant_role: str = "assistant"
-    """What the format calls the model's own turns."""
+    A last message from the assistant is an open line (`Sally:`) the model
+    continues; after any other, the reply starts on a new line.
+    """
 
-    def _open(self, role: str) -> str:
-        return self.open_role.format(role=self.assistant_role if role == "assistant" else role)
+    name = SCREENPLAY
+    sha256: str | None = None
+
+    def __init__(self, origin: str):
+        self.origin = origin
 
     def render(self, messages: Sequence[Message], prefix: str = "") -> str:
-        """The prompt for the assistant's next reply, which starts with `prefix`."""
-        parts = [self._open(m.role) + m.content + self.close for m in messages]
-        parts.append(self._open("assistant") + prefix)
-        return "".join(parts)
+        """The screenplay text, then `prefix`."""
+        text = "\n".join(m.content.rstrip("\n") for m in messages)
+        if messages and messages[-1].role == "assistant":
+            return text + prefix
+        return text + "\n" + prefix
 
 
-CHATML = ChatFormat("chatml", "<|im_start|>{role}\n", "<|im_end|>\n")
-GEMMA = ChatFormat("gemma", "<start_of_turn>{role}\n", "<end_of_turn>\n", "model")
-PLAIN = ChatFormat("plain", "", "\n\n")
-"""For base models without a chat template: messages are paragraphs."""
+def select_renderer(
+    template: str | None, *, option: str | None, bos_token: str, eos_token: str, model_path: Path
+) -> ChatTemplate:
+    """The renderer for a model, from its GGUF template and the stage's `chat_template` option.
 
+    Args:
+        template: the GGUF's `tokenizer.chat_template`, if any.
+        option: `None` (the GGUF's own; a screenplay where it has none), `screenplay`,
+            a path to a `.jinja` file, or a llama.cpp built-in family (`llama3`, `chatml`, ...).
+        bos_token: the vocabulary's begin-of-sequence text.
+        eos_token: the vocabulary's end-of-sequence text.
+        model_path: the GGUF, named in errors.
 
-def detect_chat_format(template: str | None) -> ChatFormat:
-    """Pick the format that matches a GGUF's `tokenizer.chat_template`."""
-    if not template:
-        return PLAIN
-    if "<|im_start|>" in template:
-        return CHATML
-    if "<start_of_turn>" in template:
-        return GEMMA
-    return PLAIN
+    Raises:
+        TemplateError: the template is unusable or hostile, or the family is unknown.
+    """
+    if option == SCREENPLAY:
+        return Screenplay("stage.chat_template: screenplay")
+    if option and option.endswith(".jinja"):
+        path = Path(option).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read chat template {path}: {exc}") from None
+        return JinjaTemplate(text, bos_token=bos_token, eos_token=eos_token, origin=str(path))
+    if option:
+        return BuiltinTemplate(option)
+    if template:
+        origin = f"{model_path} (tokenizer.chat_template)"
+        return JinjaTemplate(template, bos_token=bos_token, eos_token=eos_token, origin=origin)
+    return Screenplay(f"{model_path.name} has no chat template (a base model)")

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from simstage.stage.base import Message, Sampling, StageCounters, StageError
-from simstage.stage.chat import ChatFormat, detect_chat_format
+from simstage.stage.chat import Screenplay, select_renderer
 from simstage.stage.cpu import apply_overrides, cpu_flags, model_param_overrides
 from simstage.stage.models import file_sha256
 from simstage.stage.sampler import TokenSampler
 from simstage.stage.scoring import ScoreRequest, common_prefix, score_requests, split_request
+from simstage.stage.templates import ChatTemplate, describe_template
 
 _BACKEND_READY = False
 
@@ -67,6 +68,8 @@ class LlamaStage:
             it crashes there, llama.cpp #20824; see `stage/cpu.py`).
         load_overrides: `llama_model_params` fields to set instead of what this CPU
             asks for (the bench measures what the AMX setting costs with it).
+        chat_template: the stage option of that name (see `stage/chat.py`); by
+            default the GGUF's own template, or a screenplay where it has none.
 
     Raises:
         StageError: the model cannot be loaded or the context cannot be made.
@@ -75,6 +78,8 @@ class LlamaStage:
     backend = "llama"
     SUPPORTS_GRAMMAR = True
     SUPPORTS_SEQUENCES = True
+    plays_screenplay = False
+    """Set from the model: True where it has no chat template (see `stage/chat.py`)."""
 
     def __init__(
         self,
@@ -88,6 +93,8 @@ class LlamaStage:
         n_batch: int = 512,
         allow_amx: bool = False,
         load_overrides: dict[str, Any] | None = None,
+        chat_template: str | None = None,
+        vocab_only: bool = False,
     ):
         lc = _llama()
         self._lc = lc
@@ -99,9 +106,22 @@ class LlamaStage:
         self.load_overrides = load_overrides
         mparams = apply_overrides(lc.llama_model_default_params(), self.load_overrides)
         mparams.n_gpu_layers = n_gpu_layers
+        mparams.vocab_only = vocab_only
         self._model = lc.llama_model_load_from_file(str(self.model_path).encode(), mparams)
         if not self._model:
             raise StageError(f"cannot load model {self.model_path} (corrupt or unsupported GGUF)")
+        self._vocab = lc.llama_model_get_vocab(self._model)
+        self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
+        try:
+            self.chat_format: ChatTemplate = self._renderer(chat_template)
+        except StageError:
+            lc.llama_model_free(self._model)
+            self._model = None
+            raise
+        self.plays_screenplay = isinstance(self.chat_format, Screenplay)
+        self._ctx = None
+        if vocab_only:  # `simstage prompt --tokens`: a tokenizer, no context
+            return
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = n_ctx
         cparams.n_batch = n_batch
@@ -113,22 +133,31 @@ class LlamaStage:
         self._ctx = lc.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             lc.llama_model_free(self._model)
+            self._model = None
             raise StageError(f"cannot create a llama.cpp context of {n_ctx} tokens")
         self.n_ctx = lc.llama_n_ctx(self._ctx)
         self.n_batch = n_batch
         self.n_seq_max = n_seq_max
-        self._vocab = lc.llama_model_get_vocab(self._model)
-        self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
         self._mem = lc.llama_get_memory(self._ctx)
         self._can_shift = bool(lc.llama_memory_can_shift(self._mem))
         self._batch = lc.llama_batch_init(n_batch, 0, 1)
-        template = lc.llama_model_chat_template(self._model, None)
-        self.chat_format: ChatFormat = detect_chat_format(template.decode() if template else None)
         self._free_seqs = list(range(n_seq_max - 1, -1, -1))
         self._cache: dict[int, list[int]] = {}
         """Tokens held in KV, per live sequence (position = index)."""
         self._calls = 0
         self.counters = StageCounters()
+
+    def _renderer(self, option: str | None) -> ChatTemplate:
+        lc = self._lc
+        template = lc.llama_model_chat_template(self._model, None)
+        text = template.decode("utf-8", errors="replace") if template else None
+        special = {}
+        for name, token in (("bos", lc.llama_vocab_bos(self._vocab)), ("eos", lc.llama_vocab_eos(self._vocab))):
+            special[name] = self.piece(token, special=True).decode("utf-8", errors="replace") if token >= 0 else ""
+        self._bos_text = special["bos"]
+        return select_renderer(
+            text, option=option, bos_token=special["bos"], eos_token=special["eos"], model_path=self.model_path
+        )
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -138,6 +167,8 @@ class LlamaStage:
             "model": self.model_name,
             "model_file": self.model_path.name,
             "model_sha256": file_sha256(self.model_path),
+            **describe_template(self.chat_format),
+            "load_params": dict(self.load_overrides),
         }
 
     def open_sequence(self) -> int:
@@ -202,8 +233,10 @@ class LlamaStage:
         if getattr(self, "_ctx", None):
             lc.llama_batch_free(self._batch)
             lc.llama_free(self._ctx)
-            lc.llama_model_free(self._model)
             self._ctx = None
+        if getattr(self, "_model", None):
+            lc.llama_model_free(self._model)
+            self._model = None
 
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:
@@ -226,18 +259,24 @@ class LlamaStage:
             n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
         return list(buf[:n])
 
-    def piece(self, token: int) -> bytes:
-        """The bytes a token stands for."""
+    def piece(self, token: int, special: bool = False) -> bytes:
+        """The bytes a token stands for (with `special`, control tokens as their text)."""
         buf = ctypes.create_string_buffer(64)
-        n = self._lc.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+        n = self._lc.llama_token_to_piece(self._vocab, token, buf, 64, 0, special)
         if n < 0:
             buf = ctypes.create_string_buffer(-n)
-            n = self._lc.llama_token_to_piece(self._vocab, token, buf, -n, 0, False)
+            n = self._lc.llama_token_to_piece(self._vocab, token, buf, -n, 0, special)
         return buf.raw[:n]
+
+    def prompt_text(self, messages: Sequence[Message], prefix: str = "") -> str:
+        """The text of the prompt for the assistant's next reply, as the model's template renders it."""
+        return self.chat_format.render(messages, prefix)
 
     def prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
         """The tokens of the prompt for the assistant's next reply."""
-        return self.tokenize(self.chat_format.render(messages, prefix))
+        text = self.prompt_text(messages, prefix)
+        # A template that writes the BOS itself must not get a second one from the tokenizer.
+        return self.tokenize(text, add_special=not (self._bos_text and text.startswith(self._bos_text)))
 
     # -- decoding ----------------------------------------------------------
 

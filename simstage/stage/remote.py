@@ -136,6 +136,7 @@ class RemoteStage:
     backend = "litellm"
     SUPPORTS_GRAMMAR = True
     SUPPORTS_SEQUENCES = False
+    plays_screenplay = False  # the server applies its own chat template
 
     def __init__(
         self,

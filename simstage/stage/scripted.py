@@ -32,6 +32,7 @@ class ScriptedStage:
     backend = "scripted"
     SUPPORTS_GRAMMAR = False
     SUPPORTS_SEQUENCES = True
+    plays_screenplay = False
 
     def __init__(
         self,

@@ -1,0 +1,148 @@
+"""`simstage prompt`: the exact text a character's sequence decodes at a turn."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+
+def events_before(scenario: Any, turn: int, log_events: list[Any] | None, seed: int | None) -> Any:
+    """A simulation standing at the start of `turn`, its timeline for that turn applied.
+
+    The earlier turns come from a run log when one is given, else from the
+    scripted stage (canned lines, the scenario's own timeline and puppeteer).
+    """
+    from simstage.engine import Simulation
+    from simstage.events import RunEnded
+    from simstage.stage.scripted import ScriptedStage
+
+    if log_events is not None:
+        earlier = [e for e in log_events if getattr(e, "turn", 0) < turn and not isinstance(e, RunEnded)]
+        sim = Simulation(scenario, ScriptedStage(), seed=seed, events=earlier, metrics=False)
+        sim.turn = turn - 1
+    else:
+        sim = Simulation(scenario, ScriptedStage(), seed=seed, metrics=False, max_turns=max(turn, scenario.max_turns))
+        while sim.turn < turn - 1:
+            sim.step()
+    sim.begin_turn()
+    return sim
+
+
+def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> list[Any]:
+    """The messages `name` would get if given the floor now, as a chat or a screenplay."""
+    from simstage.cast import screenplay as play
+    from simstage.cast.prompt import character_messages
+    from simstage.events import TurnStarted
+
+    here = sim.world.character_location[name]
+    started = TurnStarted(turn=sim.turn, speaker=name, location=here, present=sim.world.present(here))
+    events = [*sim.events, started]
+    if screenplay:
+        return play.turn_messages(scenario, name, events)
+    return character_messages(scenario, name, events)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--as", "name", required=True, metavar="NAME", help="The character whose prompt to show.")
+@click.option("--turn", default=1, show_default=True, type=click.IntRange(1), help="The turn at which NAME gets the floor.")
+@click.option("--model", help="Render with this model's chat template: 'default', an embedded model's name, or a GGUF path.")
+@click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), metavar="RUN.jsonl", help="Take the earlier turns from a recorded run instead of the scripted stage.")
+@click.option("--tokens", is_flag=True, help="Also print the token count (and the tokens, with --json).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the text, messages, chat format and tokens.")
+def prompt(
+    scenario: str, name: str, turn: int, model: str | None, backend: str | None, log_path: str | None,
+    tokens: bool, as_json: bool,
+) -> None:
+    """Print the exact text the stage decodes for NAME at a turn.
+
+    \b
+    The earlier turns are played on the scripted stage (canned lines), with the
+    scenario's timeline applied up to and including --turn; or, with --log,
+    taken from a recorded run. The text is rendered with the model's own chat
+    template (the GGUF's tokenizer.chat_template, sandboxed), or as a
+    screenplay for a base model without one. Only the tokenizer is loaded.
+    With --stage litellm the server renders the template: the messages sent
+    are printed instead.
+    """
+    from simstage.cli import fail, friendly_errors
+
+    friendly_errors(_prompt)(scenario, name, turn, model, backend, log_path, tokens, as_json, fail)
+
+
+def _prompt(
+    path: str, name: str, turn: int, model: str | None, backend: str | None, log_path: str | None,
+    tokens: bool, as_json: bool, fail: Any,
+) -> None:
+    from pathlib import Path
+
+    from simstage.scenario import load_scenario
+
+    loaded = load_scenario(path)
+    scenario = loaded.scenario
+    if name not in scenario.cast_names:
+        fail(f"{path}: no character {name!r} (the cast: {', '.join(scenario.cast_names)})")
+    log_events = None
+    if log_path is not None:
+        from simstage.runlog import read_runlog
+
+        log_events = read_runlog(log_path).events
+    which = backend or scenario.stage.backend
+    stage: Any = None
+    if which == "llama":
+        from simstage.stage.llama import LlamaStage
+        from simstage.stage.models import resolve_model
+
+        config = scenario.stage
+        model_name = model or config.model
+        base = Path(loaded.path).parent
+        template = config.chat_template
+        if template and template.endswith(".jinja") and (base / template).is_file():
+            template = str(base / template)
+        stage = LlamaStage(
+            resolve_model(model_name, base), model_name=model_name, vocab_only=True,
+            chat_template=template, allow_amx=config.amx,
+        )
+    try:
+        sim = events_before(scenario, turn, log_events, seed=None)
+        if name not in sim.world.character_location:
+            fail(f"{path}: {name} is not in the scene at turn {turn}")
+        messages = character_prompt(scenario, sim, name, screenplay=bool(stage and stage.plays_screenplay))
+        _print(stage, messages, name, turn, tokens, as_json)
+    finally:
+        if stage is not None:
+            stage.close()
+
+
+def _print(stage: Any, messages: list[Any], name: str, turn: int, tokens: bool, as_json: bool) -> None:
+    from simstage.stage.templates import describe_template
+
+    report: dict[str, Any] = {"as": name, "turn": turn, "messages": [m.__dict__ for m in messages]}
+    if stage is not None:
+        report.update(describe_template(stage.chat_format))
+        report["text"] = stage.prompt_text(messages)
+        ids = stage.prompt_tokens(messages)
+        report["token_count"] = len(ids)
+        if tokens:
+            report["tokens"] = ids
+    else:
+        report["chat_format"] = None
+        report["text"] = "\n".join(f"[{m.role}]\n{m.content}" for m in messages)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    click.echo(report["text"], nl=not report["text"].endswith("\n"))
+    if stage is not None:
+        source = report["template_source"]
+        err = click.get_text_stream("stderr")
+        line = f"— {name} at turn {turn}: {report['chat_format']} ({source})"
+        if tokens:
+            line += f", {report['token_count']} tokens"
+        click.echo(line, file=err)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(prompt)
