@@ -23,7 +23,7 @@ def relabel(source: Path, target: Path, template: str | None) -> Path:
         writer.data_alignment = alignment.contents()
     for field in reader.fields.values():
         name = field.name
-        if name == gguf.Keys.General.ARCHITECTURE or name.startswith("GGUF.") or name.startswith(TEMPLATE_KEY):
+        if name == gguf.Keys.General.ARCHITECTURE or name.startswith(("GGUF.", TEMPLATE_KEY)):
             continue
         kind = field.types[0]
         sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None

@@ -15,7 +15,7 @@ This is the model's own text: the display (`render.py`) is never reused here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,7 +143,8 @@ def narrator_messages(scenario: Scenario, events: Iterable[Any]) -> list[Message
     """The public screenplay (who said and did what in anyone's sight), for choosing the next speaker."""
     messages = [Message("system", header(scenario, None))]
     for event in events:
-        if getattr(event, "witnesses", None) and not isinstance(event, Told):
+        # What happened in someone's sight, but not whispers or what only one character noticed.
+        if isinstance(event, (Entered, Exited, Moved, Said, Claimed)) and event.witnesses:
             line = direction(event, "")
             if line:
                 messages.append(Message("user", line))
@@ -190,7 +191,7 @@ def screenplay_turn(line: str, action: dict[str, Any] | None) -> str:
 
 
 def play_line(
-    stage: Any, seq: int, messages: Sequence[Message], sampling: Any, on_chunk: Any
+    stage: Any, seq: int, messages: Sequence[Message], sampling: Any, on_chunk: Callable[[str], None]
 ) -> str:
     """Stream a character's line: the continuation after its `Name:`, up to the end of the line.
 
@@ -211,9 +212,8 @@ def play_line(
             if "\n" in text.strip():
                 break
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+        if isinstance(stream, Generator):  # stop the stage decoding past the line
+            stream.close()
     return spoken_line(text.strip())
 
 

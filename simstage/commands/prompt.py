@@ -98,13 +98,12 @@ def _prompt(
 
         config = scenario.stage
         model_name = model or config.model
+        from simstage.stage.chat import template_option
+
         base = Path(loaded.path).parent
-        template = config.chat_template
-        if template and template.endswith(".jinja") and (base / template).is_file():
-            template = str(base / template)
         stage = LlamaStage(
             resolve_model(model_name, base), model_name=model_name, vocab_only=True,
-            chat_template=template, allow_amx=config.amx,
+            chat_template=template_option(config.chat_template, base), allow_amx=config.amx,
         )
     try:
         sim = events_before(scenario, turn, log_events, seed=None)

@@ -51,9 +51,9 @@ def make_stage(
 
         model_name = model or config.model  # type: ignore[attr-defined]
         path = resolve_model(model_name, Path(base_dir) if base_dir else None)
-        template = config.chat_template  # type: ignore[attr-defined]
-        if template and template.endswith(".jinja") and base_dir and (Path(base_dir) / template).is_file():
-            template = str(Path(base_dir) / template)
+        from simstage.stage.chat import template_option
+
+        template = template_option(config.chat_template, Path(base_dir) if base_dir else None)  # type: ignore[attr-defined]
         # One thread owns the llama.cpp context; the engine and the TUI reach it through a queue.
         return OwnedStage(LlamaStage(
             path,

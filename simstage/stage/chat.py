@@ -39,6 +39,13 @@ class Screenplay:
         return text + "\n" + prefix
 
 
+def template_option(option: str | None, base_dir: Path | None) -> str | None:
+    """The `chat_template` option with a relative `.jinja` path looked up beside the scenario first."""
+    if option and option.endswith(".jinja") and base_dir is not None and (base_dir / option).is_file():
+        return str(base_dir / option)
+    return option
+
+
 def select_renderer(
     template: str | None, *, option: str | None, bos_token: str, eos_token: str, model_path: Path
 ) -> ChatTemplate:

@@ -72,12 +72,12 @@ def test_a_scene_plays_on_each_template_with_exact_prompts_and_kv_reuse(relabell
         prompts: list[tuple[int, list[int]]] = []
         sync_many = stage.sync_many
 
-        def recording(work, _sync=sync_many, _stage=stage):
+        def recording(work, _sync=sync_many, _stage=stage, _prompts=prompts):
             _sync(work)
             for seq, tokens in work:
                 # After a sync the sequence holds exactly the prompt the template rendered.
                 assert _stage._cache[seq] == list(tokens)
-                prompts.append((seq, list(tokens)))
+                _prompts.append((seq, list(tokens)))
 
         monkeypatch.setattr(stage, "sync_many", recording)
         sim = Simulation(scenario, stage, max_turns=3, seed=1, metrics=False)
@@ -136,3 +136,26 @@ def test_the_run_log_records_the_chat_format(tmp_path, relabelled) -> None:
     assert stage.chat_format == "jinja"
     assert stage.template_sha256 == hashlib.sha256(template.encode()).hexdigest()
     assert "mistral-v0.3.gguf" in (stage.template_source or "")
+
+
+def test_a_gguf_without_a_template_plays_a_screenplay_or_a_named_built_in(tmp_path) -> None:
+    from tests.gguf_copy import relabel
+
+    bare = relabel(resolve_model("default"), tmp_path / "no-template.gguf", None)
+    text = (SCENARIOS / "sally-anne.yaml").read_text(encoding="utf-8")
+    runner = CliRunner()
+    plain = runner.invoke(main, ["prompt", str(SCENARIOS / "sally-anne.yaml"), "--as", "Anne", "--turn", "4",
+                                 "--model", str(bare), "--json"])
+    assert plain.exit_code == 0, plain.output
+    report = json.loads(plain.stdout)
+    assert report["chat_format"] == "screenplay" and report["text"].endswith("\nAnne:")
+    named = tmp_path / "sally-llama3.yaml"
+    named.write_text(text.replace("stage: {backend: llama,", "stage: {chat_template: llama3, backend: llama,"))
+    built_in = runner.invoke(main, ["prompt", str(named), "--as", "Anne", "--turn", "4", "--model", str(bare), "--json"])
+    assert built_in.exit_code == 0, built_in.output
+    report = json.loads(built_in.stdout)
+    assert report["chat_format"] == "builtin:llama3"
+    assert "<|start_header_id|>user<|end_header_id|>" in report["text"]
+    named.write_text(text.replace("stage: {backend: llama,", "stage: {chat_template: no-such-family, backend: llama,"))
+    unknown = runner.invoke(main, ["prompt", str(named), "--as", "Anne", "--model", str(bare)])
+    assert unknown.exit_code == 2 and "no-such-family" in unknown.stderr and "Traceback" not in unknown.output
