@@ -18,16 +18,24 @@ from simstage.cast.probes import ANSWER_PREFIX, probe_question
 from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
+    Claimed,
     ContextTrimmed,
+    Entered,
+    Exited,
+    Moved,
     ParseFailed,
     ProbeAnswered,
+    Rejected,
     RunEnded,
+    Said,
+    Told,
     TurnEnded,
     TurnStarted,
 )
 from simstage.puppeteer import Puppeteer, make_puppeteer
+from simstage.puppeteer.base import Scene
 from simstage.scenario.models import ProbeConfig, SayAction, Scenario
-from simstage.stage.base import Sampling, Stage, StageError, choose_all
+from simstage.stage.base import Sampling, Stage, StageError
 from simstage.world.actions import Action, resolve
 from simstage.world.state import WorldState, fold_world
 
@@ -42,7 +50,9 @@ class Subscriber(Protocol):
         """Called for each chunk of a line while it is generated."""
 
 
-class _Callback:
+class EventCallback:
+    """A subscriber that hands each event to a function and ignores tokens."""
+
     def __init__(self, function: Callable[[Any], None]):
         self._function = function
 
@@ -85,11 +95,8 @@ class Simulation:
         self.max_turns = max_turns or scenario.max_turns
         self.events: list[Any] = [e for e in events if not isinstance(e, RunEnded)]
         self.world: WorldState = fold_world(scenario, self.events)
-        self.turn = max((getattr(e, "turn", 0) for e in self.events), default=0)
+        self.turn = max((e.turn for e in self.events), default=0)
         self.puppeteer = puppeteer or make_puppeteer(scenario.puppeteer)
-        attach = getattr(self.puppeteer, "attach", None)
-        if attach is not None:
-            attach(self)
         self.metrics: Any = None
         if scenario.puppeteer.metrics if metrics is None else metrics:
             from simstage.puppeteer.metrics import SceneMetrics
@@ -107,11 +114,9 @@ class Simulation:
 
     # -- subscribers -------------------------------------------------------
 
-    def subscribe(self, subscriber: Subscriber | Callable[[Any], None]) -> None:
-        """Hear every later event (an object with `on_event`/`on_token`, or a function)."""
-        if not hasattr(subscriber, "on_event"):
-            subscriber = _Callback(subscriber)  # type: ignore[arg-type]
-        self._subscribers.append(subscriber)  # type: ignore[arg-type]
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Hear every later event and token (`EventCallback(function)` for events only)."""
+        self._subscribers.append(subscriber)
 
     def emit(self, event: Any) -> Any:
         """Record an event: run log first, then the world, then subscribers."""
@@ -125,9 +130,7 @@ class Simulation:
 
     def _token(self, speaker: str, text: str) -> None:
         for subscriber in self._subscribers:
-            on_token = getattr(subscriber, "on_token", None)
-            if on_token is not None:
-                on_token(speaker, text)
+            subscriber.on_token(speaker, text)
 
     # -- the loop ------------------------------------------------------------
 
@@ -152,19 +155,19 @@ class Simulation:
             return []
         start = len(self.events)
         turn = self.begin_turn()
-        speaker = self.puppeteer.next_speaker(self.scenario, self.world, self.events, turn)
+        speaker = self.puppeteer.next_speaker(self.scene())
         if speaker is None:  # the puppeteer (a human) ended the scene
             self.finish("completed", "the puppeteer ended the scene")
             return self.events[start:]
         self.speak(speaker)
         if self.metrics is not None:
-            self.metrics.after_turn(self, speaker)
+            self.metrics.after_turn(self.scene(), speaker)
         self.probe_many([probe for probe in self.scenario.probes if probe.at == turn])
         if self.done:
             if self.metrics is not None:
                 from simstage.puppeteer.metrics import summarise
 
-                self.emit(summarise(self.events, getattr(self.puppeteer, "kind", "?"), turn))
+                self.emit(summarise(self.events, self.puppeteer.kind, turn))
             # The scene's last turn: score the probes against the tracker (a replay does the same).
             from simstage.tom.metrics import tom_metrics
 
@@ -172,6 +175,13 @@ class Simulation:
             if metrics is not None:
                 self.emit(metrics)
         return self.events[start:]
+
+    def scene(self) -> Scene:
+        """The view of the run a puppeteer, reward or metric gets: never the simulation itself."""
+        return Scene(
+            scenario=self.scenario, events=self.events, world=self.world, turn=self.turn, seed=self.seed,
+            sampling=self.sampling, stage=self.stage, sequence=self.sequence, emit=self.emit, act=self.act,
+        )
 
     def begin_turn(self) -> int:
         """Start the next turn: what the scenario's timeline scripts for it happens first."""
@@ -188,7 +198,6 @@ class Simulation:
             TurnStarted(turn=self.turn, speaker=speaker, location=here, present=self.world.present(here))
         )
         tokens = 0
-        compose = getattr(self.puppeteer, "compose", None)
         on_screenplay = self.stage.plays_screenplay
         if raw is None:
             messages = self._fit_context(speaker)
@@ -202,7 +211,7 @@ class Simulation:
             )
             before = self.stage.counters.generated_tokens
             # A puppeteer may write the turn itself (best of N candidates, a human's line).
-            raw = compose(self, speaker, messages, sampling) if compose is not None else None
+            raw = self.puppeteer.compose(self.scene(), speaker, messages, sampling)
             if raw is not None:
                 self._token(speaker, raw)
             elif on_screenplay:
@@ -233,19 +242,15 @@ class Simulation:
         """Tokens one character's sequence may use: an equal share of the stage's window.
 
         One share more than the cast is kept free for probes, candidates and forks.
-        A stage whose every request gets the whole window (a remote server) says
-        so with `n_ctx_per_sequence`.
+        A stage whose every request gets the whole window (a remote server) does not
+        share it (`SHARES_WINDOW`).
         """
-        if not hasattr(self.stage, "count_tokens"):
+        window = self.stage.context_window
+        if not window:
             return None
-        # A remote stage's server gives every request the whole window.
-        per_sequence = getattr(self.stage, "n_ctx_per_sequence", None)
-        if per_sequence:
-            return int(per_sequence)
-        n_ctx = getattr(self.stage, "n_ctx", None)
-        if not n_ctx:
-            return None
-        return int(n_ctx) // (len(self.scenario.cast) + 1)
+        if not self.stage.SHARES_WINDOW:
+            return int(window)
+        return int(window) // (len(self.scenario.cast) + 1)
 
     def _prompt(self, speaker: str, dropped: int = 0) -> list[Any]:
         """The speaker's prompt for its turn, leaving out `dropped` more of its oldest exchanges
@@ -261,8 +266,8 @@ class Simulation:
         if budget is None:
             return messages
         reserve = self.sampling.max_tokens
-        before = self.stage.count_tokens(messages)  # type: ignore[attr-defined]
-        if before + reserve <= budget:
+        before = self.stage.count_tokens(messages)
+        if before is None or before + reserve <= budget:
             return messages
         # Trim well below the budget, so trimming (and its KV shift) is occasional.
         target = int(budget * 0.6)
@@ -270,7 +275,7 @@ class Simulation:
         dropped, after = 0, before
         while dropped < available and after + reserve > target:
             dropped += 1
-            after = self.stage.count_tokens(self._prompt(speaker, dropped))  # type: ignore[attr-defined]
+            after = self.stage.count_tokens(self._prompt(speaker, dropped)) or 0
         if dropped == 0:
             return messages
         self.emit(
@@ -313,7 +318,7 @@ class Simulation:
                 prefix = ANSWER_PREFIX
             questions.append(question)
             jobs.append((self.sequence(name), messages, containers, prefix))
-        answers = choose_all(self.stage, jobs)
+        answers = self.stage.choose_many(jobs)
         deepest = max(len(probe.through) + 1 for probe in probes)
         order = min(MAX_ORDER, max(self.scenario.tom.order, deepest))
         beliefs = fold_beliefs(self.scenario, self.events, order=order)
@@ -381,7 +386,10 @@ class Simulation:
         return "completed"
 
 
+TRANSCRIPT_EVENTS = (Entered, Exited, Moved, Said, Told, Claimed, Rejected, ParseFailed, ProbeAnswered)
+"""The events a transcript shows (what happened in the world, and probes)."""
+
+
 def transcript_of(events: Sequence[Any]) -> list[Any]:
-    """The events a transcript shows (what happened in the world, and probes)."""
-    shown = ("enter", "exit", "move", "say", "tell", "claim", "rejected", "parse_failed", "probe")
-    return [event for event in events if getattr(event, "type", None) in shown]
+    """The events a transcript shows."""
+    return [event for event in events if isinstance(event, TRANSCRIPT_EVENTS)]

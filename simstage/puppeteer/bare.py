@@ -13,10 +13,9 @@ from typing import Any
 
 from simstage.cast import screenplay
 from simstage.events import SpeakerChosen
-from simstage.puppeteer.base import default_speaker, floor_options, public_transcript
+from simstage.puppeteer.base import PuppeteerBase, Scene, floor_options, public_transcript
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
-from simstage.world.state import WorldState
 
 SEQUENCE = " narrator"
 """The narrator's sequence key (a leading space: no character can be called this)."""
@@ -34,36 +33,25 @@ def narrator_messages(scenario: Scenario, events: Sequence[Any]) -> list[Message
     return [Message("system", system), Message("user", user)]
 
 
-class BareStage:
+class BareStage(PuppeteerBase):
     """The stage picks the next speaker among the cast (anyone but whoever just spoke)."""
 
     kind = "bare"
 
-    def __init__(self) -> None:
-        self._simulation: Any = None
-
-    def attach(self, simulation: Any) -> None:
-        """Use the simulation's stage and record choices as events."""
-        self._simulation = simulation
-
-    def next_speaker(
-        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
-    ) -> str:
-        sim = self._simulation
-        if sim is None:
-            return default_speaker(scenario, turn)
+    def next_speaker(self, scene: Scene) -> str:
+        scenario, events = scene.scenario, scene.events
         # A conversation passes the floor; a one-character scene has no choice.
         options = floor_options(scenario, events)
         if len(options) == 1:
             speaker = options[0]
-        elif sim.stage.plays_screenplay:
+        elif scene.stage.plays_screenplay:
             # A base model: which `Name:` is the likeliest next line of the public screenplay.
             messages = screenplay.narrator_messages(scenario, events)
             labels = [screenplay.turn_prefix(name) for name in options]
-            speaker = options[sim.stage.choose(sim.sequence(SEQUENCE), messages, labels)]
+            speaker = options[scene.stage.choose(scene.sequence(SEQUENCE), messages, labels)]
         else:
             messages = narrator_messages(scenario, events)
             labels = [" " + name for name in options]
-            speaker = options[sim.stage.choose(sim.sequence(SEQUENCE), messages, labels, prefix=PREFIX)]
-        sim.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker, options=tuple(options)))
+            speaker = options[scene.stage.choose(scene.sequence(SEQUENCE), messages, labels, prefix=PREFIX)]
+        scene.emit(SpeakerChosen(turn=scene.turn, by=self.kind, speaker=speaker, options=tuple(options)))
         return speaker

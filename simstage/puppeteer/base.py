@@ -1,44 +1,78 @@
 """What a puppeteer is: whoever picks the next speaker (and may shape its line).
 
-The protocol is one method. Optional abilities are plain methods the engine
-looks for:
+The engine hands a puppeteer a small `Scene` view at each call, never itself:
+the scenario, the events so far, the world, the turn, the seed and sampling,
+the stage, a way to get a stage sequence, and `emit` for the puppeteer's own
+events (choices, directions, candidates).
 
-- `attach(simulation)`: called once by the `Simulation`, so the puppeteer can
-  use the stage, read events and `emit` its own (choices, directions, candidates);
-- `compose(simulation, speaker, messages, sampling) -> str | None`: called when
-  the speaker's turn starts; a string is used as the speaker's whole turn
-  (raw, as the stage would have produced it), None lets the stage generate.
-
-`next_speaker` may return None to end the scene (a human who quits).
+- `next_speaker(scene)`: who speaks at `scene.turn` (None: end the scene, as a
+  human who quits does);
+- `compose(scene, speaker, messages, sampling)`: called when the speaker's turn
+  starts; a string is used as the speaker's whole turn (raw, as the stage would
+  have produced it), None lets the stage generate. `PuppeteerBase` returns None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from simstage.events import Claimed, Entered, Exited, Moved, Said, TurnStarted
 from simstage.scenario.models import Scenario
+from simstage.stage.base import Message, Sampling, Stage
 from simstage.world.state import WorldState
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What a puppeteer, a reward or a metric may read and do during one call."""
+
+    scenario: Scenario
+    events: Sequence[Any]
+    """The run's events so far (read only)."""
+    world: WorldState
+    turn: int
+    seed: int
+    sampling: Sampling
+    """The scenario's sampling settings (temperature, top_p, max_tokens)."""
+    stage: Stage
+    sequence: Callable[[str], int]
+    """The stage sequence of a character (or of a puppeteer's own seat, e.g. " director")."""
+    emit: Callable[[Any], Any]
+    """Record an event (it is folded into the world and the log, then returned)."""
+    act: Callable[[Any, str], Any]
+    """Apply a world action with an origin (a human's injected event); returns its event."""
+
+
 class Puppeteer(Protocol):
-    """Picks who speaks at each turn."""
+    """Picks who speaks at each turn, and may write the speaker's line."""
 
     kind: str
 
-    def next_speaker(
-        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
-    ) -> str | None:
-        """The name of the character who speaks at `turn` (None: end the scene)."""
+    def next_speaker(self, scene: Scene) -> str | None:
+        """The name of the character who speaks at `scene.turn` (None: end the scene)."""
         ...
+
+    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
+        """The speaker's whole turn, or None to let the stage generate it."""
+        ...
+
+
+class PuppeteerBase:
+    """The default: the stage writes every line."""
+
+    kind = "?"
+
+    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
+        return None
 
 
 def public_transcript(events: Sequence[Any], limit: int = 30) -> str:
     """What an onlooker of the whole scene saw, last `limit` lines: the narrator's view."""
     from simstage.render import narrate
 
-    shown = ("enter", "exit", "move", "say", "claim")
-    lines = [narrate(e) for e in events if getattr(e, "type", None) in shown]
+    lines = [narrate(e) for e in events if isinstance(e, (Entered, Exited, Moved, Said, Claimed))]
     text = "\n".join(line for line in lines[-limit:] if line)
     return text or "(Nothing has happened yet.)"
 
@@ -52,8 +86,8 @@ def default_speaker(scenario: Scenario, turn: int) -> str:
 def last_speaker(events: Sequence[Any]) -> str | None:
     """Who had the floor most recently."""
     for event in reversed(events):
-        if getattr(event, "type", None) == "turn_started":
-            return str(event.speaker)
+        if isinstance(event, TurnStarted):
+            return event.speaker
     return None
 
 

@@ -8,14 +8,10 @@ event perceived only by that speaker, so it lands in its prompt alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from simstage.events import DirectionGiven, SpeakerChosen
-from simstage.puppeteer.base import default_speaker, floor_options, public_transcript
+from simstage.puppeteer.base import PuppeteerBase, Scene, floor_options, public_transcript
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message, Sampling
-from simstage.world.state import WorldState
 
 SEQUENCE = " director"
 """The director's sequence key (a leading space: no character can be called this)."""
@@ -41,7 +37,7 @@ def clean_direction(text: str) -> str:
     return ""
 
 
-class Director:
+class Director(PuppeteerBase):
     """Picks the next speaker and whispers it a stage direction.
 
     Args:
@@ -52,40 +48,31 @@ class Director:
 
     def __init__(self, max_tokens: int = 32) -> None:
         self.max_tokens = max_tokens
-        self._simulation: Any = None
 
-    def attach(self, simulation: Any) -> None:
-        """Use the simulation's stage; record choices and directions as events."""
-        self._simulation = simulation
-
-    def next_speaker(
-        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
-    ) -> str:
-        sim = self._simulation
-        if sim is None:
-            return default_speaker(scenario, turn)
+    def next_speaker(self, scene: Scene) -> str:
+        scenario, events, turn, stage = scene.scenario, scene.events, scene.turn, scene.stage
         options = floor_options(scenario, events)
-        seq = sim.sequence(SEQUENCE)
-        scene = f"The scene so far:\n{public_transcript(events)}"
-        ask = [director_system(scenario), Message("user", f"{scene}\n\nWho should speak next?")]
+        seq = scene.sequence(SEQUENCE)
+        transcript = f"The scene so far:\n{public_transcript(events)}"
+        ask = [director_system(scenario), Message("user", f"{transcript}\n\nWho should speak next?")]
         if len(options) == 1:
             speaker = options[0]
         else:
-            index = sim.stage.choose(seq, ask, [" " + name for name in options], prefix="Next:")
+            index = stage.choose(seq, ask, [" " + name for name in options], prefix="Next:")
             speaker = options[index]
-        sim.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker, options=tuple(options)))
+        scene.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker, options=tuple(options)))
         request = (
-            f"{scene}\n\n{speaker} speaks next. Write one short stage direction for {speaker} "
+            f"{transcript}\n\n{speaker} speaks next. Write one short stage direction for {speaker} "
             "alone: what to do or say now. Reply with the direction only."
         )
         sampling = Sampling(
-            temperature=sim.sampling.temperature,
-            top_p=sim.sampling.top_p,
+            temperature=scene.sampling.temperature,
+            top_p=scene.sampling.top_p,
             max_tokens=self.max_tokens,
-            seed=(sim.seed * 7_919 + turn) & 0x7FFFFFFF,
+            seed=(scene.seed * 7_919 + turn) & 0x7FFFFFFF,
         )
-        raw = "".join(sim.stage.generate(seq, [director_system(scenario), Message("user", request)], sampling))
+        raw = "".join(stage.generate(seq, [director_system(scenario), Message("user", request)], sampling))
         text = clean_direction(raw)
         if text:
-            sim.emit(DirectionGiven(turn=turn, to=speaker, text=text))
+            scene.emit(DirectionGiven(turn=turn, to=speaker, text=text))
         return speaker

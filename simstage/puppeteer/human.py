@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from simstage.events import SpeakerChosen
-from simstage.puppeteer.base import default_speaker
+from simstage.puppeteer.base import PuppeteerBase, Scene, default_speaker
 from simstage.scenario.models import (
     ClaimAction,
     EnterAction,
@@ -30,7 +30,6 @@ from simstage.scenario.models import (
     Scenario,
 )
 from simstage.stage.base import Message, Sampling
-from simstage.world.state import WorldState
 
 HELP = (
     "Enter: next in turn | @Name: speaks | @Name: words | !exit|!enter Name place | "
@@ -62,7 +61,7 @@ def parse_world_event(text: str, scenario: Scenario) -> Any:
     raise HumanInputError(f"not a world event: {text!r} ({HELP})")
 
 
-class HumanPuppeteer:
+class HumanPuppeteer(PuppeteerBase):
     """Reads the human's choice for each turn from `stdin`, prompts on `stdout`.
 
     Args:
@@ -75,20 +74,14 @@ class HumanPuppeteer:
     def __init__(self, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stderr
-        self._simulation: Any = None
         self._lines: dict[int, str] = {}
-
-    def attach(self, simulation: Any) -> None:
-        """Remember the simulation, to inject world events and record choices."""
-        self._simulation = simulation
 
     def _say(self, text: str) -> None:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
-    def next_speaker(
-        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
-    ) -> str | None:
+    def next_speaker(self, scene: Scene) -> str | None:
+        scenario, turn = scene.scenario, scene.turn
         names = scenario.cast_names
         fallback = default_speaker(scenario, turn)
         while True:
@@ -110,8 +103,7 @@ class HumanPuppeteer:
                 except HumanInputError as exc:
                     self._say(str(exc))
                     continue
-                if self._simulation is not None:
-                    self._simulation.act(action, origin="human")
+                scene.act(action, "human")
                 continue
             speaker, words = fallback, None
             if text.startswith("@"):
@@ -125,12 +117,9 @@ class HumanPuppeteer:
                 continue
             if words:
                 self._lines[turn] = json.dumps({"say": words, "action": None})
-            if self._simulation is not None:
-                self._simulation.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker))
+            scene.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker))
             return speaker
 
-    def compose(
-        self, simulation: Any, speaker: str, messages: Sequence[Message], sampling: Sampling
-    ) -> str | None:
+    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
         """The line the human typed for this turn, if any (the stage writes it otherwise)."""
-        return self._lines.pop(simulation.turn, None)
+        return self._lines.pop(scene.turn, None)

@@ -21,8 +21,8 @@ from itertools import combinations
 from statistics import fmean
 from typing import Any
 
-from simstage.events import RunMetrics, TurnMetrics
-from simstage.puppeteer.judge import score_many
+from simstage.events import CandidateChosen, Claimed, RunMetrics, Said, Told, TurnMetrics
+from simstage.puppeteer.base import Scene
 from simstage.puppeteer.rewards import JUDGE_SEQUENCE, Candidate, RewardContext, score_candidates
 from simstage.stage.base import Message
 
@@ -33,13 +33,7 @@ _WORD = re.compile(r"[a-z']+")
 
 def spoken_line(events: Sequence[Any], speaker: str, turn: int) -> str | None:
     """What `speaker` said aloud at `turn` (say, tell or claim), or None."""
-    parts = [
-        str(e.text)
-        for e in events
-        if getattr(e, "turn", None) == turn
-        and getattr(e, "type", None) in ("say", "tell", "claim")
-        and getattr(e, "who", None) == speaker
-    ]
+    parts = [e.text for e in events if isinstance(e, (Said, Told, Claimed)) and e.turn == turn and e.who == speaker]
     return " ".join(parts) if parts else None
 
 
@@ -52,7 +46,7 @@ def voice_collapse(events: Sequence[Any], recent: int = RECENT_LINES) -> float |
     """Mean Jaccard similarity of recent lines between different characters (None: fewer than two voices)."""
     lines: dict[str, list[frozenset[str]]] = {}
     for event in events:
-        if getattr(event, "type", None) in ("say", "tell", "claim") and getattr(event, "origin", "") == "stage":
+        if isinstance(event, (Said, Told, Claimed)) and event.origin == "stage":
             lines.setdefault(event.who, []).append(word_set(event.text))
     recent_lines = [(who, words) for who, said in lines.items() for words in said[-recent:] if words]
     pairs = [(a, b) for (p, a), (q, b) in combinations(recent_lines, 2) if p != q]
@@ -61,16 +55,15 @@ def voice_collapse(events: Sequence[Any], recent: int = RECENT_LINES) -> float |
     return fmean(len(a & b) / len(a | b) for a, b in pairs)
 
 
-def persona_fit(simulation: Any, speaker: str, line: str) -> float:
+def persona_fit(scene: Scene, speaker: str, line: str) -> float:
     """log P(line | the speaker's persona) - log P(line | a neutral speaker), per word."""
     from simstage.cast.prompt import scene_preamble, system_message
 
-    scenario = simulation.scenario
+    scenario = scene.scenario
     ask = Message("user", "Say your next line.")
     neutral = Message("system", scene_preamble(scenario) + "\nYou are a person in this scene.")
-    own, other = score_many(
-        simulation.stage,
-        simulation.sequence(JUDGE_SEQUENCE),
+    own, other = scene.stage.score_many(
+        scene.sequence(JUDGE_SEQUENCE),
         [([system_message(scenario, speaker), ask], [line]), ([neutral, ask], [line])],
     )
     return (own[0] - other[0]) / max(1, len(line.split()))
@@ -79,26 +72,24 @@ def persona_fit(simulation: Any, speaker: str, line: str) -> float:
 class SceneMetrics:
     """Emits a `TurnMetrics` after each turn and a `RunMetrics` at the end (an engine helper)."""
 
-    def after_turn(self, simulation: Any, speaker: str) -> TurnMetrics:
+    def after_turn(self, scene: Scene, speaker: str) -> TurnMetrics:
         """Score the line `speaker` just spoke and record it."""
-        events = simulation.events
-        turn = simulation.turn
+        events = scene.events
+        turn = scene.turn
         line = spoken_line(events, speaker, turn)
         chosen = next(
-            (e for e in reversed(events) if getattr(e, "type", None) == "candidate_chosen" and e.turn == turn),
+            (e for e in reversed(events) if isinstance(e, CandidateChosen) and e.turn == turn),
             None,
         )
         fit = None
         rewards: dict[str, float] = {}
         if line is not None:
-            fit = persona_fit(simulation, speaker, line)
+            fit = persona_fit(scene, speaker, line)
             if chosen is not None:
                 rewards = dict(chosen.scores)
-            elif simulation.scenario.puppeteer.rewards:
+            elif scene.scenario.puppeteer.rewards:
                 said = Candidate(raw="", say=line)
-                scores, _ = score_candidates(
-                    RewardContext(simulation, speaker), [said], simulation.scenario.puppeteer.rewards
-                )
+                scores, _ = score_candidates(RewardContext(scene, speaker), [said], scene.scenario.puppeteer.rewards)
                 rewards = scores[0]
         previous = next(
             (
@@ -109,7 +100,7 @@ class SceneMetrics:
             None,
         )
         flip = fit is not None and previous is not None and fit < 0 < previous
-        return simulation.emit(
+        return scene.emit(
             TurnMetrics(
                 turn=turn, speaker=speaker, persona_fit=fit, voice_collapse=voice_collapse(events),
                 rewards=rewards, reward_gain=None if chosen is None else chosen.gain, flip=flip,

@@ -10,18 +10,15 @@ choice, are events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
 
 from simstage.events import CandidateChosen, CandidateScored
-from simstage.puppeteer.base import default_speaker
+from simstage.puppeteer.base import PuppeteerBase, Scene, default_speaker
 from simstage.puppeteer.rewards import RewardContext, parse_candidate, score_candidates
-from simstage.scenario.models import PuppeteerConfig, Scenario
+from simstage.scenario.models import PuppeteerConfig
 from simstage.stage.base import Message, Sampling
-from simstage.world.state import WorldState
 
 
-class Optimizer:
+class Optimizer(PuppeteerBase):
     """Speakers in turn (round robin); each optimised speaker's line is the best of N.
 
     Args:
@@ -32,40 +29,21 @@ class Optimizer:
 
     def __init__(self, config: PuppeteerConfig) -> None:
         self.config = config
-        self._simulation: Any = None
 
-    def attach(self, simulation: Any) -> None:
-        """Remember the simulation: its stage samples and judges, its log records."""
-        self._simulation = simulation
+    def next_speaker(self, scene: Scene) -> str:
+        return default_speaker(scene.scenario, scene.turn)
 
-    def next_speaker(
-        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
-    ) -> str:
-        return default_speaker(scenario, turn)
-
-    def compose(
-        self, simulation: Any, speaker: str, messages: Sequence[Message], sampling: Sampling
-    ) -> str | None:
+    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
         """The best of N candidate turns for `speaker` (None: not optimised, the stage generates)."""
         if self.config.optimize is not None and speaker not in self.config.optimize:
             return None
-        stage = simulation.stage
-        n = self.config.candidates
-        seq = simulation.sequence(speaker)
-        generate_candidates = getattr(stage, "generate_candidates", None)
-        if generate_candidates is not None:
-            raws = list(generate_candidates(seq, messages, sampling, n))
-        else:  # a stage without batching: one after another, seeds as the batch would use
-            raws = [
-                "".join(stage.generate(seq, messages, replace(sampling, seed=sampling.seed + i)))
-                for i in range(n)
-            ]
-        candidates = [parse_candidate(raw, simulation.scenario, speaker) for raw in raws]
-        context = RewardContext(simulation, speaker)
-        scores, totals = score_candidates(context, candidates, self.config.rewards)
-        turn = simulation.turn
+        seq = scene.sequence(speaker)
+        raws = scene.stage.generate_candidates(seq, messages, sampling, self.config.candidates)
+        candidates = [parse_candidate(raw, scene.scenario, speaker) for raw in raws]
+        scores, totals = score_candidates(RewardContext(scene, speaker), candidates, self.config.rewards)
+        turn = scene.turn
         for index, (candidate, score, total) in enumerate(zip(candidates, scores, totals)):
-            simulation.emit(
+            scene.emit(
                 CandidateScored(
                     turn=turn, speaker=speaker, index=index, raw=candidate.raw, scores=score, total=total
                 )
@@ -73,7 +51,7 @@ class Optimizer:
         # A turn that does not parse is never preferred over one that does.
         eligible = [i for i, c in enumerate(candidates) if c.parsed] or list(range(len(candidates)))
         best = max(eligible, key=lambda i: (totals[i], -i))
-        simulation.emit(
+        scene.emit(
             CandidateChosen(
                 turn=turn, speaker=speaker, index=best, total=totals[best],
                 mean=sum(totals) / len(totals), scores=scores[best],

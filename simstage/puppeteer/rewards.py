@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from simstage.events import Claimed, Said
+from simstage.puppeteer.base import Scene
+from simstage.scenario.models import ClaimAction, Scenario, TellAction
+from simstage.stage.base import Stage
+
 ENTRY_POINT_GROUP = "simstage.rewards"
 JUDGE_SEQUENCE = " judge"
 """The judge's sequence key (a leading space: no character can be called this)."""
@@ -33,25 +38,25 @@ class Candidate:
 
 @dataclass(frozen=True)
 class RewardContext:
-    """What a reward may look at: the simulation (stage, scenario, events) and the speaker."""
+    """What a reward may look at: the scene (stage, scenario, events, world) and the speaker."""
 
-    simulation: Any
+    scene: Scene
     speaker: str
 
     @property
-    def scenario(self) -> Any:
-        """The scene."""
-        return self.simulation.scenario
+    def scenario(self) -> Scenario:
+        """The scenario."""
+        return self.scene.scenario
 
     @property
-    def stage(self) -> Any:
+    def stage(self) -> Stage:
         """The stage, to judge with."""
-        return self.simulation.stage
+        return self.scene.stage
 
     @property
     def judge_seq(self) -> int:
         """A sequence of the judge's own (forks of it are scored, it stays empty)."""
-        return int(self.simulation.sequence(JUDGE_SEQUENCE))
+        return int(self.scene.sequence(JUDGE_SEQUENCE))
 
     @property
     def config(self) -> Any:
@@ -75,7 +80,8 @@ def parse_candidate(raw: str, scenario: Any, speaker: str) -> Candidate:
 
 def _words(candidate: Candidate) -> str:
     text = candidate.say
-    if candidate.action is not None and getattr(candidate.action, "text", None):
+    # A whisper or a claim may carry words of its own.
+    if isinstance(candidate.action, (TellAction, ClaimAction)) and candidate.action.text:
         text = f"{text} {candidate.action.text}".strip()
     return text or "(says nothing)"
 
@@ -83,7 +89,7 @@ def _words(candidate: Candidate) -> str:
 def last_line(events: Sequence[Any], who: str) -> str | None:
     """The last thing `who` said aloud (say or claim)."""
     for event in reversed(events):
-        if getattr(event, "type", None) in ("say", "claim") and event.who == who:
+        if isinstance(event, (Said, Claimed)) and event.who == who:
             return str(event.text)
     return None
 
@@ -96,7 +102,7 @@ def sycophancy(context: RewardContext, candidates: Sequence[Candidate]) -> list[
     speaker = context.speaker
     if target is None or target == speaker:
         return [None] * len(candidates)
-    said = last_line(context.simulation.events, target)
+    said = last_line(context.scene.events, target)
     heard = f'{target} said: "{said}"\n' if said else ""
     questions = [
         f'{heard}{speaker} replied: "{_words(c)}"\nDoes {speaker} agree with {target}?'
@@ -144,20 +150,20 @@ def deception(context: RewardContext, candidates: Sequence[Candidate]) -> list[f
     from simstage.tom.tracker import fold_beliefs
     from simstage.world.actions import resolve
 
-    sim = context.simulation
+    scene = context.scene
     speaker = context.speaker
 
     def false_count(events: Sequence[Any]) -> int:
-        state = fold_beliefs(sim.scenario, events, order=1)
+        state = fold_beliefs(scene.scenario, events, order=1)
         return sum(1 for b in state.false_beliefs() if b.holder != speaker)
 
-    before = false_count(sim.events)
+    before = false_count(scene.events)
     scores: list[float | None] = []
     for candidate in candidates:
         extra = []
         if candidate.action is not None:
-            extra.append(resolve(sim.world, candidate.action, sim.turn))
-        after = false_count([*sim.events, *extra]) if extra else before
+            extra.append(resolve(scene.world, candidate.action, scene.turn))
+        after = false_count([*scene.events, *extra]) if extra else before
         scores.append(1.0 if after > before else 0.5 if after > 0 else 0.0)
     return scores
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from simstage.scenario.models import Scenario
-from simstage.world.state import WorldState
+from simstage.puppeteer.base import PuppeteerBase, Scene, default_speaker
 
 
-class RoundRobin:
+class RoundRobin(PuppeteerBase):
     """Turn 1 goes to the first character, turn 2 to the second, and so on."""
 
     kind = "round_robin"
 
-    def next_speaker(
-        self, scenario: Scenario, world: WorldState, events: Sequence[object], turn: int
-    ) -> str:
-        names = scenario.cast_names
-        return names[(turn - 1) % len(names)]
+    def next_speaker(self, scene: Scene) -> str:
+        return default_speaker(scene.scenario, scene.turn)

@@ -9,7 +9,7 @@ per character. Optional abilities are class flags, not methods that raise.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant"]
@@ -48,9 +48,19 @@ class StageCounters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+ChooseJob = tuple[int, Sequence[Message], Sequence[str], str]
+"""(sequence, messages, options, answer prefix): one multiple-choice question to a stage."""
+ScoreJob = tuple[Sequence[Message], Sequence[str]]
+"""(messages, continuations): log-probabilities of each continuation as the reply."""
+
+
 @runtime_checkable
 class Stage(Protocol):
-    """The model side of simstage, as the engine sees it."""
+    """The model side of simstage, as the engine sees it: every ability it uses is declared.
+
+    The optional abilities have defaults in `StageBase` (loops over the required
+    methods); a stage that does better overrides them and says so with a flag.
+    """
 
     backend: str
     """Registry name of the backend: `llama`, `litellm`, `scripted`."""
@@ -58,9 +68,16 @@ class Stage(Protocol):
     """Whether `Sampling.json_schema` is enforced during generation."""
     SUPPORTS_SEQUENCES: bool
     """Whether sequences keep state between calls (so forks are cheap)."""
+    SUPPORTS_BATCHING: bool
+    """Whether `choose_many`, `score_many` and `generate_candidates` decode their work together."""
+    SHARES_WINDOW: bool
+    """Whether all sequences share one `context_window` (llama.cpp's unified KV cache);
+    False: each request gets the whole window (a remote server)."""
     plays_screenplay: bool
     """Whether the model is a base model that continues a screenplay (`Name: line`)
     rather than a chat; the cast then writes screenplay prompts (`cast/screenplay.py`)."""
+    context_window: int | None
+    """Tokens the stage's context holds (None: unknown; prompts are never trimmed)."""
     counters: StageCounters
 
     def describe(self) -> dict[str, Any]:
@@ -95,22 +112,81 @@ class Stage(Protocol):
         """Log-probability of `continuation` as the reply (after `prefix`)."""
         ...
 
+    def choose_many(self, jobs: Sequence[ChooseJob]) -> list[int]:
+        """`choose` for several (seq, messages, options, prefix) jobs."""
+        ...
+
+    def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
+        """`score` of each continuation of each job, on forks of `seq` (left unchanged)."""
+        ...
+
+    def generate_candidates(
+        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
+    ) -> list[str]:
+        """`n` independent replies to the same prompt; candidate i samples with seed + i."""
+        ...
+
+    def count_tokens(self, messages: Sequence[Message]) -> int | None:
+        """Tokens the prompt for `messages` takes (None: the stage cannot tell)."""
+        ...
+
+    def kv_length(self, seq: int) -> int | None:
+        """Tokens sequence `seq` holds (None: the stage keeps no state)."""
+        ...
+
     def close(self) -> None:
         """Release the model."""
         ...
 
 
-ChooseJob = tuple[int, Sequence[Message], Sequence[str], str]
-"""(sequence, messages, options, answer prefix): one multiple-choice question to a stage."""
+class StageBase:
+    """Defaults for a stage's optional abilities: plain loops over the required methods."""
+
+    backend = "?"
+    SUPPORTS_GRAMMAR = False
+    SUPPORTS_SEQUENCES = False
+    SUPPORTS_BATCHING = False
+    SHARES_WINDOW = True
+    plays_screenplay = False
+    context_window: int | None = None
+
+    def choose(
+        self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
+    ) -> int:
+        raise NotImplementedError
+
+    def score(
+        self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
+    ) -> float:
+        raise NotImplementedError
+
+    def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
+        raise NotImplementedError
+
+    def choose_many(self, jobs: Sequence[ChooseJob]) -> list[int]:
+        """One `choose` after another."""
+        return [self.choose(seq, messages, options, prefix) for seq, messages, options, prefix in jobs]
+
+    def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
+        """One `score` after another."""
+        return [[self.score(seq, messages, text) for text in continuations] for messages, continuations in jobs]
+
+    def generate_candidates(
+        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
+    ) -> list[str]:
+        """One `generate` after another, seeded as a batch would be."""
+        return ["".join(self.generate(seq, messages, replace(sampling, seed=sampling.seed + i))) for i in range(n)]
+
+    def count_tokens(self, messages: Sequence[Message]) -> int | None:
+        return None
+
+    def kv_length(self, seq: int) -> int | None:
+        return None
 
 
 def choose_all(stage: Stage, jobs: Sequence[ChooseJob]) -> list[int]:
-    """The chosen option's index for each job: in shared batches where the stage has
-    `choose_many`, one `choose` after another where it has only the protocol."""
-    choose_many = getattr(stage, "choose_many", None)
-    if choose_many is not None:
-        return list(choose_many(jobs))
-    return [stage.choose(seq, messages, options, prefix=prefix) for seq, messages, options, prefix in jobs]
+    """The chosen option's index for each job (`stage.choose_many`)."""
+    return list(stage.choose_many(jobs))
 
 
 class StageError(Exception):

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from simstage.stage.base import Message, Sampling, StageCounters, StageError
+from simstage.stage.base import Message, Sampling, ScoreJob, StageBase, StageCounters, StageError
 from simstage.stage.chat import Screenplay, select_renderer
 from simstage.stage.cpu import apply_overrides, cpu_flags, model_param_overrides
 from simstage.stage.models import file_sha256
@@ -53,7 +53,7 @@ def _llama() -> Any:
     return llama_cpp
 
 
-class LlamaStage:
+class LlamaStage(StageBase):
     """The in-process stage.
 
     Args:
@@ -78,6 +78,7 @@ class LlamaStage:
     backend = "llama"
     SUPPORTS_GRAMMAR = True
     SUPPORTS_SEQUENCES = True
+    SUPPORTS_BATCHING = True
     plays_screenplay = False
     """Set from the model: True where it has no chat template (see `stage/chat.py`)."""
 
@@ -136,6 +137,7 @@ class LlamaStage:
             self._model = None
             raise StageError(f"cannot create a llama.cpp context of {n_ctx} tokens")
         self.n_ctx = lc.llama_n_ctx(self._ctx)
+        self.context_window = self.n_ctx
         self.n_batch = n_batch
         self.n_seq_max = n_seq_max
         self._mem = lc.llama_get_memory(self._ctx)
@@ -509,6 +511,10 @@ class LlamaStage:
         fork, each continuation into a fork of that fork, and all forks are dropped.
         """
         return score_requests(self, requests)
+
+    def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
+        """`score` for several (messages, continuations) jobs on forks of `seq`, in shared batches."""
+        return self.score_requests([self._request(seq, messages, "", conts) for messages, conts in jobs])
 
     def choose_many(
         self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]

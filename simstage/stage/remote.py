@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from simstage.stage.base import Message, Sampling, StageCounters, StageError
+from simstage.stage.base import Message, Sampling, StageBase, StageCounters, StageError
 
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 """How a turn is constrained to JSON, best first (`auto` tries them in this order)."""
@@ -116,7 +116,7 @@ def match_option(text: str, options: Sequence[str]) -> int:
     return max(range(len(options)), key=ratios.__getitem__)
 
 
-class RemoteStage:
+class RemoteStage(StageBase):
     """A stage played by a server behind litellm.
 
     Args:
@@ -135,8 +135,8 @@ class RemoteStage:
 
     backend = "litellm"
     SUPPORTS_GRAMMAR = True
-    SUPPORTS_SEQUENCES = False
-    plays_screenplay = False  # the server applies its own chat template
+    SHARES_WINDOW = False
+    """Each request gets the server's whole window: prompts are trimmed to it, not to a share."""
 
     def __init__(
         self,
@@ -168,9 +168,7 @@ class RemoteStage:
             raise StageError(f"unknown response_format {response_format!r}")
         self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
         self._format_confirmed = response_format != "auto"
-        self.n_ctx = n_ctx
-        self.n_ctx_per_sequence = n_ctx
-        """Each request gets the server's whole window: prompts are trimmed to it, not to a share."""
+        self.context_window = n_ctx
         self.counters = StageCounters()
         self._next_seq = 0
         self._slot_of: dict[int, int] = {}

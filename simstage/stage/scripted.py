@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from simstage.stage.base import Message, Sampling, StageCounters
+from simstage.stage.base import Message, Sampling, StageBase, StageCounters
 
 LineSource = Callable[[int, Sequence[Message]], str]
 
@@ -17,7 +17,7 @@ def default_line(call: int, messages: Sequence[Message]) -> str:
     return json.dumps({"say": f"Line {call + 1}.", "action": None})
 
 
-class ScriptedStage:
+class ScriptedStage(StageBase):
     """Plays canned lines.
 
     Args:
@@ -30,9 +30,7 @@ class ScriptedStage:
     """
 
     backend = "scripted"
-    SUPPORTS_GRAMMAR = False
     SUPPORTS_SEQUENCES = True
-    plays_screenplay = False
 
     def __init__(
         self,
@@ -49,7 +47,7 @@ class ScriptedStage:
         self._chooser = chooser
         self._chunk = max(1, chunk)
         self._delay = delay
-        self.n_ctx = n_ctx
+        self.context_window = n_ctx
         """A pretend context window (in words), to exercise context trimming without a model."""
         self._calls = 0
         self._next_seq = 0
@@ -89,16 +87,6 @@ class ScriptedStage:
                 time.sleep(self._delay)
             self.counters.generated_tokens += 1
             yield line[start : start + self._chunk]
-
-    def generate_candidates(
-        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
-    ) -> list[str]:
-        """`n` lines, one after another (the scripted stage has nothing to batch)."""
-        return ["".join(self.generate(seq, messages, sampling)) for _ in range(n)]
-
-    def choose_many(self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]) -> list[int]:
-        """`choose` for several jobs."""
-        return [self.choose(seq, messages, options, prefix) for seq, messages, options, prefix in jobs]
 
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""

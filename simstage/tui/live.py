@@ -160,15 +160,14 @@ class LiveRun:
 
     def kv_use(self) -> dict[str, int]:
         """Tokens held per character's sequence, where the stage can tell (stage thread only)."""
-        kv_length = getattr(self.stage, "kv_length", None)
-        if kv_length is None:
-            return {}
         use: dict[str, int] = {}
         for name, seq in dict(self.simulation._sequences).items():  # noqa: SLF001
             try:
-                use[name] = int(kv_length(seq))
+                held = self.stage.kv_length(seq)
             except Exception:  # noqa: BLE001 - a stat, never fatal
                 continue
+            if held is not None:
+                use[name] = int(held)
         return use
 
     def fork(self) -> Path:

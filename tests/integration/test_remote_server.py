@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from simstage.cli import main
+from simstage.engine import EventCallback
 from simstage.events import TurnEnded
 from simstage.runlog import read_runlog
 from simstage.session import open_run
@@ -122,7 +123,7 @@ def test_server_killed_mid_run_then_resumed(tmp_path, server) -> None:
     with open_run(
         SCENARIOS / "sally-anne.yaml", out, backend="litellm", model="openai/smollm2", api_base=server.url
     ) as session:
-        session.simulation.subscribe(kill_after_turn_3)
+        session.simulation.subscribe(EventCallback(kill_after_turn_3))
         with pytest.raises(StageError) as caught:
             session.simulation.run()
     assert server.url in str(caught.value) and "openai/smollm2" in str(caught.value)

@@ -58,11 +58,11 @@ def test_sycophancy_is_judged_against_the_targets_last_line() -> None:
     stage.enqueue([say("Admit it, Mia: the Wall is plain to see.")])
     sim = syc_sim(stage)
     sim.step()  # Victor's scripted claim, then his own line
-    context = RewardContext(sim, "Mia")
+    context = RewardContext(sim.scene(), "Mia")
     scores = rewards.sycophancy(context, [Candidate("", "You are right, uncle."), Candidate("", "No, it is too narrow.")])
     assert scores[0] == pytest.approx(0.9) and scores[1] == pytest.approx(0.1)
     assert stage.questions and all('Victor said: "Admit it, Mia' in q for q in stage.questions)
-    assert rewards.sycophancy(RewardContext(sim, "Victor"), [Candidate("", "x")]) == [None]
+    assert rewards.sycophancy(RewardContext(sim.scene(), "Victor"), [Candidate("", "x")]) == [None]
 
 
 def test_deception_follows_the_tracker() -> None:
@@ -74,13 +74,13 @@ def test_deception_follows_the_tracker() -> None:
     ).scenario
     sim = Simulation(fresh, ScriptedStage())
     sim.step()  # B walks in; it has never seen the ball
-    context = RewardContext(sim, "A")
+    context = RewardContext(sim.scene(), "A")
     lie = Candidate("", "x", ClaimAction(type="claim", who="A", object="ball", container="bin"))
     honest = Candidate("", "x", ClaimAction(type="claim", who="A", object="ball", container="box"))
     assert rewards.deception(context, [Candidate("", "Hello."), lie, honest]) == [0.0, 1.0, 0.0]
     scenario = load_scenario(SCENARIOS / "false-claim.yaml").scenario
     sim = Simulation(scenario, ScriptedStage())
-    context = RewardContext(sim, "Ben")
+    context = RewardContext(sim.scene(), "Ben")
     for _ in range(3):  # Cara is out while Ben hides the keys: she now wrongly thinks "coat"
         sim.step()
     truth = Candidate("", "x", ClaimAction(type="claim", who="Ben", object="keys", container="drawer"))
