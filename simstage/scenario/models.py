@@ -276,6 +276,11 @@ class TomConfig(_Strict):
     trust: Literal["all", "none"] | dict[str, list[str]] = "all"
     """Whose claims each character believes: `all`, `none`, or per character the names it trusts
     (a character left out of the mapping trusts everyone)."""
+    rules: Literal["default", "tomi", "hitom"] = "default"
+    """The tracker's rule set: `default` (simstage's rules), `tomi` (ToMi's generator: entrants see
+    inside every container, beliefs are never erased) or `hitom` (Hi-ToM's generator: as `tomi`,
+    moves update nested beliefs only in the order witnesses came in, claims follow its exit-order
+    rule and change first- and second-order beliefs only). See `simstage.tom.rules`."""
 
 
 class Scenario(_Strict):

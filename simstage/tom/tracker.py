@@ -5,11 +5,11 @@ along the chain `(B, C)`. Everything that can change such a belief is an event
 that all of A, B and C witnessed (everyone present knows who else is present),
 so the fold records, per object, one entry per informative event with the set
 of its witnesses as a bitmask, and a query walks that object's entries back to
-the newest one whose witnesses include every member of the chain. The fold is
-linear in the number of events whatever the order; a query costs at most one
-pass over the entries of one object.
+the newest one whose witnesses include every member of the chain (and that the
+rule set lets change that chain). The fold is linear in the number of events
+whatever the order; a query costs at most one pass over the entries of one object.
 
-Rules:
+Rules (`default`; `simstage.tom.rules` names where `tomi` and `hitom` differ):
 
 - at the start each character knows where the objects in its own location
   are, and the characters there with it know that it knows;
@@ -30,46 +30,21 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import product
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from simstage.events import Claimed, Entered, Exited, Moved, Said, Told
 from simstage.scenario.models import Scenario
+from simstage.tom.beliefs import Belief, BeliefState, Source, normalise_chain
+from simstage.tom.rules import RuleSet, rule_set
 from simstage.world.state import WorldState
 
-Source = Literal["initial", "witnessed", "told", "claimed", "inferred"]
+__all__ = ["MAX_ORDER", "Belief", "BeliefState", "BeliefTracker", "fold_beliefs", "normalise_chain"]
+
 MAX_ORDER = 4
 
 _SEEN, _CLAIM, _ABSENT = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class Belief:
-    """Where a character thinks (along a chain of others' minds) an object is."""
-
-    holder: str
-    """A, who holds the belief."""
-    chain: tuple[str, ...]
-    """(B, C): "where A thinks B thinks C thinks the object is"; (): A's own belief."""
-    object: str
-    """The object the belief is about."""
-    container: str | None
-    """The believed container; None: the holder knows only where it is not."""
-    source: Source
-    """How the belief was formed."""
-    turn: int
-    """The turn the belief was formed."""
-    true: bool
-    """Whether `container` is where the object really is at the state's turn."""
-    lie_by: str | None = None
-    """Set when the belief comes from a false claim: who lied."""
-
-    @property
-    def order(self) -> int:
-        """1 for A's own belief, 2 for "A thinks B thinks", and so on."""
-        return len(self.chain) + 1
 
 
 @dataclass(slots=True)
@@ -85,10 +60,14 @@ class _Entry:
     speaker: str | None = None
     believers: int = 0
     true: bool = True
+    ranks: dict[str, int] | None = None
+    """With `arrival_order` move chains: each witness's place in the order they came in, the mover last."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Found:
+class Found:
+    """What a query found: the belief's container (None: only where it is not) and its origin."""
+
     container: str | None
     source: Source
     turn: int
@@ -108,14 +87,22 @@ class BeliefTracker:
             default: the scenario's `tom.order`.
         trust: overrides the scenario's `tom.trust` ("all", "none", or whom each
             character trusts). It may be changed between events.
+        rules: the rule set's name (`default`, `tomi`, `hitom`); default: the scenario's `tom.rules`.
+
+    Raises:
+        ValueError: `order` outside 0..4, or an unknown rule set.
     """
 
-    def __init__(self, scenario: Scenario, *, order: int | None = None, trust: TrustSpec | None = None):
+    def __init__(
+        self, scenario: Scenario, *, order: int | None = None, trust: TrustSpec | None = None,
+        rules: str | None = None,
+    ):
         self.scenario = scenario
         self.order = scenario.tom.order if order is None else order
         if not 0 <= self.order <= MAX_ORDER:
             raise ValueError(f"order must be between 0 and {MAX_ORDER}, not {self.order}")
         self.trust: TrustSpec = scenario.tom.trust if trust is None else trust
+        self.rules: RuleSet = rule_set(scenario.tom.rules if rules is None else rules)
         self.characters: tuple[str, ...] = tuple(scenario.cast_names)
         self.bits: dict[str, int] = {name: 1 << i for i, name in enumerate(self.characters)}
         self.objects: tuple[str, ...] = tuple(scenario.world.objects)
@@ -124,6 +111,8 @@ class BeliefTracker:
         self._entries: dict[str, list[_Entry]] = {obj: [] for obj in self.objects}
         self._speech: list[tuple[int, int, str]] = []
         self._last_with: dict[tuple[str, str], int] = {}
+        # When each character came into the room it is in (before any event: cast order).
+        self._arrived: dict[str, tuple[int, int]] = {name: (-1, i) for i, name in enumerate(self.characters)}
         self._count = 0
         for location in self.world.locations:
             here = self._mask(self.world.present(location))
@@ -158,10 +147,14 @@ class BeliefTracker:
         if isinstance(turn, int):
             self.turn = max(self.turn, turn)
         if isinstance(event, Moved):
-            self._add(event.object, _Entry(index, self._mask(event.witnesses), event.turn, _SEEN, event.to, "witnessed"))
+            entry = _Entry(index, self._mask(event.witnesses), event.turn, _SEEN, event.to, "witnessed")
+            if self.rules.move_chains == "arrival_order":
+                entry.ranks = self._ranks(event.witnesses, event.who)
+            self._add(event.object, entry)
         elif isinstance(event, Entered):
             self._entered(event, index)
         elif isinstance(event, Exited):
+            self._arrived[event.who] = (index, 0)
             world = self.world
             for obj, container in world.object_container.items():
                 if world.container_location[container] == event.frm:
@@ -182,16 +175,30 @@ class BeliefTracker:
                 if entry.mask & bit:
                     self._last_with[(name, obj)] = entry.index
 
+    def _ranks(self, witnesses: Sequence[str], mover: str) -> dict[str, int]:
+        """Witnesses numbered in the order they came into the room, the mover last."""
+        others = sorted((w for w in witnesses if w != mover and w in self._arrived), key=self._arrived.__getitem__)
+        return {name: rank for rank, name in enumerate([*others, mover])}
+
     def _entered(self, event: Entered, index: int) -> None:
         mask = self._mask(event.witnesses)
-        for obj, container in event.sees.items():
-            self._add(obj, _Entry(index, mask, event.turn, _SEEN, container, "witnessed"))
         world = self.world
+        if event.frm != event.to:
+            self._arrived[event.who] = (index, 0)
+        sees = dict(event.sees)
+        if self.rules.see_everything:
+            for obj, container in world.object_container.items():
+                if world.container_location[container] == event.to:
+                    sees.setdefault(obj, container)
+        for obj, container in sees.items():
+            self._add(obj, _Entry(index, mask, event.turn, _SEEN, container, "witnessed"))
+        if not self.rules.infer_absence:
+            return
         open_here = [
             c for c, where in world.container_location.items() if where == event.to and world.container_open[c]
         ]
         for obj in self.objects:
-            if obj in event.sees:
+            if obj in sees:
                 continue
             for container in open_here:
                 self._add(obj, _Entry(index, mask, event.turn, _ABSENT, container, "inferred"))
@@ -207,9 +214,12 @@ class BeliefTracker:
         for listener in event.witnesses:
             if listener == speaker or listener not in self.bits or not self.trusts(listener, speaker):
                 continue
-            own = self._find(event.object, (listener,), self.bits[listener], len(self._entries.get(event.object, ())))
-            if own is None or own.container == event.container or self._may_know_more(speaker, listener, event.object):
+            if self._may_know_more(speaker, listener, event.object):
                 believers |= self.bits[listener]
+            elif self.rules.believe_when_agreeing:
+                own = self.find(event.object, (listener,), len(self._entries.get(event.object, ())))
+                if own is None or own.container == event.container:
+                    believers |= self.bits[listener]
         self._add(
             event.object,
             _Entry(
@@ -226,7 +236,11 @@ class BeliefTracker:
 
     # -- queries ----------------------------------------------------------------
 
-    def _find(self, obj: str, full: tuple[str, ...], mask: int, stop: int) -> _Found | None:
+    def find(self, obj: str, full: tuple[str, ...], stop: int) -> Found | None:
+        """The newest entry of `obj`'s first `stop` that sets the belief along `full` (holder first)."""
+        return self._find(obj, full, self._mask(full), stop)
+
+    def _find(self, obj: str, full: tuple[str, ...], mask: int, stop: int) -> Found | None:
         entries = self._entries.get(obj)
         if not entries:
             return None
@@ -235,24 +249,39 @@ class BeliefTracker:
             entry = entries[position]
             if entry.mask & mask == mask:
                 if entry.kind == _SEEN:
-                    return _Found(entry.container, entry.source, entry.turn, None, entry.index)
-                if entry.kind == _CLAIM:
+                    if entry.ranks is None or _ascending(entry.ranks, full):
+                        return Found(entry.container, entry.source, entry.turn, None, entry.index)
+                elif entry.kind == _CLAIM:
                     if self._accepts(entry, full):
                         lie_by = None if entry.true else entry.speaker
-                        return _Found(entry.container, entry.source, entry.turn, lie_by, entry.index)
+                        return Found(entry.container, entry.source, entry.turn, lie_by, entry.index)
                 else:
                     earlier = self._find(obj, full, mask, position)
                     if earlier is not None and earlier.container == entry.container:
-                        return _Found(None, "inferred", entry.turn, None, entry.index)
+                        return Found(None, "inferred", entry.turn, None, entry.index)
                     return earlier
             position -= 1
         return None
 
     def _accepts(self, entry: _Entry, full: tuple[str, ...]) -> bool:
+        """Whether a claim sets the belief along `full` (every member of `full` witnessed it)."""
+        bit = self.bits.get
+        if self.rules.claims == "first_and_second":
+            if len(full) == 1:
+                return bool(bit(full[0], 0) & entry.believers)
+            if len(full) == 2:
+                holder, other = full
+                return holder == entry.speaker or (other == entry.speaker and bool(bit(holder, 0) & entry.believers))
+            return False
         last = full[-1]
-        if self.bits.get(last, 0) & entry.believers:
+        if bit(last, 0) & entry.believers:
             return True
-        return last == entry.speaker and len(full) >= 2 and bool(self.bits.get(full[-2], 0) & entry.believers)
+        return last == entry.speaker and len(full) >= 2 and bool(bit(full[-2], 0) & entry.believers)
+
+    def heard(self, full: tuple[str, ...], stop: int) -> list[str]:
+        """Lines among the first `stop` that every member of `full` heard, oldest first."""
+        mask = self._mask(full)
+        return [text for seen, _, text in self._speech[:stop] if seen & mask == mask]
 
     def state(self) -> BeliefState:
         """The beliefs after the events folded so far (a snapshot: later events do not change it)."""
@@ -268,100 +297,15 @@ class BeliefTracker:
         )
 
 
-def _normalise(holder: str, chain: Sequence[str]) -> tuple[str, ...]:
-    """Drop repeated neighbours: "A thinks A thinks" is "A thinks"."""
-    out: list[str] = [holder]
-    for name in chain:
-        if name != out[-1]:
-            out.append(name)
-    return tuple(out)
-
-
-@dataclass
-class BeliefState:
-    """Every character's beliefs, nested up to `order`, at one point of a run."""
-
-    turn: int
-    """The turn of the last event folded."""
-    order: int
-    """Deepest order kept (1: own beliefs, 2: "A thinks B thinks", ...)."""
-    characters: tuple[str, ...]
-    """The cast."""
-    objects: tuple[str, ...]
-    """The objects of the world."""
-    reality: dict[str, str]
-    """Where each object really is."""
-    _tracker: BeliefTracker = field(repr=False)
-    _stops: dict[str, int] = field(repr=False)
-    _speech: int = field(repr=False)
-
-    def where(self, holder: str, obj: str, chain: Sequence[str] = ()) -> Belief | None:
-        """Where `holder` thinks (along `chain`) `obj` is.
-
-        Args:
-            holder: the character holding the belief.
-            obj: the object.
-            chain: (B, C) for "where `holder` thinks B thinks C thinks"; () for its own belief.
-
-        Returns:
-            The belief, or None when there is none (never informed, unknown names,
-            or an order beyond the state's).
-        """
-        tracker = self._tracker
-        if holder not in tracker.bits or obj not in self._stops:
-            return None
-        full = _normalise(holder, chain)
-        if len(full) > self.order or any(name not in tracker.bits for name in full):
-            return None
-        found = tracker._find(obj, full, tracker._mask(full), self._stops[obj])
-        if found is None:
-            return None
-        return Belief(
-            holder=holder,
-            chain=full[1:],
-            object=obj,
-            container=found.container,
-            source=found.source,
-            turn=found.turn,
-            true=found.container is not None and found.container == self.reality.get(obj),
-            lie_by=found.lie_by,
-        )
-
-    def chains(self, holder: str) -> Iterator[tuple[str, ...]]:
-        """Every chain `holder` can hold a belief along, up to the state's order."""
-        for depth in range(self.order):
-            for chain in product(self.characters, repeat=depth):
-                previous = holder
-                ok = True
-                for name in chain:
-                    if name == previous:
-                        ok = False
-                        break
-                    previous = name
-                if ok:
-                    yield chain
-
-    def beliefs(self) -> Iterator[Belief]:
-        """Every belief, every order up to the state's order."""
-        for holder in self.characters:
-            for chain in self.chains(holder):
-                for obj in self.objects:
-                    belief = self.where(holder, obj, chain)
-                    if belief is not None:
-                        yield belief
-
-    def false_beliefs(self) -> list[Belief]:
-        """Beliefs that name a container where the object is not."""
-        return [b for b in self.beliefs() if b.container is not None and not b.true]
-
-    def heard(self, holder: str, chain: Sequence[str] = ()) -> list[str]:
-        """Lines (say, tell, claim) that `holder` thinks (along `chain`) were heard, oldest first."""
-        tracker = self._tracker
-        full = _normalise(holder, chain)
-        if any(name not in tracker.bits for name in full):
-            return []
-        mask = tracker._mask(full)
-        return [text for seen, _, text in tracker._speech[: self._speech] if seen & mask == mask]
+def _ascending(ranks: dict[str, int], full: tuple[str, ...]) -> bool:
+    """Whether the chain's members follow each other in `ranks`' order (a one-name chain always does)."""
+    previous = -1
+    for name in full:
+        rank = ranks.get(name, -1)
+        if rank <= previous:
+            return False
+        previous = rank
+    return True
 
 
 def fold_beliefs(
@@ -371,6 +315,7 @@ def fold_beliefs(
     order: int | None = None,
     upto_turn: int | None = None,
     trust: TrustSpec | None = None,
+    rules: str | None = None,
 ) -> BeliefState:
     """The beliefs after `events`.
 
@@ -380,14 +325,15 @@ def fold_beliefs(
         order: deepest order kept (default: the scenario's `tom.order`, 2 unless set).
         upto_turn: fold only events of this turn and earlier.
         trust: overrides the scenario's `tom.trust`.
+        rules: overrides the scenario's `tom.rules` (`default`, `tomi`, `hitom`).
 
     Returns:
         The belief state.
 
     Raises:
-        ValueError: `order` is outside 0..4.
+        ValueError: `order` is outside 0..4, or `rules` names no rule set.
     """
-    tracker = BeliefTracker(scenario, order=order, trust=trust)
+    tracker = BeliefTracker(scenario, order=order, trust=trust, rules=rules)
     for event in events:
         if upto_turn is not None and getattr(event, "turn", 0) > upto_turn:
             break

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import product
+from itertools import pairwise, product
 from pathlib import Path
 
 import pytest
@@ -161,18 +161,130 @@ def test_tom_section_is_validated() -> None:
     assert parse_scenario(ROOMS + "tom: {order: 3, trust: none}\n", "r.yaml").scenario.tom.order == 3
 
 
+# -- rule sets ------------------------------------------------------------------------
+
+
+def test_tomi_rules_see_inside_closed_containers_and_never_erase() -> None:
+    scenario = rooms()
+    events = [
+        Exited(turn=1, who="Bob", to="study", frm="hall", witnesses=("Ann", "Bob")),
+        Moved(turn=2, who="Ann", object="key", frm="tray", to="shelf", witnesses=("Ann",)),
+        Moved(turn=2, who="Ann", object="coin", frm="chest", to="chest", witnesses=("Ann",)),
+        Entered(turn=3, who="Bob", to="hall", frm="study", sees={}, witnesses=("Ann", "Bob")),
+    ]
+    tomi = fold_beliefs(scenario, events, rules="tomi")
+    # ToMi's containers are not enclosed: Bob learns the coin is in the (closed) chest ...
+    assert tomi.where("Bob", "coin").container == "chest"  # type: ignore[union-attr]
+    assert tomi.where("Ann", "coin", ["Bob"]).turn == 3  # type: ignore[union-attr]
+    # ... and keeps his belief about the key, which ToMi never erases.
+    assert tomi.where("Bob", "key").container == "tray"  # type: ignore[union-attr]
+    default = fold_beliefs(scenario, events)
+    assert default.where("Bob", "key").source == "inferred"  # type: ignore[union-attr]
+    assert default.where("Bob", "coin").turn == 0  # type: ignore[union-attr]
+
+
+HITOM_ROOM = """
+title: hitom
+world:
+  locations: [waiting_room, den]
+  containers: {box: {in: den, open: true}, jar: {in: den, open: true}, tin: {in: den, open: true}}
+  objects: {fig: {in: box}}
+cast:
+  - {name: A, persona: a, location: waiting_room}
+  - {name: B, persona: b, location: waiting_room}
+  - {name: C, persona: c, location: waiting_room}
+  - {name: D, persona: d, location: waiting_room}
+max_turns: 20
+tom: {order: 4, rules: hitom}
+"""
+
+
+def hitom_chapter() -> tuple[Scenario, list]:
+    """Hi-ToM's chapter: A, B, C enter the den in that order; each moves the fig, then leaves."""
+    scenario = parse_scenario(HITOM_ROOM, "hitom.yaml").scenario
+    world = WorldState.initial(scenario)
+    events: list = []
+
+    def add(event) -> None:  # type: ignore[no-untyped-def]
+        events.append(event)
+        world.apply(event)
+
+    for turn, who in enumerate("ABC", start=1):
+        add(Entered(turn=turn, who=who, to="den", frm="waiting_room", sees=world.visible_objects("den"),
+                    witnesses=(*world.present("den"), who)))
+    for turn, (who, to) in enumerate((("A", "jar"), ("B", "tin"), ("C", "box")), start=4):
+        add(Moved(turn=turn, who=who, object="fig", frm=world.object_container["fig"], to=to,
+                  witnesses=world.present("den")))
+        add(Exited(turn=turn, who=who, to="waiting_room", frm="den", witnesses=world.present("den")))
+    return scenario, events
+
+
+def test_hitom_moves_update_chains_in_the_order_witnesses_came_in() -> None:
+    scenario, events = hitom_chapter()
+    state = fold_beliefs(scenario, events)  # the scenario says rules: hitom
+    # B watched A's move; "B thinks A thinks" follows it (the mover counts last) ...
+    assert state.where("B", "fig", ["A"]).container == "jar"  # type: ignore[union-attr]
+    # ... but A, who came in before B, is not updated on "A thinks B thinks": B still "thinks" box.
+    assert state.where("A", "fig", ["B"]).container == "box"  # type: ignore[union-attr]
+    # C, who stays on after B, follows B's move on "C thinks B thinks"; the mover B does not on "B thinks C thinks".
+    assert state.where("C", "fig", ["B"]).container == "tin"  # type: ignore[union-attr]
+    assert state.where("B", "fig", ["C"]).container == "jar"  # type: ignore[union-attr]
+    # Everyone's own belief follows what it saw, whatever the rules.
+    assert [state.where(n, "fig").container for n in "ABC"] == ["jar", "tin", "box"]  # type: ignore[union-attr]
+    default = fold_beliefs(scenario, events, rules="default")
+    assert default.where("A", "fig", ["B"]).container == "jar"  # type: ignore[union-attr]
+
+
+def test_hitom_claims_follow_the_exit_order_and_stop_at_second_order() -> None:
+    scenario, events = hitom_chapter()
+    everyone = ("A", "B", "C", "D")
+    claim = Claimed(turn=9, who="B", object="fig", container="tin", text="The fig is in the tin.", true=False,
+                    witnesses=everyone)
+    state = fold_beliefs(scenario, [*events, claim])
+    # A left before B, D was never there: they believe B; C left after B and does not.
+    assert [state.where(n, "fig").container for n in "ACD"] == ["tin", "box", "tin"]  # type: ignore[union-attr]
+    assert state.where("A", "fig", ["B"]).container == "tin"  # type: ignore[union-attr]
+    # The speaker thinks every listener believes it, C included.
+    assert state.where("B", "fig", ["C"]).container == "tin"  # type: ignore[union-attr]
+    # Nobody else learns who believed, and nothing deeper changes.
+    assert state.where("C", "fig", ["A"]).container == "jar"  # type: ignore[union-attr]
+    assert state.where("D", "fig", ["A", "B"]) is None
+    assert state.where("A", "fig", ["B", "C"]).container == "box"  # type: ignore[union-attr]
+    default = fold_beliefs(scenario, [*events, claim], rules="default")
+    assert default.where("C", "fig", ["A"]).container == "tin"  # type: ignore[union-attr]
+    private = Claimed(turn=9, who="A", object="fig", container="jar", text="It is in the jar.", true=False,
+                      witnesses=("A", "C"))
+    told = fold_beliefs(scenario, [*events, private])
+    # C left after A: C does not believe A, but A thinks C does.
+    assert told.where("C", "fig").container == "box"  # type: ignore[union-attr]
+    assert told.where("A", "fig", ["C"]).container == "jar"  # type: ignore[union-attr]
+
+
+def test_rules_are_a_scenario_setting() -> None:
+    assert rooms().tom.rules == "default"
+    assert parse_scenario(ROOMS + "tom: {rules: tomi}\n", "r.yaml").scenario.tom.rules == "tomi"
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(ROOMS + "tom: {rules: babi}\n", "rooms.yaml")
+    assert "rules" in str(caught.value.problems[0])
+    with pytest.raises(ValueError, match="valid: default, tomi, hitom"):
+        fold_beliefs(rooms(), [], rules="babi")
+
+
 # -- a naive reference: every chain of witnesses updated eagerly -------------------
 
 
-def naive(scenario: Scenario, events: list, order: int) -> dict[tuple[tuple[str, ...], str], str]:
+def naive(scenario: Scenario, events: list, order: int, rules: str = "default") -> dict[tuple[tuple[str, ...], str], str]:
+    """Every chain updated eagerly; `tomi`/`hitom`: entrants see inside every container,
+    `hitom`: a move updates only chains that follow the order the witnesses came in, the mover last."""
     world = WorldState.initial(scenario)
     names = scenario.cast_names
     beliefs: dict[tuple[tuple[str, ...], str], str] = {}
+    came_in = {name: (-1, i) for i, name in enumerate(names)}
 
     def chains(group: tuple[str, ...]):
         for depth in range(1, order + 1):
             for chain in product(group, repeat=depth):
-                if all(a != b for a, b in zip(chain, chain[1:], strict=False)):
+                if all(a != b for a, b in pairwise(chain)):
                     yield chain
 
     for location in world.locations:
@@ -181,16 +293,25 @@ def naive(scenario: Scenario, events: list, order: int) -> dict[tuple[tuple[str,
             if world.container_location[container] == location:
                 for chain in chains(here):
                     beliefs[(chain, obj)] = container
-    for event in events:
+    for index, event in enumerate(events):
         if isinstance(event, Moved):
+            others = sorted((w for w in event.witnesses if w != event.who), key=came_in.__getitem__)
+            rank = {name: i for i, name in enumerate([*others, event.who])}
             for chain in chains(event.witnesses):
-                beliefs[(chain, event.object)] = event.to
+                ordered = all(rank[a] < rank[b] for a, b in pairwise(chain))
+                if rules != "hitom" or ordered:
+                    beliefs[(chain, event.object)] = event.to
         elif isinstance(event, Entered):
-            for obj, container in event.sees.items():
+            sees = dict(event.sees)
+            if rules != "default":
+                sees.update({o: c for o, c in world.object_container.items() if world.container_location[c] == event.to})
+            for obj, container in sees.items():
                 for chain in chains(event.witnesses):
                     beliefs[(chain, obj)] = container
+        if isinstance(event, (Entered, Exited)):
+            came_in[event.who] = (index, 0)
         world.apply(event)
-    assert set(c for chain, _ in beliefs for c in chain) <= set(names)
+    assert {c for chain, _ in beliefs for c in chain} <= set(names)
     return beliefs
 
 
@@ -218,8 +339,8 @@ step = st.tuples(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(step, max_size=30))
-def test_tracker_matches_eager_reference_on_closed_containers(steps: list) -> None:
+@given(st.lists(step, max_size=30), st.sampled_from(["default", "tomi", "hitom"]))
+def test_tracker_matches_eager_reference_on_closed_containers(steps: list, rules: str) -> None:
     scenario = parse_scenario(SCENE, "scene.yaml").scenario
     world = WorldState.initial(scenario)
     events = []
@@ -234,8 +355,8 @@ def test_tracker_matches_eager_reference_on_closed_containers(steps: list) -> No
         if event.type != "rejected":
             events.append(event)
             world.apply(event)
-    reference = naive(scenario, events, order=3)
-    state = fold_beliefs(scenario, events, order=3)
+    reference = naive(scenario, events, order=3, rules=rules)
+    state = fold_beliefs(scenario, events, order=3, rules=rules)
     got = {((b.holder, *b.chain), b.object): b.container for b in state.beliefs()}
     assert got == reference
     for (chain, obj), container in reference.items():
