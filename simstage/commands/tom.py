@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from simstage.tom.rules import RULE_NAMES
+
 if TYPE_CHECKING:
     from simstage.tom.ask import StageAnswers
+    from simstage.tom.stories import Benchmark
 
 FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid"])
+
 
 
 def _fail(message: str) -> None:
@@ -70,7 +74,7 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
         stem = Path(out) if out else Path(runlog).with_suffix("")
         try:
             stem.parent.mkdir(parents=True, exist_ok=True)
-            for t in range(0, last + 1):
+            for t in range(last + 1):
                 path = stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}"
                 atomic_write_text(path, render_graph(belief_graph(scenario, events, t, order=order), fmt))
         except OSError as exc:
@@ -100,7 +104,11 @@ def eval_group() -> None:
 def eval_options(command: Any) -> Any:
     """The options `eval tomi` and `eval hitom` share: output, and asking a model the questions too."""
     options = [
-        click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "by_type"} (and "stage" with --stage) as JSON.'),
+        click.option(
+            "--rules", type=click.Choice(list(RULE_NAMES)), default="default", show_default=True,
+            help="The tracker's rule set: simstage's own, or ToMi's or Hi-ToM's generator's (see the README).",
+        ),
+        click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "interval", "by_type"} (and "stage" with --stage) as JSON.'),
         click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL)."),
         click.option(
             "--stage", "backend", is_flag=False, flag_value="llama", default=None,
@@ -133,7 +141,7 @@ def _ask(
     from simstage.stage import make_stage
     from simstage.tom.ask import BATCH, StageAnswers, ask_stage, spread
 
-    indices = spread(len(scored), limit)
+    indices = spread([item.qtype for item in scored], limit)
     asked = [scored[i] for i in indices]
     config = StageConfig(backend=backend, model=model, api_base=api_base, n_ctx=8192, temperature=0.0)
     stage = make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
@@ -158,12 +166,13 @@ def _ask(
 
 
 def _report(
-    name: str, scored: list[Any], as_json: bool, disagreements: str | None, stage: StageAnswers | None
+    name: str, read: Benchmark, rules: str, as_json: bool, disagreements: str | None, stage: StageAnswers | None
 ) -> None:
     from simstage.tom.ask import stage_summary
     from simstage.tom.stories import summarise
 
-    summary = summarise(scored)
+    scored = read.scored
+    summary = {**summarise(scored), "rules": rules, **read.facts, "notes": read.notes}
     answers = stage.answers if stage else {}
     if stage:
         summary["stage"] = {"model": stage.model, **stage_summary(scored, answers)}
@@ -178,6 +187,8 @@ def _report(
                 "question": item.question, "expected": item.expected,
                 "tracker": item.answer, "text": item.story_text,
             }
+            if item.copy:
+                record["copy"] = item.copy
             if index in answers:
                 record["stage"] = model
             wrong.append(json.dumps(record) + "\n")
@@ -194,39 +205,62 @@ def _report(
         raise SystemExit(130)
 
 
+def _rate(score: dict[str, Any]) -> str:
+    """`97.5% [94.2%, 98.9%]`: an accuracy and its 95% Wilson interval."""
+    interval = score.get("interval")
+    if not interval:
+        return f"{score['accuracy']:.1%}"
+    return f"{score['accuracy']:.1%} [{interval[0]:.1%}, {interval[1]:.1%}]"
+
+
 def _print_table(name: str, summary: dict[str, Any]) -> None:
-    """The summary as text: accuracy per question type, the model's beside the tracker's."""
-    click.echo(f"{name}: {summary['n']} questions, tracker accuracy {summary['accuracy']:.1%}")
+    """The summary as text: accuracy per question type with its interval, the model's beside the tracker's.
+
+    A file with several copies (Hi-ToM's prompting types) gets a column per copy, and a row per copy.
+    """
+    click.echo(
+        f"{name}: {summary['n']} questions, tracker accuracy {_rate(summary)} ({summary['method']}), "
+        f"{summary['rules']} rules"
+    )
     stage = summary.get("stage")
     if stage:
-        click.echo(
-            f"{name}: {stage['n']} questions asked of {stage['model']}, accuracy {stage['accuracy']:.1%}"
-        )
-        click.echo(f"  {'type':<28} {'n':>6}  {'tracker':>7}  {'asked':>6}  {'stage':>7}")
+        click.echo(f"{name}: {stage['n']} questions asked of {stage['model']}, accuracy {_rate(stage)}")
+    copies = list(summary.get("by_copy", {}))
+    heading = f"  {'type':<26} {'n':>5}  {'tracker [95% Wilson]':<24}"
+    heading += "".join(f" {'copy ' + copy:<24}" for copy in copies)
+    if stage:
+        heading += f" {'asked':>5}  {'stage [95% Wilson]':<24}"
+    click.echo(heading.rstrip())
+    by_copy = summary.get("by_type_copy", {})
     for qtype, score in summary["by_type"].items():
-        line = f"  {qtype:<28} {score['n']:>6}  {score['accuracy']:>7.1%}"
+        line = f"  {qtype:<26} {score['n']:>5}  {_rate(score):<24}"
+        line += "".join(f" {_rate(by_copy[qtype][c]) if c in by_copy.get(qtype, {}) else '-':<24}" for c in copies)
         if stage:
             model = stage["by_type"].get(qtype)
-            line += f"  {model['n']:>6}  {model['accuracy']:>7.1%}" if model else f"  {0:>6}  {'-':>7}"
-        click.echo(line)
+            line += f" {model['n']:>5}  {_rate(model):<24}" if model else f" {0:>5}  {'-':<24}"
+        click.echo(line.rstrip())
+    for copy, score in summary.get("by_copy", {}).items():
+        click.echo(f"  {'copy ' + copy:<26} {score['n']:>5}  {_rate(score)}")
+    for note in summary.get("notes", []):
+        click.echo(f"{name}: {note}")
 
 
 def _evaluate(
-    name: str, reader: Callable[[str], list[Any]], path: str, *, as_json: bool,
+    name: str, reader: Callable[..., Benchmark], path: str, *, rules: str, as_json: bool,
     disagreements: str | None, backend: str | None, model: str, api_base: str | None,
     threads: int | None, limit: int | None,
 ) -> None:
-    """Read a benchmark file, score the tracker, ask the stage when told to, and report."""
+    """Read a benchmark file, score the tracker under `rules`, ask the stage when told to, and report."""
     from simstage.cli import friendly_errors
     from simstage.tom.stories import StoryError
 
     try:
-        scored = reader(path)
+        read = reader(path, rules=rules)
     except StoryError as exc:
         _fail(str(exc))
         raise AssertionError from None  # unreachable: fail exits
-    stage = friendly_errors(_ask)(scored, backend, model, api_base, threads, limit)
-    _report(name, scored, as_json, disagreements, stage)
+    stage = friendly_errors(_ask)(read.scored, backend, model, api_base, threads, limit)
+    _report(name, read, rules, as_json, disagreements, stage)
 
 
 @eval_group.command()
@@ -235,7 +269,10 @@ def _evaluate(
 def tomi(stories: str, **options: Any) -> None:
     """Answer the questions of a ToMi file (bAbI format) with the tracker.
 
-    A STORIES.trace file beside it, if present, gives each story's question type.
+    Reads the fixed form (SymbolicToM's files, containers' rooms stated) and the
+    original form as shipped (filler without full stops, rooms never stated:
+    inferred as ToMi's generator places them), and says which it read. A
+    STORIES.trace file beside it, if present, gives each story's question type.
     With --stage the model chooses among the story's containers.
     """
     from simstage.tom.tomi import read_tomi
@@ -249,6 +286,9 @@ def tomi(stories: str, **options: Any) -> None:
 def hitom(file: str, **options: Any) -> None:
     """Answer the questions of a Hi-ToM file (JSON) with the tracker; types are order_N[_deception].
 
+    --rules hitom follows Hi-ToM's generator. The published file holds each
+    question twice (prompting types CoTP and VP), scored apart as "copy"
+    rows; copies that disagree on an answer are counted in a note.
     With --stage the model chooses among the record's listed choices.
     """
     from simstage.tom.hitom import read_hitom

@@ -74,15 +74,33 @@ def ask_stage(stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH) -> 
         stage.drop(base)
 
 
-def spread(total: int, limit: int | None) -> list[int]:
-    """`limit` question indices spread evenly over `total` (all of them without a limit).
+def spread(kinds: Sequence[str], limit: int | None) -> list[int]:
+    """`limit` question indices spread over the file, every question type in its share (all without a limit).
 
-    Benchmark files are often sorted by question type, so the first N would all
-    be of one type; every k-th question keeps the mix.
+    Benchmark files are sorted by type, or cycle through types (ToMi's original
+    files repeat each story once per question type), so neither the first N nor
+    every k-th question keeps the mix. Each type gets its share of `limit`
+    (largest remainders round up), taken evenly over that type's questions.
+
+    Args:
+        kinds: each question's type, in file order.
+        limit: how many to ask.
     """
+    total = len(kinds)
     if limit is None or limit >= total:
         return list(range(total))
-    return sorted({(i * total) // limit for i in range(limit)})
+    by_kind: dict[str, list[int]] = {}
+    for index, kind in enumerate(kinds):
+        by_kind.setdefault(kind, []).append(index)
+    shares = {kind: len(indices) * limit / total for kind, indices in by_kind.items()}
+    quota = {kind: int(share) for kind, share in shares.items()}
+    left = limit - sum(quota.values())
+    for kind in sorted(shares, key=lambda k: shares[k] - quota[k], reverse=True)[:left]:
+        quota[kind] += 1
+    chosen: list[int] = []
+    for kind, indices in by_kind.items():
+        chosen += [indices[(i * len(indices)) // quota[kind]] for i in range(quota[kind])]
+    return sorted(chosen)
 
 
 def stage_summary(scored: Sequence[Scored], answers: dict[int, str | None]) -> dict[str, Any]:

@@ -15,7 +15,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from simstage.tom.stories import Question, Scored, StoryBuilder, StoryError, StoryStep
+from simstage.tom.stories import (
+    Benchmark,
+    Question,
+    Scored,
+    StoryBuilder,
+    StoryError,
+    StoryStep,
+    label_conflicts,
+)
 
 WAITING_ROOM = "waiting_room"
 _NAME = r"([A-Z][\w-]*)"
@@ -55,13 +63,13 @@ def _parse_question(text: str) -> Question | None:
     return None
 
 
-def story_steps(story: str, where: str) -> StoryBuilder:
-    """A Hi-ToM story as a `StoryBuilder` (no question yet).
+def story_steps(story: str, where: str, *, rules: str = "default") -> StoryBuilder:
+    """A Hi-ToM story as a `StoryBuilder` (no question yet), answered under `rules`.
 
     Raises:
         StoryError: a line that is not a Hi-ToM statement (`where` names the record).
     """
-    builder = StoryBuilder(where, start=WAITING_ROOM, open_containers=True, order=4)
+    builder = StoryBuilder(where, start=WAITING_ROOM, open_containers=True, order=4, rules=rules)
     for index, raw in enumerate(story.splitlines(), start=1):
         if not raw.strip() or raw.strip() == "***":
             continue
@@ -122,11 +130,18 @@ def _choices(text: Any) -> tuple[str, ...]:
     return tuple(match.group(1) for match in _CHOICE.finditer(text))
 
 
-def read_hitom(path: str | Path) -> list[Scored]:
+def read_hitom(path: str | Path, *, rules: str = "default") -> Benchmark:
     """Read a Hi-ToM file, play every story, and score the tracker's answers.
 
     Question types are `order_N` (N = 0..4), with `_deception` appended for
-    stories with claims and tells.
+    stories with claims and tells. The published file holds every story and
+    question twice, once per prompting type (CoTP, VP), and the two copies do not
+    always carry the same answer; the notes count those pairs, and the summary
+    scores each copy apart.
+
+    Args:
+        path: the JSON file.
+        rules: the tracker's rule set (`default`, `tomi`, `hitom`).
 
     Raises:
         StoryError: unreadable file or malformed record (the message names file and record).
@@ -140,7 +155,7 @@ def read_hitom(path: str | Path) -> list[Scored]:
         question = _parse_question(str(record["question"]))
         if question is None:
             raise StoryError(f"{where}: unknown question: {str(record['question'])[:80]!r}")
-        builder = story_steps(str(record["story"]), where)
+        builder = story_steps(str(record["story"]), where, rules=rules)
         builder.add(StoryStep("question", 0, question=question))
         scene, _, answers = builder.play(where)
         order = record.get("question_order", question.order)
@@ -151,6 +166,14 @@ def read_hitom(path: str | Path) -> list[Scored]:
                 expected=str(record["answer"]), answer=answers[-1].answer, story_text=str(record["story"]),
                 context=str(record["story"]).strip(),
                 options=_choices(record.get("choices")) or tuple(scene.world.containers),
+                copy=str(record.get("prompting_type") or ""),
             )
         )
-    return scored
+    pairs, conflicting = label_conflicts(scored)
+    notes = []
+    if conflicting:
+        notes.append(
+            f"{conflicting} of the {pairs} story-question pairs that the file holds more than once carry "
+            "different answers in different copies: no rule set answers both copies of those"
+        )
+    return Benchmark(scored, notes=notes, facts={"repeated_pairs": pairs, "conflicting_pairs": conflicting})

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from simstage.events import Claimed, Entered, Exited, Moved
 from simstage.scenario.models import Scenario
+from simstage.stats import WILSON, wilson
 from simstage.tom.tracker import BeliefState, BeliefTracker
 from simstage.world.state import WorldState
 
@@ -22,7 +23,7 @@ class StoryError(ValueError):
     """A story line that cannot be read; the message names the file and line."""
 
 
-StepKind = Literal["enter", "exit", "move", "see", "claim", "place", "question"]
+StepKind = Literal["enter", "exit", "move", "see", "peek", "claim", "place", "question"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,12 @@ class Question:
 class StoryStep:
     """One line of a story, read.
 
-    `enter`/`exit`/`place`: `who` and `location`; `move`: `who`, `object`,
-    `container`; `see`: `object`, `container` (everyone present sees it); `claim`:
-    `who`, `object`, `container`, and `listener` when private; `question`: `question`.
+    `enter`/`exit`/`place`: `who` and `location` (`place`: the character is
+    there, as if since the story began); `move`: `who`, `object`, `container`;
+    `see`: `object`, `container` (everyone present sees it); `peek`: `who` and
+    `container` (everyone present sees what is in it); `claim`: `who`, `object`,
+    `container` (empty: where the object really is, a truthful tell), and
+    `listener` when private; `question`: `question`.
     """
 
     kind: StepKind
@@ -78,12 +82,16 @@ class StoryBuilder:
         start: where characters are before they enter anywhere (and where they go on exit).
         open_containers: whether an entering character sees inside containers.
         order: belief order the tracker keeps.
+        rules: the tracker's rule set (`default`, `tomi`, `hitom`).
+        container_rooms: where containers stand, when the reader knows (else: where first seen).
     """
 
     name: str
     start: str = "elsewhere"
     open_containers: bool = False
     order: int = 4
+    rules: str = "default"
+    container_rooms: dict[str, str] = field(default_factory=dict)
     steps: list[StoryStep] = field(default_factory=list)
 
     def add(self, step: StoryStep) -> None:
@@ -93,7 +101,10 @@ class StoryBuilder:
     def _world(self, source: str) -> tuple[list[str], dict[str, str], dict[str, str], list[str]]:
         """Locations, container -> location, object -> first container, cast, in order of appearance."""
         locations: list[str] = [self.start]
-        containers: dict[str, str] = {}
+        containers: dict[str, str] = dict(self.container_rooms)
+        for room in self.container_rooms.values():
+            if room not in locations:
+                locations.append(room)
         objects: dict[str, str] = {}
         cast: list[str] = []
         where: dict[str, str] = {}
@@ -128,7 +139,9 @@ class StoryBuilder:
                     containers.setdefault(step.container, step.location)
                 containers.setdefault(step.container, scene)
                 objects.setdefault(step.object, step.container)
-            elif step.kind == "claim":
+            elif step.kind == "peek":
+                containers.setdefault(step.container, where[step.who])
+            elif step.kind == "claim" and step.container:
                 objects.setdefault(step.object, step.container)
                 containers.setdefault(step.container, scene)
             elif step.kind == "question":
@@ -165,7 +178,7 @@ class StoryBuilder:
         """
         scenario = self.scenario(source)
         world = WorldState.initial(scenario)
-        tracker = BeliefTracker(scenario, order=self.order)
+        tracker = BeliefTracker(scenario, order=self.order, rules=self.rules)
         start = WorldState.initial(scenario)
         events: list[Any] = []
         answers: list[Answered] = []
@@ -184,7 +197,7 @@ class StoryBuilder:
         if step.kind in ("enter", "place"):
             if here == step.location:
                 return
-            sees = world.visible_objects(step.location) if step.kind == "enter" else {}
+            sees = world.visible_objects(step.location)
             witnesses = (*world.present(step.location), step.who)
             yield Entered(
                 turn=turn, origin="timeline", who=step.who, to=step.location, frm=here, sees=sees, witnesses=witnesses
@@ -218,12 +231,21 @@ class StoryBuilder:
                     turn=turn, origin="timeline", who=present[-1], to=location, frm=location,
                     sees={**world.visible_objects(location), step.object: step.container}, witnesses=present,
                 )
+        elif step.kind == "peek":
+            if world.container_location[step.container] != here:
+                raise StoryError(f"{source}:{step.line}: {step.who} is not where the {step.container} is")
+            inside = {o: c for o, c in world.object_container.items() if c == step.container}
+            yield Entered(
+                turn=turn, origin="timeline", who=step.who, to=here, frm=here,
+                sees={**world.visible_objects(here), **inside}, witnesses=world.present(here),
+            )
         elif step.kind == "claim":
             witnesses = (step.who, step.listener) if step.listener else world.present(here)
+            container = step.container or world.object_container[step.object]
             yield Claimed(
-                turn=turn, origin="timeline", who=step.who, object=step.object, container=step.container,
-                text=f"The {step.object} is in the {step.container}.",
-                true=world.object_container[step.object] == step.container, witnesses=witnesses,
+                turn=turn, origin="timeline", who=step.who, object=step.object, container=container,
+                text=f"The {step.object} is in the {container}.",
+                true=world.object_container[step.object] == container, witnesses=witnesses,
             )
 
 
@@ -252,6 +274,8 @@ class Scored:
     """The story as told up to the question (no questions, no answers): what a model reads."""
     options: tuple[str, ...] = ()
     """The answers a model may choose from (the dataset's choices, or the story's containers)."""
+    copy: str = ""
+    """Which copy of the dataset the question belongs to, when it holds several (Hi-ToM's prompting type)."""
 
     @property
     def correct(self) -> bool:
@@ -259,18 +283,66 @@ class Scored:
         return self.answer == self.expected
 
 
-def summarise(scored: list[Scored]) -> dict[str, Any]:
-    """`{"n", "accuracy", "by_type": {type: {"n", "accuracy"}}}`, accuracy as a fraction."""
-    by_type: dict[str, list[int]] = {}
-    for item in scored:
-        counts = by_type.setdefault(item.qtype, [0, 0])
-        counts[0] += 1
-        counts[1] += item.correct
-    right = sum(item.correct for item in scored)
+@dataclass
+class Benchmark:
+    """A benchmark file read and answered: the scored questions and what a reader should know."""
+
+    scored: list[Scored]
+    notes: list[str] = field(default_factory=list)
+    """Lines to print under the figures (how the file was read, what in it no rule set can answer)."""
+    facts: dict[str, Any] = field(default_factory=dict)
+    """The same, JSON-ready (e.g. `{"form": "original"}`)."""
+
+
+def _score(n: int, right: int) -> dict[str, Any]:
+    interval = wilson(right, n)
     return {
-        "n": len(scored),
-        "accuracy": right / len(scored) if scored else 0.0,
-        "by_type": {
-            qtype: {"n": n, "accuracy": ok / n if n else 0.0} for qtype, (n, ok) in sorted(by_type.items())
-        },
+        "n": n,
+        "accuracy": right / n if n else 0.0,
+        "interval": None if interval is None else [interval.low, interval.high],
     }
+
+
+def summarise(scored: list[Scored]) -> dict[str, Any]:
+    """`{"n", "accuracy", "interval", "method", "by_type": {type: {"n", "accuracy", "interval"}}}`.
+
+    Accuracy is a fraction; `interval` its 95% Wilson interval (`method` names it).
+    With several copies of the dataset, `by_copy` scores each copy the same way,
+    and `by_type_copy` each type within each copy.
+    """
+    tables: dict[str, dict[Any, list[int]]] = {"by_type": {}, "by_copy": {}, "by_type_copy": {}}
+    for item in scored:
+        for table, key in (("by_type", item.qtype), ("by_copy", item.copy), ("by_type_copy", (item.qtype, item.copy))):
+            counts = tables[table].setdefault(key, [0, 0])
+            counts[0] += 1
+            counts[1] += item.correct
+    right = sum(item.correct for item in scored)
+    summary = {
+        **_score(len(scored), right),
+        "method": WILSON,
+        "by_type": {qtype: _score(n, ok) for qtype, (n, ok) in sorted(tables["by_type"].items())},
+    }
+    if len(tables["by_copy"]) > 1:
+        summary["by_copy"] = {copy: _score(n, ok) for copy, (n, ok) in sorted(tables["by_copy"].items())}
+        nested: dict[str, dict[str, Any]] = {}
+        for (qtype, copy), (n, ok) in sorted(tables["by_type_copy"].items()):
+            nested.setdefault(qtype, {})[copy] = _score(n, ok)
+        summary["by_type_copy"] = nested
+    return summary
+
+
+def label_conflicts(scored: list[Scored]) -> tuple[int, int]:
+    """(pairs, conflicting): story-question pairs that occur more than once, and those whose answers differ.
+
+    Stories are compared by their numbered lines, so copies that differ only in
+    the instructions around the story count as one.
+    """
+    answers: dict[tuple[str, str], set[str]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for item in scored:
+        body = "\n".join(line for line in item.story_text.splitlines() if line[:1].isdigit())
+        key = (body, item.question)
+        answers.setdefault(key, set()).add(item.expected)
+        counts[key] = counts.get(key, 0) + 1
+    repeated = [key for key, count in counts.items() if count > 1]
+    return len(repeated), sum(1 for key in repeated if len(answers[key]) > 1)

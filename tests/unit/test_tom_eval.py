@@ -1,4 +1,4 @@
-"""The tracker on ToM benchmarks: generated ToMi-format stories and the real Hi-ToM data."""
+"""The tracker on ToM benchmarks: ToMi-format stories of our own (see test_tom_tomi) and the real Hi-ToM data."""
 
 from __future__ import annotations
 
@@ -10,121 +10,23 @@ import pytest
 from click.testing import CliRunner
 
 from simstage.cli import main
+from tests.unit.test_tom_tomi import ORIGINAL, make_story
 
 HITOM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hitom"
-NAMES = ["Ava", "Ben", "Cleo", "Dan", "Eli"]
-ROOMS = ["pantry", "den", "garage"]
-BOXES = ["crate", "jar", "basket", "drawer", "chest", "bucket"]
-THINGS = ["pear", "apple", "lime", "plum", "bean", "fig"]
-
-
-class Oracle:
-    """ToMi's rules, written independently of the tracker: closed containers, observers = those present."""
-
-    def __init__(self) -> None:
-        self.where: dict[str, str] = {}
-        self.start: dict[str, str] = {}
-        self.room: dict[str, str | None] = {}
-        self.first: dict[tuple[str, str], str] = {}
-        self.second: dict[tuple[str, str, str], str] = {}
-
-    def present(self, room: str) -> list[str]:
-        return [n for n, r in self.room.items() if r == room]
-
-    def observe(self, room: str, thing: str, box: str) -> None:
-        people = self.present(room)
-        for a in people:
-            self.first[(a, thing)] = box
-            for b in people:
-                if a != b:
-                    self.second[(a, b, thing)] = box
-
-
-def make_story(rng: random.Random, kind: str) -> tuple[list[str], list[tuple[str, str, str]]]:
-    """Lines of one story and (question, answer, question type) for each question asked."""
-    a, b, c = rng.sample(NAMES, 3)
-    room = rng.choice(ROOMS)
-    box1, box2 = rng.sample(BOXES, 2)
-    thing = rng.choice(THINGS)
-    oracle = Oracle()
-    lines: list[str] = []
-
-    def enter(who: str) -> None:
-        lines.append(f"{who} entered the {room}.")
-        oracle.room[who] = room
-
-    def leave(who: str) -> None:
-        lines.append(f"{who} exited the {room}.")
-        oracle.room[who] = None
-
-    def noise() -> None:
-        if rng.random() < 0.5:
-            lines.append(f"{rng.choice([a, b, c])} {rng.choice(['likes', 'dislikes', 'loves', 'hates'])} the {rng.choice(THINGS)}.")
-
-    enter(a)
-    noise()
-    if rng.random() < 0.5:
-        lines.append(f"{a} is in the {room}.")
-    enter(b)
-    if rng.random() < 0.5:
-        lines.append(f"The {box1} is in the {room}.")
-    lines.append(f"The {thing} is in the {box1}.")
-    oracle.where[thing] = oracle.start[thing] = box1
-    oracle.observe(room, thing, box1)
-    noise()
-    if kind in ("false_belief", "second_order_false_belief"):
-        leave(b)
-    lines.append(f"{a} moved the {thing} to the {box2}.")
-    oracle.where[thing] = box2
-    oracle.observe(room, thing, box2)
-    if kind == "second_order_false_belief":
-        leave(a)
-        enter(b)
-    noise()
-    questions = []
-    for asked in (a, b):
-        belief = oracle.first[(asked, thing)]
-        questions.append((f"Where will {asked} look for the {thing}?", belief, f"first_order_{int(asked == b)}_{'tom' if belief != box2 else 'no_tom'}"))
-    for x, y in ((a, b), (b, a)):
-        belief = oracle.second[(x, y, thing)]
-        questions.append((f"Where does {x} think that {y} searches for the {thing}?", belief, f"second_order_{int(x == b)}_{'tom' if belief != box2 else 'no_tom'}"))
-    questions.append((f"Where was the {thing} at the beginning?", oracle.start[thing], "memory"))
-    questions.append((f"Where is the {thing} really?", oracle.where[thing], "reality"))
-    return lines, questions
-
-
 def write_tomi(path: Path, count: int, seed: int) -> list[str]:
-    """A ToMi file with one question per story, and its .trace; returns the question types in order."""
+    """A ToMi file in the original form, one question per story, and its .trace; returns the question types."""
     rng = random.Random(seed)
     out: list[str] = []
     traces: list[str] = []
-    kinds = ["true_belief", "false_belief", "second_order_false_belief"]
     for index in range(count):
-        kind = kinds[index % 3]
-        lines, questions = make_story(rng, kind)
-        question, answer, qtype = questions[(index // 3) % len(questions)]
-        numbered = [f"{n} {line}" for n, line in enumerate(lines, start=1)]
-        numbered.append(f"{len(lines) + 1} {question}\t{answer}\t1")
-        out.extend(numbered)
-        traces.append(f"{kind},enter,move,{qtype},{kind}")
+        story = make_story(rng, form=ORIGINAL)
+        question, answer, qtype = story.questions[index % len(story.questions)]
+        out.extend(f"{n} {line}" for n, line in enumerate(story.lines, start=1))
+        out.append(f"{len(story.lines) + 1} {question}\t{answer}\t1")
+        traces.append(f"enter_agent_0,{qtype},{story.kind}")
     path.write_text("\n".join(out) + "\n")
     path.with_suffix(".trace").write_text("\n".join(traces) + "\n")
     return [t.split(",")[-2] for t in traces]
-
-
-def test_tomi_generated_stories_score_100(tmp_path: Path) -> None:
-    stories = tmp_path / "tomi.txt"
-    types = write_tomi(stories, 180, seed=1)
-    assert {t.split("_")[0] for t in types} == {"first", "second", "memory", "reality"}
-    assert any(t.endswith("_tom") for t in types) and any(t.endswith("no_tom") for t in types)
-    wrong = tmp_path / "wrong.jsonl"
-    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--json", "--disagreements", str(wrong)])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    assert summary["n"] == 180
-    assert summary["accuracy"] == 1.0, wrong.read_text()[:2000]
-    assert set(summary["by_type"]) == set(types)
-    assert wrong.read_text() == ""
 
 
 def test_tomi_wrong_answers_are_reported(tmp_path: Path) -> None:
@@ -144,7 +46,7 @@ def test_tomi_wrong_answers_are_reported(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in wrong.read_text().splitlines()]
     assert len(rows) == flipped and all(r["expected"] == "nowhere" for r in rows)
     human = CliRunner().invoke(main, ["eval", "tomi", str(stories)])
-    assert "ToMi: 12 questions" in human.output
+    assert f"ToMi: 12 questions, tracker accuracy {(12 - flipped) / 12:.1%} [" in human.output
 
 
 def test_tomi_malformed_line_names_file_and_line(tmp_path: Path) -> None:
@@ -183,6 +85,30 @@ def test_hitom_real_data(tmp_path: Path) -> None:
     rows = wrong.read_text().splitlines()
     assert len(rows) == round(summary["n"] * (1 - summary["accuracy"]))
     assert all(json.loads(r)["type"].split("_")[1] in "234" for r in rows)
+    assert summary["rules"] == "default" and summary["method"] == "95% Wilson"
+    assert summary["conflicting_pairs"] == 138 and summary["repeated_pairs"] == 600
+
+
+def test_hitom_rules_reproduce_the_generator(tmp_path: Path) -> None:
+    """Under Hi-ToM's rules the tracker answers the VP copy as its generator labelled it, every question."""
+    data = HITOM / "Hi-ToM_data.json"
+    if not data.exists():
+        pytest.skip(f"Hi-ToM data not present at {data}")
+    wrong = tmp_path / "wrong.jsonl"
+    result = CliRunner().invoke(
+        main, ["eval", "hitom", str(data), "--rules", "hitom", "--json", "--disagreements", str(wrong)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["by_copy"]["VP"]["accuracy"] == 1.0
+    assert all(copies["VP"]["accuracy"] == 1.0 for copies in summary["by_type_copy"].values())
+    # What is left are the CoTP copies of the pairs whose two copies disagree.
+    rows = [json.loads(line) for line in wrong.read_text().splitlines()]
+    assert len(rows) == summary["conflicting_pairs"] == 138
+    assert {row["copy"] for row in rows} == {"CoTP"}
+    human = CliRunner().invoke(main, ["eval", "hitom", str(data), "--rules", "hitom"])
+    assert "hitom rules" in human.output and "copy VP" in human.output
+    assert "138 of the 600 story-question pairs" in human.output
 
 
 # -- --stage: the model answers too ----------------------------------------------------------------
@@ -214,7 +140,7 @@ def test_tomi_stage_answers_from_the_story_so_far(tmp_path: Path, monkeypatch: p
 
     stories = tmp_path / "tomi.txt"
     write_tomi(stories, 24, seed=3)
-    scored = read_tomi(stories)
+    scored = read_tomi(stories).scored
     seen: list = []
     _oracle_stage(monkeypatch, scored, seen)
     wrong = tmp_path / "wrong.jsonl"
@@ -243,23 +169,32 @@ def test_hitom_stage_limit_spreads_over_the_types(tmp_path: Path, monkeypatch: p
     data = HITOM / "Hi-ToM_data.json"
     if not data.exists():
         pytest.skip(f"Hi-ToM data not present at {data}")
-    scored = read_hitom(data)
+    scored = read_hitom(data).scored
     seen: list = []
     _oracle_stage(monkeypatch, scored, seen)
     result = CliRunner().invoke(main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20"])
     assert result.exit_code == 0, result.output
     assert "20 questions asked of scripted" in result.stdout
-    # Every type is asked twice (the file is sorted by type), and each gets the dataset's choices.
-    assert all(line.split()[3] == "2" for line in result.stdout.splitlines()[3:])
+    assert "stage [95% Wilson]" in result.stdout
     assert len(seen) == 20 and all(len(options) == 15 for _, _, options in seen)
+    # Every type is asked twice (the file is sorted by type), and each gets the dataset's choices.
+    as_json = CliRunner().invoke(main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20", "--json"])
+    stage = json.loads(as_json.stdout)["stage"]
+    assert stage["n"] == 20 and {score["n"] for score in stage["by_type"].values()} == {2}
+    assert all(len(score["interval"]) == 2 for score in stage["by_type"].values())
 
 
 def test_spread_keeps_the_mix() -> None:
     from simstage.tom.ask import spread
 
-    assert spread(10, 3) == [0, 3, 6]
-    assert spread(5, None) == spread(5, 9) == [0, 1, 2, 3, 4]
-    assert len(spread(1200, 7)) == 7
+    assert spread(["a"] * 10, 3) == [0, 3, 6]
+    assert spread(["a"] * 5, None) == spread(["a"] * 5, 9) == [0, 1, 2, 3, 4]
+    assert len(spread(["a"] * 1200, 7)) == 7
+    # ToMi's original files cycle through six question types: every k-th would ask one type only.
+    cycling = ["memory", "first", "second", "reality", "first", "second"] * 100
+    picked = [cycling[i] for i in spread(cycling, 30)]
+    assert len(picked) == 30 and picked.count("memory") == picked.count("reality") == 5
+    assert picked.count("first") == picked.count("second") == 10
 
 
 def test_stage_options_need_stage(tmp_path: Path) -> None:
