@@ -46,7 +46,7 @@ def friendly_errors(function: F) -> F:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from simstage.runlog import RunLogError
+        from simstage.run.log import RunLogError
         from simstage.scenario import ScenarioError
         from simstage.stage import StageError
         from simstage.sweep import SweepError
@@ -190,7 +190,7 @@ def run(
     fails mid-run (a server goes away), the log keeps everything up to the failure
     and `simstage run --resume RUN.jsonl` continues it, headless.
     """
-    from simstage.session import open_run
+    from simstage.run.open import open_run
 
     if resume is not None:
         if scenario is not None:
@@ -233,7 +233,7 @@ def run(
 
 
 def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
-    from simstage.session import resume_run
+    from simstage.run.resume import resume_run
 
     console = Console(highlight=False, emoji=False)
     _sigterm_as_interrupt()
@@ -271,12 +271,11 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
 
         raise SystemExit(replay_tui(runlog))
     from simstage.render import TranscriptPrinter, world_summary
-    from simstage.runlog import read_runlog
-    from simstage.scenario import parse_scenario
+    from simstage.run.log import logged_scenario, read_runlog
     from simstage.world import fold_world
 
     log = read_runlog(runlog)
-    loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+    loaded = logged_scenario(log.header)
     scenario = loaded.scenario
     console = Console(highlight=False, emoji=False)
     header = log.header
@@ -295,7 +294,7 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
     for line in world_summary(fold_world(scenario, log.events)):
         console.print(line)
     if verify:
-        from simstage.session import verify_run
+        from simstage.run.verify import verify_run
 
         report = verify_run(log, threads=threads, console=console)
         console.print(report.message)

@@ -40,6 +40,10 @@ from simstage.world.actions import Action, resolve
 from simstage.world.state import WorldState, fold_world
 
 
+class RunCancelled(Exception):
+    """The run's cancel token was set while a line was being generated (the user stopped it)."""
+
+
 class Subscriber(Protocol):
     """Anything that wants to hear about a run as it happens."""
 
@@ -106,6 +110,8 @@ class Simulation:
         self._subscribers: list[Subscriber] = []
         self._sequences: dict[str, int] = {}
         self.finished = False
+        self.cancel = threading.Event()
+        """Set from any thread to end the run: the line being generated stops at its next chunk."""
         self.sampling = Sampling(
             temperature=scenario.stage.temperature,
             top_p=scenario.stage.top_p,
@@ -129,6 +135,9 @@ class Simulation:
         return event
 
     def _token(self, speaker: str, text: str) -> None:
+        # Every generated chunk passes here: the place to honour the cancel token.
+        if self.cancel.is_set():
+            raise RunCancelled
         for subscriber in self._subscribers:
             subscriber.on_token(speaker, text)
 
@@ -377,6 +386,9 @@ class Simulation:
                 self.step()
         except KeyboardInterrupt:
             self.finish("interrupted", "stopped by the user")
+            return "interrupted"
+        except RunCancelled:
+            self.finish("interrupted", stopped)
             return "interrupted"
         except StageError as exc:
             # The log records why the run stopped; `simstage run --resume` continues it.

@@ -50,7 +50,7 @@ def compare(
         from simstage.puppeteer.compare import compare as run_compare
         from simstage.puppeteer.compare import parse_seeds
         from simstage.scenario import load_scenario
-        from simstage.session import build_stage
+        from simstage.run.open import build_stage
 
         try:
             seed_list = parse_seeds(seeds)

@@ -87,7 +87,7 @@ def _prompt(
         fail(f"{path}: no character {name!r} (the cast: {', '.join(scenario.cast_names)})")
     log_events = None
     if log_path is not None:
-        from simstage.runlog import read_runlog
+        from simstage.run.log import read_runlog
 
         log_events = read_runlog(log_path).events
     which = backend or scenario.stage.backend

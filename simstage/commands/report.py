@@ -24,7 +24,7 @@ def report(runlog: str, out: str | None) -> None:
     """
     from simstage.cli import fail
     from simstage.report import ReportError, write_report
-    from simstage.runlog import RunLogError
+    from simstage.run.log import RunLogError
 
     if "\0" in runlog or (out and "\0" in out):
         fail("a file name cannot contain a NUL character")

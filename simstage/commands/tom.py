@@ -29,8 +29,8 @@ def _fail(message: str) -> None:
 
 
 def _load_run(runlog: str) -> tuple[Any, list[Any]]:
-    from simstage.runlog import RunLogError, read_runlog
-    from simstage.scenario import ScenarioError, parse_scenario
+    from simstage.run.log import RunLogError, logged_scenario, read_runlog
+    from simstage.scenario import ScenarioError
 
     try:
         log = read_runlog(runlog)
@@ -38,7 +38,7 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
         _fail(str(exc))
         raise AssertionError from None  # unreachable: fail exits
     try:
-        loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+        loaded = logged_scenario(log.header)
     except ScenarioError as exc:
         first = exc.problems[0] if exc.problems else "invalid scenario"
         _fail(f"{runlog}:1: the scenario in the header is invalid: {first}")

@@ -25,7 +25,7 @@ def run_tui(
     """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
     from simstage.cli import _default_out, fail
     from simstage.scenario import load_scenario
-    from simstage.session import build_stage
+    from simstage.run.open import build_stage
 
     out_path = Path(out) if out else _default_out(Path(scenario))
     if out_path.exists() and not force:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from simstage.events import Claimed, Entered, Exited, Moved, Said, TurnStarted
+from simstage.events import TurnStarted
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message, Sampling, Stage
 from simstage.world.state import WorldState
@@ -66,15 +66,6 @@ class PuppeteerBase:
 
     def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
         return None
-
-
-def public_transcript(events: Sequence[Any], limit: int = 30) -> str:
-    """What an onlooker of the whole scene saw, last `limit` lines: the narrator's view."""
-    from simstage.render import narrate
-
-    lines = [narrate(e) for e in events if isinstance(e, (Entered, Exited, Moved, Said, Claimed))]
-    text = "\n".join(line for line in lines[-limit:] if line)
-    return text or "(Nothing has happened yet.)"
 
 
 def default_speaker(scenario: Scenario, turn: int) -> str:

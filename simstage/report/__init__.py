@@ -29,12 +29,12 @@ def report_html(runlog: str | Path) -> tuple[str, list[str], int]:
         RunLogError: the run log cannot be read.
         ReportError: the scenario in its header is invalid.
     """
-    from simstage.runlog import read_runlog
-    from simstage.scenario import ScenarioError, parse_scenario
+    from simstage.run.log import logged_scenario, read_runlog
+    from simstage.scenario import ScenarioError
 
     log = read_runlog(runlog)
     try:
-        loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+        loaded = logged_scenario(log.header)
     except ScenarioError as exc:
         first = exc.problems[0] if exc.problems else "invalid scenario"
         raise ReportError(f"{runlog}:1: the scenario in the header is invalid: {first}") from None

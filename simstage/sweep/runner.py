@@ -56,7 +56,7 @@ def play_run(
     log with an `error` record and returns `failed`, with no row, so the next
     sweep retries it. Any other exception also ends the log, then propagates.
     """
-    from simstage.session import open_run
+    from simstage.run.open import open_run
 
     if stop.is_set():
         return RunOutcome(run, "skipped")

@@ -264,22 +264,21 @@ class SimstageApp(App[str]):
         """Run turn after turn, or pause after the current one."""
         assert self.live is not None
         if self.live.running.is_set():
-            self.live.running.clear()
+            self.live.pause()
             self.state = "paused"
         elif self.live.simulation.done:
             self.notify("the scene is over", severity="warning")
             return
         else:
-            self.live.running.set()
+            self.live.play()
             self.state = "running"
         self.refresh_status()
 
     def action_step(self) -> None:
         """Play exactly one turn (pauses a running scene)."""
         assert self.live is not None
-        self.live.running.clear()
+        self.live.step()
         self.state = "paused"
-        self.live.submit("turn", self.live.simulation.step)
         self.refresh_status()
 
     def action_speak(self) -> None:
@@ -330,7 +329,7 @@ class SimstageApp(App[str]):
     def action_fork(self) -> None:
         """Continue the run in a new log from here."""
         assert self.live is not None
-        self.live.running.clear()
+        self.live.pause()
         self.state = "paused"
         self.live.submit("forking", self.live.fork)
 
@@ -374,8 +373,7 @@ class SimstageApp(App[str]):
         self.quitting = True
         self.state = "stopping"
         self.refresh_status()
-        self.live.running.clear()
-        self.live.stopping.set()
+        self.live.stop()
         worker = next((w for w in self.workers if w.name == "stage"), None)
         if worker is None or worker.is_finished:
             self.exit("interrupted")

@@ -38,7 +38,7 @@ def make_app(
         max_turns=live.simulation.max_turns,
     )
     if autorun:
-        live.running.set()
+        live.play()
         app.state = "running"
     return app
 
@@ -49,11 +49,10 @@ def make_replay_app(path: str | Path) -> SimstageApp:
     Raises:
         RunLogError: the log cannot be read.
     """
-    from simstage.runlog import read_runlog
-    from simstage.scenario import parse_scenario
+    from simstage.run.log import logged_scenario, read_runlog
 
     log = read_runlog(path)
-    loaded = parse_scenario(log.header.scenario_text, log.header.scenario_path)
+    loaded = logged_scenario(log.header)
     app = SimstageApp(
         loaded.scenario,
         events=log.events,

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from simstage.events import ParseFailed, ProbeAnswered, RunEnded, TurnEnded
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from tests.conftest import ROOT, SCENARIOS
 
 pytestmark = pytest.mark.model

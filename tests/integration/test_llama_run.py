@@ -10,7 +10,7 @@ import pytest
 
 from simstage.engine import Simulation
 from simstage.events import ProbeAnswered, RunEnded, TurnEnded
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from simstage.stage.base import Message, Sampling
 from tests.conftest import ROOT, SCENARIOS
 

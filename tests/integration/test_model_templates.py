@@ -120,7 +120,7 @@ def test_a_gguf_whose_template_escapes_the_sandbox_is_one_line_exit_2(tmp_path) 
 
 
 def test_the_run_log_records_the_chat_format(tmp_path, relabelled) -> None:
-    from simstage.runlog import read_runlog
+    from simstage.run.log import read_runlog
 
     out = tmp_path / "run.jsonl"
     run = subprocess.run(

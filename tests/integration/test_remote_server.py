@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from simstage.cli import main
 from simstage.engine import EventCallback
 from simstage.events import TurnEnded
-from simstage.runlog import read_runlog
-from simstage.session import open_run
+from simstage.run.log import read_runlog
+from simstage.run.open import open_run
 from simstage.stage.base import StageError
 from simstage.stage.models import resolve_model
 from tests.conftest import SCENARIOS

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from simstage.engine import Simulation
-from simstage.runlog import RunLogWriter
+from simstage.run.log import RunLogWriter
 from simstage.scenario import load_scenario
-from simstage.session import make_header
+from simstage.run.open import make_header
 from simstage.stage.scripted import ScriptedStage
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

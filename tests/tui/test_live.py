@@ -8,7 +8,7 @@ import json
 import time
 
 
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from simstage.scenario.models import MoveAction
 from simstage.stage.scripted import ScriptedStage
 from simstage.tui.messages import EventRecorded, Streaming

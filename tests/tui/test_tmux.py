@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from tests.conftest import ROOT
 
 pytestmark = [

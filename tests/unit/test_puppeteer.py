@@ -213,7 +213,7 @@ def test_run_interactive_reads_stdin(tmp_path) -> None:
     from click.testing import CliRunner
 
     from simstage.cli import main
-    from simstage.runlog import read_runlog
+    from simstage.run.log import read_runlog
 
     out = tmp_path / "run.jsonl"
     result = CliRunner().invoke(

@@ -19,7 +19,7 @@ from simstage.puppeteer.compare import parse_seeds
 from simstage.puppeteer.metrics import summarise, voice_collapse
 from simstage.puppeteer.rewards import Candidate, RewardContext
 from simstage.render import narrate
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from simstage.scenario import ScenarioError, load_scenario, parse_scenario
 from simstage.scenario.models import ClaimAction
 from simstage.stage.base import Message

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from simstage.cli import main
-from simstage.runlog import read_runlog
-from simstage.session import open_run
+from simstage.run.log import read_runlog
+from simstage.run.open import open_run
 from simstage.stage.base import StageError
 from tests.conftest import SCENARIOS
 

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from simstage.cli import main
 from simstage.engine import Simulation
 from simstage.events import event_from_json
-from simstage.runlog import RunLogError, RunLogWriter, read_runlog
-from simstage.session import make_header
+from simstage.run.log import RunLogError, RunLogWriter, read_runlog
+from simstage.run.open import make_header
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import ROOT, SCENARIOS
 
@@ -119,9 +119,9 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     from simstage.engine import Simulation
-    from simstage.runlog import RunLogWriter
+    from simstage.run.log import RunLogWriter
     from simstage.scenario import load_scenario
-    from simstage.session import make_header
+    from simstage.run.open import make_header
     from simstage.stage.scripted import ScriptedStage
 
     loaded = load_scenario(sys.argv[1])

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from simstage.cli import main
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from simstage.sweep import SweepError
 from simstage.sweep import runner as sweep_runner
 from simstage.sweep.plan import apply_setting, make_plan, parse_seeds, parse_set, seeds_text
@@ -456,7 +456,7 @@ def test_another_plan_in_the_same_folder_is_refused(scenario: Path, tmp_path: Pa
 
 def _stage_down_for(monkeypatch: pytest.MonkeyPatch, down: Callable[[int], bool]) -> list[int]:
     """Make the Nth stage a run builds unreachable when `down(N)` (N from 1); returns the count made."""
-    import simstage.session
+    import simstage.run.open
     from simstage.stage import StageError
     from simstage.stage.scripted import ScriptedStage
 
@@ -470,7 +470,7 @@ def _stage_down_for(monkeypatch: pytest.MonkeyPatch, down: Callable[[int], bool]
         made.append(1)
         return Unreachable() if down(len(made)) else ScriptedStage()
 
-    monkeypatch.setattr(simstage.session, "make_stage", make_stage)
+    monkeypatch.setattr(simstage.run.open, "make_stage", make_stage)
     return made
 
 
@@ -512,7 +512,7 @@ def test_runs_play_concurrently_on_the_scripted_stage(
 ) -> None:
     import threading
 
-    import simstage.session
+    import simstage.run.open
     from simstage.stage.scripted import ScriptedStage
 
     in_flight = [0, 0]
@@ -530,7 +530,7 @@ def test_runs_play_concurrently_on_the_scripted_stage(
                 in_flight[0] -= 1
 
     monkeypatch.setattr(sweep_runner, "play_run", counting)
-    monkeypatch.setattr(simstage.session, "make_stage", lambda *a, **k: ScriptedStage(delay=0.005))
+    monkeypatch.setattr(simstage.run.open, "make_stage", lambda *a, **k: ScriptedStage(delay=0.005))
     result = sweep(
         str(scenario),
         "--seeds",

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from simstage.cli import main
 from simstage.engine import Simulation
 from simstage.events import ProbeAnswered, TomMetrics, event_from_json
-from simstage.runlog import read_runlog
+from simstage.run.log import read_runlog
 from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 from simstage.tom.graph import belief_diff, belief_graph

@@ -12,12 +12,15 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simstage import __version__
 from simstage.events import Event, event_from_dict
+
+if TYPE_CHECKING:
+    from simstage.scenario import LoadedScenario
 
 LOG_FORMAT = 1
 MAX_LINE_BYTES = 4_000_000
@@ -196,10 +199,10 @@ def _check_names(log: RunLog, linenos: list[int]) -> None:
 
     When the header's scenario itself is invalid, the commands report that; nothing is checked here.
     """
-    from simstage.scenario import ScenarioError, parse_scenario
+    from simstage.scenario import ScenarioError
 
     try:
-        scenario = parse_scenario(log.header.scenario_text, log.header.scenario_path).scenario
+        scenario = logged_scenario(log.header).scenario
     except ScenarioError:
         return
     world = scenario.world
@@ -222,6 +225,17 @@ def _check_names(log: RunLog, linenos: list[int]) -> None:
                     f"{log.path}:{lineno}: event {event.type!r} names unknown {kind} {str(name)[:80]!r} "
                     "(not in the header's scenario)"
                 )
+
+
+def logged_scenario(header: RunHeader) -> LoadedScenario:
+    """The scenario a run played, from its log header.
+
+    Raises:
+        ScenarioError: the header's scenario text is not a valid scenario.
+    """
+    from simstage.scenario import parse_scenario
+
+    return parse_scenario(header.scenario_text, header.scenario_path)
 
 
 def _parse_header(name: str, raw: bytes) -> RunHeader:

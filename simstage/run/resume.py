@@ -1,0 +1,115 @@
+"""Resuming a run: continue an interrupted or failed run, appending to its own log."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from simstage.engine import Simulation
+from simstage.run.log import RunLog, RunLogError, RunLogWriter, logged_scenario, read_runlog
+from simstage.run.open import RunSession, printer_for, stage_for_log
+from simstage.stage import StageError
+
+def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
+    """The events a resumed run continues from, and how the run had stopped.
+
+    The run's end marker goes, and so does every event of its last turn unless
+    that turn finished (its line ended and all its probes were answered) before
+    the scene's final turn: an unfinished turn is played again from its start.
+
+    Raises:
+        RunLogError: the run completed; there is nothing to resume.
+    """
+    events = list(log.events)
+    previous = "cut off"
+    while events and getattr(events[-1], "type", None) == "run_ended":
+        end = events.pop()
+        if end.reason == "completed":
+            raise RunLogError(f"{log.path}: the run completed at turn {end.turn}; nothing to resume")
+        previous = end.reason + (f": {end.message}" if end.message else "")
+    last = max((getattr(e, "turn", 0) for e in events), default=0)
+    if last == 0:
+        return events, previous
+    turn_events = [e for e in events if getattr(e, "turn", 0) == last]
+    probes_due = sum(1 for probe in scenario.probes if probe.at == last)
+    finished = (
+        last < (log.header.max_turns or scenario.max_turns)
+        and any(getattr(e, "type", None) == "turn_ended" for e in turn_events)
+        and sum(1 for e in turn_events if getattr(e, "type", None) == "probe") >= probes_due
+    )
+    if not finished:
+        events = [e for e in events if getattr(e, "turn", 0) != last]
+    return events, previous
+
+
+def _next_backup(path: Path) -> Path:
+    for index in range(1, 10_000):
+        candidate = path.with_name(f"{path.name}.before-resume-{index}")
+        if not candidate.exists():
+            return candidate
+    raise StageError(f"too many backups of {path}")  # pragma: no cover
+
+
+@contextmanager
+def resume_run(
+    path: str | Path,
+    *,
+    threads: int | None = None,
+    max_turns: int | None = None,
+    console: Console | None = None,
+) -> Iterator[RunSession]:
+    """Continue an interrupted or failed run, appending to its own log.
+
+    The scenario, stage, seed and turn count come from the log's header. When
+    events of an unfinished turn (or a cut last line) must be set aside, the log
+    as it was is kept beside it as `RUN.jsonl.before-resume-N` first; the log
+    itself is rewritten atomically, so a crash while resuming loses nothing.
+
+    Raises:
+        RunLogError: unreadable log, or a run that already completed.
+        ScenarioError: the header's scenario is invalid.
+        StageError: the stage cannot start.
+    """
+    from simstage.events import RunResumed
+
+    path = Path(path)
+    log = read_runlog(path)
+    header = log.header
+    loaded = logged_scenario(header)
+    scenario = loaded.scenario
+    events, previous = resumable_events(log, scenario)
+    discarded = len(log.events) - len(events)
+    stage = stage_for_log(log, loaded, threads=threads)
+    try:
+        backup = None
+        if discarded or log.warnings:
+            backup = _next_backup(path)
+            backup.write_bytes(path.read_bytes())
+            kept = path.with_name(path.name + ".resuming")
+            with RunLogWriter(kept, header, overwrite=True) as rewrite:
+                for event in events:
+                    rewrite.append(event)
+            os.replace(kept, path)
+        turns = max_turns or header.max_turns
+        try:
+            writer = RunLogWriter(path, header, resume=True)
+        except OSError as exc:
+            raise RunLogError(f"{path}: cannot append: {exc.strerror}") from None
+        with writer:
+            simulation = Simulation(
+                scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events
+            )
+            simulation.emit(
+                RunResumed(
+                    turn=simulation.turn, previous=previous, discarded=discarded,
+                    backup=str(backup) if backup else None,
+                )
+            )
+            yield RunSession(loaded, stage, simulation, writer, printer_for(simulation, console))
+    finally:
+        stage.close()

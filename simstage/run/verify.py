@@ -1,0 +1,60 @@
+"""Verifying a run: re-run a logged scene with the same model and seed, compare every event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from simstage.engine import Simulation
+from simstage.run.log import RunLog, logged_scenario
+from simstage.run.open import stage_for_log
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Whether a re-run reproduced a log."""
+
+    matched: bool
+    compared: int
+    message: str
+
+
+def _comparable(event: Any) -> dict[str, Any]:
+    return event.model_dump()
+
+
+def verify_run(log: RunLog, *, threads: int | None = None, console: Console | None = None) -> VerifyReport:
+    """Re-run a logged scene with the same model and seed and compare every event.
+
+    Raises:
+        StageError: the model is missing or is not the one the log names.
+    """
+    header = log.header
+    loaded = logged_scenario(header)
+    backend = header.stage.backend
+    stage = stage_for_log(log, loaded, threads=threads)
+    try:
+        original = [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
+        simulation = Simulation(loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns)
+        if console is not None:
+            console.print(f"[dim]verifying: re-running {len(original)} events on the {backend} stage…[/]")
+        while not simulation.done and len(simulation.events) < len(original):
+            simulation.step()
+        replayed = simulation.events
+        for index, expected in enumerate(original):
+            if index >= len(replayed):
+                return VerifyReport(
+                    False, index, f"verify: MISMATCH — the re-run stopped after {index} events"
+                )
+            if _comparable(expected) != _comparable(replayed[index]):
+                return VerifyReport(
+                    False,
+                    index,
+                    f"verify: MISMATCH at event {index + 1} (log line {index + 2}):\n"
+                    f"  logged:   {expected.model_dump_json()}\n"
+                    f"  re-run:   {replayed[index].model_dump_json()}",
+                )
+        return VerifyReport(True, len(original), f"verify: match ({len(original)} events)")
+    finally:
+        stage.close()
