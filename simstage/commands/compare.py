@@ -29,9 +29,13 @@ def compare(
 ) -> None:
     """Play SCENARIO under each puppeteer for each seed; print a table of metrics.
 
-    Metrics per puppeteer are means over seeds: each named reward (e.g. sycophancy),
-    persona fit and drift, voice collapse, reward gain, flips, and ToM accuracy
-    when the scenario has probes.
+    Metrics per puppeteer are means over seeds, each with its 95% bootstrap
+    interval over seeds: each named reward (e.g. sycophancy), persona fit and
+    drift, voice collapse, reward gain, flips, and ToM accuracy when the
+    scenario has probes. A second table compares columns played on the same
+    seeds, seed by seed: each puppeteer against the first (and with several
+    models, each model against the first), the mean difference B − A with its
+    bootstrap interval; an interval that excludes 0 is a difference the seeds bear out.
 
     With several models (--model A,B) each puppeteer is played on each model,
     one model loaded at a time; the columns read "PUPPETEER on MODEL". A chat
@@ -48,9 +52,9 @@ def compare(
     @friendly_errors
     def go() -> None:
         from simstage.puppeteer.compare import compare as run_compare
-        from simstage.puppeteer.compare import parse_seeds
+        from simstage.puppeteer.compare import comparison_pairs, paired_differences, parse_seeds
         from simstage.scenario import load_scenario
-        from simstage.run.open import build_stage
+        from simstage.session import build_stage
 
         try:
             seed_list = parse_seeds(seeds)
@@ -76,6 +80,8 @@ def compare(
                 result = one
         if len(models) > 1:
             result["models"] = models
+        pairs = comparison_pairs(kinds, models if len(models) > 1 else None)  # type: ignore[arg-type]
+        result["paired"] = paired_differences(result["puppeteers"], pairs)
         if as_json:
             click.echo(json.dumps(result, indent=2))
         else:
@@ -88,15 +94,46 @@ def _print_table(result: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(highlight=False, emoji=False)
     rows = result["puppeteers"]
     columns: list[str] = []
     for entry in rows.values():
         columns += [name for name in entry["metrics"] if name not in columns]
     table = Table(title=f"{result['scenario']} — seeds {', '.join(map(str, result['seeds']))}")
-    table.add_column("metric (mean over seeds)")
+    table.add_column(f"metric (mean over seeds [{result['method']}])")
     for kind in rows:
         table.add_column(kind, justify="right")
     for name in columns:
-        values = [entry["metrics"].get(name) for entry in rows.values()]
-        table.add_row(name, *("–" if v is None else f"{v:.3f}" for v in values))
-    Console(highlight=False, emoji=False).print(table)
+        cells = []
+        for entry in rows.values():
+            value = entry["metrics"].get(name)
+            interval = entry.get("intervals", {}).get(name)
+            if value is None:
+                cells.append("–")
+            elif interval and interval["low"] is not None:
+                cells.append(f"{value:.3f} [{interval['low']:.3f}, {interval['high']:.3f}]")
+            else:
+                cells.append(f"{value:.3f}")
+        table.add_row(name, *cells)
+    console.print(table)
+    paired = result.get("paired") or []
+    if not paired:
+        return
+    differences = Table(title=f"paired by seed: B − A, mean over the seeds both played [{result['method']}]")
+    differences.add_column("metric")
+    pairs = list(dict.fromkeys((row["a"], row["b"]) for row in paired))
+    for a, b in pairs:
+        differences.add_column(f"{b} − {a}", justify="right")
+    by_cell = {(row["metric"], row["a"], row["b"]): row for row in paired}
+    for name in dict.fromkeys(row["metric"] for row in paired):
+        cells = []
+        for a, b in pairs:
+            row = by_cell.get((name, a, b))
+            if row is None:
+                cells.append("–")
+            elif row["low"] is None:
+                cells.append(f"{row['estimate']:+.3f} (n={row['n']})")
+            else:
+                cells.append(f"{row['estimate']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]")
+        differences.add_row(name, *cells)
+    console.print(differences)

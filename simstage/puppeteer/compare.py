@@ -1,4 +1,9 @@
-"""Play one scenario under several puppeteers and seeds; gather each run's metrics."""
+"""Play one scenario under several puppeteers and seeds; gather each run's metrics, with intervals.
+
+Means over seeds come with a 95% bootstrap interval over seeds, and columns
+played on the same seeds are compared seed by seed: the mean difference with
+its bootstrap interval (`paired_differences`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 
 from simstage.events import RunMetrics, TomMetrics
 from simstage.scenario.models import Scenario
+from simstage.stats import bootstrap_mean, bootstrap_method, paired_difference
 
 COMPARABLE = ("bare", "round_robin", "scripted", "director", "optimizer")
 """Puppeteers that play without a person at the keyboard."""
@@ -99,34 +105,94 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return fmean(present) if present else None
 
 
+def run_values(result: RunResult) -> dict[str, float | None]:
+    """One run's metrics, flat, by metric name (None where the run has no such figure)."""
+    out: dict[str, float | None] = dict.fromkeys(("persona_fit", "persona_drift", "voice_collapse", "reward_gain", "flips"))
+    metrics = result.metrics
+    if metrics is not None:
+        out.update(sorted(metrics.rewards.items()))
+        out["persona_fit"] = _mean(list(metrics.persona_fit.values()))
+        out["persona_drift"] = _mean(list(metrics.persona_drift.values()))
+        out["voice_collapse"] = metrics.voice_collapse
+        out["reward_gain"] = metrics.reward_gain
+        out["flips"] = float(sum(metrics.flips.values()))
+    if result.tom is not None:
+        out["tom_accuracy"] = result.tom.overall.accuracy
+        out["tom_false_belief"] = result.tom.false_belief.accuracy
+    out["seconds"] = result.seconds
+    out["batched_calls"] = float(result.batched_calls)
+    return out
+
+
+def _names(per_run: Sequence[dict[str, float | None]]) -> list[str]:
+    """Metric names in a stable order: rewards first (sorted), then the fixed metrics as `run_values` lists them."""
+    fixed = ["persona_fit", "persona_drift", "voice_collapse", "reward_gain", "flips",
+             "tom_accuracy", "tom_false_belief", "seconds", "batched_calls"]
+    seen = {name for values in per_run for name in values}
+    return sorted(seen - set(fixed)) + [name for name in fixed if name in seen]
+
+
 def summarise_runs(results: Sequence[RunResult]) -> dict[str, float | None]:
     """Means over runs (one puppeteer's seeds) of each metric, flat, by metric name."""
-    metrics = [r.metrics for r in results if r.metrics is not None]
-    out: dict[str, float | None] = {}
-    names = sorted({name for m in metrics for name in m.rewards})
-    for name in names:
-        out[name] = _mean([m.rewards.get(name) for m in metrics])
-    out["persona_fit"] = _mean([_mean(list(m.persona_fit.values())) for m in metrics])
-    out["persona_drift"] = _mean([_mean(list(m.persona_drift.values())) for m in metrics])
-    out["voice_collapse"] = _mean([m.voice_collapse for m in metrics])
-    out["reward_gain"] = _mean([m.reward_gain for m in metrics])
-    out["flips"] = _mean([float(sum(m.flips.values())) for m in metrics])
-    toms = [r.tom for r in results if r.tom is not None]
-    if toms:
-        out["tom_accuracy"] = _mean([t.overall.accuracy for t in toms])
-        out["tom_false_belief"] = _mean([t.false_belief.accuracy for t in toms])
-    out["seconds"] = _mean([r.seconds for r in results])
-    out["batched_calls"] = _mean([float(r.batched_calls) for r in results])
+    per_run = [run_values(r) for r in results]
+    return {name: _mean([values.get(name) for values in per_run]) for name in _names(per_run)}
+
+
+def intervals(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
+    """Per metric, its mean over seeds with a 95% bootstrap interval over seeds (JSON-ready)."""
+    per_run = [run_values(r) for r in results]
+    out: dict[str, dict[str, Any]] = {}
+    for name in _names(per_run):
+        interval = bootstrap_mean([v for values in per_run if (v := values.get(name)) is not None])
+        if interval is not None:
+            out[name] = interval.as_dict()
+    return out
+
+
+def comparison_pairs(kinds: Sequence[str], models: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """Which columns to compare, each pair differing in one thing: each puppeteer against the first,
+    and with several models (columns "KIND on MODEL"), each model against the first for every puppeteer."""
+    if not models or len(models) < 2:
+        return [(kinds[0], kind) for kind in kinds[1:]]
+    pairs = [(f"{kinds[0]} on {model}", f"{kind} on {model}") for model in models for kind in kinds[1:]]
+    pairs += [(f"{kind} on {models[0]}", f"{kind} on {model}") for kind in kinds for model in models[1:]]
+    return pairs
+
+
+def paired_differences(table: dict[str, Any], pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """For each pair (A, B) and each metric both have: the mean over seeds of B - A, seed by seed,
+    with its 95% bootstrap interval over seeds.
+
+    Args:
+        table: `compare()`'s `puppeteers` (each entry's `per_seed` carries `seed` and `values`).
+        pairs: column keys to compare.
+    """
+    out: list[dict[str, Any]] = []
+    for a, b in pairs:
+        if a not in table or b not in table:
+            continue
+        by_seed = {
+            key: {row["seed"]: row.get("values", {}) for row in table[key]["per_seed"]} for key in (a, b)
+        }
+        names = _names(list(by_seed[a].values()) + list(by_seed[b].values()))
+        for name in names:
+            diff = paired_difference(
+                {seed: values.get(name) for seed, values in by_seed[b].items()},
+                {seed: values.get(name) for seed, values in by_seed[a].items()},
+            )
+            if diff is not None:
+                out.append({"a": a, "b": b, "metric": name, **diff.as_dict()})
     return out
 
 
 def compare(
     scenario: Scenario, stage: Any, kinds: Sequence[str], seeds: Sequence[int], max_turns: int | None = None
 ) -> dict[str, Any]:
-    """Every (puppeteer, seed) run, and per puppeteer the means of its metrics.
+    """Every (puppeteer, seed) run, and per puppeteer the means of its metrics with their intervals.
 
     Returns:
-        `{"scenario", "seeds", "puppeteers": {kind: {"runs", "metrics", "per_seed"}}}`, JSON-ready.
+        `{"scenario", "seeds", "method", "puppeteers": {kind: {"runs", "metrics", "intervals", "per_seed"}}}`,
+        JSON-ready; `method` names the intervals (a bootstrap over seeds).
     """
     for kind in kinds:
         with_puppeteer(scenario, kind)  # fail before any run
@@ -136,15 +202,17 @@ def compare(
         table[kind] = {
             "runs": len(results),
             "metrics": summarise_runs(results),
+            "intervals": intervals(results),
             "per_seed": [
                 {
                     "seed": r.seed,
                     "metrics": None if r.metrics is None else r.metrics.model_dump(exclude={"type", "turn"}),
                     "tom_accuracy": None if r.tom is None else r.tom.overall.accuracy,
+                    "values": run_values(r),
                     "batched_calls": r.batched_calls,
                     "lines": r.lines,
                 }
                 for r in results
             ],
         }
-    return {"scenario": scenario.title, "seeds": list(seeds), "puppeteers": table}
+    return {"scenario": scenario.title, "seeds": list(seeds), "method": bootstrap_method("seeds"), "puppeteers": table}
