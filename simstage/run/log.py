@@ -7,12 +7,13 @@ being written; the reader keeps every whole event before it and warns.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -73,9 +74,17 @@ class RunLogError(Exception):
 
 
 class RunLogWriter:
-    """Appends events to a run log, one flushed line each.
+    """Appends events to a run log, one line each, handed to the operating system at once.
 
-    Use as a context manager; the file is closed (not truncated) on exit.
+    A write that fails (a full disk, a log folder deleted mid-run) cuts the file
+    back to its last whole event where it can (where it cannot, the torn last
+    line is skipped on read, as after a crash) and raises `RunLogError` naming
+    the log and the fault; the log then refuses further events, and closing it
+    never raises. Use as a context manager; the file is closed (not truncated) on exit.
+
+    Raises:
+        OSError: the log cannot be created or opened.
+        RunLogError: the header cannot be written.
     """
 
     def __init__(
@@ -85,28 +94,65 @@ class RunLogWriter:
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        mode = "a" if resume else "w" if overwrite else "x"
-        self._file: IO[str] = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
+        how = os.O_APPEND if resume else os.O_TRUNC if overwrite else os.O_EXCL
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | how, 0o644)
+        self._whole = os.lseek(self._fd, 0, os.SEEK_END)
+        """Bytes of the file that hold whole lines: where a failed write is cut back to."""
         self.header = header
+        self.count = 0
+        self.fault: str | None = None
+        """Why the log stopped taking events, once a write failed."""
         if not resume:
             self._write_line(header.model_dump_json())
-        self.count = 0
 
     def _write_line(self, line: str) -> None:
-        self._file.write(line + "\n")
-        self._file.flush()
+        if self.fault is not None or self._fd is None:
+            raise RunLogError(self.fault or f"{self.path}: the run log is closed")
+        data = memoryview((line + "\n").encode("utf-8"))
+        try:
+            while data:
+                data = data[os.write(self._fd, data):]
+            if os.fstat(self._fd).st_nlink == 0:
+                raise FileNotFoundError(errno.ENOENT, "the log file or its folder was deleted")
+        except OSError as exc:
+            self._cut_back()
+            what = f"{self.count} events" if self.count != 1 else "1 event"
+            self.fault = f"{self.path}: cannot write the run log ({exc.strerror or exc}); it keeps the {what} before"
+            raise RunLogError(self.fault) from None
+        self._whole = os.lseek(self._fd, 0, os.SEEK_CUR)
+
+    def _cut_back(self) -> None:
+        """Drop a partly written line, if the file system lets us."""
+        try:
+            os.ftruncate(self._fd, self._whole)  # type: ignore[arg-type]
+        except OSError:
+            pass  # the reader skips a torn last line
 
     def append(self, event: BaseModel) -> None:
-        """Write one event and flush it to the operating system."""
+        """Write one event (handed to the OS at once, so a crash of this process loses nothing).
+
+        Raises:
+            RunLogError: the write failed; the log keeps every whole event before it.
+        """
         self._write_line(event.model_dump_json())
         self.count += 1
 
     def close(self) -> None:
-        """Flush to disk and close."""
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        """Flush to disk and close (never raises: a failed flush has nothing left to save)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the log is closed."""
+        return self._fd is None
 
     def __enter__(self) -> RunLogWriter:
         return self
