@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from simstage.stage.llama import LlamaStage
+from simstage.stage.kv import SequenceCache, common_prefix
 
 
 @dataclass(frozen=True)
@@ -19,15 +17,6 @@ class ScoreRequest:
     seq: int
     prompt: list[int]
     continuations: list[list[int]]
-
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    """Length of the longest common prefix of two token lists."""
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
 
 
 def split_request(seq: int, prompt: Sequence[int], fulls: Sequence[Sequence[int]]) -> ScoreRequest:
@@ -47,7 +36,7 @@ def log_prob(logits: np.ndarray, token: int) -> float:
     return float(logits[token] - top - np.log(np.sum(np.exp(logits - top))))
 
 
-def score_requests(stage: LlamaStage, requests: Sequence[ScoreRequest]) -> list[list[float]]:
+def score_requests(stage: SequenceCache, requests: Sequence[ScoreRequest]) -> list[list[float]]:
     """Score all continuations of all requests; leaves every request's `seq` untouched."""
     bases: list[int] = []
     forks: list[int] = []
