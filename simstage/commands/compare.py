@@ -54,7 +54,7 @@ def compare(
         from simstage.puppeteer.compare import compare as run_compare
         from simstage.puppeteer.compare import comparison_pairs, paired_differences, parse_seeds
         from simstage.scenario import load_scenario
-        from simstage.session import build_stage
+        from simstage.run.open import build_stage
 
         try:
             seed_list = parse_seeds(seeds)
