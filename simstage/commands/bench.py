@@ -38,7 +38,7 @@ def bench(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simstage.bench import BenchArgs, run_bench
+    from simstage.stage.bench import BenchArgs, run_bench
     from simstage.cli import friendly_errors
 
     args = BenchArgs(
