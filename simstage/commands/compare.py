@@ -52,14 +52,15 @@ def compare(
     @friendly_errors
     def go() -> None:
         from simstage.puppeteer.compare import compare as run_compare
-        from simstage.puppeteer.compare import comparison_pairs, paired_differences, parse_seeds
+        from simstage.puppeteer.compare import comparison_pairs, paired_differences
+        from simstage.sweep.plan import parse_seeds
         from simstage.scenario import load_scenario
         from simstage.run.open import build_stage
 
         try:
             seed_list = parse_seeds(seeds)
         except ValueError as exc:
-            fail(f"--seeds: {exc}")
+            fail(str(exc))
         kinds = [k.strip() for k in puppeteers.split(",") if k.strip()]
         models = [m.strip() for m in (model or "").split(",") if m.strip()] or [None]
         loaded = load_scenario(scenario)

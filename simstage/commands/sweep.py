@@ -129,14 +129,8 @@ def _plan(
     max_turns: int | None,
 ) -> tuple[Any, Path]:
     from simstage.scenario import load_scenario
-    from simstage.sweep.plan import (
-        SweepError,
-        default_out,
-        make_plan,
-        parse_seeds,
-        parse_set,
-        plan_from_folder,
-    )
+    from simstage.sweep.folder import default_out, plan_from_folder
+    from simstage.sweep.plan import SweepError, make_plan, parse_seeds, parse_set
 
     if scenario is None:
         if out is None:
@@ -166,8 +160,8 @@ def _play(
     from rich.console import Console
     from rich.text import Text
 
+    from simstage.sweep.folder import prepare_folder
     from simstage.sweep.lock import sweep_lock
-    from simstage.sweep.plan import prepare_folder
     from simstage.sweep.runner import pool_size
     from simstage.sweep.table import read_rows, write_results
 

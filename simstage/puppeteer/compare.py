@@ -21,30 +21,6 @@ COMPARABLE = ("bare", "round_robin", "scripted", "director", "optimizer")
 """Puppeteers that play without a person at the keyboard."""
 
 
-def parse_seeds(text: str) -> list[int]:
-    """`1-5`, `3`, or `1,4,9` (ranges and commas mix) as a list of seeds.
-
-    Raises:
-        ValueError: not a seed list.
-    """
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        low, dash, high = part.partition("-")
-        if dash:
-            start, end = int(low), int(high)
-            if end < start:
-                raise ValueError(f"empty seed range {part!r}")
-            seeds.extend(range(start, end + 1))
-        else:
-            seeds.append(int(part))
-    if not seeds:
-        raise ValueError("no seeds given")
-    return seeds
-
-
 def with_puppeteer(scenario: Scenario, kind: str) -> Scenario:
     """The scenario steered by `kind` (its other puppeteer settings kept), metrics on.
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from simstage.sweep.plan import LOCK_FILE, SweepError, refused_folder
+from simstage.sweep.folder import refused_folder
+from simstage.sweep.plan import LOCK_FILE, SweepError
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""A sweep's plan: seeds, `--set` variants, their product, run ids, and the folder's `sweep.json`.
+"""A sweep's plan: seeds, `--set` variants, their product, run ids (the folder: `sweep/folder.py`).
 
 Every variant is the scenario file with some values replaced, dumped back to YAML
 and validated like any scenario, so each run log's header holds the exact scenario
@@ -34,7 +34,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 _MAX_ID = 150
 
 
-class SweepError(Exception):
+class SweepError(ValueError):
     """Bad sweep input or a folder that holds another sweep; the message is what to print."""
 
 
@@ -377,98 +377,6 @@ def _disambiguate(plan: SweepPlan) -> None:
     ]
 
 
-def refused_folder(out: Path) -> str | None:
-    """Why `out` cannot hold a sweep (a file, or a folder of other things), or None."""
-    if out.exists() and not out.is_dir():
-        return f"--out {out}: is a file, not a folder"
-    foreign = out.is_dir() and not (out / PLAN_FILE).exists()
-    if foreign and any(path.name != LOCK_FILE for path in out.iterdir()):
-        return f"--out {out}: the folder is not empty and holds no {PLAN_FILE}; choose another"
-    return None
-
-
-def prepare_folder(out: Path, plan: SweepPlan) -> bool:
-    """Make `out` the sweep's folder: write `sweep.json`, or check that it holds this same plan.
-
-    Returns:
-        True when the folder already held this sweep (a resume).
-
-    Raises:
-        SweepError: `out` is a file, a folder of something else, or holds another sweep.
-    """
-    from simstage.report.files import atomic_write_text
-
-    plan_file = out / PLAN_FILE
-    problem = refused_folder(out)
-    if problem:
-        raise SweepError(problem)
-    if plan_file.exists():
-        before = read_plan_file(out)
-        differences = _differences(before, plan)
-        if differences:
-            raise SweepError(
-                f"--out {out} holds another sweep ({'; '.join(differences)}); "
-                "choose another --out, or repeat that sweep's command to finish it"
-            )
-        (out / ROWS).mkdir(exist_ok=True)
-        return True
-    try:
-        (out / ROWS).mkdir(parents=True, exist_ok=True)
-        atomic_write_text(plan_file, json.dumps(plan.describe(), indent=2) + "\n")
-    except OSError as exc:
-        raise SweepError(f"--out {out}: cannot write: {exc.strerror}") from None
-    return False
-
-
-def read_plan_file(out: Path) -> dict[str, Any]:
-    """The `sweep.json` of a sweep folder.
-
-    Raises:
-        SweepError: missing, unreadable, or not a sweep plan.
-    """
-    plan_file = out / PLAN_FILE
-    if not plan_file.is_file():
-        raise SweepError(f"{out}: not a sweep folder (no {PLAN_FILE})")
-    try:
-        data = json.loads(plan_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SweepError(f"{plan_file}: cannot read: {exc.strerror}") from None
-    except ValueError as exc:
-        raise SweepError(f"{plan_file}: not JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT or "scenario" not in data:
-        raise SweepError(f"{plan_file}: not a simstage sweep plan")
-    return data
-
-
-def _differences(before: dict[str, Any], plan: SweepPlan) -> list[str]:
-    now = plan.identity()
-    found = []
-    if (before.get("scenario") or {}).get("sha256") != now["scenario_sha256"]:
-        found.append("the scenario file differs from the one it ran")
-    if before.get("sets") != now["sets"]:
-        found.append(
-            f"--set there: {_sets_text(before.get('sets'))}; here: {_sets_text(now['sets'])}"
-        )
-    if before.get("seeds") != now["seeds"]:
-        found.append(
-            f"--seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(now['seeds'])}"
-        )
-    if before.get("max_turns") != now["max_turns"]:
-        found.append(f"--max-turns there: {before.get('max_turns')}; here: {now['max_turns']}")
-    return found
-
-
-def _sets_text(sets: Any) -> str:
-    if not sets:
-        return "none"
-    try:
-        return " ".join(
-            f"--set {s['key']}={','.join(value_text(v) for v in s['values'])}" for s in sets
-        )
-    except (TypeError, KeyError):
-        return "?"
-
-
 def seeds_text(seeds: Any) -> str:
     """Seeds as short ranges: `1-5,9`."""
     if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds):
@@ -482,26 +390,3 @@ def seeds_text(seeds: Any) -> str:
         parts.append(str(seeds[index]) if end == index else f"{seeds[index]}-{seeds[end]}")
         index = end + 1
     return ",".join(parts)
-
-
-def plan_from_folder(out: Path) -> tuple[str, list[Setting], list[int], int | None]:
-    """The scenario path, settings, seeds and max turns a sweep folder was started with.
-
-    Raises:
-        SweepError: the folder holds no readable `sweep.json`.
-    """
-    data = read_plan_file(out)
-    try:
-        sets = [Setting(str(s["key"]), tuple(s["values"])) for s in data.get("sets") or []]
-        seeds = [int(seed) for seed in data["seeds"]]
-        path = str(data["scenario"]["path"])
-        max_turns = data.get("max_turns")
-    except (TypeError, KeyError, ValueError):
-        raise SweepError(f"{out / PLAN_FILE}: not a simstage sweep plan") from None
-    return path, sets, seeds, max_turns if isinstance(max_turns, int) else None
-
-
-def default_out(scenario_path: str | Path) -> Path:
-    """`sweeps/NAME-TIME/`."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("sweeps") / f"{Path(scenario_path).stem}-{stamp}"

@@ -15,7 +15,6 @@ from simstage.cli import main
 from simstage.engine import Simulation
 from simstage.events import RunMetrics, TurnMetrics
 from simstage.puppeteer import KINDS, rewards
-from simstage.puppeteer.compare import parse_seeds
 from simstage.puppeteer.metrics import summarise, voice_collapse
 from simstage.puppeteer.rewards import Candidate, RewardContext
 from simstage.render import narrate
@@ -201,15 +200,6 @@ def test_metrics_per_turn_and_at_the_end(sally_anne) -> None:
 
 
 # -- compare --------------------------------------------------------------------
-
-
-def test_parse_seeds() -> None:
-    assert parse_seeds("1-3") == [1, 2, 3]
-    assert parse_seeds("1,4-5, 9") == [1, 4, 5, 9]
-    with pytest.raises(ValueError):
-        parse_seeds("5-1")
-    with pytest.raises(ValueError):
-        parse_seeds("a")
 
 
 def test_compare_json_has_metrics_per_puppeteer() -> None:
