@@ -1,9 +1,13 @@
 """A sweep's results: one row per finished run (`rows/RUNID.json`), gathered into `results.csv`.
 
-A row holds the run's varied settings, seed, ToM metrics (from `tom_metrics`),
-puppeteer metrics (from `run_metrics`), token counts and wall time. The table is
-rebuilt from the rows, in plan order, so it never holds a run twice; Parquet is
-written beside it when pyarrow is installed.
+A row holds the run's varied settings, seed, ToM metrics (from `tom_metrics`:
+overall with its 95% Wilson interval over the run's probes, false-belief,
+reality, by probe style and by belief order, and the chance level of its
+probes, 1/number of options), puppeteer metrics (from `run_metrics`), token
+counts and wall time. The table is rebuilt from the rows, in plan order, so it
+never holds a run twice; Parquet is written beside it when pyarrow is
+installed. `summary.csv` has one row per variant: each metric's mean over seeds
+with its 95% bootstrap interval over seeds.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from simstage.events import ProbeScore, RunEnded, RunMetrics, TomMetrics
+from simstage.events import ProbeAnswered, ProbeScore, RunEnded, RunMetrics, TomMetrics
 from simstage.report.files import atomic_write_text
 from simstage.stage.base import StageCounters
+from simstage.stats import bootstrap_mean, bootstrap_method, wilson
 from simstage.sweep.plan import ROWS, PlannedRun, SweepPlan, value_text
 
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
+SUMMARY_CSV = "summary.csv"
 
 METRIC_COLUMNS = (
     "seed",
@@ -31,6 +37,9 @@ METRIC_COLUMNS = (
     "turns",
     "tom_n",
     "tom_accuracy",
+    "tom_accuracy_low",
+    "tom_accuracy_high",
+    "tom_chance",
     "tom_false_belief_n",
     "tom_false_belief",
     "tom_reality_n",
@@ -39,12 +48,26 @@ METRIC_COLUMNS = (
     "reward_gain",
     "persona_drift",
 )
-"""Columns after the run id and the varied settings, in order; `reward.NAME` columns follow."""
+"""Columns after the run id and the varied settings, in order; `tom.style.S`, `tom.order.N` (each with
+`.n`) and `reward.NAME` columns follow. `tom_accuracy_low`/`_high`: its 95% Wilson interval."""
 TAIL_COLUMNS = ("parse_failures", "prompt_tokens", "generated_tokens", "wall_s", "log")
 
 
 def _mean(values: Sequence[float]) -> float | None:
     return fmean(values) if values else None
+
+
+def _scores(scores: dict[str, ProbeScore]) -> dict[str, dict[str, Any]]:
+    return {key: {"n": score.n, "agreed": score.agreed, "accuracy": score.accuracy} for key, score in scores.items()}
+
+
+def _groups(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A row's ToM scores by probe style and by order, as `tom.style.S` / `tom.order.N` columns."""
+    out: dict[str, dict[str, Any]] = {}
+    for field_name, prefix in (("tom_by_style", "tom.style."), ("tom_by_order", "tom.order.")):
+        for key, score in sorted((row.get(field_name) or {}).items()):
+            out[prefix + key] = score
+    return out
 
 
 def make_row(
@@ -61,6 +84,8 @@ def make_row(
     metrics = next((e for e in reversed(events) if isinstance(e, RunMetrics)), None)
     ended = next((e for e in reversed(events) if isinstance(e, RunEnded)), None)
     empty = ProbeScore()
+    overall = wilson(tom.overall.agreed, tom.overall.n) if tom else None
+    scored = [e for e in events if isinstance(e, ProbeAnswered) and e.tracker is not None and e.options]
     return {
         "run_id": run.run_id,
         "settings": run.settings,
@@ -69,6 +94,11 @@ def make_row(
         "turns": turns,
         "tom_n": (tom.overall if tom else empty).n,
         "tom_accuracy": tom.overall.accuracy if tom else None,
+        "tom_accuracy_low": overall.low if overall else None,
+        "tom_accuracy_high": overall.high if overall else None,
+        "tom_chance": _mean([1 / len(probe.options) for probe in scored]),
+        "tom_by_style": _scores(tom.by_style) if tom else {},
+        "tom_by_order": _scores(tom.by_order) if tom else {},
         "tom_false_belief_n": (tom.false_belief if tom else empty).n,
         "tom_false_belief": tom.false_belief.accuracy if tom else None,
         "tom_reality_n": (tom.reality if tom else empty).n,
@@ -116,21 +146,82 @@ def read_rows(out: Path, plan: SweepPlan) -> dict[str, dict[str, Any]]:
     return rows
 
 
+def group_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """`tom.style.S` and `tom.order.N` columns the rows have, styles first."""
+    names = {name for row in rows for name in _groups(row)}
+    return sorted(names, key=lambda name: (not name.startswith("tom.style."), name))
+
+
 def columns(plan: SweepPlan, rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The table's columns: run id, each varied setting, metrics, `reward.NAME`s, tokens, time, log."""
+    """The table's columns: run id, each varied setting, metrics, ToM groups, `reward.NAME`s, tokens, time, log."""
     rewards = sorted({name for row in rows for name in row.get("rewards") or {}})
-    return ["run_id", *plan.keys, *METRIC_COLUMNS, *(f"reward.{n}" for n in rewards), *TAIL_COLUMNS]
+    groups = [part for name in group_columns(rows) for part in (name, f"{name}.n")]
+    return ["run_id", *plan.keys, *METRIC_COLUMNS, *groups, *(f"reward.{n}" for n in rewards), *TAIL_COLUMNS]
 
 
 def flatten(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    """A row as table cells: settings and rewards spread into their own columns."""
-    flat = {name: value for name, value in row.items() if name not in ("settings", "rewards")}
+    """A row as table cells: settings, ToM groups and rewards spread into their own columns."""
+    hidden = ("settings", "rewards", "tom_by_style", "tom_by_order")
+    flat = {name: value for name, value in row.items() if name not in hidden}
     settings = row.get("settings") or {}
     for key in keys:
         flat[key] = settings.get(key)
+    for name, score in _groups(row).items():
+        flat[name] = score.get("accuracy")
+        flat[f"{name}.n"] = score.get("n")
     for name, value in (row.get("rewards") or {}).items():
         flat[f"reward.{name}"] = value
     return flat
+
+
+def metric_value(row: dict[str, Any], column: str) -> float | None:
+    """One run's value of a table column (a number; None when the run has none)."""
+    value = flatten(row, ()).get(column)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+SUMMARY_METRICS = ("tom_accuracy", "tom_false_belief", "tom_reality", "voice_collapse", "reward_gain", "persona_drift")
+"""Metrics `summary.csv` gives per variant, before the ToM groups and rewards."""
+
+
+def variant_values(plan: SweepPlan, rows: dict[str, dict[str, Any]], column: str) -> list[tuple[Any, list[float]]]:
+    """Per variant (plan order), the finished runs' values of `column` (runs without one left out)."""
+    out = []
+    for variant in plan.variants:
+        values = []
+        for run in plan.runs:
+            row = rows.get(run.run_id)
+            if run.variant is variant and row is not None and (value := metric_value(row, column)) is not None:
+                values.append(value)
+        out.append((variant, values))
+    return out
+
+
+def summary_table(plan: SweepPlan, rows: dict[str, dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """One row per variant: runs, and for each metric its mean over seeds and 95% bootstrap interval."""
+    ordered = [rows[run.run_id] for run in plan.runs if run.run_id in rows]
+    rewards = sorted({f"reward.{name}" for row in ordered for name in row.get("rewards") or {}})
+    metrics = [*SUMMARY_METRICS, *group_columns(ordered), *rewards]
+    names = [*plan.keys, "runs", "method", "tom_chance"]
+    names += [part for metric in metrics for part in (metric, f"{metric}.low", f"{metric}.high", f"{metric}.runs")]
+    table: list[dict[str, Any]] = []
+    for variant in plan.variants:
+        settings = dict(variant.settings)
+        runs = sum(1 for run in plan.runs if run.variant is variant and run.run_id in rows)
+        table.append({key: settings.get(key) for key in plan.keys} | {"runs": runs, "method": bootstrap_method("seeds")})
+    for index, (_, chance) in enumerate(variant_values(plan, rows, "tom_chance")):
+        table[index]["tom_chance"] = _mean(chance)
+    for metric in metrics:
+        for index, (_, values) in enumerate(variant_values(plan, rows, metric)):
+            interval = bootstrap_mean(values)
+            if interval is not None:
+                table[index] |= {
+                    metric: interval.estimate, f"{metric}.low": interval.low, f"{metric}.high": interval.high,
+                    f"{metric}.runs": interval.n,
+                }
+    return names, table
 
 
 def table(
@@ -152,7 +243,7 @@ def _cell(value: Any) -> str:
 def write_results(
     out: Path, plan: SweepPlan, rows: dict[str, dict[str, Any]] | None = None
 ) -> tuple[Path, Path | None]:
-    """Rebuild `results.csv` (and `results.parquet` with pyarrow) from the rows, atomically.
+    """Rebuild `results.csv`, `summary.csv` (and `results.parquet` with pyarrow) from the rows, atomically.
 
     Args:
         out: the sweep folder.
@@ -162,15 +253,21 @@ def write_results(
     Returns:
         The CSV's path and the Parquet file's path (None without pyarrow).
     """
-    names, flat = table(plan, read_rows(out, plan) if rows is None else rows)
+    rows = read_rows(out, plan) if rows is None else rows
+    names, flat = table(plan, rows)
+    csv_path = out / RESULTS_CSV
+    atomic_write_text(csv_path, _csv_text(names, flat))
+    atomic_write_text(out / SUMMARY_CSV, _csv_text(*summary_table(plan, rows)))
+    return csv_path, _write_parquet(out / RESULTS_PARQUET, names, flat)
+
+
+def _csv_text(names: list[str], flat: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
     for row in flat:
         writer.writerow([_cell(row.get(name)) for name in names])
-    csv_path = out / RESULTS_CSV
-    atomic_write_text(csv_path, buffer.getvalue())
-    return csv_path, _write_parquet(out / RESULTS_PARQUET, names, flat)
+    return buffer.getvalue()
 
 
 def _write_parquet(path: Path, names: list[str], flat: list[dict[str, Any]]) -> Path | None:

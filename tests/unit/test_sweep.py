@@ -658,8 +658,8 @@ def test_plot_draws_a_png_and_a_terminal_chart(scenario: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     png = out / "plot.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "ToM accuracy (all probes)" in result.stdout
-    assert "round_robin (1.00±0.00, n=2)" in result.stdout
+    assert "ToM accuracy (all probes, false-belief probes)" in result.stdout
+    assert "round_robin · all probes (1.00 [1.00, 1.00], n=2)" in result.stdout
     assert "\x1b[" not in result.stdout
     png.unlink()
     again = sweep("--out", str(out), "--plot")
