@@ -126,7 +126,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
 
 def _check_stage(scenario: Scenario) -> list[Problem]:
     """The `litellm` backend names a litellm model (`provider/name`), not a local one."""
-    from simstage.stage.remote import model_name_problem
+    from simstage.stage.remote_faults import model_name_problem
 
     stage = scenario.stage
     problem = model_name_problem(stage.model) if stage.backend == "litellm" else None

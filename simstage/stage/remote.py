@@ -16,104 +16,32 @@ address, so `fork` and `drop` are free and probing never changes anything.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from simstage.stage.base import Message, Sampling, StageBase, StageCounters, StageError
+from simstage.stage.remote_faults import (
+    CHARS_PER_TOKEN,
+    FLOOR_LOGPROB,
+    NO_KEY,
+    RESPONSE_FORMATS,
+    ServerRefused,
+    ServerUnreachable,
+    _litellm,
+    is_transient,
+    match_option,
+    model_name_problem,
+    short_error,
+)
 
-RESPONSE_FORMATS = ("json_schema", "json_object", "none")
-"""How a turn is constrained to JSON, best first (`auto` tries them in this order)."""
-
-NO_KEY = "sk-no-key-needed"
-"""Sent when no `api_key_env` is set: local servers ignore the key, the client needs one."""
-
-FLOOR_LOGPROB = -50.0
-"""`score` for a continuation whose first token is not among the server's top log-probabilities."""
-
-CHARS_PER_TOKEN = 3
-"""A conservative estimate for `count_tokens` (no tokenizer on this side)."""
-
-_TRANSIENT_NAMES = ("Connect", "Timeout", "ServiceUnavailable", "RateLimit", "RemoteProtocol")
-_TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 502, 503, 504})
 _ROUTERS: dict[tuple[Any, ...], Any] = {}
 _HOMES: dict[tuple[Any, ...], list[int]] = {}
 """Per shared Router: how many live stages call each server their home."""
 _ROUTERS_LOCK = threading.Lock()
-
-
-class ServerUnreachable(StageError):
-    """The server did not answer (connection refused, timeouts), even after retries."""
-
-
-class ServerRefused(StageError):
-    """The server answered with an error (a bad request, an unknown model, a bad key)."""
-
-
-def _litellm() -> Any:
-    # Without this litellm fetches its model price list from the internet at import.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    return litellm
-
-
-def model_name_problem(model: str) -> str | None:
-    """Why `model` cannot name a litellm model (a local model's name or file), or None."""
-    if not model or model == "default" or model.endswith(".gguf"):
-        return f"the litellm backend needs a litellm model name such as openai/NAME, not {model!r}"
-    return None
-
-
-def short_error(exc: BaseException) -> str:
-    """litellm's message without its class-name prefixes, on one line."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    text = text.split(" Original exception:")[0]
-    text = re.sub(r"\b(litellm\.)?\w*(Error|Exception)\b:?\s*(-\s*)?", "", text).strip(" :-")
-    return (text or type(exc).__name__)[:300]
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether retrying might help: connection trouble, timeouts, an overloaded server."""
-    # litellm reports a refused connection on a streaming call as a 500 "Connection error.",
-    # so look at the exception chain and the message, not only the status.
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 8:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    for link in chain:
-        names = [cls.__name__ for cls in type(link).__mro__]
-        if any(word in name for name in names for word in _TRANSIENT_NAMES):
-            return True
-    if any(phrase in str(exc).lower() for phrase in ("connection error", "connection refused", "timed out")):
-        return True
-    status = getattr(exc, "status_code", None)
-    return isinstance(status, int) and status in _TRANSIENT_STATUS
-
-
-def match_option(text: str, options: Sequence[str]) -> int:
-    """The option a free-text answer names: the earliest mentioned, else the closest."""
-    lowered = text.lower()
-    found = [
-        (lowered.find(option.strip().lower()), index)
-        for index, option in enumerate(options)
-        if option.strip() and option.strip().lower() in lowered
-    ]
-    if found:
-        return min(found)[1]
-    ratios = [
-        difflib.SequenceMatcher(None, lowered.strip(), option.strip().lower()).ratio()
-        for option in options
-    ]
-    return max(range(len(options)), key=ratios.__getitem__)
 
 
 class RemoteStage(StageBase):
@@ -402,10 +330,6 @@ class RemoteStage(StageBase):
             return names.index(answer)
         except (ValueError, KeyError, TypeError):
             return match_option(text, options)
-
-    def choose_many(self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]) -> list[int]:
-        """`choose` for each job, one request after another."""
-        return [self.choose(seq, messages, options, prefix) for seq, messages, options, prefix in jobs]
 
     def score(
         self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""

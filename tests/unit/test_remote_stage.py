@@ -10,7 +10,8 @@ import pytest
 from simstage.engine import Simulation
 from simstage.stage import make_stage
 from simstage.stage.base import Message, Sampling, StageError
-from simstage.stage.remote import RemoteStage, is_transient, match_option, short_error
+from simstage.stage.remote import RemoteStage
+from simstage.stage.remote_faults import is_transient, match_option, short_error
 from tests.conftest import say
 
 URL = "http://127.0.0.1:9/v1"
