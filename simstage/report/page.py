@@ -22,6 +22,7 @@ from simstage.report.graph_svg import (
     turn_graphs,
 )
 from simstage.scenario.models import Scenario
+from simstage.stats import WILSON, wilson
 
 CSS_COLOURS = {
     "cyan": "#0e7490",
@@ -129,13 +130,17 @@ def transcript_html(events: Sequence[Any], colours: dict[str, str]) -> str:
 
 
 def _score_cell(score: Any) -> str:
+    """Agreed/n (accuracy), its 95% Wilson interval, and n."""
     if score is None or not getattr(score, "n", 0):
-        return "<td>–</td><td>0</td>"
-    return f"<td>{score.agreed}/{score.n} ({(score.accuracy or 0):.0%})</td><td>{score.n}</td>"
+        return "<td>–</td><td>–</td><td>0</td>"
+    interval = wilson(score.agreed, score.n)
+    bounds = "–" if interval is None else f"{interval.low:.0%}–{interval.high:.0%}"
+    return f"<td>{score.agreed}/{score.n} ({(score.accuracy or 0):.0%})</td><td>{bounds}</td><td>{score.n}</td>"
 
 
 def tom_table(metrics: Any) -> str:
-    """Probe accuracy (model vs tracker) overall, by order and by style, false beliefs, reality."""
+    """Probe accuracy (model vs tracker) overall, by order and by style, false beliefs, reality,
+    each with its 95% Wilson interval (a run's probes are few: the interval says how few)."""
     if metrics is None:
         return '<p class="meta">No belief probes were asked in this run.</p>'
     rows = [("overall (vs tracker)", metrics.overall)]
@@ -143,7 +148,7 @@ def tom_table(metrics: Any) -> str:
     rows += [(f"style {escape(str(style))}", score) for style, score in metrics.by_style.items()]
     rows += [("false beliefs (vs tracker)", metrics.false_belief), ("vs reality", metrics.reality)]
     body = "".join(f"<tr><th>{name}</th>{_score_cell(score)}</tr>" for name, score in rows)
-    return f"<table><tr><th>probes</th><th>accuracy</th><th>n</th></tr>{body}</table>"
+    return f"<table><tr><th>probes</th><th>accuracy</th><th>{WILSON}</th><th>n</th></tr>{body}</table>"
 
 
 def _flat(value: Any) -> str:

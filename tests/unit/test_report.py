@@ -72,8 +72,9 @@ def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
     assert groups[2] != groups[3]  # Anne moves the marble at turn 3: the drawn beliefs change
     assert 'class="belief false"' in groups[3]
     assert 'data-turn="6">' in html and 'data-turn="3" style="display:none"' in html
-    # Probe accuracy by order and style.
+    # Probe accuracy by order and style, each with its 95% Wilson interval (3/3 agreed: 44%–100%).
     assert "order 1" in html and "order 2" in html and "style indirect" in html
+    assert "<th>95% Wilson</th>" in html and "<td>3/3 (100%)</td><td>44%–100%</td><td>3</td>" in html
     assert "Puppeteer metrics" not in html  # round robin without metrics: the section is skipped
     assert not list(tmp_path.glob(".report.html.*"))
 
