@@ -13,19 +13,20 @@ from typing import Any
 from simstage.events import Claimed, Entered, Exited, Moved, Said
 
 
+PUBLIC_LINES: dict[type, str] = {
+    Entered: "{who} enters the {to}.",
+    Exited: "{who} leaves the {frm} for the {to}.",
+    Moved: "{who} moves the {object} from the {frm} to the {to}.",
+    Said: "{who}: {text}",
+    Claimed: "{who} claims: {text}",
+}
+"""The line of each world event anyone in the room could see, by event type."""
+
+
 def public_line(event: Any) -> str | None:
     """A world event anyone in the room could see, in the third person; None for any other."""
-    if isinstance(event, Entered):
-        return f"{event.who} enters the {event.to}."
-    if isinstance(event, Exited):
-        return f"{event.who} leaves the {event.frm} for the {event.to}."
-    if isinstance(event, Moved):
-        return f"{event.who} moves the {event.object} from the {event.frm} to the {event.to}."
-    if isinstance(event, Said):
-        return f"{event.who}: {event.text}"
-    if isinstance(event, Claimed):
-        return f"{event.who} claims: {event.text}"
-    return None
+    template = PUBLIC_LINES.get(type(event))
+    return None if template is None else template.format_map(vars(event))
 
 
 def public_transcript(events: Sequence[Any], limit: int = 30) -> str:

@@ -19,20 +19,11 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from simstage.cast.narrator import public_line
 from simstage.cast.probes import ANSWER_PREFIX
 from simstage.cast.prompt import perceived
 from simstage.cast.turn import MAX_LINE_CHARS
-from simstage.events import (
-    Claimed,
-    ContextTrimmed,
-    DirectionGiven,
-    Entered,
-    Exited,
-    Moved,
-    Rejected,
-    Said,
-    Told,
-)
+from simstage.events import Claimed, ContextTrimmed, DirectionGiven, Entered, Exited, Moved, Rejected, Said, Told
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
 from simstage.world.state import WorldState
@@ -76,26 +67,31 @@ def opening(scenario: Scenario, name: str) -> str:
     return "[" + " ".join(parts) + "]"
 
 
+OWN_LINES: dict[type, str] = {
+    Said: "{who}: {text}",
+    Claimed: "{who}: {text}",
+    Told: '[{who} whispers to {to}: "{text}"]',
+    Rejected: "[{who} cannot do that: {reason}.]",
+    DirectionGiven: "[A direction for {to} alone: {text}]",
+}
+"""Screenplay lines of spoken words and of what only some characters perceive, by event type."""
+
+
 def direction(event: object, me: str) -> str | None:
-    """One witnessed event as a screenplay line; None for what a screenplay does not show."""
-    if isinstance(event, Said):
-        return f"{event.who}: {event.text}"
-    if isinstance(event, Claimed):
-        return f"{event.who}: {event.text}"
-    if isinstance(event, Told):
-        return f'[{event.who} whispers to {event.to}: "{event.text}"]'
-    if isinstance(event, Entered):
-        seen = " ".join(f"The {o} is in the {c}." for o, c in event.sees.items()) if event.who == me else ""
-        return f"[{event.who} enters the {event.to}.{' ' + seen if seen else ''}]"
-    if isinstance(event, Exited):
-        return f"[{event.who} leaves the {event.frm} for the {event.to}.]"
-    if isinstance(event, Moved):
-        return f"[{event.who} moves the {event.object} from the {event.frm} to the {event.to}.]"
-    if isinstance(event, Rejected):
-        return f"[{event.who} cannot do that: {event.reason}.]"
-    if isinstance(event, DirectionGiven):
-        return f"[A direction for {event.to} alone: {event.text}]"
-    return None
+    """One witnessed event as a screenplay line; None for what a screenplay does not show.
+
+    Spoken words are `Name: line`; what anyone in the room could see is the
+    narrator's line in brackets, and what `me` saw on entering follows its entry.
+    """
+    template = OWN_LINES.get(type(event))
+    if template is not None:
+        return template.format_map(vars(event))
+    seen = public_line(event)
+    if seen is None:
+        return None
+    if isinstance(event, Entered) and event.who == me and event.sees:
+        seen += " " + " ".join(f"The {o} is in the {c}." for o, c in event.sees.items())
+    return f"[{seen}]"
 
 
 def screenplay_messages(

@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from simstage.run.open import new_run
 from simstage.scenario import LoadedScenario
 from simstage.stage import Stage
 from simstage.tui.app import SimstageApp
-from simstage.tui.live import open_live
+from simstage.tui.live import LiveRun
 
 
 def make_app(
-    loaded: LoadedScenario,
-    stage: Stage,
-    out: str | Path,
-    *,
-    seed: int | None = None,
-    max_turns: int | None = None,
-    overwrite: bool = False,
-    autorun: bool = False,
+    loaded: LoadedScenario, stage: Stage, out: str | Path, *, autorun: bool = False, **run: Any
 ) -> SimstageApp:
     """A live app: open the run log, build the simulation, wire the panes.
 
     Close the run with `app.live.close()` after the app exits (the CLI does).
 
+    Args:
+        loaded: the scenario.
+        stage: the model.
+        out: the run log to write.
+        autorun: start playing at once.
+        **run: `seed`, `max_turns`, `overwrite`, as `simstage.run.open.new_run` takes them.
+
     Raises:
         StageError: the run log cannot be written.
     """
-    live = open_live(loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite)
+    sink, simulation = new_run(loaded, stage, out, **run)
+    live = LiveRun(loaded, stage, simulation, sink)
     described = stage.describe()
     app = SimstageApp(
         loaded.scenario,

@@ -16,7 +16,7 @@ from simstage.engine import Simulation
 from simstage.events import TurnStarted
 from simstage.run.control import StepController
 from simstage.run.fork import fork_log
-from simstage.run.open import LogSink, new_run
+from simstage.run.open import LogSink
 from simstage.scenario import LoadedScenario
 from simstage.stage import Stage
 from simstage.tui.messages import (
@@ -124,21 +124,3 @@ class LiveRun(StepController):
         self.finish("interrupted")
         self.sink.writer.close()
         self.stage.close()
-
-
-def open_live(
-    loaded: LoadedScenario,
-    stage: Stage,
-    out: str | Path,
-    *,
-    seed: int | None = None,
-    max_turns: int | None = None,
-    overwrite: bool = False,
-) -> LiveRun:
-    """Open the run log and build the simulation for a live TUI run.
-
-    Raises:
-        StageError: the run log exists (without `overwrite`) or cannot be written.
-    """
-    sink, simulation = new_run(loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite)
-    return LiveRun(loaded, stage, simulation, sink)
