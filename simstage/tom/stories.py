@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from simstage.events import Claimed, Entered, Exited, Moved
 from simstage.scenario.models import Scenario
 from simstage.stats import WILSON, wilson
@@ -154,8 +156,22 @@ class StoryBuilder:
         return locations, containers, objects, cast
 
     def scenario(self, source: str = "story") -> Scenario:
-        """The scene the story takes place in."""
+        """The scene the story takes place in.
+
+        Raises:
+            StoryError: the story's world is not a valid scene (too many characters, ...).
+        """
         locations, containers, objects, cast = self._world(source)
+        try:
+            return self._validate(locations, containers, objects, cast)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            raise StoryError(f"{source}: the story is not a valid scene: {where}: {first.get('msg', exc)}") from None
+
+    def _validate(
+        self, locations: list[str], containers: dict[str, str], objects: dict[str, str], cast: list[str]
+    ) -> Scenario:
         return Scenario.model_validate(
             {
                 "title": self.name[:200] or "story",
@@ -240,6 +256,8 @@ class StoryBuilder:
                 sees={**world.visible_objects(here), **inside}, witnesses=world.present(here),
             )
         elif step.kind == "claim":
+            if step.object not in world.object_container:
+                raise StoryError(f"{source}:{step.line}: the story never says where the {step.object} is")
             witnesses = (step.who, step.listener) if step.listener else world.present(here)
             container = step.container or world.object_container[step.object]
             yield Claimed(

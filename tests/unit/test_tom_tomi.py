@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simstage.cli import main
+from simstage.tom.stories import StoryError
 from simstage.tom.tomi import FIXED, ORIGINAL, read_tomi
 
 NAMES = ["Oliver", "Emma", "Liam", "Isla", "Noah", "Ava", "Mila", "Owen"]
@@ -290,3 +293,31 @@ def test_tomi_and_hitom_rules_read_tomi_alike(tmp_path: Path) -> None:
         assert summary["rules"] == rules
         # hitom's move rule orders chains by who came in first: second-order questions may differ.
         assert summary["accuracy"] == 1.0 or rules == "hitom"
+
+
+_WHO = st.sampled_from(["Ava", "Ben"])
+_THING = st.sampled_from(["pear", "box", "pantry", "crate", "hall"])
+_LINES = st.one_of(
+    st.builds("{} entered the {}.".format, _WHO, _THING),
+    st.builds("{} exited the {}.".format, _WHO, _THING),
+    st.builds("{} is in the {}.".format, _WHO, _THING),
+    st.builds("{} moved the {} to the {}.".format, _WHO, _THING, _THING),
+    st.builds("{} looked in the {}.".format, _WHO, _THING),
+    st.builds("{} told {} where the {} is.".format, _WHO, _WHO, _THING),
+    st.builds("The {} is in the {}.".format, _THING, _THING),
+    st.builds("{} hates the {}".format, _WHO, _THING),
+    st.builds("Where will {} look for the {}?\tbox\t1".format, _WHO, _THING),
+    st.builds("Where does {} think that {} searches for the {}?\tbox\t1".format, _WHO, _WHO, _THING),
+    st.builds("Where is the {} really?\tbox\t1".format, _THING),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINES, min_size=1, max_size=8), st.sampled_from(["default", "tomi", "hitom"]))
+def test_any_story_of_template_lines_reads_or_names_its_line(tmp_path_factory: pytest.TempPathFactory, lines: list[str], rules: str) -> None:
+    path = tmp_path_factory.mktemp("tomi") / "story.txt"
+    path.write_text("".join(f"{n} {line}\n" for n, line in enumerate(lines, start=1)), encoding="utf-8")
+    try:
+        read_tomi(path, rules=rules)
+    except StoryError as exc:
+        assert str(exc).startswith(str(path))
