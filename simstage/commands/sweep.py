@@ -65,16 +65,7 @@ def register(main: click.Group) -> None:
     help="Afterwards, draw the main metrics per variant: DIR/plot.png and a chart in the "
     "terminal (needs matplotlib and plotext: pip install 'simstage[sweep]').",
 )
-def sweep(
-    scenario: str | None,
-    seeds: str | None,
-    sets: tuple[str, ...],
-    concurrency: int | None,
-    out: str | None,
-    max_turns: int | None,
-    threads: int | None,
-    plot: bool,
-) -> None:
+def sweep(**options: Any) -> None:
     """Play SCENARIO once per seed for every combination of --set values.
 
     Each run writes its own run log, DIR/RUNID.jsonl, named after its settings and
@@ -118,7 +109,7 @@ def sweep(
     """
     from simstage.cli import friendly_errors
 
-    friendly_errors(_play)(scenario, seeds, sets, concurrency, out, max_turns, threads, plot)
+    friendly_errors(_play)(**options)
 
 
 def _plan(

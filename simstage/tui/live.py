@@ -19,14 +19,7 @@ from simstage.run.fork import fork_log
 from simstage.run.open import LogSink
 from simstage.scenario import LoadedScenario
 from simstage.stage import Stage
-from simstage.tui.messages import (
-    EventRecorded,
-    RunStateChanged,
-    StageBusy,
-    StageFailed,
-    StageStats,
-    Streaming,
-)
+from simstage.tui import messages
 
 Post = Callable[[Any], Any]
 
@@ -42,13 +35,13 @@ class _Bridge:
     def on_event(self, event: Any) -> None:
         if isinstance(event, TurnStarted):
             self._speaker, self._text = event.speaker, ""
-        self.live.post(EventRecorded(event))
+        self.live.post(messages.EventRecorded(event))
 
     def on_token(self, speaker: str, text: str) -> None:
         if speaker != self._speaker:
             self._speaker, self._text = speaker, ""
         self._text += text
-        self.live.post(Streaming(speaker, self._text))
+        self.live.post(messages.Streaming(speaker, self._text))
 
 
 class LiveRun(StepController):
@@ -74,19 +67,19 @@ class LiveRun(StepController):
         return self.sink.writer.path
 
     def on_busy(self, busy: bool, label: str) -> None:
-        self.post(StageBusy(busy, label))
+        self.post(messages.StageBusy(busy, label))
 
     def on_failed(self, message: str) -> None:
-        self.post(StageFailed(message))
+        self.post(messages.StageFailed(message))
 
     def on_finished(self) -> None:
-        self.post(RunStateChanged("finished"))
+        self.post(messages.RunStateChanged("finished"))
 
     def on_job_done(self, tokens: int, seconds: float) -> None:
         rate = None
         if self.stage.backend != "scripted" and tokens and seconds > 0:
             rate = tokens / seconds
-        self.post(StageStats(rate, self.kv_use()))
+        self.post(messages.StageStats(rate, self.kv_use()))
 
     def kv_use(self) -> dict[str, int]:
         """Tokens held per character's sequence, where the stage can tell (stage thread only)."""
@@ -110,7 +103,7 @@ class LiveRun(StepController):
         """
         new = fork_log(self.sink.writer, self.simulation.events, self.simulation.turn)
         self.sink.writer = new
-        self.post(RunStateChanged("forked", str(new.path)))
+        self.post(messages.RunStateChanged("forked", str(new.path)))
         return new.path
 
     def close(self, timeout: float = 30.0) -> None:
