@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simstage import __version__
-from simstage.events import Event, event_from_dict
+from simstage.events import Event, RunEnded, event_from_dict
 
 if TYPE_CHECKING:
     from simstage.scenario import LoadedScenario
@@ -173,7 +173,7 @@ class RunLog:
     @property
     def ended(self) -> bool:
         """Whether the run recorded its end."""
-        return any(getattr(event, "type", "") == "run_ended" for event in self.events)
+        return any(isinstance(event, RunEnded) for event in self.events)
 
 
 def read_runlog(path: str | Path) -> RunLog:
@@ -259,7 +259,7 @@ def _check_names(log: RunLog, linenos: list[int]) -> None:
         "object": set(world.objects),
     }
     for event, lineno in zip(log.events, linenos, strict=True):
-        fields = _NAMED.get(getattr(event, "type", ""), {})
+        fields = _NAMED.get(event.type, {})
         names = [(kind, getattr(event, field)) for field, kind in fields.items()]
         names += [("character", name) for name in getattr(event, "through", ())]
         names += [("object", o) for o in getattr(event, "sees", {})] + [

@@ -11,9 +11,11 @@ from typing import Any
 from rich.console import Console
 
 from simstage.engine import Simulation
+from simstage.events import ProbeAnswered, RunEnded, TurnEnded
 from simstage.run.log import RunLog, RunLogError, RunLogWriter, logged_scenario, read_runlog
 from simstage.run.open import RunSession, printer_for, stage_for_log
 from simstage.stage import StageError
+
 
 def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
     """The events a resumed run continues from, and how the run had stopped.
@@ -27,23 +29,23 @@ def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
     """
     events = list(log.events)
     previous = "cut off"
-    while events and getattr(events[-1], "type", None) == "run_ended":
+    while events and isinstance(events[-1], RunEnded):
         end = events.pop()
         if end.reason == "completed":
             raise RunLogError(f"{log.path}: the run completed at turn {end.turn}; nothing to resume")
         previous = end.reason + (f": {end.message}" if end.message else "")
-    last = max((getattr(e, "turn", 0) for e in events), default=0)
+    last = max((e.turn for e in events), default=0)
     if last == 0:
         return events, previous
-    turn_events = [e for e in events if getattr(e, "turn", 0) == last]
+    turn_events = [e for e in events if e.turn == last]
     probes_due = sum(1 for probe in scenario.probes if probe.at == last)
     finished = (
         last < (log.header.max_turns or scenario.max_turns)
-        and any(getattr(e, "type", None) == "turn_ended" for e in turn_events)
-        and sum(1 for e in turn_events if getattr(e, "type", None) == "probe") >= probes_due
+        and any(isinstance(e, TurnEnded) for e in turn_events)
+        and sum(1 for e in turn_events if isinstance(e, ProbeAnswered)) >= probes_due
     )
     if not finished:
-        events = [e for e in events if getattr(e, "turn", 0) != last]
+        events = [e for e in events if e.turn != last]
     return events, previous
 
 

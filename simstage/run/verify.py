@@ -11,6 +11,7 @@ from simstage.engine import Simulation
 from simstage.run.log import RunLog, logged_scenario
 from simstage.run.open import stage_for_log
 
+
 @dataclass(frozen=True)
 class VerifyReport:
     """Whether a re-run reproduced a log."""
