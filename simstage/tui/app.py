@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from simstage.events import RunEnded
 from simstage.scenario.models import ProbeConfig, Scenario
 from simstage.tui.live import LiveRun
 from simstage.tui.messages import (
@@ -30,7 +31,7 @@ from simstage.tui.messages import (
 )
 from simstage.tui.palette import SimstageCommands
 from simstage.tui.screens import HelpScreen, InjectScreen, SpeakScreen
-from simstage.tui.views import last_turn, turn_view
+from simstage.tui.views import belief_timeline, events_upto, last_turn, turn_view
 from simstage.tui.widgets import (
     BeliefsPane,
     CastPane,
@@ -40,6 +41,7 @@ from simstage.tui.widgets import (
     TurnScrubber,
 )
 from simstage.world.actions import Action
+from simstage.world.state import fold_world
 
 LIVE_ONLY = {"toggle_run", "step", "speak", "inject", "probe", "fork"}
 
@@ -105,6 +107,8 @@ class SimstageApp(App[str]):
         self.scenario = scenario
         self.live = live
         self.events: list[Any] = list(events)
+        self.beliefs = belief_timeline(scenario, self.events)
+        """The tracker, fed each event once as it arrives (see `simstage.tom.timeline`)."""
         self.backend = backend
         self.model = model
         self.log_path = log_path
@@ -173,9 +177,11 @@ class SimstageApp(App[str]):
     def on_event_recorded(self, message: EventRecorded) -> None:
         event = message.event
         self.events.append(event)
-        self.turn = max(self.turn, getattr(event, "turn", 0))
+        if self.beliefs is not None:
+            self.beliefs.add(event)
+        self.turn = max(self.turn, event.turn)
         self.query_one(Transcript).add(event)
-        if getattr(event, "type", "") == "run_ended":
+        if isinstance(event, RunEnded):
             self.state = "ended" if event.reason != "completed" else "finished"
         self.refresh_panes(transcript=False)
 
@@ -212,7 +218,7 @@ class SimstageApp(App[str]):
 
     def refresh_panes(self, transcript: bool = False) -> None:
         """Re-render the side panes (and, in replay, the transcript) at the shown turn."""
-        view = turn_view(self.scenario, self.events, self.turn, self.selected)
+        view = turn_view(self.scenario, self.events, self.beliefs, self.turn, self.selected)
         if transcript:
             self.query_one(Transcript).show(view.events)
         self.query_one(CastPane).show(self.scenario, view.world, self.selected)
@@ -299,7 +305,7 @@ class SimstageApp(App[str]):
 
     def action_inject(self) -> None:
         """Open the world-event form."""
-        world = turn_view(self.scenario, self.events, self.turn, self.selected).world
+        world = fold_world(self.scenario, events_upto(self.events, self.turn))
 
         def done(result: Action | None) -> None:
             if result is not None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from simstage.events import ProbeAnswered, RunEnded
 from simstage.scenario.models import Scenario
 from simstage.world.state import WorldState, fold_world
 
@@ -51,37 +52,35 @@ class TurnView:
 
 def events_upto(events: Sequence[Any], turn: int) -> list[Any]:
     """The events of turns up to and including `turn` (the run's end marker left out)."""
-    return [e for e in events if getattr(e, "turn", 0) <= turn and getattr(e, "type", "") != "run_ended"]
+    return [e for e in events if e.turn <= turn and not isinstance(e, RunEnded)]
 
 
 def last_turn(events: Sequence[Any]) -> int:
     """The highest turn any event belongs to."""
-    return max((getattr(e, "turn", 0) for e in events), default=0)
+    return max((e.turn for e in events), default=0)
 
 
-def _fold(scenario: Scenario, events: list[Any]) -> Any:
+def belief_timeline(scenario: Scenario, events: Sequence[Any] = ()) -> Any:
+    """The incremental belief fold the app keeps and feeds each new event (None: no tracker)."""
     try:
-        from simstage.tom.tracker import fold_beliefs
+        from simstage.tom.timeline import BeliefTimeline
     except ImportError:
         return None
-    return fold_beliefs(scenario, events)
+    return BeliefTimeline(scenario).extend(events)
 
 
-def beliefs_view(scenario: Scenario, events: Sequence[Any], holder: str, turn: int) -> BeliefsView:
+def beliefs_view(timeline: Any, events: Sequence[Any], holder: str, turn: int) -> BeliefsView:
     """The tracker's beliefs of `holder` at `turn`, changes since the turn before, and probe answers."""
-    try:
-        import simstage.tom.tracker  # noqa: F401
-    except ImportError:
+    if timeline is None:
         return BeliefsView(holder, turn, unavailable=TRACKER_MISSING)
-    now_events = events_upto(events, turn)
     try:
-        state = _fold(scenario, now_events)
-        before = _fold(scenario, events_upto(events, turn - 1)) if turn > 0 else None
+        state = timeline.at(turn)
+        before = timeline.at(turn - 1) if turn > 0 else None
     except Exception as exc:  # noqa: BLE001 - the tracker is young; show why, keep the UI alive
         return BeliefsView(holder, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}")
-    probes: dict[tuple[tuple[str, ...], str], Any] = {}
-    for event in now_events:
-        if getattr(event, "type", "") == "probe" and event.ask == holder:
+    probes: dict[tuple[tuple[str, ...], str], ProbeAnswered] = {}
+    for event in events_upto(events, turn):
+        if isinstance(event, ProbeAnswered) and event.ask == holder:
             probes[(tuple(event.through), event.about)] = event
     rows = []
     mine = [b for b in state.beliefs() if b.holder == holder]
@@ -105,12 +104,12 @@ def beliefs_view(scenario: Scenario, events: Sequence[Any], holder: str, turn: i
     return BeliefsView(holder, turn, tuple(rows))
 
 
-def turn_view(scenario: Scenario, events: Sequence[Any], turn: int, holder: str) -> TurnView:
+def turn_view(scenario: Scenario, events: Sequence[Any], timeline: Any, turn: int, holder: str) -> TurnView:
     """The transcript events, world and beliefs as they were at the end of `turn`."""
     shown = events_upto(events, turn)
     return TurnView(
         turn=turn,
         events=shown,
         world=fold_world(scenario, shown),
-        beliefs=beliefs_view(scenario, events, holder, turn),
+        beliefs=beliefs_view(timeline, events, holder, turn),
     )
