@@ -283,7 +283,7 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
         f"[bold]{scenario.title}[/] — {header.stage.backend} stage, model {header.stage.model}, "
         f"seed {header.seed}, recorded {header.created}"
     )
-    printer = TranscriptPrinter(console, scenario.cast_names, spinner=False)
+    printer = TranscriptPrinter(console, scenario, spinner=False)
     for event in log.events:
         printer.on_event(event)
     for warning in log.warnings:

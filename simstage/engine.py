@@ -172,17 +172,6 @@ class Simulation:
         if self.metrics is not None:
             self.metrics.after_turn(self.scene(), speaker)
         self.probe_many([probe for probe in self.scenario.probes if probe.at == turn])
-        if self.done:
-            if self.metrics is not None:
-                from simstage.puppeteer.metrics import summarise
-
-                self.emit(summarise(self.events, self.puppeteer.kind, turn))
-            # The scene's last turn: score the probes against the tracker (a replay does the same).
-            from simstage.tom.metrics import tom_metrics
-
-            metrics = tom_metrics(self.events, turn)
-            if metrics is not None:
-                self.emit(metrics)
         return self.events[start:]
 
     def scene(self) -> Scene:
@@ -305,8 +294,6 @@ class Simulation:
         Each question runs on a fork of the asked character's sequence, so asking
         never changes what the character remembers.
         """
-        from simstage.tom.tracker import MAX_ORDER, fold_beliefs
-
         if not probes:
             return []
         containers = list(self.scenario.world.containers)
@@ -328,12 +315,8 @@ class Simulation:
             questions.append(question)
             jobs.append((self.sequence(name), messages, containers, prefix))
         answers = self.stage.choose_many(jobs)
-        deepest = max(len(probe.through) + 1 for probe in probes)
-        order = min(MAX_ORDER, max(self.scenario.tom.order, deepest))
-        beliefs = fold_beliefs(self.scenario, self.events, order=order)
         events = []
         for probe, question, index in zip(probes, questions, answers):
-            belief = beliefs.where(probe.ask, probe.about, probe.through)
             events.append(
                 self.emit(
                     ProbeAnswered(
@@ -346,7 +329,6 @@ class Simulation:
                         options=tuple(containers),
                         answer=containers[index],
                         truth=self.world.object_container[probe.about],
-                        tracker=None if belief is None else belief.container,
                     )
                 )
             )

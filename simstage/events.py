@@ -1,7 +1,10 @@
 """The event types: the single source of truth of a run.
 
 World state, beliefs, metrics and the transcript are folds over a list of these.
-Every event is frozen and serialises to one JSON object with a `type` tag.
+Every event is frozen and serialises to one JSON object with a `type` tag. Events
+hold observations only: what the tracker derives (its answer to a probe, the ToM
+score) and run summaries are computed where they are read, so a better tracker
+re-scores old logs.
 """
 
 from __future__ import annotations
@@ -139,39 +142,8 @@ class ProbeAnswered(_Event):
     answer: str
     """The container the model chose."""
     truth: str
-    """Where the object really was when asked."""
-    tracker: str | None = None
-    """Where the ToM tracker says the asked character believes (along `through`) the object is;
-    None when the tracker holds no belief (and in logs written before the tracker existed)."""
-
-
-class ProbeScore(BaseModel):
-    """How often the model's probe answers agree with the ToM tracker, in one group of probes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    n: int = 0
-    """Probes in the group that the tracker could answer."""
-    agreed: int = 0
-    """Of those, how many the model answered as the tracker did."""
-    accuracy: float | None = None
-    """`agreed / n`; None when `n` is 0."""
-
-
-class TomMetrics(_Event):
-    """The model's probe answers scored against the ToM tracker, at the end of a run."""
-
-    type: Literal["tom_metrics"] = "tom_metrics"
-    overall: ProbeScore
-    """Every probe the tracker could answer."""
-    by_order: dict[str, ProbeScore] = Field(default_factory=dict)
-    """By belief order ("1": "A thinks", "2": "A thinks B thinks", ...)."""
-    by_style: dict[str, ProbeScore] = Field(default_factory=dict)
-    """By question style (`direct`, `indirect`)."""
-    false_belief: ProbeScore = Field(default_factory=ProbeScore)
-    """Probes where the tracker's belief is false (it differs from where the object really is)."""
-    reality: ProbeScore = Field(default_factory=ProbeScore)
-    """The model's answers against where the object really was (not against the tracker)."""
+    """Where the object really was when asked. (What the tracker says the character believes
+    is a fold over the events, `simstage.tom.metrics.probe_verdicts`, never stored.)"""
 
 
 class ContextTrimmed(_Event):
@@ -282,26 +254,6 @@ class TurnMetrics(_Event):
     """The line fits a neutral speaker better than the persona, right after one that fit the persona."""
 
 
-class RunMetrics(_Event):
-    """Metrics summarised over the whole run, at its last turn."""
-
-    type: Literal["run_metrics"] = "run_metrics"
-    puppeteer: str
-    persona_drift: dict[str, float] = Field(default_factory=dict)
-    """Per character: mean persona fit of its first half of lines minus its second half
-    (positive: the character drifted away from its persona)."""
-    persona_fit: dict[str, float] = Field(default_factory=dict)
-    """Per character: mean persona fit of its lines."""
-    voice_collapse: float | None = None
-    """Mean of the per-turn voice collapse."""
-    rewards: dict[str, float] = Field(default_factory=dict)
-    """Mean of each named reward over the lines it applied to."""
-    reward_gain: float | None = None
-    """Mean optimizer gain (None without the optimizer)."""
-    flips: dict[str, int] = Field(default_factory=dict)
-    """Per character: how many abrupt turns against its persona."""
-
-
 Event = Annotated[
     TurnStarted
     | TurnEnded
@@ -314,7 +266,6 @@ Event = Annotated[
     | Rejected
     | ParseFailed
     | ProbeAnswered
-    | TomMetrics
     | ContextTrimmed
     | RunEnded
     | RunResumed
@@ -322,8 +273,7 @@ Event = Annotated[
     | DirectionGiven
     | CandidateScored
     | CandidateChosen
-    | TurnMetrics
-    | RunMetrics,
+    | TurnMetrics,
     Field(discriminator="type"),
 ]
 

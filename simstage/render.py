@@ -9,6 +9,27 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
+from simstage.events import (
+    CandidateChosen,
+    CandidateScored,
+    Claimed,
+    DirectionGiven,
+    Entered,
+    Exited,
+    Moved,
+    ParseFailed,
+    ProbeAnswered,
+    Rejected,
+    RunEnded,
+    RunResumed,
+    Said,
+    SpeakerChosen,
+    Told,
+    TurnEnded,
+    TurnMetrics,
+    TurnStarted,
+)
+from simstage.scenario.models import Scenario
 from simstage.world.state import WorldState
 
 PALETTE = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_red", "bright_cyan", "orange1")
@@ -19,40 +40,45 @@ def speaker_colours(names: Sequence[str]) -> dict[str, str]:
     return {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
 
 
-def narrate(event: Any) -> str | None:
-    """A third-person line of plain text for a world event; None for bookkeeping events."""
-    kind = getattr(event, "type", None)
-    if kind == "enter":
-        return f"{event.who} enters the {event.to}."
-    if kind == "exit":
-        return f"{event.who} leaves the {event.frm} for the {event.to}."
-    if kind == "move":
-        return f"{event.who} moves the {event.object} from the {event.frm} to the {event.to}."
-    if kind == "say":
-        return f"{event.who}: {event.text}"
-    if kind == "tell":
-        return f"{event.who} → {event.to} (privately): {event.text}"
-    if kind == "claim":
-        return f"{event.who} claims: {event.text}"
-    if kind == "rejected":
-        return f"{event.who} could not {event.action.get('type', 'act')}: {event.reason}"
-    if kind == "parse_failed":
-        return f"{event.who}'s turn did not parse ({event.error})"
-    if kind == "probe":
-        tracker = "" if getattr(event, "tracker", None) is None else f", tracker: {event.tracker}"
-        return f"{event.ask} is asked: {event.question} → {event.answer} (really: {event.truth}{tracker})"
-    if kind == "tom_metrics":
-        return tom_metrics_line(event)
-    if kind == "run_ended":
+LINES: dict[type, str] = {
+    Entered: "{who} enters the {to}.",
+    Exited: "{who} leaves the {frm} for the {to}.",
+    Moved: "{who} moves the {object} from the {frm} to the {to}.",
+    Said: "{who}: {text}",
+    Told: "{who} → {to} (privately): {text}",
+    Claimed: "{who} claims: {text}",
+    Rejected: "{who} could not {verb}: {reason}",
+    ParseFailed: "{who}'s turn did not parse ({error})",
+    RunResumed: "run resumed (it had stopped: {previous})",
+    SpeakerChosen: "{by} gives the floor to {speaker}{among}",
+    DirectionGiven: "direction to {to}: {text}",
+}
+"""The display line of each event type (the model's own text is `cast/`'s, never this)."""
+PUPPETEER_EVENTS = (SpeakerChosen, DirectionGiven, CandidateScored, CandidateChosen, TurnMetrics)
+
+
+def narrate(event: Any, tracker: str | None = None) -> str | None:
+    """A third-person line of plain text for an event; None for bookkeeping events.
+
+    Args:
+        event: any event.
+        tracker: for a probe, the tracker's answer (`simstage.tom.metrics`), shown beside the model's.
+    """
+    template = LINES.get(type(event))
+    if template is not None:
+        extra = {
+            "verb": event.action.get("type", "act") if isinstance(event, Rejected) else "",
+            "among": f" (among {', '.join(event.options)})" if isinstance(event, SpeakerChosen) and event.options else "",
+        }
+        return template.format_map({**vars(event), **extra})
+    if isinstance(event, ProbeAnswered):
+        beside = "" if tracker is None else f", tracker: {tracker}"
+        return f"{event.ask} is asked: {event.question} → {event.answer} (really: {event.truth}{beside})"
+    if isinstance(event, RunEnded):
         return f"run {event.reason}" + (f": {event.message}" if event.message else "")
-    if kind == "run_resumed":
-        return f"run resumed (it had stopped: {event.previous})"
-    if kind in PUPPETEER_EVENTS:
+    if isinstance(event, PUPPETEER_EVENTS):
         return puppeteer_line(event)
     return None
-
-
-PUPPETEER_EVENTS = ("speaker_chosen", "direction", "candidate", "candidate_chosen", "turn_metrics", "run_metrics")
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -60,22 +86,16 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 
 def puppeteer_line(event: Any) -> str:
-    """A puppeteer's or a metric's event in one line of plain text."""
-    kind = event.type
-    if kind == "speaker_chosen":
-        among = f" (among {', '.join(event.options)})" if event.options else ""
-        return f"{event.by} gives the floor to {event.speaker}{among}"
-    if kind == "direction":
-        return f"direction to {event.to}: {event.text}"
-    if kind == "candidate":
+    """A candidate's, a choice's or a metric's line of plain text."""
+    if isinstance(event, CandidateScored):
         scores = ", ".join(f"{k} {v:.2f}" for k, v in event.scores.items())
         return f"candidate {event.index} for {event.speaker} [{scores}; total {event.total:.2f}]: {event.raw}"
-    if kind == "candidate_chosen":
+    if isinstance(event, CandidateChosen):
         return (
             f"optimizer keeps candidate {event.index} for {event.speaker}: "
             f"{event.total:.2f} vs mean {event.mean:.2f} (gain {event.gain:+.2f})"
         )
-    if kind == "turn_metrics":
+    if isinstance(event, TurnMetrics):
         rewards = "".join(f", {k} {v:.2f}" for k, v in event.rewards.items())
         flip = ", FLIP" if event.flip else ""
         return (
@@ -84,6 +104,11 @@ def puppeteer_line(event: Any) -> str:
             + (f", reward gain {event.reward_gain:+.2f}" if event.reward_gain is not None else "")
             + flip
         )
+    return run_metrics_line(event)
+
+
+def run_metrics_line(event: Any) -> str:
+    """A run's puppeteer metrics (`RunMetrics`) in one line."""
     parts = []
     parts.append("persona drift " + (", ".join(f"{k} {v:+.2f}" for k, v in event.persona_drift.items()) or "–"))
     parts.append(f"voice collapse {_num(event.voice_collapse)}")
@@ -101,7 +126,7 @@ def _score(score: Any) -> str:
 
 
 def tom_metrics_line(event: Any) -> str:
-    """A `tom_metrics` event in one line: model vs tracker, by order and style, false beliefs, reality."""
+    """A run's ToM score (`TomMetrics`) in one line: model vs tracker, by order and style, false beliefs, reality."""
     parts = [f"ToM: model agrees with the tracker on {_score(event.overall)}"]
     parts += [f"order {order}: {_score(score)}" for order, score in event.by_order.items()]
     parts += [f"{style}: {_score(score)}" for style, score in event.by_style.items()]
@@ -111,17 +136,26 @@ def tom_metrics_line(event: Any) -> str:
 
 
 class TranscriptPrinter:
-    """Prints a run's events as they happen (a `Simulation` subscriber).
+    """Prints a run's events as they happen (a `Simulation` subscriber), or a log's as it replays.
+
+    It folds the tracker as the events pass, so each probe shows the tracker's
+    answer beside the model's, and a completed run ends with its ToM score and,
+    where metrics were recorded, its puppeteer metrics.
 
     Args:
         console: where to print.
-        cast: character names, for colours.
+        scenario: the scene (cast colours, the tracker's rules).
         spinner: show a spinner while a character's line is generated.
     """
 
-    def __init__(self, console: Console, cast: Sequence[str], *, spinner: bool = True):
+    def __init__(self, console: Console, scenario: Scenario, *, spinner: bool = True):
+        from simstage.tom.metrics import VerdictFold
+
         self.console = console
-        self.colours = speaker_colours(cast)
+        self.scenario = scenario
+        self.colours = speaker_colours(scenario.cast_names)
+        self.verdicts = VerdictFold(scenario)
+        self._turn_metrics: list[TurnMetrics] = []
         self._turn = -1
         self._status: Status | None = None
         self._spinner = spinner and console.is_terminal
@@ -133,54 +167,66 @@ class TranscriptPrinter:
         return None
 
     def on_event(self, event: Any) -> None:
-        kind = getattr(event, "type", None)
-        turn = getattr(event, "turn", 0)
-        if kind == "turn_started":
+        verdict = self.verdicts.add(event)
+        if isinstance(event, TurnStarted):
             if self._spinner:
                 self._status = self.console.status(f"{event.speaker} is thinking…")
                 self._status.start()
             return
-        if kind == "turn_ended":
+        if isinstance(event, TurnEnded):
             if self._status is not None:
                 self._status.stop()
                 self._status = None
             return
-        if turn != self._turn and kind not in ("run_ended", "run_resumed"):
-            self._turn = turn
-            self.console.rule(f"[dim]turn {turn}[/]", style="dim")
-        self.console.print(self.format(event), highlight=False)
+        if isinstance(event, TurnMetrics):
+            self._turn_metrics.append(event)
+        if isinstance(event, RunEnded) and event.reason == "completed":
+            self._summary()
+        if event.turn != self._turn and not isinstance(event, (RunEnded, RunResumed)):
+            self._turn = event.turn
+            self.console.rule(f"[dim]turn {event.turn}[/]", style="dim")
+        self.console.print(self.format(event, None if verdict is None else verdict.tracker), highlight=False)
 
-    def format(self, event: Any) -> str:
-        """One event as rich markup."""
-        kind = getattr(event, "type", None)
-        line = escape(narrate(event) or "")
-        if kind == "say":
+    def _summary(self) -> None:
+        """The run's ToM score and puppeteer metrics, folded from what was printed."""
+        from simstage.puppeteer.metrics import run_metrics
+        from simstage.tom.metrics import score_verdicts
+
+        metrics = run_metrics(self._turn_metrics, self.scenario.puppeteer.kind)
+        if metrics is not None:
+            self.console.print(f"[bold]{escape(run_metrics_line(metrics))}[/]", highlight=False)
+        score = score_verdicts(self.verdicts.verdicts)
+        if score is not None:
+            self.console.print(f"[bold blue]{escape(tom_metrics_line(score))}[/]", highlight=False)
+
+    def format(self, event: Any, tracker: str | None = None) -> str:
+        """One event as rich markup (`tracker`: for a probe, the tracker's answer)."""
+        line = escape(narrate(event, tracker) or "")
+        if isinstance(event, Said):
             return f"{self._name(event.who)}: {escape(event.text)}"
-        if kind == "tell":
+        if isinstance(event, Told):
             return (
                 f"{self._name(event.who)} [dim]→[/] {self._name(event.to)} "
                 f"[italic dim](privately)[/]: {escape(event.text)}"
             )
-        if kind == "claim":
+        if isinstance(event, Claimed):
             verdict = "" if event.true else " [red](false)[/]"
             return f"{self._name(event.who)} [bold]claims[/]: {escape(event.text)}{verdict}"
-        if kind in ("enter", "exit", "move"):
+        if isinstance(event, (Entered, Exited, Moved)):
             origin = " [dim](scripted)[/]" if event.origin == "timeline" else ""
             return f"[italic]* {line}[/]{origin}"
-        if kind in ("rejected", "parse_failed"):
+        if isinstance(event, (Rejected, ParseFailed)):
             return f"[dim red]✗ {line}[/]"
-        if kind == "probe":
+        if isinstance(event, ProbeAnswered):
             mark = "[green]✓[/]" if event.answer == event.truth else "[yellow]≠[/]"
             return f"[blue]?[/] {line} {mark}"
-        if kind == "tom_metrics":
-            return f"[bold blue]{line}[/]"
-        if kind == "direction":
+        if isinstance(event, DirectionGiven):
             return f"[italic magenta]» {line}[/]"
-        if kind in ("candidate", "speaker_chosen", "turn_metrics"):
+        if isinstance(event, (CandidateScored, SpeakerChosen, TurnMetrics)):
             return f"[dim]{line}[/]"
-        if kind in ("candidate_chosen", "run_metrics"):
+        if isinstance(event, CandidateChosen):
             return f"[bold]{line}[/]"
-        if kind in ("run_ended", "run_resumed"):
+        if isinstance(event, (RunEnded, RunResumed)):
             return f"[dim]— {line} —[/]"
         return line
 

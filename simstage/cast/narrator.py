@@ -12,7 +12,6 @@ from typing import Any
 
 from simstage.events import Claimed, Entered, Exited, Moved, Said
 
-
 PUBLIC_LINES: dict[type, str] = {
     Entered: "{who} enters the {to}.",
     Exited: "{who} leaves the {frm} for the {to}.",

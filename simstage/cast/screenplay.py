@@ -23,7 +23,17 @@ from simstage.cast.narrator import public_line
 from simstage.cast.probes import ANSWER_PREFIX
 from simstage.cast.prompt import perceived
 from simstage.cast.turn import MAX_LINE_CHARS
-from simstage.events import Claimed, ContextTrimmed, DirectionGiven, Entered, Exited, Moved, Rejected, Said, Told
+from simstage.events import (
+    Claimed,
+    ContextTrimmed,
+    DirectionGiven,
+    Entered,
+    Exited,
+    Moved,
+    Rejected,
+    Said,
+    Told,
+)
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
 from simstage.world.state import WorldState

@@ -38,8 +38,8 @@ def bench(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simstage.stage.bench import BenchArgs, run_bench
     from simstage.cli import friendly_errors
+    from simstage.stage.bench import BenchArgs, run_bench
 
     args = BenchArgs(
         model=model, characters=characters, turns=turns, line_tokens=line_tokens,

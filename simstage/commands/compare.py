@@ -53,9 +53,9 @@ def compare(
     def go() -> None:
         from simstage.puppeteer.compare import compare as run_compare
         from simstage.puppeteer.compare import comparison_pairs, paired_differences
-        from simstage.sweep.plan import parse_seeds
-        from simstage.scenario import load_scenario
         from simstage.run.open import build_stage
+        from simstage.scenario import load_scenario
+        from simstage.sweep.plan import parse_seeds
 
         try:
             seed_list = parse_seeds(seeds)

@@ -24,8 +24,8 @@ def run_tui(
 ) -> int:
     """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
     from simstage.cli import _default_out, fail
-    from simstage.scenario import load_scenario
     from simstage.run.open import build_stage
+    from simstage.scenario import load_scenario
 
     out_path = Path(out) if out else _default_out(Path(scenario))
     if out_path.exists() and not force:
@@ -76,7 +76,6 @@ def serve_web(argv: list[str], port: int) -> None:
     try:
         from textual_serve.server import Server
     except ImportError:
-        from rich.markup import escape
 
         from simstage.cli import fail
 

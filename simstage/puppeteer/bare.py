@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from simstage.cast import screenplay
-from simstage.events import SpeakerChosen
 from simstage.cast.narrator import public_transcript
+from simstage.events import SpeakerChosen
 from simstage.puppeteer.base import PuppeteerBase, Scene, floor_options
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message

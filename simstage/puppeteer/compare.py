@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
-from simstage.events import RunMetrics, TomMetrics
+from simstage.events import Claimed, Said
+from simstage.puppeteer.metrics import RunMetrics, run_metrics
 from simstage.scenario.models import Scenario
 from simstage.stats import bootstrap_mean, bootstrap_method, paired_difference
+from simstage.tom.metrics import TomMetrics, tom_metrics
 
 COMPARABLE = ("bare", "round_robin", "scripted", "director", "optimizer")
 """Puppeteers that play without a person at the keyboard."""
@@ -68,11 +70,11 @@ def play(scenario: Scenario, stage: Any, kind: str, seed: int, max_turns: int | 
     return RunResult(
         puppeteer=kind,
         seed=seed,
-        metrics=next((e for e in events if isinstance(e, RunMetrics)), None),
-        tom=next((e for e in events if isinstance(e, TomMetrics)), None),
+        metrics=run_metrics(events, kind),
+        tom=tom_metrics(steered, events),
         seconds=time.perf_counter() - started,
         batched_calls=stage.counters.batched_calls - before,
-        lines=[line for e in events if getattr(e, "type", None) in ("say", "claim") and (line := narrate(e))],
+        lines=[line for e in events if isinstance(e, (Said, Claimed)) and (line := narrate(e))],
     )
 
 

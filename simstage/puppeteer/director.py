@@ -8,8 +8,8 @@ event perceived only by that speaker, so it lands in its prompt alone.
 
 from __future__ import annotations
 
-from simstage.events import DirectionGiven, SpeakerChosen
 from simstage.cast.narrator import public_transcript
+from simstage.events import DirectionGiven, SpeakerChosen
 from simstage.puppeteer.base import PuppeteerBase, Scene, floor_options
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message, Sampling

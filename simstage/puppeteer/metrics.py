@@ -1,4 +1,5 @@
-"""Metrics of how a puppeteer shapes a scene: per turn (`TurnMetrics`), summarised (`RunMetrics`).
+"""Metrics of how a puppeteer shapes a scene: per turn (`TurnMetrics`, measured by the stage
+and recorded), summarised over the run (`RunMetrics`, a fold computed where it is read).
 
 - persona fit: log-probability of a line under the speaker's own persona prompt
   minus under a neutral speaker, per word; its fall from a character's first
@@ -21,10 +22,36 @@ from itertools import combinations
 from statistics import fmean
 from typing import Any
 
-from simstage.events import CandidateChosen, Claimed, RunMetrics, Said, Told, TurnMetrics
+from pydantic import BaseModel, ConfigDict, Field
+
+from simstage.events import CandidateChosen, Claimed, Said, Told, TurnMetrics
 from simstage.puppeteer.base import Scene
 from simstage.puppeteer.rewards import JUDGE_SEQUENCE, Candidate, RewardContext, score_candidates
 from simstage.stage.base import Message
+
+
+class RunMetrics(BaseModel):
+    """Metrics summarised over the whole run, folded from its `TurnMetrics` (never stored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    turn: int = 0
+    """The last turn summarised."""
+    puppeteer: str
+    persona_drift: dict[str, float] = Field(default_factory=dict)
+    """Per character: mean persona fit of its first half of lines minus its second half
+    (positive: the character drifted away from its persona)."""
+    persona_fit: dict[str, float] = Field(default_factory=dict)
+    """Per character: mean persona fit of its lines."""
+    voice_collapse: float | None = None
+    """Mean of the per-turn voice collapse."""
+    rewards: dict[str, float] = Field(default_factory=dict)
+    """Mean of each named reward over the lines it applied to."""
+    reward_gain: float | None = None
+    """Mean optimizer gain (None without the optimizer)."""
+    flips: dict[str, int] = Field(default_factory=dict)
+    """Per character: how many abrupt turns against its persona."""
+
 
 RECENT_LINES = 3
 """Lines per character that voice collapse compares."""
@@ -138,3 +165,10 @@ def summarise(events: Sequence[Any], puppeteer: str, turn: int) -> RunMetrics:
         reward_gain=fmean(gains) if gains else None,
         flips=flips,
     )
+
+
+def run_metrics(events: Sequence[Any], puppeteer: str) -> RunMetrics | None:
+    """The run's summary where it recorded per-turn metrics; None where metrics were off."""
+    if not any(isinstance(e, TurnMetrics) for e in events):
+        return None
+    return summarise(events, puppeteer, max((e.turn for e in events), default=0))

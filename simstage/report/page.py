@@ -89,21 +89,24 @@ def _speaker(event: Any) -> str | None:
     return None
 
 
-def transcript_html(events: Sequence[Any], colours: dict[str, str]) -> str:
-    """The transcript: one row per narrated event under a header per turn; private lines marked."""
+def transcript_html(events: Sequence[Any], colours: dict[str, str], trackers: dict[int, str | None]) -> str:
+    """The transcript: one row per narrated event under a header per turn; private lines marked.
+
+    `trackers` gives the tracker's answer to each probe, by the probe event's `id`.
+    """
     out: list[str] = []
     turn = -1
     for event in events:
-        line = narrate(event)
+        line = narrate(event, trackers.get(id(event)))
         if line is None:
             continue
         if len(line) > MAX_TEXT:
             line = line[:MAX_TEXT] + f" … [{len(line) - MAX_TEXT} more characters]"
-        event_turn = int(getattr(event, "turn", 0))
+        event_turn = event.turn
         if event_turn != turn:
             turn = event_turn
             out.append(f'<div class="turnhead" data-turn="{turn}">turn {turn}</div>')
-        kind = str(getattr(event, "type", ""))
+        kind = event.type
         classes = ["row", escape(kind)]
         tag = ""
         if kind in PRIVATE_EVENTS:
@@ -111,7 +114,6 @@ def transcript_html(events: Sequence[Any], colours: dict[str, str]) -> str:
             tag = '<span class="tag">private</span>'
         if kind in (
             "probe",
-            "tom_metrics",
             "run_ended",
             "rejected",
             "parse_failed",
@@ -159,16 +161,12 @@ def _flat(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
-def run_metrics_table(events: Sequence[Any]) -> str:
-    """The last `run_metrics` event as a table, or "" when there is none."""
-    found = [e for e in events if getattr(e, "type", None) == "run_metrics"]
-    if not found:
+def run_metrics_table(metrics: Any) -> str:
+    """A run's puppeteer metrics (`RunMetrics`) as a table, or "" when it recorded none."""
+    if metrics is None:
         return ""
-    data = found[-1].model_dump()
     rows = "".join(
-        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>"
-        for k, v in data.items()
-        if k != "type"
+        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>" for k, v in metrics.model_dump().items()
     )
     return f"<h3>Run metrics</h3><table>{rows}</table>"
 
@@ -190,18 +188,20 @@ def render_page(
         warnings: lines to show at the top (a cut last line).
         ended: whether the run recorded its end.
     """
-    from simstage.tom.metrics import tom_metrics
+    from simstage.puppeteer.metrics import run_metrics
+    from simstage.tom.metrics import probe_verdicts, score_verdicts
 
     colours = {
         name: CSS_COLOURS.get(c, "#111827")
         for name, c in speaker_colours(scenario.cast_names).items()
     }
-    last = max((int(getattr(e, "turn", 0)) for e in events), default=0)
+    last = max((e.turn for e in events), default=0)
     turns = sampled_turns(last)
     graphs = turn_graphs(scenario, events, turns)
     svg = belief_svg(graphs, layout(graphs), shown=turns[-1])
-    recorded = [e for e in events if getattr(e, "type", None) == "tom_metrics"]
-    metrics = recorded[-1] if recorded else tom_metrics(events, last)
+    verdicts = probe_verdicts(scenario, events)
+    metrics = score_verdicts(verdicts, last)
+    summary = run_metrics_table(run_metrics(events, scenario.puppeteer.kind))
     charts = metric_charts(events, colours)
     meta = ""
     if header is not None:
@@ -224,8 +224,8 @@ def render_page(
         '<span style="color:#9ca3af">&#183;&#183;&#183; where it really is</span></p>'
     )
     puppeteer = ""
-    if charts or run_metrics_table(events):
-        puppeteer = f'<h2>Puppeteer metrics</h2><div class="charts">{charts}</div>{run_metrics_table(events)}'
+    if charts or summary:
+        puppeteer = f'<h2>Puppeteer metrics</h2><div class="charts">{charts}</div>{summary}'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
@@ -236,7 +236,7 @@ def render_page(
 {"".join(notes)}
 <div class="cols">
 <section class="transcript"><h2>Transcript</h2>
-{transcript_html(events, colours)}
+{transcript_html(events, colours, {id(v.probe): v.tracker for v in verdicts})}
 </section>
 <section class="graph"><h2>Beliefs</h2>
 <label>Turn <input type="range" id="turn" min="0" max="{len(turns) - 1}" value="{len(turns) - 1}" step="1"></label>

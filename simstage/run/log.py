@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from simstage.scenario import LoadedScenario
 
 LOG_FORMAT = 1
+DERIVED_BEFORE = frozenset({"tom_metrics", "run_metrics"})
+"""Lines of logs written before derived values left the log (with a probe's `tracker`
+field): they are skipped on read, since readers compute them from the events."""
 MAX_LINE_BYTES = 4_000_000
 
 
@@ -210,6 +213,11 @@ def read_runlog(path: str | Path) -> RunLog:
             data = json.loads(raw)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
+            kind = data.get("type")
+            if isinstance(kind, str) and kind in DERIVED_BEFORE:
+                continue
+            if kind == "probe":
+                data.pop("tracker", None)
             event = event_from_dict(data)
         except (ValueError, ValidationError, RecursionError) as exc:
             if index == last and not ends_with_newline:

@@ -163,7 +163,7 @@ def printer_for(simulation: Simulation, console: Console | None) -> TranscriptPr
     """A transcript printer subscribed to `simulation`, when there is a console to print on."""
     if console is None:
         return None
-    printer = TranscriptPrinter(console, simulation.scenario.cast_names)
+    printer = TranscriptPrinter(console, simulation.scenario)
     simulation.subscribe(printer)
     return printer
 

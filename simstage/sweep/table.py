@@ -1,9 +1,9 @@
 """A sweep's results: one row per finished run (`rows/RUNID.json`), gathered into `results.csv`.
 
-A row holds the run's varied settings, seed, ToM metrics (from `tom_metrics`:
+A row holds the run's varied settings, seed, ToM metrics (folded from the events:
 overall with its 95% Wilson interval over the run's probes, false-belief,
 reality, by probe style and by belief order, and the chance level of its
-probes, 1/number of options), puppeteer metrics (from `run_metrics`), token
+probes, 1/number of options), puppeteer metrics (`run_metrics`, likewise), token
 counts and wall time. The table is rebuilt from the rows, in plan order, so it
 never holds a run twice; Parquet is written beside it when pyarrow is
 installed. `summary.csv` has one row per variant: each metric's mean over seeds
@@ -21,11 +21,13 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from simstage.events import ProbeAnswered, ProbeScore, RunEnded, RunMetrics, TomMetrics
+from simstage.events import ParseFailed, RunEnded
+from simstage.puppeteer.metrics import run_metrics
 from simstage.report.files import atomic_write_text
 from simstage.stage.base import StageCounters
 from simstage.stats import bootstrap_mean, bootstrap_method, wilson
 from simstage.sweep.plan import ROWS, PlannedRun, SweepPlan, value_text
+from simstage.tom.metrics import ProbeScore, probe_verdicts, score_verdicts
 
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
@@ -80,12 +82,14 @@ def make_row(
     log: str,
 ) -> dict[str, Any]:
     """A finished run's row, from its events and its stage's counters."""
-    tom = next((e for e in reversed(events) if isinstance(e, TomMetrics)), None)
-    metrics = next((e for e in reversed(events) if isinstance(e, RunMetrics)), None)
+    scenario = run.variant.loaded.scenario
+    verdicts = probe_verdicts(scenario, events)
+    tom = score_verdicts(verdicts, turns)
+    metrics = run_metrics(events, scenario.puppeteer.kind)
     ended = next((e for e in reversed(events) if isinstance(e, RunEnded)), None)
     empty = ProbeScore()
     overall = wilson(tom.overall.agreed, tom.overall.n) if tom else None
-    scored = [e for e in events if isinstance(e, ProbeAnswered) and e.tracker is not None and e.options]
+    scored = [v.probe for v in verdicts if v.tracker is not None and v.probe.options]
     return {
         "run_id": run.run_id,
         "settings": run.settings,
@@ -107,7 +111,7 @@ def make_row(
         "reward_gain": metrics.reward_gain if metrics else None,
         "persona_drift": _mean(list(metrics.persona_drift.values())) if metrics else None,
         "rewards": dict(sorted(metrics.rewards.items())) if metrics else {},
-        "parse_failures": sum(1 for e in events if getattr(e, "type", None) == "parse_failed"),
+        "parse_failures": sum(1 for e in events if isinstance(e, ParseFailed)),
         "prompt_tokens": counters.prompt_tokens,
         "generated_tokens": counters.generated_tokens,
         "wall_s": round(wall_s, 3),

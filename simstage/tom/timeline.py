@@ -7,6 +7,7 @@ kept as a snapshot, so scrubbing back and forth never folds the run again.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,17 +38,20 @@ class BeliefTimeline:
     def __init__(self, scenario: Scenario, order: int | None = None):
         self.scenario = scenario
         self.tracker = BeliefTracker(scenario, order=probe_order(scenario) if order is None else order)
+        self._initial = self.tracker.state()
         self._turn = 0
+        self._ended: list[int] = []
         self._snapshots: list[BeliefState] = []
-        """The state at the end of turn i, for every finished turn i."""
+        """The state at the end of each turn in `_ended` (turns that had events), in order."""
 
     def add(self, event: Any) -> None:
         """Fold one more event (events arrive in order)."""
         if isinstance(event, RunEnded):
             return
-        while event.turn > self._turn:
+        if event.turn > self._turn:
+            self._ended.append(self._turn)
             self._snapshots.append(self.tracker.state())
-            self._turn += 1
+            self._turn = event.turn
         self.tracker.apply(event)
 
     def extend(self, events: Iterable[Any]) -> BeliefTimeline:
@@ -62,6 +66,7 @@ class BeliefTimeline:
 
     def at(self, turn: int) -> BeliefState:
         """The beliefs at the end of `turn` (the latest state for the turn in progress or later)."""
-        if 0 <= turn < len(self._snapshots):
-            return self._snapshots[turn]
-        return self.now()
+        if turn >= self._turn:
+            return self.now()
+        index = bisect.bisect_right(self._ended, turn) - 1
+        return self._snapshots[index] if index >= 0 else self._initial

@@ -127,7 +127,7 @@ class SimstageApp(App[str]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            transcript = Transcript(self.scenario.cast_names, id="transcript")
+            transcript = Transcript(self.scenario, id="transcript")
             transcript.border_title = f"{self.scenario.title} — transcript"
             yield transcript
             with Vertical(id="side"):

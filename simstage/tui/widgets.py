@@ -17,8 +17,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import RichLog, Static, Tree
 
+from simstage.events import RunEnded, TurnEnded
 from simstage.render import TranscriptPrinter, narrate, speaker_colours
 from simstage.scenario.models import Scenario
+from simstage.tom.metrics import VerdictFold
 from simstage.tui.views import BeliefsView
 from simstage.world.state import WorldState
 
@@ -26,13 +28,16 @@ from simstage.world.state import WorldState
 class Transcript(Vertical):
     """The scene's lines: finished events above, the line being generated below."""
 
-    def __init__(self, cast: Sequence[str], **kwargs: Any) -> None:
+    def __init__(self, scenario: Scenario, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._printer = TranscriptPrinter(Console(file=io.StringIO()), cast, spinner=False)
-        self.colours = speaker_colours(cast)
+        self.scenario = scenario
+        self._printer = TranscriptPrinter(Console(file=io.StringIO()), scenario, spinner=False)
+        self.colours = speaker_colours(scenario.cast_names)
         self.plain: list[str] = []
         """The lines shown, as plain text (what tests and screen readers read)."""
         self._turn = -1
+        self._verdicts = VerdictFold(scenario)
+        """The tracker, folded as lines are added, for each probe's answer."""
 
     def compose(self) -> ComposeResult:
         yield RichLog(wrap=True, min_width=16, markup=False, highlight=False, id="lines")
@@ -44,6 +49,7 @@ class Transcript(Vertical):
         self.query_one("#streaming", Static).update("")
         self.plain = []
         self._turn = -1
+        self._verdicts = VerdictFold(self.scenario)
 
     def show(self, events: Sequence[Any]) -> None:
         """Replace the transcript with these events."""
@@ -53,20 +59,22 @@ class Transcript(Vertical):
 
     def add(self, event: Any) -> None:
         """Append one event (bookkeeping events show nothing)."""
-        kind = getattr(event, "type", None)
-        if kind == "turn_ended":
+        verdict = self._verdicts.add(event)
+        tracker = None if verdict is None else verdict.tracker
+        kind = event.type
+        if isinstance(event, TurnEnded):
             self.query_one("#streaming", Static).update("")
             return
-        text = narrate(event)
+        text = narrate(event, tracker)
         if text is None:
             return
         log = self.query_one("#lines", RichLog)
-        turn = getattr(event, "turn", 0)
-        if turn != self._turn and kind != "run_ended":
+        turn = event.turn
+        if turn != self._turn and not isinstance(event, RunEnded):
             self._turn = turn
             log.write(Text(f"── turn {turn} ──", style="dim"))
             self.plain.append(f"── turn {turn} ──")
-        markup = self._printer.format(event)
+        markup = self._printer.format(event, tracker)
         if kind == "tell":
             markup = "[reverse] private [/] " + markup
         log.write(Text.from_markup(markup))

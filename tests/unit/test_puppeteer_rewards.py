@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from simstage.cli import main
 from simstage.engine import Simulation
-from simstage.events import RunMetrics, TurnMetrics
+from simstage.events import TurnMetrics
 from simstage.puppeteer import KINDS, rewards
-from simstage.puppeteer.metrics import summarise, voice_collapse
+from simstage.puppeteer.metrics import run_metrics, summarise, voice_collapse
 from simstage.puppeteer.rewards import Candidate, RewardContext
 from simstage.render import narrate
 from simstage.run.log import read_runlog
@@ -191,12 +191,15 @@ def test_metrics_per_turn_and_at_the_end(sally_anne) -> None:
     sally = [e.persona_fit for e in per_turn if e.speaker == "Sally"]
     # "My marble!" fits Sally's persona (the fake stage rewards it); the later lines do not.
     assert sally[0] == pytest.approx(5.0 / 2) and sally[1] == pytest.approx(0.0)
-    summary = [e for e in sim.events if isinstance(e, RunMetrics)]
-    assert len(summary) == 1 and summary[0].persona_drift["Sally"] > 0
-    assert all(narrate(e) for e in per_turn + summary)
+    # The summary is a fold over the recorded per-turn metrics, never an event of its own.
+    summary = run_metrics(sim.events, "round_robin")
+    assert summary is not None and summary.persona_drift["Sally"] > 0
+    assert "run_metrics" not in {e.type for e in sim.events}
+    assert all(narrate(e) for e in per_turn)
     plain = Simulation(sally_anne.scenario, ScriptedStage())
     plain.run()
-    assert not [e for e in plain.events if isinstance(e, (TurnMetrics, RunMetrics))]
+    assert not [e for e in plain.events if isinstance(e, TurnMetrics)]
+    assert run_metrics(plain.events, "round_robin") is None
 
 
 # -- compare --------------------------------------------------------------------
@@ -232,6 +235,6 @@ def test_runs_with_puppeteer_events_replay(tmp_path) -> None:
     result = runner.invoke(main, ["run", str(SCENARIOS / "sycophancy.yaml"), "--stage", "scripted", "--headless", "--out", str(out)])
     assert result.exit_code == 0, result.output
     types = {e.type for e in read_runlog(out).events}
-    assert {"candidate", "candidate_chosen", "turn_metrics", "run_metrics"} <= types
+    assert {"candidate", "candidate_chosen", "turn_metrics"} <= types and "run_metrics" not in types
     replay = runner.invoke(main, ["replay", str(out)])
     assert replay.exit_code == 0 and "run metrics (optimizer)" in replay.output

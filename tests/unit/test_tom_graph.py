@@ -12,11 +12,12 @@ from click.testing import CliRunner
 
 from simstage.cli import main
 from simstage.engine import Simulation
-from simstage.events import ProbeAnswered, TomMetrics, event_from_json
+from simstage.events import ProbeAnswered, event_from_json
 from simstage.run.log import read_runlog
 from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 from simstage.tom.graph import belief_diff, belief_graph
+from simstage.tom.metrics import probe_verdicts, tom_metrics
 from simstage.tom.tracker import fold_beliefs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,27 +110,29 @@ def test_export_errors_are_one_line(tmp_path: Path, sally_log: Path) -> None:
     assert late.exit_code == 2 and "99" in late.output
 
 
-def test_probes_carry_the_tracker_and_metrics_close_the_run() -> None:
+def test_probe_verdicts_and_the_score_are_folds_over_the_events() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "false-claim.yaml").scenario
     # The model always answers "coat" (the claimed, false place).
     stage = ScriptedStage(chooser=lambda messages, options: list(options).index("coat"))
     simulation = Simulation(scenario, stage)
     simulation.run()
+    verdicts = probe_verdicts(scenario, simulation.events)
     probes = [e for e in simulation.events if isinstance(e, ProbeAnswered)]
-    state = fold_beliefs(scenario, [e for e in simulation.events if e.turn <= probes[0].turn])
-    for probe in probes:
-        expected = state.where(probe.ask, probe.about, probe.through)
-        assert probe.tracker == (expected.container if expected else None)
-    assert [p.tracker for p in probes] == ["coat", "drawer", "coat"]
-    metrics = [e for e in simulation.events if isinstance(e, TomMetrics)]
-    assert len(metrics) == 1 and simulation.events[-2] is metrics[0]
-    m = metrics[0]
+    assert [v.probe for v in verdicts] == probes
+    state = fold_beliefs(scenario, [e for e in simulation.events if e.turn <= probes[0].turn], order=2)
+    for verdict in verdicts:
+        expected = state.where(verdict.probe.ask, verdict.probe.about, verdict.probe.through)
+        assert verdict.tracker == (expected.container if expected else None)
+    assert [v.tracker for v in verdicts] == ["coat", "drawer", "coat"]
+    # Nothing derived is stored: the score is computed where it is read.
+    assert "tom_metrics" not in {e.type for e in simulation.events}
+    m = tom_metrics(scenario, simulation.events)
+    assert m is not None
     assert (m.overall.n, m.overall.agreed) == (3, 2)
     assert (m.by_order["1"].n, m.by_order["1"].agreed) == (2, 1)
     assert (m.by_order["2"].n, m.by_order["2"].agreed) == (1, 1)
     assert (m.false_belief.n, m.false_belief.agreed) == (2, 2)
     assert (m.reality.n, m.reality.agreed) == (3, 0)
-    assert event_from_json(m.model_dump_json()) == m
 
 
 def test_old_probe_lines_still_parse() -> None:
@@ -138,7 +141,7 @@ def test_old_probe_lines_still_parse() -> None:
         "answer": "a", "truth": "a",
     }
     event = event_from_json(json.dumps(old))
-    assert isinstance(event, ProbeAnswered) and event.tracker is None
+    assert isinstance(event, ProbeAnswered)
 
 
 def test_headless_run_prints_the_metrics(tmp_path: Path) -> None:
