@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from simstage.cli.errors import fail, friendly_errors
 from simstage.tom.rules import RULE_NAMES
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid"])
 
 
 def _fail(message: str) -> None:
-    from simstage.cli import fail
 
     fail(message)
 
@@ -251,7 +251,6 @@ def _evaluate(
     threads: int | None, limit: int | None,
 ) -> None:
     """Read a benchmark file, score the tracker under `rules`, ask the stage when told to, and report."""
-    from simstage.cli import friendly_errors
     from simstage.tom.stories import StoryError
 
     try:
@@ -312,9 +311,3 @@ def bench_tracker(characters: int, order: int, events: int, seed: int) -> None:
         f"{result.queries} queries {result.query_s * 1000:.1f} ms"
     )
 
-
-def register(main: click.Group) -> None:
-    """Add the ToM commands to the CLI."""
-    main.add_command(export)
-    main.add_command(eval_group)
-    main.add_command(bench_tracker)

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-
-def register(main: click.Group) -> None:
-    """Add `sweep` to the CLI."""
-    main.add_command(sweep)
+from simstage.cli.errors import friendly_errors, sigterm_as_interrupt
 
 
 @click.command()
@@ -91,9 +85,10 @@ def sweep(**options: Any) -> None:
 
     Runs play concurrently on remote (litellm) and scripted stages, each on a
     fresh stage; on the in-process llama stage one at a time (one model on the
-    machine's cores). --plot draws ToM accuracy (overall and false-belief), voice
-    collapse, reward gain and each reward per variant, as mean ± standard
-    deviation over seeds. Exit status: 0 all runs finished, 1 some run failed,
+    machine's cores). --plot draws ToM accuracy (overall and false-belief, then by
+    probe style and by belief order, with each probe's chance level), voice
+    collapse, reward gain and each reward per variant, as the mean over seeds
+    with its 95% bootstrap interval. Exit status: 0 all runs finished, 1 some run failed,
     2 bad input, 130 stopped.
 
     \b
@@ -107,7 +102,6 @@ def sweep(**options: Any) -> None:
       simstage sweep --out sweeps/personas           (finish that sweep's missing runs)
       simstage sweep --out sweeps/personas --plot    (plot a finished sweep)
     """
-    from simstage.cli import friendly_errors
 
     friendly_errors(_play)(**options)
 
@@ -308,7 +302,7 @@ def _run_pending(
         )
 
     finished_before = len(rows)
-    with progress, _sigterm_interrupts():
+    with progress, sigterm_as_interrupt():
         try:
             return run_pool(pending, play, concurrency=size, on_outcome=heard, on_stopping=stopping)
         except _GaveUp:
@@ -332,23 +326,6 @@ def _run_pending(
             # Worker threads may be mid-turn and would hold up a normal exit. Nothing is lost:
             # a run's row is written only after its whole log, atomically.
             os._exit(130)
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM stops the sweep as Ctrl-C does, while it plays (main thread only)."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _finished_line(row: dict[str, Any], done: int, total: int) -> str:

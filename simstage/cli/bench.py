@@ -6,6 +6,8 @@ import json
 
 import click
 
+from simstage.cli.errors import friendly_errors
+
 
 @click.command()
 @click.option("--model", default="default", show_default=True, help="Embedded model name or GGUF path.")
@@ -38,7 +40,6 @@ def bench(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simstage.cli import friendly_errors
     from simstage.stage.bench import BenchArgs, run_bench
 
     args = BenchArgs(
@@ -101,6 +102,3 @@ def bench(
             f"pp {cost['pp_ratio']}×, tg {cost['tg_ratio']}×"
         )
 
-
-def register(main: click.Group) -> None:
-    main.add_command(bench)

@@ -7,6 +7,9 @@ from typing import Any
 
 import click
 
+from simstage.cli.errors import fail, friendly_errors
+from simstage.cli.options import stage_options
+
 
 def events_before(scenario: Any, turn: int, log_events: list[Any] | None, seed: int | None) -> Any:
     """A simulation standing at the start of `turn`, its timeline for that turn applied.
@@ -48,8 +51,7 @@ def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> li
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--as", "name", required=True, metavar="NAME", help="The character whose prompt to show.")
 @click.option("--turn", default=1, show_default=True, type=click.IntRange(1), help="The turn at which NAME gets the floor.")
-@click.option("--model", help="Render with this model's chat template: 'default', an embedded model's name, or a GGUF path.")
-@click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
+@stage_options(threads=False, model_help="Render with this model's chat template: 'default', an embedded model's name, or a GGUF path.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), metavar="RUN.jsonl", help="Take the earlier turns from a recorded run instead of the scripted stage.")
 @click.option("--tokens", is_flag=True, help="Also print the token count (and the tokens, with --json).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the text, messages, chat format and tokens.")
@@ -68,7 +70,6 @@ def prompt(
     With --stage litellm the server renders the template: the messages sent
     are printed instead.
     """
-    from simstage.cli import fail, friendly_errors
 
     friendly_errors(_prompt)(scenario, name, turn, model, backend, log_path, tokens, as_json, fail)
 
@@ -142,6 +143,3 @@ def _print(stage: Any, messages: list[Any], name: str, turn: int, tokens: bool, 
             line += f", {report['token_count']} tokens"
         click.echo(line, file=err)
 
-
-def register(main: click.Group) -> None:
-    main.add_command(prompt)

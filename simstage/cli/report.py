@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from simstage.cli.errors import fail
+
 
 @click.command()
 @click.argument("runlog", type=click.Path(dir_okay=False))
@@ -22,7 +24,6 @@ def report(runlog: str, out: str | None) -> None:
     turn with report.html#turn=3. Interrupted runs are reported up to their last
     whole event.
     """
-    from simstage.cli import fail
     from simstage.report import ReportError, write_report
     from simstage.run.log import RunLogError
 
@@ -47,7 +48,3 @@ def report(runlog: str, out: str | None) -> None:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {result.path} ({result.events} events)", err=True)
 
-
-def register(main: click.Group) -> None:
-    """Add `report` to the CLI."""
-    main.add_command(report)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from simstage.cli.errors import fail
+
 
 @click.group(name="card")
 def card_group() -> None:
@@ -31,7 +33,6 @@ def import_card(card: str, location: str) -> None:
     import yaml
 
     from simstage.cards import CardError, card_cast_entry, read_card
-    from simstage.cli import fail
 
     try:
         entry = card_cast_entry(read_card(card), location)
@@ -40,7 +41,3 @@ def import_card(card: str, location: str) -> None:
         return
     click.echo(yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=100), nl=False)
 
-
-def register(main: click.Group) -> None:
-    """Add the card commands to the CLI."""
-    main.add_command(card_group)

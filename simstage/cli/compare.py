@@ -6,10 +6,8 @@ import json
 
 import click
 
-
-def register(main: click.Group) -> None:
-    """Add `compare` to the CLI."""
-    main.add_command(compare)
+from simstage.cli.errors import fail, friendly_errors
+from simstage.cli.options import MODEL_HELP, stage_options
 
 
 @click.command()
@@ -18,10 +16,7 @@ def register(main: click.Group) -> None:
               help="Comma-separated puppeteer kinds to compare.")
 @click.option("--seeds", default="1-3", show_default=True, help="Seeds: a range (1-5) and/or a list (1,4,9).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--stage", "backend", type=click.Choice(["llama", "litellm", "scripted"]), help="Override the scenario's stage backend.")
-@click.option("--model", help="Override the model: 'default', an embedded model's name, or a GGUF path; "
-              "several, comma-separated (default,gemma3-270m), compares the models too.")
-@click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage.")
+@stage_options(model_help=MODEL_HELP + " Several, comma-separated (default,gemma3-270m), compares the models too.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
 def compare(
     scenario: str, puppeteers: str, seeds: str, as_json: bool, backend: str | None,
@@ -47,7 +42,6 @@ def compare(
       simstage compare scenarios/sycophancy.yaml --puppeteer bare,optimizer --seeds 1-3 --json
       simstage compare scenarios/sycophancy.yaml --puppeteer bare --model default,gemma3-270m
     """
-    from simstage.cli import fail, friendly_errors
 
     @friendly_errors
     def go() -> None:

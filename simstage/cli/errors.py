@@ -1,0 +1,79 @@
+"""How the command line fails: one clear line per problem on stderr, exit status 2; and SIGTERM as Ctrl-C.
+
+Bad input (a broken scenario, a missing model, a corrupt run log, a sweep folder
+that is not one) is never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_BAD_INPUT = 2
+
+
+def stderr_console() -> Console:
+    """A console on stderr that never reads file names or model text as markup or emoji."""
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """Print `simstage: message` on stderr (one such line per line of it) and exit."""
+    from rich.text import Text
+
+    console = stderr_console()
+    # Messages quote file names and file contents: never parse them as markup.
+    for line in message.splitlines() or [""]:
+        console.print(Text.assemble(("simstage:", "bold red"), " ", line))
+    raise SystemExit(code)
+
+
+def friendly_errors(function: F) -> F:
+    """Turn the project's input errors into one-line messages and exit status 2."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from simstage.run.log import RunLogError
+        from simstage.scenario import ScenarioError
+        from simstage.stage import StageError
+        from simstage.sweep import SweepError
+
+        try:
+            return function(*args, **kwargs)
+        except ScenarioError as exc:
+            console = stderr_console()
+            for problem in exc.problems:
+                console.print(str(problem), markup=False)
+            raise SystemExit(EXIT_BAD_INPUT) from None
+        except (StageError, RunLogError, SweepError) as exc:
+            fail(str(exc))
+        except BrokenPipeError:
+            raise SystemExit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the work as Ctrl-C does, while it lasts (main thread only)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

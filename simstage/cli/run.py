@@ -1,0 +1,109 @@
+"""`simstage run`: play a scenario (or resume a run) and write its run log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from simstage.cli.errors import fail, friendly_errors, sigterm_as_interrupt, stderr_console
+from simstage.cli.options import default_log_path, stage_options
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--resume", "resume", type=click.Path(dir_okay=False), metavar="RUN.jsonl", help="Continue an interrupted or failed run, appending to its log (the scenario, stage and seed come from the log).")
+@click.option("--headless", is_flag=True, help="Print the transcript instead of opening the TUI (the default when not in a terminal).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
+@click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
+@stage_options(api_base=True)
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+@click.option("--interactive", is_flag=True, help="Steer from the keyboard: pick speakers, write lines, inject events (stdin).")
+@friendly_errors
+def run(
+    scenario: str | None,
+    resume: str | None,
+    headless: bool,
+    out: str | None,
+    force: bool,
+    backend: str | None,
+    model: str | None,
+    api_base: str | None,
+    seed: int | None,
+    max_turns: int | None,
+    threads: int | None,
+    interactive: bool,
+) -> None:
+    """Play SCENARIO and write its run log.
+
+    In a terminal this opens the TUI, playing at once; with --headless (or when
+    not in a terminal) the transcript is printed as the scene plays. Ctrl-C stops the run cleanly:
+    the log keeps every event so far and records the interruption. When the stage
+    fails mid-run (a server goes away), the log keeps everything up to the failure
+    and `simstage run --resume RUN.jsonl` continues it, headless.
+    """
+    from simstage.run.open import open_run
+
+    if resume is not None:
+        if scenario is not None:
+            fail("give either SCENARIO or --resume RUN.jsonl, not both")
+        ignored = {
+            "--out": out, "--force": force, "--stage": backend, "--model": model,
+            "--api-base": api_base, "--seed": seed, "--interactive": interactive,
+        }
+        given = [name for name, value in ignored.items() if value not in (None, False)]
+        if given:
+            fail(
+                f"--resume takes the run's settings from its log; {', '.join(given)} cannot change "
+                "them (only --threads and --max-turns apply)"
+            )
+        _resume(resume, threads=threads, max_turns=max_turns)
+        return
+    if scenario is None:
+        fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")
+    if not headless and not interactive:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from simstage.cli.tui import run_tui
+
+            raise SystemExit(
+                run_tui(
+                    scenario, backend=backend, model=model, out=out, force=force, seed=seed,
+                    max_turns=max_turns, threads=threads, autorun=True, api_base=api_base,
+                )
+            )
+        stderr_console().print("simstage: not a terminal; playing headless", markup=False)
+    out_path = Path(out) if out else default_log_path(Path(scenario))
+    if out_path.exists() and not force:
+        fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
+    console = Console(highlight=False, emoji=False)
+    with sigterm_as_interrupt(), open_run(
+        scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
+        threads=threads, overwrite=force, console=console, interactive=interactive, api_base=api_base,
+    ) as session:
+        _play(session, console, f"run log: {out_path} ({{count}} events)")
+
+
+def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
+    from simstage.run.resume import resume_run
+
+    console = Console(highlight=False, emoji=False)
+    with sigterm_as_interrupt(), resume_run(path, threads=threads, max_turns=max_turns, console=console) as session:
+        console.print(
+            f"[dim]resuming {path} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
+        )
+        _play(session, console, f"run log: {path} (+{{count}} events)")
+
+
+def _play(session: Any, console: Console, done: str) -> None:
+    """Play a headless session to its end; exit 130 when Ctrl-C stopped it."""
+    try:
+        result = session.simulation.run()
+    finally:
+        session.printer.close()
+    console.print(done.format(count=session.writer.count), style="dim", markup=False)
+    if result == "interrupted":
+        raise SystemExit(130)

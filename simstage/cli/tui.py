@@ -1,0 +1,133 @@
+"""`simstage tui SCENARIO`: play a scene live in the terminal UI (textual imported only inside)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from simstage.cli.errors import fail, friendly_errors
+from simstage.cli.options import default_log_path, stage_options
+
+
+def run_tui(
+    scenario: str,
+    *,
+    backend: str | None = None,
+    model: str | None = None,
+    out: str | None = None,
+    force: bool = False,
+    seed: int | None = None,
+    max_turns: int | None = None,
+    threads: int | None = None,
+    autorun: bool = False,
+    api_base: str | None = None,
+) -> int:
+    """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
+    from simstage.run.open import build_stage
+    from simstage.scenario import load_scenario
+
+    out_path = Path(out) if out else default_log_path(Path(scenario))
+    if out_path.exists() and not force:
+        fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
+    loaded = load_scenario(scenario)
+    stage = build_stage(loaded, backend=backend, model=model, threads=threads, api_base=api_base)
+    try:
+        from simstage.tui import make_app
+
+        app = make_app(
+            loaded, stage, out_path, seed=seed, max_turns=max_turns, overwrite=force, autorun=autorun
+        )
+    except BaseException:
+        stage.close()
+        raise
+    try:
+        app.run()
+    finally:
+        assert app.live is not None
+        app.live.close()
+    click.echo(f"run log: {app.log_path} ({len(app.events)} events)")
+    return 0
+
+
+def replay_tui(runlog: str) -> int:
+    """Open a finished or interrupted run log in the TUI, with a turn scrubber."""
+    from simstage.tui import make_replay_app
+
+    app = make_replay_app(runlog)
+    for warning in app.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    app.run()
+    return 0
+
+
+def pick_and_play() -> int:
+    """`simstage` with no arguments: pick a scenario (scenarios/ and here), then play it."""
+    from simstage.tui.screens import PickerApp, scenario_candidates
+
+    choice = PickerApp(scenario_candidates([Path("scenarios"), Path(".")])).run()
+    if choice is None:
+        return 0
+    return run_tui(str(choice))
+
+
+def serve_web(argv: list[str], port: int) -> None:
+    """Serve the same command through textual-serve, in a browser."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+
+        fail("the web TUI needs textual-serve: pip install 'simstage[web]'")
+        return
+    command = shlex.join([sys.executable, "-m", "simstage", "tui", *argv])
+    Server(command, port=port).serve()
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@stage_options(api_base=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
+@click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+@click.option("--run", "autorun", is_flag=True, help="Start playing at once instead of paused.")
+@click.option("--web", is_flag=True, help="Serve the TUI in a browser (needs simstage[web]).")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port for --web.")
+@friendly_errors
+def tui(
+    scenario: str,
+    backend: str | None,
+    model: str | None,
+    out: str | None,
+    force: bool,
+    seed: int | None,
+    max_turns: int | None,
+    threads: int | None,
+    api_base: str | None,
+    autorun: bool,
+    web: bool,
+    port: int,
+) -> None:
+    """Play SCENARIO live in the terminal UI.
+
+    Space runs or pauses, n steps one turn, s speaks as a character, e injects
+    a world event, p probes, f forks, ? lists every key, q quits (the run log
+    records the interruption).
+    """
+    if web:
+        argv = [scenario, "--max-turns", str(max_turns)] if max_turns else [scenario]
+        for flag, value in (("--stage", backend), ("--model", model), ("--out", out),
+                            ("--seed", seed), ("--threads", threads), ("--api-base", api_base)):
+            if value is not None:
+                argv += [flag, str(value)]
+        argv += [flag for flag, on in (("--force", force), ("--run", autorun)) if on]
+        serve_web(argv, port)
+        return
+    raise SystemExit(
+        run_tui(
+            scenario, backend=backend, model=model, out=out, force=force, seed=seed,
+            max_turns=max_turns, threads=threads, autorun=autorun, api_base=api_base,
+        )
+    )
