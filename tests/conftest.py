@@ -23,6 +23,18 @@ SCENARIOS = ROOT / "scenarios"
 SHARED = ROOT.parent / "shared"
 
 
+def compare_json(scenario: str, puppeteers: str, seeds: str) -> dict:
+    """`simstage compare SCENARIO --stage scripted --json` for those puppeteers and seeds, parsed."""
+    from click.testing import CliRunner
+
+    from simstage.cli import main
+
+    args = ["compare", str(SCENARIOS / scenario), "--stage", "scripted", "--puppeteer", puppeteers, "--seeds", seeds, "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
 def say(text: str, action: dict | None = None) -> str:
     """A scripted turn as the stage would produce it."""
     return json.dumps({"say": text, "action": action})

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from simstage.cli import main
 from simstage.puppeteer.compare import comparison_pairs, paired_differences
-
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+from tests.conftest import SCENARIOS, compare_json
 
 
 def _table(values_a: dict[int, float], values_b: dict[int, float]) -> dict:
@@ -43,11 +41,7 @@ def test_pairs_differ_in_one_thing() -> None:
 
 
 def test_compare_json_carries_intervals_and_paired_differences() -> None:
-    args = ["compare", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted",
-            "--puppeteer", "bare,round_robin", "--seeds", "1-3", "--json"]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = compare_json("sally-anne.yaml", "bare,round_robin", "1-3")
     assert data["method"] == "95% bootstrap over seeds"
     for entry in data["puppeteers"].values():
         tom = entry["intervals"]["tom_accuracy"]

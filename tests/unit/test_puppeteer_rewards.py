@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from simstage.scenario import ScenarioError, load_scenario, parse_scenario
 from simstage.scenario.models import ClaimAction
 from simstage.stage.base import Message
 from simstage.stage.scripted import ScriptedStage
-from tests.conftest import SCENARIOS, say
+from tests.conftest import SCENARIOS, compare_json, say
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>[\w.]+): (?P<message>.+)$")
 
@@ -206,11 +205,7 @@ def test_metrics_per_turn_and_at_the_end(sally_anne) -> None:
 
 
 def test_compare_json_has_metrics_per_puppeteer() -> None:
-    args = ["compare", str(SCENARIOS / "sycophancy.yaml"), "--stage", "scripted",
-            "--puppeteer", "bare,director,optimizer", "--seeds", "1-2", "--json"]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = compare_json("sycophancy.yaml", "bare,director,optimizer", "1-2")
     assert data["seeds"] == [1, 2] and list(data["puppeteers"]) == ["bare", "director", "optimizer"]
     for kind, entry in data["puppeteers"].items():
         assert entry["runs"] == 2 and [r["seed"] for r in entry["per_seed"]] == [1, 2]

@@ -48,6 +48,11 @@ def scenario(tmp_path: Path) -> Path:
     return path
 
 
+def two_puppeteers_two_seeds(scenario: Path, out: Path, *more: str) -> object:
+    """A scripted sweep of round robin and bare, seeds 1 and 2, into `out`."""
+    return sweep(str(scenario), "--seeds", "1-2", *SCRIPTED, "--set", "puppeteer.kind=round_robin,bare", "--out", str(out), *more)
+
+
 def sweep(*args: str) -> object:
     return CliRunner().invoke(main, ["sweep", *args])
 
@@ -241,16 +246,7 @@ def test_a_combination_of_valid_values_can_be_invalid(scenario: Path, tmp_path: 
 
 def test_one_log_and_one_row_per_run_and_a_table(scenario: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = sweep(
-        str(scenario),
-        "--seeds",
-        "1-2",
-        *SCRIPTED,
-        "--set",
-        "puppeteer.kind=round_robin,bare",
-        "--out",
-        str(out),
-    )
+    result = two_puppeteers_two_seeds(scenario, out)
     assert result.exit_code == 0, result.output
     ids = {
         f"stage.backend=scripted__puppeteer.kind={kind}__seed{seed}"
@@ -644,17 +640,7 @@ def test_plot_draws_a_png_and_a_terminal_chart(scenario: Path, tmp_path: Path) -
     pytest.importorskip("matplotlib")
     pytest.importorskip("plotext")
     out = tmp_path / "out"
-    result = sweep(
-        str(scenario),
-        "--seeds",
-        "1-2",
-        *SCRIPTED,
-        "--set",
-        "puppeteer.kind=round_robin,bare",
-        "--out",
-        str(out),
-        "--plot",
-    )
+    result = two_puppeteers_two_seeds(scenario, out, "--plot")
     assert result.exit_code == 0, result.output
     png = out / "plot.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -94,6 +94,16 @@ def rooms() -> Scenario:
     return parse_scenario(ROOMS, "rooms.yaml").scenario
 
 
+def while_bob_is_out(key_to: str, coin_to: str, sees: dict[str, str]) -> list:
+    """Bob leaves the hall; Ann moves the key and the coin; Bob comes back and sees `sees`."""
+    return [
+        Exited(turn=1, who="Bob", to="study", frm="hall", witnesses=("Ann", "Bob")),
+        Moved(turn=2, who="Ann", object="key", frm="tray", to=key_to, witnesses=("Ann",)),
+        Moved(turn=2, who="Ann", object="coin", frm="chest", to=coin_to, witnesses=("Ann",)),
+        Entered(turn=3, who="Bob", to="hall", frm="study", sees=sees, witnesses=("Ann", "Bob")),
+    ]
+
+
 def test_initial_knowledge_is_local_and_shared() -> None:
     state = fold_beliefs(rooms(), [])
     assert state.where("Ann", "coin").container == "chest"  # type: ignore[union-attr]
@@ -104,12 +114,7 @@ def test_initial_knowledge_is_local_and_shared() -> None:
 
 def test_open_container_is_seen_on_entering_closed_is_not() -> None:
     scenario = rooms()
-    events = [
-        Exited(turn=1, who="Bob", to="study", frm="hall", witnesses=("Ann", "Bob")),
-        Moved(turn=2, who="Ann", object="key", frm="tray", to="chest", witnesses=("Ann",)),
-        Moved(turn=2, who="Ann", object="coin", frm="chest", to="tray", witnesses=("Ann",)),
-        Entered(turn=3, who="Bob", to="hall", frm="study", sees={"coin": "tray"}, witnesses=("Ann", "Bob")),
-    ]
+    events = while_bob_is_out(key_to="chest", coin_to="tray", sees={"coin": "tray"})
     state = fold_beliefs(scenario, events)
     coin = state.where("Bob", "coin")
     assert coin is not None and coin.container == "tray" and coin.true and coin.turn == 3
@@ -166,12 +171,7 @@ def test_tom_section_is_validated() -> None:
 
 def test_tomi_rules_see_inside_closed_containers_and_never_erase() -> None:
     scenario = rooms()
-    events = [
-        Exited(turn=1, who="Bob", to="study", frm="hall", witnesses=("Ann", "Bob")),
-        Moved(turn=2, who="Ann", object="key", frm="tray", to="shelf", witnesses=("Ann",)),
-        Moved(turn=2, who="Ann", object="coin", frm="chest", to="chest", witnesses=("Ann",)),
-        Entered(turn=3, who="Bob", to="hall", frm="study", sees={}, witnesses=("Ann", "Bob")),
-    ]
+    events = while_bob_is_out(key_to="shelf", coin_to="chest", sees={})
     tomi = fold_beliefs(scenario, events, rules="tomi")
     # ToMi's containers are not enclosed: Bob learns the coin is in the (closed) chest ...
     assert tomi.where("Bob", "coin").container == "chest"  # type: ignore[union-attr]
