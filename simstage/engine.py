@@ -18,17 +18,10 @@ from simstage.cast.probes import ANSWER_PREFIX, probe_question
 from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
-    Claimed,
     ContextTrimmed,
-    Entered,
-    Exited,
-    Moved,
     ParseFailed,
     ProbeAnswered,
-    Rejected,
     RunEnded,
-    Said,
-    Told,
     TurnEnded,
     TurnStarted,
 )
@@ -378,12 +371,3 @@ class Simulation:
             raise
         self.finish("completed")
         return "completed"
-
-
-TRANSCRIPT_EVENTS = (Entered, Exited, Moved, Said, Told, Claimed, Rejected, ParseFailed, ProbeAnswered)
-"""The events a transcript shows (what happened in the world, and probes)."""
-
-
-def transcript_of(events: Sequence[Any]) -> list[Any]:
-    """The events a transcript shows."""
-    return [event for event in events if isinstance(event, TRANSCRIPT_EVENTS)]

@@ -19,21 +19,11 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simstage.cast.narrator import public_line
+from simstage.cast.narrator import PUBLIC_LINES, public_line
 from simstage.cast.probes import ANSWER_PREFIX
 from simstage.cast.prompt import perceived
 from simstage.cast.turn import MAX_LINE_CHARS
-from simstage.events import (
-    Claimed,
-    ContextTrimmed,
-    DirectionGiven,
-    Entered,
-    Exited,
-    Moved,
-    Rejected,
-    Said,
-    Told,
-)
+from simstage.events import Claimed, ContextTrimmed, DirectionGiven, Entered, Rejected, Said, Told
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
 from simstage.world.state import WorldState
@@ -150,7 +140,7 @@ def narrator_messages(scenario: Scenario, events: Iterable[Any]) -> list[Message
     messages = [Message("system", header(scenario, None))]
     for event in events:
         # What happened in someone's sight, but not whispers or what only one character noticed.
-        if isinstance(event, (Entered, Exited, Moved, Said, Claimed)) and event.witnesses:
+        if type(event) in PUBLIC_LINES and event.witnesses:
             line = direction(event, "")
             if line:
                 messages.append(Message("user", line))
