@@ -18,6 +18,12 @@ async def _scrub_to(pilot, turn: int) -> None:
     assert app.query_one(TurnScrubber).turn == turn == app.turn
 
 
+async def _beliefs_at(app, pilot, turn: int) -> list[str]:
+    """The beliefs pane's lines once the scrubber is at `turn`."""
+    await _scrub_to(pilot, turn)
+    return app.query_one("#beliefs").plain
+
+
 async def test_scrubber_shows_the_world_and_transcript_at_a_turn(finished_run):
     app = make_replay_app(finished_run)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -39,16 +45,14 @@ async def test_scrubber_shows_the_world_and_transcript_at_a_turn(finished_run):
 async def test_scrubber_shows_turn_3_beliefs(finished_run):
     app = make_replay_app(finished_run)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _scrub_to(pilot, 3)
-        sally = app.query_one("#beliefs").plain
+        sally = await _beliefs_at(app, pilot, 3)
         own = [leaf for leaf in sally if leaf.startswith("Sally believes |")]
         assert own and "marble: basket (false)" in own[0]
         await pilot.press("right_square_bracket")
         anne = app.query_one("#beliefs").plain
         assert any(leaf.startswith("Anne believes |") and "marble: box" in leaf and "✱" in leaf for leaf in anne)
         assert any(leaf.startswith("Anne thinks Sally believes |") and "basket (false)" in leaf for leaf in anne)
-        await _scrub_to(pilot, 1)
-        anne = app.query_one("#beliefs").plain
+        anne = await _beliefs_at(app, pilot, 1)
         assert any(leaf.startswith("Anne believes |") and "marble: basket" in leaf and "(false)" not in leaf for leaf in anne)
 
 
@@ -56,8 +60,7 @@ async def test_scrubber_shows_turn_3_beliefs(finished_run):
 async def test_probe_answers_show_beside_the_tracker(finished_run):
     app = make_replay_app(finished_run)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _scrub_to(pilot, 5)
-        sally = app.query_one("#beliefs").plain
+        sally = await _beliefs_at(app, pilot, 5)
         assert any(leaf.startswith("Sally believes |") and "model:basket" in leaf for leaf in sally)
 
 

@@ -569,6 +569,15 @@ def _slow_sweep(scenario: Path, out: Path, seeds: str, delay: float) -> subproce
     )
 
 
+def _signalled_sweep(scenario: Path, out: Path, *, rows: int, sig: int) -> tuple[subprocess.Popen, str]:
+    """A slow six-seed sweep sent `sig` once `rows` runs have finished; its stderr."""
+    process = _slow_sweep(scenario, out, "1-6", delay=0.02)
+    _wait_for_rows(process, out, rows)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    return process, stderr
+
+
 def _wait_for_rows(process: subprocess.Popen, out: Path, count: int) -> None:
     deadline = time.monotonic() + 60
     while not (out / "rows").is_dir() or len(rows_in(out)) < count:
@@ -584,10 +593,7 @@ def test_a_killed_sweep_finishes_only_the_missing_runs(
     scenario: Path, tmp_path: Path, played: list[str]
 ) -> None:
     out = tmp_path / "out"
-    process = _slow_sweep(scenario, out, "1-6", delay=0.02)
-    _wait_for_rows(process, out, 2)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=30)
+    process, _ = _signalled_sweep(scenario, out, rows=2, sig=signal.SIGKILL)
     finished = rows_in(out)
     every = {f"stage.backend=scripted__seed{seed}" for seed in range(1, 7)}
     assert 2 <= len(finished) < 6
@@ -610,10 +616,7 @@ def test_ctrl_c_ends_runs_in_flight_cleanly(
     scenario: Path, tmp_path: Path, played: list[str]
 ) -> None:
     out = tmp_path / "out"
-    process = _slow_sweep(scenario, out, "1-6", delay=0.02)
-    _wait_for_rows(process, out, 1)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    process, stderr = _signalled_sweep(scenario, out, rows=1, sig=signal.SIGINT)
     assert process.returncode == 130, stderr
     finished = rows_in(out)
     assert (
