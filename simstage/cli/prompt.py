@@ -22,7 +22,7 @@ def events_before(scenario: Any, turn: int, log_events: list[Any] | None, seed: 
     from simstage.stage.scripted import ScriptedStage
 
     if log_events is not None:
-        earlier = [e for e in log_events if getattr(e, "turn", 0) < turn and not isinstance(e, RunEnded)]
+        earlier = [e for e in log_events if e.turn < turn and not isinstance(e, RunEnded)]
         sim = Simulation(scenario, ScriptedStage(), seed=seed, events=earlier, metrics=False)
         sim.turn = turn - 1
     else:
@@ -91,21 +91,11 @@ def _prompt(
         from simstage.run.log import read_runlog
 
         log_events = read_runlog(log_path).events
-    which = backend or scenario.stage.backend
     stage: Any = None
-    if which == "llama":
-        from simstage.stage.llama import LlamaStage
-        from simstage.stage.models import resolve_model
+    if (backend or scenario.stage.backend) == "llama":
+        from simstage.stage import make_stage
 
-        config = scenario.stage
-        model_name = model or config.model
-        from simstage.stage.chat import template_option
-
-        base = Path(loaded.path).parent
-        stage = LlamaStage(
-            resolve_model(model_name, base), model_name=model_name, vocab_only=True,
-            chat_template=template_option(config.chat_template, base), allow_amx=config.amx,
-        )
+        stage = make_stage(scenario.stage, model=model, base_dir=Path(loaded.path).parent, vocab_only=True)
     try:
         sim = events_before(scenario, turn, log_events, seed=None)
         if name not in sim.world.character_location:

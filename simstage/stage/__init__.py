@@ -21,6 +21,7 @@ def make_stage(
     base_dir: object = None,
     n_seq_max: int = 16,
     n_threads: int | None = None,
+    vocab_only: bool = False,
 ) -> Stage:
     """Build the stage a scenario's `stage:` section (or the command line) names.
 
@@ -33,6 +34,8 @@ def make_stage(
         base_dir: the scenario's folder, where a relative model path is looked up.
         n_seq_max: sequences the llama stage keeps (cast + spares for forks).
         n_threads: overrides `config.n_threads`.
+        vocab_only: the llama stage loads only the tokenizer and the chat template (no context):
+            enough to render and count a prompt (`simstage prompt`).
 
     Raises:
         StageError: unknown backend, missing model, or a model that cannot load.
@@ -64,6 +67,7 @@ def make_stage(
             n_seq_max=n_seq_max,
             allow_amx=config.amx,  # type: ignore[attr-defined]
             chat_template=template,
+            vocab_only=vocab_only,
         ))
     if name == "litellm":
         from simstage.stage.remote import RemoteStage

@@ -184,10 +184,5 @@ class StageBase:
         return None
 
 
-def choose_all(stage: Stage, jobs: Sequence[ChooseJob]) -> list[int]:
-    """The chosen option's index for each job (`stage.choose_many`)."""
-    return list(stage.choose_many(jobs))
-
-
 class StageError(Exception):
     """A stage that cannot start or answer: a missing model file, an unreachable server."""

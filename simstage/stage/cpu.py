@@ -17,7 +17,6 @@ from typing import Any
 
 AMX_FLAGS = ("amx_tile", "amx_int8", "amx_bf16")
 """`/proc/cpuinfo` flags that mean the CPU has AMX (any one is enough)."""
-AMX_ISSUE = "llama.cpp #20824"
 
 
 def parse_cpu_flags(cpuinfo: str) -> frozenset[str]:
@@ -66,19 +65,13 @@ def apply_overrides(params: Any, overrides: dict[str, Any]) -> Any:
     return params
 
 
-def model_params(lc: Any, *, allow_amx: bool = False, flags: Collection[str] | None = None) -> Any:
-    """llama.cpp's default model params, with what this CPU needs applied."""
-    overrides = model_param_overrides(cpu_flags() if flags is None else flags, allow_amx=allow_amx)
-    return apply_overrides(lc.llama_model_default_params(), overrides)
-
-
 @contextlib.contextmanager
 def cpu_safe_defaults(*, allow_amx: bool = False) -> Iterator[None]:
     """Make llama-cpp-python's high-level `Llama` (and its server) load models CPU-safely.
 
     `Llama.__init__` builds its params from `llama_model_default_params()` and loads
-    at once, with no hook between; so for the duration, that function returns the
-    params `model_params` would.
+    at once, with no hook between; so for the duration, that function returns its
+    defaults with `model_param_overrides` applied.
     """
     import llama_cpp.llama_cpp as low
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simstage.cast.probes import ANSWER_PREFIX
-from simstage.stage.base import ChooseJob, Message, Stage, choose_all
+from simstage.stage.base import ChooseJob, Message, Stage
 from simstage.tom.stories import Scored, summarise
 
 INSTRUCTIONS = (
@@ -68,7 +68,7 @@ def ask_stage(stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH) -> 
             jobs: list[ChooseJob] = [
                 (base, question_messages(scored[i]), list(scored[i].options), ANSWER_PREFIX) for i in group
             ]
-            for i, choice in zip(group, choose_all(stage, jobs), strict=True):
+            for i, choice in zip(group, stage.choose_many(jobs), strict=True):
                 yield i, scored[i].options[choice]
     finally:
         stage.drop(base)

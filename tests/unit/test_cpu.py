@@ -12,7 +12,6 @@ from simstage.stage.cpu import (
     cpu_safe_defaults,
     has_amx,
     model_param_overrides,
-    model_params,
     parse_cpu_flags,
 )
 
@@ -62,10 +61,15 @@ def test_a_cpu_without_amx_keeps_llama_cpp_defaults():
 
 
 def test_overrides_land_on_the_params_struct():
-    lc = SimpleNamespace(llama_model_default_params=lambda: SimpleNamespace(use_extra_bufts=True, n_gpu_layers=0))
-    assert model_params(lc, flags={"amx_tile"}).use_extra_bufts is False
-    assert model_params(lc, flags={"amx_tile"}, allow_amx=True).use_extra_bufts is True
-    assert model_params(lc, flags={"avx2"}).use_extra_bufts is True
+    def defaults():
+        return SimpleNamespace(use_extra_bufts=True, n_gpu_layers=0)
+
+    def loaded(flags, allow_amx=False):
+        return apply_overrides(defaults(), model_param_overrides(flags, allow_amx=allow_amx))
+
+    assert loaded({"amx_tile"}).use_extra_bufts is False
+    assert loaded({"amx_tile"}, allow_amx=True).use_extra_bufts is True
+    assert loaded({"avx2"}).use_extra_bufts is True
     params = apply_overrides(SimpleNamespace(use_extra_bufts=True), {"use_extra_bufts": False})
     assert params.use_extra_bufts is False
 
