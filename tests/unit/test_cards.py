@@ -48,48 +48,34 @@ def text_chunk(keyword: str, payload: bytes, kind: str = "tEXt") -> bytes:
     return chunk(b"iTXt", key + b"\x01\x00" + b"\x00" + b"\x00" + zlib.compress(payload))
 
 
+def card(spec: str, version: str, **data) -> dict:
+    """A character card of `spec` (chara_card_v2 or _v3) holding `data`."""
+    return {"spec": spec, "spec_version": version, "data": data}
+
+
 def v2_card(name: str = "Mira") -> dict:
-    return {
-        "spec": "chara_card_v2",
-        "spec_version": "2.0",
-        "data": {
-            "name": name,
-            "description": "{{char}} is a lighthouse keeper who trusts no one.",
-            "personality": "wry, watchful",
-            "scenario": "A storm over the harbour.",
-            "first_mes": "Close the door, {{user}}, the wind bites.",
-            "mes_example": "<START>\n{{char}}: Mind the stairs.",
-            "character_book": {
-                "entries": [
-                    {
-                        "keys": ["key"],
-                        "content": "{{char}} hid the brass key under the mat.",
-                        "enabled": True,
-                    },
-                    {"keys": ["off"], "content": "A disabled entry.", "enabled": False},
-                ]
-            },
-            "extensions": {"avatar": "file:///etc/passwd", "card": "../../secret.png"},
-        },
-    }
+    entries = [
+        {"keys": ["key"], "content": "{{char}} hid the brass key under the mat.", "enabled": True},
+        {"keys": ["off"], "content": "A disabled entry.", "enabled": False},
+    ]
+    return card(
+        "chara_card_v2", "2.0", name=name,
+        description="{{char}} is a lighthouse keeper who trusts no one.",
+        personality="wry, watchful", scenario="A storm over the harbour.",
+        first_mes="Close the door, {{user}}, the wind bites.",
+        mes_example="<START>\n{{char}}: Mind the stairs.",
+        character_book={"entries": entries},
+        extensions={"avatar": "file:///etc/passwd", "card": "../../secret.png"},
+    )  # fmt: skip
 
 
 def v3_card(name: str = "Tobiah") -> dict:
-    return {
-        "spec": "chara_card_v3",
-        "spec_version": "3.0",
-        "data": {
-            "name": name,
-            "description": "A retired sea captain.",
-            "personality": "gruff but kind",
-            "first_mes": "Ahoy.",
-            "mes_example": "",
-            "character_book": {
-                "entries": [{"keys": ["map"], "content": "He owns the only chart of the reef."}]
-            },
-            "assets": [{"type": "icon", "uri": "file:///etc/shadow", "name": "main", "ext": "png"}],
-        },
-    }
+    return card(
+        "chara_card_v3", "3.0", name=name, description="A retired sea captain.",
+        personality="gruff but kind", first_mes="Ahoy.", mes_example="",
+        character_book={"entries": [{"keys": ["map"], "content": "He owns the only chart of the reef."}]},
+        assets=[{"type": "icon", "uri": "file:///etc/shadow", "name": "main", "ext": "png"}],
+    )  # fmt: skip
 
 
 def v2_png(name: str = "Mira", kind: str = "tEXt") -> bytes:

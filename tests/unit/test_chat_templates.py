@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from simstage.stage.base import Message
 from simstage.stage.templates import (
@@ -20,29 +21,10 @@ TEMPLATES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ch
 
 # file stem: (user-turn marker, how a render ends: the generation prompt, normalisation probed)
 FAMILIES = {
-    "command-r": ("<|USER_TOKEN|>", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", "merged"),
-    "deepseek-r1-distill": ("<｜User｜>", "<｜Assistant｜><think>\n", "merged"),
-    "falcon3": ("<|user|>", "<|assistant|>\n", "as-is"),
-    "gemma2": ("<start_of_turn>user", "<start_of_turn>model\n", "folded"),
-    "gemma3": ("<start_of_turn>user", "<start_of_turn>model\n", "merged"),
-    "glm4": ("<|user|>", "<|assistant|>", "as-is"),
-    "granite3.3": ("<|start_of_role|>user", "<|start_of_role|>assistant<|end_of_role|>", "as-is"),
-    "llama2": ("[INST]", "[/INST]", "merged"),
-    "llama3": (
-        "<|start_header_id|>user<|end_header_id|>",
-        "<|start_header_id|>assistant<|end_header_id|>\n\n",
-        "as-is",
-    ),
-    "mistral-nemo": ("[INST]", "[/INST]", "merged"),
-    "mistral-v0.3": ("[INST]", "[/INST]", "merged"),
-    "olmo2": ("<|user|>", "<|assistant|>\n", "as-is"),
-    "phi3.5": ("<|user|>", "<|assistant|>\n", "as-is"),
-    "phi4-mini": ("<|user|>", "<|assistant|>", "as-is"),
-    "qwen2.5": ("<|im_start|>user", "<|im_start|>assistant\n", "as-is"),
-    # enable_thinking=False: the reply starts after an empty think block.
-    "qwen3": ("<|im_start|>user", "<|im_start|>assistant\n<think>\n\n</think>\n\n", "as-is"),
-    "smollm2": ("<|im_start|>user", "<|im_start|>assistant\n", "as-is"),
-    "zephyr": ("<|user|>", "<|assistant|>\n", "as-is"),
+    stem: (row["user"], row["generation_prompt"], row["normalisation"])
+    for stem, row in yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "data" / "chat_families.yaml").read_text(encoding="utf-8")
+    ).items()
 }
 # SOURCES.md: the system text or a think block moves as the conversation grows.
 NOT_APPEND_ONLY = {"mistral-nemo", "mistral-v0.3", "qwen3", "deepseek-r1-distill"}

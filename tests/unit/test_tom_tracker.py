@@ -183,20 +183,18 @@ def test_tomi_rules_see_inside_closed_containers_and_never_erase() -> None:
     assert default.where("Bob", "coin").turn == 0  # type: ignore[union-attr]
 
 
-HITOM_ROOM = """
+HITOM_ROOM = (
+    """
 title: hitom
 world:
   locations: [waiting_room, den]
   containers: {box: {in: den, open: true}, jar: {in: den, open: true}, tin: {in: den, open: true}}
   objects: {fig: {in: box}}
 cast:
-  - {name: A, persona: a, location: waiting_room}
-  - {name: B, persona: b, location: waiting_room}
-  - {name: C, persona: c, location: waiting_room}
-  - {name: D, persona: d, location: waiting_room}
-max_turns: 20
-tom: {order: 4, rules: hitom}
 """
+    + "".join(f"  - {{name: {n}, persona: {n.lower()}, location: waiting_room}}\n" for n in "ABCD")
+    + "max_turns: 20\ntom: {order: 4, rules: hitom}\n"
+)
 
 
 def hitom_chapter() -> tuple[Scenario, list]:
