@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from simstage.tom.ask import StageAnswers
     from simstage.tom.stories import Benchmark
 
-FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid"])
+FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid", "csv"])
 
 
 
@@ -48,19 +48,27 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
 
 @click.command()
 @click.argument("runlog", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FORMAT_CHOICE, default="graphml", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=FORMAT_CHOICE, default="graphml", show_default=True,
+    help="Output format; csv is the belief matrix in long form, every turn (one row per holder, chain, object and turn).",
+)
 @click.option("--turn", type=click.IntRange(0), help="Beliefs at the end of this turn (default: the end of the run).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="File to write (default: stdout; a folder prefix with --all-turns).")
 @click.option("--all-turns", is_flag=True, help="One graph per turn: OUT-turnN.EXT (OUT defaults to the run log's name).")
-@click.option("--order", type=click.IntRange(0, 4), help="Deepest belief order (default: the scenario's tom.order).")
+@click.option("--order", type=click.IntRange(0, 4), help="Deepest belief order (default: the scenario's tom.order; csv: deeper where a probe asks deeper).")
 def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: bool, order: int | None) -> None:
     """Export the belief graph of RUNLOG (nodes: characters, objects, containers; edges: beliefs).
+
+    With --format csv: the belief matrix in long form, columns turn, holder,
+    chain (">"-joined, empty for the holder's own belief), object, container
+    (empty: no belief), true, source, lie_by; every turn, or only --turn.
 
     \b
     Examples:
       simstage export run.jsonl --format graphml -o beliefs.graphml
       simstage export run.jsonl --format mermaid --turn 3
       simstage export run.jsonl --format gexf --all-turns -o graphs/sally
+      simstage export run.jsonl --format csv -o beliefs.csv
     """
     from simstage.report.files import atomic_write_text
     from simstage.tom.export import SUFFIX, render_graph
@@ -70,6 +78,13 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
     last = max((getattr(e, "turn", 0) for e in events), default=0)
     if turn is not None and turn > last:
         _fail(f"{runlog}: --turn {turn} is past the run's last turn ({last})")
+    if fmt == "csv":
+        if all_turns:
+            _fail("--all-turns does not apply to --format csv (it holds every turn already)")
+        from simstage.tom.matrix import belief_matrix, csv_text
+
+        _write_or_echo(csv_text(belief_matrix(scenario, events, turn, order)), out)
+        return
     if all_turns:
         stem = Path(out) if out else Path(runlog).with_suffix("")
         try:
@@ -81,10 +96,16 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
             _fail(f"cannot write {stem}: {exc.strerror or exc}")
         click.echo(f"wrote {last + 1} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}", err=True)
         return
-    text = render_graph(belief_graph(scenario, events, turn, order=order), fmt)
+    _write_or_echo(render_graph(belief_graph(scenario, events, turn, order=order), fmt), out)
+
+
+def _write_or_echo(text: str, out: str | None) -> None:
+    """Write `text` to `out` (never a partial file, even if interrupted), or to stdout."""
+    from simstage.report.files import atomic_write_text
+
     if out:
         try:
-            atomic_write_text(out, text)  # never a partial file, even if interrupted
+            atomic_write_text(out, text)
         except OSError as exc:
             _fail(f"cannot write {out}: {exc.strerror}")
     else:

@@ -9,7 +9,14 @@ import pytest
 from simstage.engine import Simulation
 from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
-from simstage.tom.matrix import belief_matrix, chain_words, matrix_columns, matrix_grid, matrix_rows, row_label
+from simstage.tom.matrix import (
+    belief_matrix,
+    chain_words,
+    matrix_columns,
+    matrix_grid,
+    matrix_rows,
+    row_label,
+)
 from simstage.tom.tracker import fold_beliefs
 from tests.conftest import ROOT
 
@@ -60,3 +67,36 @@ def test_cells_agree_with_the_tracker_and_mark_lies_changes_and_probes(four: tup
     assert asked.probe_answer == probe.answer and asked.probe_disagrees == (probe.answer != asked.container)
     # One turn alone is the same as that turn of the whole run (its `changed` included).
     assert belief_matrix(scenario, events, turn=6) == [c for c in cells if c.turn == 6]
+
+
+def test_export_csv_is_read_back_by_pandas(four: tuple, tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    from click.testing import CliRunner
+
+    from simstage.cli import main
+    from simstage.run.log import RunLogWriter
+    from simstage.run.open import make_header
+
+    scenario, events = four
+    loaded = load_scenario(FOUR)
+    run = tmp_path / "run.jsonl"
+    with RunLogWriter(run, make_header(loaded, ScriptedStage(), scenario.seed, scenario.max_turns)) as writer:
+        for event in events:
+            writer.append(event)
+    out = tmp_path / "beliefs.csv"
+    result = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pandas.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["turn", "holder", "chain", "object", "container", "true", "source", "lie_by"]
+    assert len(frame) == 9 * 52 * 2  # turns 0..8, 52 rows, 2 objects
+    lie = frame[(frame.turn == 8) & (frame.holder == "Cole") & (frame.chain == "") & (frame.object == "papers")]
+    assert lie[["container", "true", "source", "lie_by"]].values.tolist() == [["bookcase", False, "claimed", "Reed"]]
+    deep = frame[(frame.turn == 8) & (frame.chain == "Reed>Cole") & (frame.holder == "Priya")]
+    assert set(deep.object) == {"papers", "key"}
+    # One turn, stdout; bad input is one line and exit 2.
+    one = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "--turn", "3", "--order", "1"])
+    assert one.exit_code == 0 and one.output.count("\n") == 1 + 4 * 2
+    past = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "--turn", "99"])
+    assert past.exit_code == 2 and "past the run's last turn" in past.output
+    both = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "--all-turns"])
+    assert both.exit_code == 2 and "--all-turns" in both.output
