@@ -294,7 +294,9 @@ class Simulation:
         questions = []
         for probe in probes:
             name = probe.ask
-            question = probe_question(name, probe.about, probe.through, probe.style)
+            question = probe_question(
+                name, probe.about, probe.through, probe.style, plural=probe.about in self.world.plural
+            )
             here = self.world.character_location[name]
             if self.stage.plays_screenplay:
                 messages = screenplay.screenplay_messages(self.scenario, name, self.events, question=question)

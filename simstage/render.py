@@ -241,7 +241,7 @@ def world_summary(world: WorldState) -> list[str]:
     """Where everyone and everything is, one line each."""
     lines = [f"{who} is in the {where}." for who, where in world.character_location.items()]
     lines += [
-        f"The {obj} is in the {container} ({world.container_location[container]})."
+        f"The {obj} {world.be(obj)} in the {container} ({world.container_location[container]})."
         for obj, container in world.object_container.items()
     ]
     return lines

@@ -18,19 +18,23 @@ def probe_question(
     obj: str,
     through: Sequence[str] = (),
     style: Literal["direct", "indirect"] = "direct",
+    *,
+    plural: bool = False,
 ) -> str:
     """The question for a probe.
 
     `through=[B, C]` asks the character where B thinks C thinks the object is.
-    A name in the chain equal to the asked character becomes "you".
+    A name in the chain equal to the asked character becomes "you"; a `plural`
+    object is asked about with "are" ("Where do you think the keys are?").
     """
+    be = "are" if plural else "is"
     chain = ["you" if name == asked else name for name in through]
     if style == "direct":
         if not chain:
-            return f"Where do you think the {obj} is?"
+            return f"Where do you think the {obj} {be}?"
         head, rest = chain[0], chain[1:]
         verb = "do" if head == "you" else "does"
-        return f"Where {verb} {head} think{_thinks(rest)} the {obj} is?"
+        return f"Where {verb} {head} think{_thinks(rest)} the {obj} {be}?"
     if not chain:
         return f"You go to fetch the {obj}. Which container do you open first?"
     *outer, seeker = chain

@@ -76,8 +76,21 @@ def opening_observations(scenario: Scenario, name: str) -> list[str]:
     lines = [f"The scene opens. You are in the {here}" + (f" with {_names(others)}." if others else ".")]
     for obj, container in world.object_container.items():
         if world.container_location[container] == here:
-            lines.append(f"The {obj} is in the {container}.")
+            lines.append(f"The {obj} {world.be(obj)} in the {container}.")
+    for obj, container, sharers in known_at_start(scenario, name):
+        knows = "knows" if len(sharers) == 1 else "know"
+        shared = f" {_names(sharers)} {knows} it too, and you all know that." if sharers else ""
+        lines.append(f"You know that the {obj} {world.be(obj)} in the {container}.{shared}")
     return lines
+
+
+def known_at_start(scenario: Scenario, name: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What the cast's `knows` gives `name` at the start: (object, container, who else shares it)."""
+    return [
+        (obj, container, tuple(other for other in group if other != name))
+        for _, obj, container, group in scenario.knowledge()
+        if name in group
+    ]
 
 
 def _names(names: Sequence[str]) -> str:

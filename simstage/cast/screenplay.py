@@ -21,7 +21,7 @@ from typing import Any
 
 from simstage.cast.narrator import PUBLIC_LINES, public_line
 from simstage.cast.probes import ANSWER_PREFIX
-from simstage.cast.prompt import perceived
+from simstage.cast.prompt import known_at_start, perceived
 from simstage.cast.turn import MAX_LINE_CHARS
 from simstage.events import Claimed, ContextTrimmed, DirectionGiven, Entered, Rejected, Said, Told
 from simstage.scenario.models import Scenario
@@ -63,7 +63,11 @@ def opening(scenario: Scenario, name: str) -> str:
     here = world.character_location[name]
     present = world.present(here)
     parts = [f"The {here}.", f"{_names(present)} {'is' if len(present) == 1 else 'are'} here."]
-    parts += [f"The {o} is in the {c}." for o, c in world.object_container.items() if world.container_location[c] == here]
+    parts += [
+        f"The {o} {world.be(o)} in the {c}." for o, c in world.object_container.items() if world.container_location[c] == here
+    ]
+    for o, c, others in known_at_start(scenario, name):
+        parts.append(f"{_names([name, *others])} {'know' if others else 'knows'} that the {o} {world.be(o)} in the {c}.")
     return "[" + " ".join(parts) + "]"
 
 

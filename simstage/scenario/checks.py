@@ -109,6 +109,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
         for position, name in enumerate(probe.through):
             if name not in cast:
                 problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+    problems.extend(_check_knows(scenario, unknown))
     problems.extend(_check_puppeteer(scenario, unknown))
     trust = scenario.tom.trust
     if isinstance(trust, dict):
@@ -121,6 +122,50 @@ def check_references(scenario: Scenario) -> list[Problem]:
                         Problem(("tom", "trust", name, position), unknown("character", other, cast))
                     )
     problems.extend(_check_stage(scenario))
+    return problems
+
+
+def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:
+    """Cast `knows`: known names, out of the knower's sight, one place per character and object."""
+    world = scenario.world
+    cast = scenario.cast_names
+    start = {member.name: member.location for member in scenario.cast}
+    problems: list[Problem] = []
+    given: dict[tuple[str, str], tuple[str, str]] = {}
+    for index, member in enumerate(scenario.cast):
+        for obj, known in member.knows.items():
+            base: Loc = ("cast", index, "knows", obj)
+            container = known if isinstance(known, str) else known.in_
+            at: Loc = base if isinstance(known, str) else base + ("in",)
+            if obj not in world.objects:
+                problems.append(Problem(base, unknown("object", obj, list(world.objects))))
+                continue
+            if container not in world.containers:
+                problems.append(Problem(at, unknown("container", container, list(world.containers))))
+                continue
+            shared = [] if isinstance(known, str) else known.with_
+            for position, name in enumerate(shared):
+                if name not in cast:
+                    problems.append(Problem(base + ("with", position), unknown("character", name, cast)))
+            real = world.objects[obj].in_
+            room = world.containers[real].in_ if real in world.containers else None
+            for name in dict.fromkeys([member.name, *shared]):
+                if start.get(name) != room:
+                    pass  # out of sight: `knows` is what it has
+                elif name == member.name:
+                    problems.append(
+                        Problem(base, f"{name} sees the {obj} at the start; `knows` is for what it cannot see")
+                    )
+                elif container != real:
+                    problems.append(Problem(at, f"{name} sees the {obj} in the {real} at the start"))
+                if name not in cast:
+                    continue
+                earlier = given.setdefault((name, obj), (container, member.name))
+                if earlier[0] != container:
+                    problems.append(
+                        Problem(at, f"{name} would know the {obj} is both in the {earlier[0]} "
+                                f"({earlier[1]}'s `knows`) and in the {container}")
+                    )
     return problems
 
 

@@ -78,6 +78,22 @@ class ObjectConfig(_Strict):
 
     in_: str = Field(alias="in")
     """The container the object starts in."""
+    plural: bool = False
+    """Whether the name is plural (`keys`, `papers`): probe questions and rejection reasons then
+    say "the keys are". Not guessed from the name (glass, compass, news): set it; a log
+    recorded before this field keeps its wording, so `replay --verify` still matches it."""
+
+
+class KnowsConfig(_Strict):
+    """Where a character knows an object is at the start, and who knows that it knows."""
+
+    in_: str = Field(alias="in")
+    """The container the character believes the object is in (another than the object's own
+    starts a false belief)."""
+    with_: list[str] = Field(default_factory=list, alias="with")
+    """Characters who share the knowledge: each of them believes it too, and the group has it
+    as common knowledge ("Felix thinks Margot thinks it is in the box", to any depth). Empty:
+    only the character knows, and nobody thinks it does."""
 
 
 class WorldConfig(_Strict):
@@ -111,6 +127,11 @@ class CharacterConfig(_Strict):
     first_line: str | None = Field(None, min_length=1, max_length=2000)
     """What the character says aloud at the start of turn 1 (a character card's greeting); it is
     played as a scripted `say` after the timeline's own turn-1 events, heard by everyone present."""
+    knows: dict[str, str | KnowsConfig] = Field(default_factory=dict)
+    """What the character knows at the start about objects out of its sight: object name to
+    container (`{ring: jewellery box}`: only it knows), or to `{in: container, with: [names]}`
+    (it and those named know, and know that each other know). Objects in its own room are
+    seen, not listed here. Its opening lines tell the character what it knows."""
 
 
 NAME_PATTERN = r"^[^\s].*[^\s]$|^[^\s]$"
@@ -142,6 +163,8 @@ class CardCastEntry(_Strict):
     """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
     first_line: str | None = Field(None, min_length=1, max_length=2000)
     """What the character says at the start of turn 1 (default: the card's greeting)."""
+    knows: dict[str, str | KnowsConfig] = Field(default_factory=dict)
+    """What the character knows at the start about objects out of its sight (as a character's `knows`)."""
 
 
 PuppeteerKind = Literal["bare", "round_robin", "scripted", "director", "optimizer", "human"]
@@ -340,6 +363,16 @@ class Scenario(_Strict):
             if member.name == name:
                 return member
         raise KeyError(name)
+
+    def knowledge(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """Every cast `knows` entry as (knower, object, container, the group that shares it, knower first)."""
+        out = []
+        for member in self.cast:
+            for obj, known in member.knows.items():
+                container, shared = (known, []) if isinstance(known, str) else (known.in_, known.with_)
+                group = dict.fromkeys([member.name, *shared])
+                out.append((member.name, obj, container, tuple(group)))
+        return out
 
     @property
     def cast_names(self) -> list[str]:

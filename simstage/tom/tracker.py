@@ -13,6 +13,12 @@ Rules (`default`; `simstage.tom.rules` names where `tomi` and `hitom` differ):
 
 - at the start each character knows where the objects in its own location
   are, and the characters there with it know that it knows;
+- a cast entry's `knows` gives it, at the start, a belief about an object out
+  of its sight (`{ring: jewellery box}`), shared as common knowledge with the
+  characters in its `with` (each believes it, and each thinks the others do,
+  to any depth); without `with` nobody else thinks it knows. Such a belief
+  counts as having been with the object at the start (for the claim rule
+  below), and may be false;
 - a move, and what an entering character sees in open containers, is known to
   every witness, nested to any depth among witnesses;
 - entering a room and finding an open container empty that one believed held
@@ -121,6 +127,8 @@ class BeliefTracker:
             for obj, container in self.world.object_container.items():
                 if self.world.container_location[container] == location:
                     self._add(obj, _Entry(-1, here, 0, _SEEN, container, "initial"))
+        for _, obj, container, group in scenario.knowledge():
+            self._add(obj, _Entry(-1, self._mask(group), 0, _SEEN, container, "initial"))
 
     # -- folding ---------------------------------------------------------------
 

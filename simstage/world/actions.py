@@ -78,14 +78,14 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
         _require(action.to in world.container_location, f"there is no container {action.to!r}")
         _require(
             world.object_location(action.object) == here,
-            f"the {action.object} is not in the {here}, where {who} is",
+            f"the {action.object} {world.be(action.object)} not in the {here}, where {who} is",
         )
         _require(
             world.container_location[action.to] == here,
             f"the {action.to} is not in the {here}, where {who} is",
         )
         frm = world.object_container[action.object]
-        _require(frm != action.to, f"the {action.object} is already in the {action.to}")
+        _require(frm != action.to, f"the {action.object} {world.be(action.object)} already in the {action.to}")
         return Moved(
             turn=turn, origin=origin, who=who, object=action.object, frm=frm, to=action.to,
             witnesses=present,
@@ -103,7 +103,7 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
     if isinstance(action, ClaimAction):
         _require(action.object in world.object_container, f"there is no object {action.object!r}")
         _require(action.container in world.container_location, f"there is no container {action.container!r}")
-        text = action.text or f"The {action.object} is in the {action.container}."
+        text = action.text or f"The {action.object} {world.be(action.object)} in the {action.container}."
         return Claimed(
             turn=turn, origin=origin, who=who, object=action.object, container=action.container,
             text=text, true=world.object_container[action.object] == action.container,

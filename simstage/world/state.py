@@ -18,6 +18,8 @@ class WorldState:
     container_open: dict[str, bool]
     character_location: dict[str, str] = field(default_factory=dict)
     object_container: dict[str, str] = field(default_factory=dict)
+    plural: frozenset[str] = frozenset()
+    """Objects whose names are plural (`plural: true` in the scenario)."""
 
     @classmethod
     def initial(cls, scenario: Scenario) -> WorldState:
@@ -29,6 +31,7 @@ class WorldState:
             container_open={name: c.open for name, c in world.containers.items()},
             character_location={member.name: member.location for member in scenario.cast},
             object_container={name: o.in_ for name, o in world.objects.items()},
+            plural=frozenset(name for name, o in world.objects.items() if o.plural),
         )
 
     def copy(self) -> WorldState:
@@ -39,7 +42,12 @@ class WorldState:
             container_open=self.container_open,
             character_location=dict(self.character_location),
             object_container=dict(self.object_container),
+            plural=self.plural,
         )
+
+    def be(self, obj: str) -> str:
+        """'are' for a plural object, 'is' for the rest."""
+        return "are" if obj in self.plural else "is"
 
     def present(self, location: str) -> tuple[str, ...]:
         """Characters in `location`, in cast order."""
