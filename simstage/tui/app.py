@@ -186,7 +186,7 @@ class SimstageApp(App[str]):
         self.refresh_panes(transcript=False)
 
     def on_streaming(self, message: Streaming) -> None:
-        self.query_one(Transcript).stream(message.speaker, message.text)
+        self.query_one(Transcript).stream(message.speaker, message.text, message.action)
 
     def on_stage_busy(self, message: StageBusy) -> None:
         if message.busy and message.label != "turn":

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simstage.cast.partial import PartialTurn, action_preview
 from simstage.engine import Simulation
 from simstage.events import TurnStarted
 from simstage.run.control import StepController
@@ -25,23 +26,24 @@ Post = Callable[[Any], Any]
 
 
 class _Bridge:
-    """Simulation subscriber that forwards events and partial lines as messages."""
+    """Simulation subscriber that forwards events, and the words of partial lines, as messages."""
 
     def __init__(self, live: LiveRun):
         self.live = live
         self._speaker = ""
-        self._text = ""
+        self._turn = PartialTurn()
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, TurnStarted):
-            self._speaker, self._text = event.speaker, ""
+            self._speaker, self._turn = event.speaker, PartialTurn()
         self.live.post(messages.EventRecorded(event))
 
     def on_token(self, speaker: str, text: str) -> None:
         if speaker != self._speaker:
-            self._speaker, self._text = speaker, ""
-        self._text += text
-        self.live.post(messages.Streaming(speaker, self._text))
+            self._speaker, self._turn = speaker, PartialTurn()
+        turn = self._turn.feed(text)
+        action = None if turn.action is None else action_preview(turn.action)
+        self.live.post(messages.Streaming(speaker, turn.say, action))
 
 
 class LiveRun(StepController):

@@ -16,12 +16,16 @@ class EventRecorded(Message):
 
 
 class Streaming(Message):
-    """The line a character is speaking so far (cumulative, so a newer one replaces a queued one)."""
+    """The words a character is speaking so far, and its action once parsed (cumulative, so a
+    newer one replaces a queued one)."""
 
-    def __init__(self, speaker: str, text: str) -> None:
+    def __init__(self, speaker: str, text: str, action: str | None = None) -> None:
         super().__init__()
         self.speaker = speaker
         self.text = text
+        """The `say` words decoded so far (not the raw JSON of the turn)."""
+        self.action = action
+        """The action as a short phrase, once the whole of it has been generated."""
 
     def can_replace(self, message: Message) -> bool:
         """A queued partial line is superseded by a later one from the same speaker."""

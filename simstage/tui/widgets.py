@@ -80,10 +80,12 @@ class Transcript(Vertical):
         log.write(Text.from_markup(markup))
         self.plain.append(("[private] " if kind == "tell" else "") + text)
 
-    def stream(self, speaker: str, text: str) -> None:
-        """Show the line `speaker` is generating, as far as it has got."""
+    def stream(self, speaker: str, text: str, action: str | None = None) -> None:
+        """Show the words `speaker` is saying, as far as they have got, and its action once parsed."""
         colour = self.colours.get(speaker, "white")
         line = Text.assemble((f"{speaker} ", f"bold {colour}"), ("… ", "dim"), (text, "italic"))
+        if action:
+            line.append(f"  [{action}]", style="dim")
         self.query_one("#streaming", Static).update(line)
 
 

@@ -58,6 +58,25 @@ async def test_messages_stream_tokens_then_record_events(live_app):
     assert recorded[:3] == ["turn_started", "turn_ended", "say"]
 
 
+async def test_the_streaming_line_shows_the_words_then_the_action_not_the_json(live_app):
+    messages = []
+    say = 'The "marble" is mine.\nMine!'
+    line = json.dumps({"say": say, "action": {"type": "move", "object": "marble", "to": "box"}})
+    app = live_app(stage=ScriptedStage([line], chunk=3, delay=0.01))  # slow enough not to coalesce
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await pilot.press("n")
+        await wait_idle(pilot)
+        app.query_one("#transcript").stream("Sally", "The car", "move marble → box")
+        shown = app.query_one("#transcript").query_one("#streaming").render().plain
+    assert shown == "Sally … The car  [move marble → box]"
+    streamed = [m for m in messages if isinstance(m, Streaming)]
+    assert len(streamed) > 3 and all(say.startswith(m.text) for m in streamed)
+    assert streamed[-1].text == say and not any("{" in m.text for m in streamed)
+    with_action = [m.action for m in streamed if m.action]
+    assert with_action and set(with_action) == {"move marble → box"} and streamed[-1].action == with_action[0]
+    assert streamed[-2].action is None
+
+
 async def test_speak_as_puts_the_line_in_transcript_and_log(live_app, tmp_path):
     app = live_app()
     async with app.run_test(size=(120, 40)) as pilot:
