@@ -1,8 +1,8 @@
 """The run report: one self-contained HTML page (inline CSS, SVG and a little JavaScript).
 
 Every piece of text from the run (model output, names, the scenario) is passed
-through `html.escape`; the page loads nothing from anywhere. The belief graph's
-turn follows the slider, and `report.html#turn=N` (or `?turn=N`) opens at turn N.
+through `html.escape`; the page loads nothing from anywhere. The belief graph and
+matrix (`belief_view`) follow the slider, and `report.html#turn=N` (or `?turn=N`) opens at turn N.
 """
 
 from __future__ import annotations
@@ -12,15 +12,8 @@ from html import escape
 from typing import Any
 
 from simstage.render import narrate, speaker_colours
+from simstage.report.belief_view import belief_script, belief_section, sampled_turns
 from simstage.report.charts import metric_charts
-from simstage.report.graph_svg import (
-    FALSE_COLOUR,
-    TRUE_COLOUR,
-    belief_svg,
-    layout,
-    sampled_turns,
-    turn_graphs,
-)
 from simstage.scenario.models import Scenario
 from simstage.stats import WILSON, wilson
 
@@ -39,46 +32,37 @@ MAX_TEXT = 20_000
 """Longest text of one transcript line (a model can loop); the rest is cut with a note."""
 
 STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:16px;color:#111827}
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1440px;padding:16px;color:#111827}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:20px 0 8px}
 .meta{color:#6b7280}.warn{background:#fef3c7;border:1px solid #f59e0b;padding:6px 10px;margin:8px 0}
 .cols{display:flex;gap:20px;align-items:flex-start;flex-wrap:wrap}
 .transcript{flex:1 1 380px;max-height:720px;overflow:auto;border:1px solid #e5e7eb;padding:8px}
-.graph{flex:0 0 auto}.turnhead{font-weight:600;color:#6b7280;margin-top:8px;border-top:1px solid #f3f4f6}
+.turnhead{font-weight:600;color:#6b7280;margin-top:8px;border-top:1px solid #f3f4f6}
 .row{padding:1px 4px;white-space:pre-wrap;word-break:break-word}.row.current{background:#eff6ff}
 .private{background:#faf5ff;border-left:3px solid #7c3aed}.tag{font-size:11px;color:#7c3aed;margin-right:4px}
 .book{color:#6b7280;font-style:italic}svg text{font-size:11px}.axis{fill:#6b7280;font-size:10px}
-g.turn path{fill:none;stroke-width:1.8}.legend span{margin-right:14px}
+#turnlabel{margin-right:14px}.controls label{margin-right:14px}.controls select{font:inherit}
+.beliefcols{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}
+.graphbox{flex:0 1 auto;max-width:100%;max-height:760px;overflow:auto;border:1px solid #e5e7eb}
+.side{flex:1 1 320px;min-width:300px;max-height:760px;overflow:auto}
+#beliefs text{font-size:12px}#beliefs .label{pointer-events:none}
+#beliefs .mind .shape{fill:#dbeafe;stroke:#1e3a8a}#beliefs .mind.leaf .shape{fill:#bfdbfe}
+#beliefs .mind.disagrees .shape{stroke:#b45309;stroke-width:2}
+#beliefs .container .shape{fill:#f3f4f6;stroke:#374151}#beliefs .container.real .shape{fill:#fef3c7;stroke:#a16207;stroke-width:2.5}
+#beliefs .container.unused{opacity:.45}#beliefs .room{fill:#6b7280;font-style:italic}
+#beliefs .link{fill:none;stroke:#94a3b8;stroke-width:1.2}
+#beliefs .wire{fill:none;stroke-width:1.8}#beliefs .lie .wire{stroke-dasharray:6 4}#beliefs .changed .wire{stroke-width:3}
+#beliefs .hit{fill:none;stroke:transparent;stroke-width:10;cursor:pointer}#beliefs .node{cursor:pointer}
+#edgeinfo{white-space:pre-line;min-height:3.2em;border-left:3px solid #93c5fd;padding:2px 8px;margin-bottom:8px}
+table.matrix td,table.matrix th{font-size:12px;padding:2px 6px;white-space:nowrap}table.matrix .sel{background:#f0f9ff}
+table.matrix td.false{color:#dc2626;font-weight:600}table.matrix td.changed{background:#fef9c3}
+table.matrix .mark{color:#b45309;font-weight:400}.real-key{background:#fef3c7;border:2px solid #a16207;padding:0 4px}
+.changed-key{background:#fef9c3;padding:0 4px}
+.legend span{margin-right:14px}
 table{border-collapse:collapse}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0}figcaption{font-size:12px;color:#374151}
 """
 
-SCRIPT = """
-(function(){
-  var groups=[].slice.call(document.querySelectorAll('#beliefs g.turn'));
-  var rows=[].slice.call(document.querySelectorAll('.row'));
-  var slider=document.getElementById('turn'), label=document.getElementById('turnlabel');
-  var turns=groups.map(function(g){return parseInt(g.getAttribute('data-turn'),10);});
-  function show(index){
-    index=Math.max(0,Math.min(groups.length-1,index|0));
-    groups.forEach(function(g,i){g.style.display=(i===index)?'':'none';});
-    var t=turns[index]; slider.value=index; label.textContent='turn '+t;
-    document.body.setAttribute('data-shown-turn',String(t));
-    rows.forEach(function(r){r.classList.toggle('current',parseInt(r.getAttribute('data-turn'),10)===t);});
-  }
-  function fromUrl(){
-    var m=/(?:^|[#?&])turn=(\\d+)/.exec(location.hash)||/(?:^|[?&])turn=(\\d+)/.exec(location.search);
-    if(!m) return null;
-    var want=parseInt(m[1],10), best=0;
-    turns.forEach(function(t,i){if(t<=want) best=i;});
-    return best;
-  }
-  if(!groups.length) return;
-  slider.addEventListener('input',function(){show(parseInt(slider.value,10));});
-  window.addEventListener('hashchange',function(){var i=fromUrl(); if(i!==null) show(i);});
-  var start=fromUrl(); show(start===null?groups.length-1:start);
-})();
-"""
 
 
 def _speaker(event: Any) -> str | None:
@@ -197,8 +181,6 @@ def render_page(
     }
     last = max((e.turn for e in events), default=0)
     turns = sampled_turns(last)
-    graphs = turn_graphs(scenario, events, turns)
-    svg = belief_svg(graphs, layout(graphs), shown=turns[-1])
     verdicts = probe_verdicts(scenario, events)
     metrics = score_verdicts(verdicts, last)
     summary = run_metrics_table(run_metrics(events, scenario.puppeteer.kind))
@@ -218,11 +200,6 @@ def render_page(
         notes.append(
             f'<p class="meta">The belief graph shows {len(turns)} of the run\'s {last + 1} turns.</p>'
         )
-    legend = (
-        f'<p class="legend"><span style="color:{TRUE_COLOUR}">&#8594; true belief</span>'
-        f'<span style="color:{FALSE_COLOUR}">&#8594; false belief</span><span>- - - higher order</span>'
-        '<span style="color:#9ca3af">&#183;&#183;&#183; where it really is</span></p>'
-    )
     puppeteer = ""
     if charts or summary:
         puppeteer = f'<h2>Puppeteer metrics</h2><div class="charts">{charts}</div>{summary}'
@@ -234,20 +211,13 @@ def render_page(
 <h1>{escape(scenario.title)}</h1>
 <p class="meta">{meta}{" · " if meta else ""}{len(events)} events, {last} turns</p>
 {"".join(notes)}
-<div class="cols">
+{belief_section(scenario, events, turns)}
 <section class="transcript"><h2>Transcript</h2>
 {transcript_html(events, colours, {id(v.probe): v.tracker for v in verdicts})}
 </section>
-<section class="graph"><h2>Beliefs</h2>
-<label>Turn <input type="range" id="turn" min="0" max="{len(turns) - 1}" value="{len(turns) - 1}" step="1"></label>
-<span id="turnlabel">turn {turns[-1]}</span>
-{legend}
-{svg}
-</section>
-</div>
 <h2>Theory-of-mind probes</h2>
 {tom_table(metrics)}
 {puppeteer}
-<script>{SCRIPT}</script>
+<script>{belief_script()}</script>
 </body></html>
 """

@@ -50,6 +50,8 @@ class MatrixCell:
     """Whether `container` differs from the previous turn's (never at the first turn)."""
     probe_answer: str | None
     """The model's answer to the latest probe on this (holder, chain, object) at or before `turn`."""
+    formed: int | None = None
+    """The turn the belief was formed; None: no belief."""
 
     @property
     def order(self) -> int:
@@ -106,6 +108,7 @@ def _cells(
                         lie_by=None if belief is None else belief.lie_by,
                         changed=before is not None and before.get(key) != container,
                         probe_answer=probes.get(key),
+                        formed=None if belief is None else belief.turn,
                     )
                 )
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,8 +14,8 @@ from click.testing import CliRunner
 from simstage.cli import main
 from simstage.engine import Simulation
 from simstage.run.log import RunLogWriter
-from simstage.scenario import load_scenario
 from simstage.run.open import make_header
+from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import SCENARIOS, say
 
@@ -38,15 +39,11 @@ def report(run: Path, out: Path) -> CliRunner:
     return result
 
 
-def turn_groups(html: str) -> dict[int, str]:
-    return {
-        int(turn): body
-        for turn, body in re.findall(
-            r'<g class="turn" data-turn="(\d+)"[^>]*>(.*?)</g>\n(?=<g class="turn"|<g class="node)',
-            html,
-            re.DOTALL,
-        )
-    }
+def belief_data(html: str) -> dict:
+    """The data the page's script draws the belief graph and matrix from."""
+    found = re.search(r'<script type="application/json" id="belief-data">(.*?)</script>', html, re.DOTALL)
+    assert found is not None
+    return json.loads(found.group(1))
 
 
 def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
@@ -66,12 +63,13 @@ def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
         "<script>alert" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     )
     assert "<b>bold</b>" not in html
-    # One group per turn 0..6; the last one shown without JavaScript; a false belief drawn in red.
-    groups = turn_groups(html)
-    assert sorted(groups) == list(range(7))
-    assert groups[2] != groups[3]  # Anne moves the marble at turn 3: the drawn beliefs change
-    assert 'class="belief false"' in groups[3]
-    assert 'data-turn="6">' in html and 'data-turn="3" style="display:none"' in html
+    # The beliefs of every turn 0..6; Anne moves the marble at turn 3: Sally's belief turns false.
+    data = belief_data(html)
+    assert data["turns"] == list(range(7))
+    sally = next(i for i, row in enumerate(data["rows"]) if row[0] == "Sally" and not row[1])
+    marble = data["objects"].index("marble")
+    believed = [data["cells"][t][marble][sally * 6] for t in range(7)]
+    assert believed[2] == believed[3] != data["reality"][3][marble] and data["reality"][2][marble] == believed[2]
     # Probe accuracy by order and style, each with its 95% Wilson interval (3/3 agreed: 44%–100%).
     assert "order 1" in html and "order 2" in html and "style indirect" in html
     assert "<th>95% Wilson</th>" in html and "<td>3/3 (100%)</td><td>44%–100%</td><td>3</td>" in html
@@ -160,10 +158,10 @@ def test_slider_turn_changes_the_drawn_graph_in_chromium(tmp_path: Path) -> None
         dom = chromium(["--dump-dom", url], tmp_path / f"profile-dom-{turn}")
         assert dom.returncode == 0, dom.stderr[-2000:]
         text = dom.stdout.decode("utf-8")
-        # The script ran: it shows the group of the asked turn only.
+        # The script ran and drew the asked turn: at turn 3 Sally's belief is false (a red arrow).
         assert f'data-shown-turn="{turn}"' in text
-        visible = re.findall(r'<g class="turn" data-turn="(\d+)"(?: style="")?>', text)
-        assert visible == [str(turn)], visible
+        falses = len(re.findall(r'<g class="belief false', text))
+        assert (falses > 0) == (turn == 3), falses
         png = tmp_path / f"turn{turn}.png"
         shot = chromium(
             [f"--screenshot={png}", "--window-size=1280,900", url], tmp_path / f"profile-{turn}"

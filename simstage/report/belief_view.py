@@ -1,0 +1,219 @@
+"""The report's belief graph and matrix: positions from a tree layout, beliefs per turn as data.
+
+Who thinks about whom is a tree: a holder, the minds it models, the minds those
+model, down to the order. Each view (a holder, or everyone, and an order) lays
+that tree out with igraph's Reingold–Tilford layout, turned left to right, so
+every mind gets its own row and every depth its own column; the containers,
+grouped by room, are one more column. Labels sit inside their nodes, columns
+are as wide as their longest label, and rows are taller than a label, so no two
+labels can overlap whatever the turn or the object. The page's script draws the
+chosen view's belief edges (the deepest minds to the container they believe
+the object is in) for the chosen turn and object from the data built here, and
+the matrix from the same cells (`simstage.tom.matrix`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+from importlib import resources
+from typing import Any
+
+from simstage.scenario.models import Scenario
+from simstage.tom.matrix import MatrixCell, belief_matrix, matrix_rows, row_label
+
+MAX_TURNS = 200
+"""Most turns carried; longer runs are sampled evenly (the last turn always kept)."""
+ROW_H, NODE_H, COL_GAP, MARGIN = 30, 22, 96, 12
+CHAR_W, PAD_W = 7.4, 18
+"""A generous width per character of a 12px label, and the padding around it."""
+SOURCES = ("initial", "witnessed", "told", "claimed", "inferred")
+TRUE_COLOUR, FALSE_COLOUR = "#15803d", "#dc2626"
+
+
+def sampled_turns(last: int, limit: int = MAX_TURNS) -> list[int]:
+    """Turns 0..last, or `limit` of them spread evenly with the last kept."""
+    if last + 1 <= limit:
+        return list(range(last + 1))
+    step = last / (limit - 1)
+    return sorted({round(i * step) for i in range(limit - 1)} | {last})
+
+
+def _width(text: str) -> float:
+    return round(len(text) * CHAR_W + PAD_W, 1)
+
+
+def _tree(rows: Sequence[tuple[str, tuple[str, ...]]], holder: str | None, order: int) -> list[int]:
+    """Indices of the rows in the view's tree: `holder`'s (or every holder's) chains shorter than `order`."""
+    return [i for i, (h, chain) in enumerate(rows) if (holder is None or h == holder) and len(chain) < order]
+
+
+def view_layout(
+    rows: Sequence[tuple[str, tuple[str, ...]]], containers: Sequence[tuple[str, str]],
+    holder: str | None, order: int, labels: dict[int, str],
+) -> dict[str, Any]:
+    """One view's positions: mind nodes (rows of the matrix) and container nodes, in pixels.
+
+    Args:
+        rows: every (holder, chain) of the matrix, in `matrix_rows` order.
+        containers: (container, room) pairs, room by room.
+        holder: the holder shown, or None for everyone.
+        order: the deepest order shown: its minds are the leaves, whose beliefs are drawn.
+        labels: the longest label each row's node can show as a leaf (its name, and a probe answer).
+
+    Returns:
+        {"minds": [[row, x, y, w], ...], "links": [[parent row, row], ...],
+         "boxes": [[x, y, w] per container], "rooms": [[room, x, y], ...], "width", "height"}.
+    """
+    import igraph
+
+    members = _tree(rows, holder, order)
+    index = {rows[i]: n for n, i in enumerate(members)}
+    graph = igraph.Graph(n=len(members) + 1, directed=True)
+    links, edges = [], []
+    for n, i in enumerate(members):
+        h, chain = rows[i]
+        parent = index.get((h, chain[:-1])) if chain else None
+        edges.append((len(members) if parent is None else parent, n))
+        if parent is not None:
+            links.append([members[parent], i])
+    graph.add_edges(edges)
+    coords = graph.layout_reingold_tilford(root=[len(members)], mode="out").coords[:-1]
+    top = min((c[0] for c in coords), default=0.0)
+    depth_w: dict[int, float] = {}
+    for i in members:
+        depth = len(rows[i][1])
+        name = rows[i][1][-1] if rows[i][1] else rows[i][0]
+        # Only the view's leaves (its deepest minds) show a probe answer beside their name.
+        depth_w[depth] = max(depth_w.get(depth, 0.0), _width(labels.get(i, name) if depth == order - 1 else name))
+    x_of, x = {}, float(MARGIN)
+    for depth in sorted(depth_w):
+        x_of[depth] = x
+        x += depth_w[depth] + COL_GAP
+    minds = []
+    for n, i in enumerate(members):
+        depth = len(rows[i][1])
+        minds.append([i, x_of[depth], round(MARGIN + (coords[n][0] - top) * ROW_H, 1), depth_w[depth]])
+    tree_h = (max((c[0] for c in coords), default=0.0) - top + 1) * ROW_H
+    slots: list[tuple[str, str]] = []
+    room = None
+    for name, where in containers:
+        if where != room:
+            slots.append(("room", where))
+            room = where
+        slots.append(("box", name))
+    step = max(float(ROW_H), tree_h / max(1, len(slots)))
+    box_w = max((_width(name) for name, _ in containers), default=60.0)
+    boxes: list[list[float]] = []
+    rooms: list[list[Any]] = []
+    for k, (kind, name) in enumerate(slots):
+        y = round(MARGIN + k * step, 1)
+        if kind == "room":
+            rooms.append([name, x, y])
+        else:
+            boxes.append([x, y, box_w])
+    height = MARGIN * 2 + max(tree_h, len(slots) * step)
+    return {"minds": minds, "links": links, "boxes": boxes, "rooms": rooms,
+            "width": round(x + box_w + MARGIN, 1), "height": round(height, 1)}
+
+
+def _pack(cell: MatrixCell, names: dict[str, int], where: dict[str, int]) -> list[int]:
+    """A cell as six integers: container, source, formed turn, liar, probe answer (-1: none), changed."""
+    return [
+        where.get(cell.container, -1) if cell.container else -1,
+        SOURCES.index(cell.source) if cell.source in SOURCES else -1,
+        -1 if cell.formed is None else cell.formed,
+        names.get(cell.lie_by, -1) if cell.lie_by else -1,
+        where.get(cell.probe_answer, -1) if cell.probe_answer else -1,
+        int(cell.changed),
+    ]
+
+
+def belief_data(scenario: Scenario, events: Sequence[Any], turns: Sequence[int]) -> dict[str, Any]:
+    """Everything the page's script draws from: the cast, the views' layouts, and the cells of `turns`."""
+    from simstage.tom.timeline import probe_order
+    from simstage.world.state import WorldState
+
+    order = max(1, probe_order(scenario))
+    cells = belief_matrix(scenario, events, order=order)
+    rows = matrix_rows(cells)
+    row_of = {row: i for i, row in enumerate(rows)}
+    world = WorldState.initial(scenario)
+    rooms = {room: k for k, room in enumerate(world.locations)}
+    containers = sorted(world.container_location.items(), key=lambda item: rooms.get(item[1], len(rooms)))
+    where = {name: k for k, (name, _) in enumerate(containers)}
+    cast = list(scenario.cast_names)
+    names = {name: k for k, name in enumerate(cast)}
+    objects = list(scenario.world.objects)
+    wanted = {t: k for k, t in enumerate(turns)}
+    packed: list[list[list[int]]] = [[[] for _ in objects] for _ in turns]
+    probed: dict[int, str] = {}
+    """The longest probe answer of each row that was asked about."""
+    for cell in cells:
+        k = wanted.get(cell.turn)
+        row = row_of[(cell.holder, cell.chain)]
+        if cell.probe_answer and len(cell.probe_answer) > len(probed.get(row, "")):
+            probed[row] = cell.probe_answer
+        if k is not None:
+            packed[k][objects.index(cell.object)].extend(_pack(cell, names, where))
+    timeline_reality = _reality(scenario, events, turns, objects, where)
+    labels = {}
+    for i, (name, chain) in enumerate(rows):
+        labels[i] = (chain[-1] if chain else name) + (f" · model: {probed[i]} ✓" if i in probed else "")
+    views = {}
+    for holder in [None, *cast]:
+        for k in range(1, order + 1):
+            views[f"{holder or ''}|{k}"] = view_layout(rows, containers, holder, k, labels)
+    return {
+        "cast": cast, "objects": objects, "containers": [list(c) for c in containers], "order": order,
+        "rows": [[holder, list(chain), row_label(holder, chain)] for holder, chain in rows],
+        "sources": list(SOURCES), "turns": list(turns), "cells": packed, "reality": timeline_reality,
+        "views": views,
+    }
+
+
+def _reality(
+    scenario: Scenario, events: Sequence[Any], turns: Sequence[int], objects: list[str], where: dict[str, int]
+) -> list[list[int]]:
+    """Where each object really is at the end of each of `turns`, as container indices."""
+    from simstage.world.state import WorldState
+
+    world = WorldState.initial(scenario)
+    out, pending = [], list(turns)
+    for event in [*events, None]:
+        turn = None if event is None else getattr(event, "turn", None)
+        while pending and (event is None or (isinstance(turn, int) and turn > pending[0])):
+            out.append([where.get(world.object_container.get(obj, ""), -1) for obj in objects])
+            pending.pop(0)
+        if event is not None and getattr(event, "type", "") != "run_ended":
+            world.apply(event)
+    return out
+
+
+def belief_section(scenario: Scenario, events: Sequence[Any], turns: Sequence[int]) -> str:
+    """The Beliefs section: controls, the graph's SVG, the edge panel, the matrix, and their data."""
+    data = belief_data(scenario, events, turns)
+    blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+    objects = "".join(f'<option value="{k}">{escape(o)}</option>' for k, o in enumerate(data["objects"]))
+    holders = '<option value="">everyone</option>' + "".join(
+        f'<option value="{escape(name)}">{escape(name)}</option>' for name in data["cast"])
+    orders = "".join(f'<option value="{k}">{k}</option>' for k in range(1, data["order"] + 1))
+    return f"""<section class="beliefs"><h2>Beliefs</h2>
+<div class="controls"><label>Turn <input type="range" id="turn" min="0" max="{len(turns) - 1}" value="{len(turns) - 1}" step="1"></label>
+<span id="turnlabel">turn {turns[-1]}</span>
+<label>object <select id="object">{objects}</select></label>
+<label>holder <select id="holder">{holders}</select></label>
+<label>order <select id="order">{orders}</select></label></div>
+<p class="legend"><span style="color:{TRUE_COLOUR}">&#8594; true belief</span><span style="color:{FALSE_COLOUR}">&#8594; false belief</span>
+<span>- - - from a lie</span><span class="real-key">where it really is</span><span class="changed-key">changed this turn</span><span>&#8800; the model answered otherwise</span></p>
+<p id="question" class="meta"></p>
+<div class="beliefcols"><div class="graphbox"><svg id="beliefs" role="img" aria-label="belief graph"></svg></div>
+<div class="side"><div id="edgeinfo" class="meta">Hover or click an arrow for its chain.</div><div id="matrix"></div></div></div>
+<script type="application/json" id="belief-data">{blob}</script>
+</section>"""
+
+
+def belief_script() -> str:
+    """The page's script that draws the graph and the matrix (simstage/report/beliefs.js)."""
+    return resources.files("simstage.report").joinpath("beliefs.js").read_text(encoding="utf-8")
