@@ -68,7 +68,7 @@
     view.rooms.forEach(function(r){var t=el('text',{x:r[1],y:r[2]+15,'class':'label room'},nodes);t.textContent=r[0];});
     D.containers.forEach(function(cn,i){
       var b=view.boxes[i];
-      box(nodes,b[0],b[1],b[2],cn[0],'container'+(i===real?' real':'')+(used[i]?'':' unused'),cn[0]+' ('+cn[1]+')'+(i===real?': the '+D.objects[obj]+' is here':''));
+      box(nodes,b[0],b[1],b[2],cn[0],'container'+(i===real?' real':used[i]?'':' unused'),cn[0]+' ('+cn[1]+')'+(i===real?': the '+D.objects[obj]+' is here':''));
     });
     var who=holder?holder:'each character', deep=order===1?'':order===2?' another thinks':' others think ('+order+' minds deep)';
     question.textContent='The '+D.objects[obj]+': where '+who+' thinks'+deep+' it is, at turn '+D.turns[k]+'.';
