@@ -13,14 +13,15 @@ from typing import Any
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from simstage.events import RunEnded
 from simstage.scenario.models import ProbeConfig, Scenario
+from simstage.tui.keys import ACTIONS, KEY_BINDINGS, LIVE_ONLY
 from simstage.tui.live import LiveRun
+from simstage.tui.matrix import BeliefMatrix
 from simstage.tui.messages import (
     EventRecorded,
     RunStateChanged,
@@ -31,7 +32,7 @@ from simstage.tui.messages import (
 )
 from simstage.tui.palette import SimstageCommands
 from simstage.tui.screens import HelpScreen, InjectScreen, SpeakScreen
-from simstage.tui.views import belief_timeline, events_upto, last_turn, turn_view
+from simstage.tui.views import belief_timeline, events_upto, last_turn, matrix_view, turn_view
 from simstage.tui.widgets import (
     BeliefsPane,
     CastPane,
@@ -42,23 +43,6 @@ from simstage.tui.widgets import (
 )
 from simstage.world.actions import Action
 from simstage.world.state import fold_world
-
-LIVE_ONLY = {"toggle_run", "step", "speak", "inject", "probe", "fork"}
-
-ACTIONS: list[tuple[str, str, str, str]] = [
-    # (key shown in help, action, palette name, help)
-    ("space", "toggle_run", "Run / pause", "play turns one after another, or pause after this turn"),
-    ("n", "step", "Step one turn", "play exactly one turn"),
-    ("s", "speak", "Speak as a character", "type a line for a character"),
-    ("e", "inject", "Inject a world event", "someone leaves or comes in, an object moves"),
-    ("p", "probe", "Probe the selected character", "ask where it thinks each object is"),
-    ("f", "fork", "Fork the run here", "continue in a new run log from this turn"),
-    ("x", "export", "Export the belief graph", "write the tracker's beliefs as a graph"),
-    ("[ ]", "select(1)", "Next character", "choose whose beliefs and secrets are shown"),
-    ("←/→", "scrub(1)", "Later turn", "move the replay one turn (replay only)"),
-    ("?", "help", "Help", "list every key"),
-    ("q", "quit", "Quit", "stop cleanly; the run log records the interruption"),
-]
 
 
 class SimstageApp(App[str]):
@@ -77,20 +61,7 @@ class SimstageApp(App[str]):
     CSS_PATH = "simstage.tcss"
     COMMANDS = App.COMMANDS | {SimstageCommands}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("space", "toggle_run", "run/pause"),
-        Binding("n", "step", "step"),
-        Binding("s", "speak", "speak as"),
-        Binding("e", "inject", "event"),
-        Binding("p", "probe", "probe"),
-        Binding("f", "fork", "fork", show=False),
-        Binding("x", "export", "export", show=False),
-        Binding("left_square_bracket", "select(-1)", "prev", show=False),
-        Binding("right_square_bracket", "select(1)", "character"),
-        Binding("question_mark", "help", "help"),
-        Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
-    ]
+    BINDINGS = KEY_BINDINGS
 
     def __init__(
         self,
@@ -114,6 +85,8 @@ class SimstageApp(App[str]):
         self.log_path = log_path
         self.max_turns = max_turns or scenario.max_turns
         self.selected = scenario.cast_names[0]
+        self.selected_object: str | None = next(iter(scenario.world.objects), None)
+        """The object the belief matrix shows (`o` picks the next)."""
         self.turn = last_turn(self.events)
         self.state = "paused" if live else "replay"
         self.tokens_per_s: float | None = None
@@ -140,6 +113,9 @@ class SimstageApp(App[str]):
                 puppeteer = PuppeteerPane(id="puppeteer")
                 puppeteer.border_title = "puppeteer"
                 yield puppeteer
+        matrix = BeliefMatrix(id="matrix")
+        matrix.display = False
+        yield matrix
         if self.live is None:
             scrubber = TurnScrubber(self.turn, id="scrubber")
             scrubber.border_title = "turn (←/→)"
@@ -230,7 +206,14 @@ class SimstageApp(App[str]):
         if self.live is None:
             upcoming = names[self.turn % len(names)] if self.turn < last_turn(self.events) else None
         self.query_one(PuppeteerPane).show(self.scenario.puppeteer.kind, names, upcoming)
+        self.refresh_matrix()
         self.refresh_status()
+
+    def refresh_matrix(self) -> None:
+        """Re-render the belief matrix at the shown turn, when it is on screen."""
+        matrix = self.query_one(BeliefMatrix)
+        if matrix.display and self.selected_object is not None:
+            matrix.show(matrix_view(self.scenario, self.events, self.turn, self.selected_object))
 
     def refresh_status(self) -> None:
         """Re-render the status bar."""
@@ -351,6 +334,27 @@ class SimstageApp(App[str]):
             self.notify(f"export failed: {exc}", severity="error")
             return
         self.notify(message, title="export")
+
+    def action_matrix(self) -> None:
+        """Show the belief matrix in place of the transcript and side panes, or hide it."""
+        if self.selected_object is None:
+            self.notify("the scene has no objects", severity="warning")
+            return
+        matrix = self.query_one(BeliefMatrix)
+        matrix.display = not matrix.display
+        self.query_one("#main").display = not matrix.display
+        if matrix.display:
+            self.refresh_matrix()
+            matrix.focus()
+        elif self.live is None:
+            self.query_one(TurnScrubber).focus()
+
+    def action_next_object(self) -> None:
+        """Show the next object in the belief matrix."""
+        objects = list(self.scenario.world.objects)
+        if self.selected_object is not None:
+            self.selected_object = objects[(objects.index(self.selected_object) + 1) % len(objects)]
+            self.refresh_matrix()
 
     def action_select(self, delta: int) -> None:
         """Show the next (or previous) character's beliefs and secrets."""

@@ -113,3 +113,60 @@ def turn_view(scenario: Scenario, events: Sequence[Any], timeline: Any, turn: in
         world=fold_world(scenario, shown),
         beliefs=beliefs_view(timeline, events, holder, turn),
     )
+
+
+@dataclass(frozen=True)
+class MatrixLine:
+    """One row of the belief matrix: where `label`'s holder thinks (along its chain) the object is."""
+
+    label: str
+    """"Priya › Reed › Cole": Priya thinks Reed thinks Cole thinks."""
+    container: str | None
+    source: str | None
+    formed: int | None
+    true: bool | None
+    changed: bool
+    probe_answer: str | None
+    """The model's latest probe answer to this question, when it differs from the tracker's."""
+    lie_by: str | None = None
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    """One object across the whole cast at a turn, to the scene's order, or why it cannot be shown."""
+
+    object: str
+    turn: int
+    order: int = 0
+    lines: tuple[MatrixLine, ...] = ()
+    unavailable: str | None = None
+
+
+def matrix_view(scenario: Scenario, events: Sequence[Any], turn: int, obj: str) -> MatrixView:
+    """The belief matrix of `obj` at the end of `turn` (rows holder › chain, as `simstage.tom.matrix` orders them)."""
+    try:
+        from simstage.tom.matrix import belief_matrix, matrix_rows, row_label
+    except ImportError:
+        return MatrixView(obj, turn, unavailable=TRACKER_MISSING)
+    try:
+        cells = [c for c in belief_matrix(scenario, events_upto(events, turn), turn=turn) if c.object == obj]
+    except Exception as exc:  # noqa: BLE001 - show why, keep the UI alive
+        return MatrixView(obj, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}")
+    by_row = {(c.holder, c.chain): c for c in cells}
+    lines = []
+    for row in matrix_rows(cells):
+        cell = by_row[row]
+        lines.append(
+            MatrixLine(
+                label=row_label(*row),
+                container=cell.container,
+                source=cell.source,
+                formed=cell.formed,
+                true=cell.true,
+                changed=cell.changed,
+                probe_answer=cell.probe_answer if cell.probe_disagrees else None,
+                lie_by=cell.lie_by,
+            )
+        )
+    order = max((len(c.chain) + 1 for c in cells), default=0)
+    return MatrixView(obj, turn, order, tuple(lines))
