@@ -4,31 +4,29 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-LIVE_ACTIONS: list[tuple[str, str, str, str]] = [
-    # (key shown in help, action, palette name, help)
-    ("space", "toggle_run", "Run / pause", "play turns one after another, or pause after this turn"),
-    ("n", "step", "Step one turn", "play exactly one turn"),
-    ("s", "speak", "Speak as a character", "type a line for a character"),
-    ("e", "inject", "Inject a world event", "someone leaves or comes in, an object moves"),
-    ("p", "probe", "Probe the selected character", "ask where it thinks each object is"),
-    ("f", "fork", "Fork the run here", "continue in a new run log from this turn"),
-]
-"""What needs a live run (a replay has no stage)."""
+LIVE = "live"
+"""Marks an action that needs a live run (a replay has no stage)."""
 
-VIEW_ACTIONS: list[tuple[str, str, str, str]] = [
-    ("x", "export", "Export the belief graph", "write the tracker's beliefs as a graph"),
-    ("m", "matrix", "Belief matrix", "show or hide where everyone thinks the selected object is"),
-    ("o", "next_object", "Next object", "choose the object the belief matrix shows"),
-    ("[ ]", "select(1)", "Next character", "choose whose beliefs and secrets are shown"),
-    ("←/→", "scrub(1)", "Later turn", "move the replay one turn (replay only)"),
-    ("?", "help", "Help", "list every key"),
-    ("q", "quit", "Quit", "stop cleanly; the run log records the interruption"),
+_TABLE: list[tuple[str, str, str, str, str]] = [
+    # (key shown in help, action, palette name, help, LIVE or "" for any run, live or replayed)
+    ("space", "toggle_run", "Run / pause", "play turns one after another, or pause after this turn", LIVE),
+    ("n", "step", "Step one turn", "play exactly one turn", LIVE),
+    ("s", "speak", "Speak as a character", "type a line for a character", LIVE),
+    ("e", "inject", "Inject a world event", "someone leaves or comes in, an object moves", LIVE),
+    ("p", "probe", "Probe the selected character", "ask where it thinks each object is", LIVE),
+    ("f", "fork", "Fork the run here", "continue in a new run log from this turn", LIVE),
+    ("x", "export", "Export the belief graph", "write the tracker's beliefs as a graph", ""),
+    ("m", "matrix", "Belief matrix", "show or hide where everyone thinks the selected object is", ""),
+    ("o", "next_object", "Next object", "choose the object the belief matrix shows", ""),
+    ("[ ]", "select(1)", "Next character", "choose whose beliefs and secrets are shown", ""),
+    ("←/→", "scrub(1)", "Later turn", "move the replay one turn (replay only)", ""),
+    ("?", "help", "Help", "list every key", ""),
+    ("q", "quit", "Quit", "stop cleanly; the run log records the interruption", ""),
 ]
-"""What any run offers, live or replayed."""
 
-ACTIONS = LIVE_ACTIONS + VIEW_ACTIONS
-"""Every action, as the help screen and the command palette list them."""
-LIVE_ONLY = {action for _key, action, _name, _help in LIVE_ACTIONS}
+ACTIONS = [(key, action, name, help_text) for key, action, name, help_text, _ in _TABLE]
+"""Every action as (key, action, palette name, help), as the help screen and the palette list them."""
+LIVE_ONLY = {action for _key, action, _name, _help, needs in _TABLE if needs == LIVE}
 
 KEY_BINDINGS = [
     Binding("space", "toggle_run", "run/pause"),
