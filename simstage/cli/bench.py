@@ -12,7 +12,12 @@ from simstage.cli.errors import friendly_errors
 @click.command()
 @click.option("--model", default="default", show_default=True, help="Embedded model name or GGUF path.")
 @click.option("--characters", default=4, show_default=True, type=click.IntRange(2, 64))
-@click.option("--turns", default=40, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--turns", type=click.IntRange(1, 100_000), help="Turns per scene  [default: 40; with --runs, 8 per run]")
+@click.option(
+    "--runs", type=click.IntRange(1, 64), metavar="N",
+    help="Instead: play N seeded runs batched in one context and one after another, for "
+    "N = 1, 2, 4, … N, and report runs_speedup (runs/hour batched ÷ one after another).",
+)
 @click.option("--line-tokens", default=24, show_default=True, type=click.IntRange(1, 1024), help="Tokens per line (EOS blocked).")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
 @click.option("--n-gpu-layers", default=0, show_default=True, type=int, help="Layers on the GPU (-1: all; needs a CUDA build).")
@@ -20,8 +25,8 @@ from simstage.cli.errors import friendly_errors
 @click.option("--amx", is_flag=True, help="Use ggml's AMX buffer type on a CPU with AMX (crashes today: llama.cpp #20824).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def bench(
-    model: str, characters: int, turns: int, line_tokens: int, threads: int | None,
-    n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool,
+    model: str, characters: int, turns: int | None, runs: int | None, line_tokens: int,
+    threads: int | None, n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool,
 ) -> None:
     """Play one seeded scene three ways and report the ratios.
 
@@ -35,16 +40,23 @@ def bench(
     token counts through raw llama_decode (the most batching gives on this
     machine). Lines are greedy,
     fixed-length (EOS blocked), so both scene paths do the same work.
+
+    \b
+    --runs N  the same seeded runs of the scene played N at once as lanes of
+              one context (each step's decode work in one batch) and one after
+              another on a plain context: runs/hour, tokens/s and KV per run
+              for N = 1, 2, 4, … N; identical_alone counts the batched runs of
+              the largest N whose lines equal the run played alone.
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simstage.stage.bench import BenchArgs, run_bench
+    from simstage.stage.bench import BenchArgs, run_bench, run_bench_runs
 
     args = BenchArgs(
-        model=model, characters=characters, turns=turns, line_tokens=line_tokens,
-        n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, amx=amx,
+        model=model, characters=characters, turns=turns or (8 if runs else 40),
+        line_tokens=line_tokens, n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, amx=amx,
     )
     if threads:
         args.threads = threads
@@ -67,7 +79,13 @@ def bench(
 
             return tick
 
-        report = friendly_errors(run_bench)(args, task)
+        if runs:
+            report = friendly_errors(run_bench_runs)(args, runs, task)
+        else:
+            report = friendly_errors(run_bench)(args, task)
+    if runs:
+        _print_runs(report, as_json)
+        return
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -102,3 +120,35 @@ def bench(
             f"pp {cost['pp_ratio']}×, tg {cost['tg_ratio']}×"
         )
 
+
+
+def _print_runs(report: dict, as_json: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    table = Table(
+        title=f"simstage bench --runs — {report['model']}, {report['characters']} characters × "
+        f"{report['turns']} turns × {report['line_tokens']} tokens per run, {report['threads']} threads"
+    )
+    columns = ("runs", "one after another s", "batched s", "runs/h alone", "runs/h batched",
+               "speed-up", "tok/s batched", "lanes per decode", "KV MiB per run")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in report["by_runs"]:
+        table.add_row(
+            str(row["runs"]), f"{row['sequential_s']:.1f}", f"{row['batched_s']:.1f}",
+            f"{row['runs_per_hour_sequential']:.0f}", f"{row['runs_per_hour_batched']:.0f}",
+            f"{row['runs_speedup']:.2f}×", f"{row['tokens_per_s_batched']:.0f}",
+            f"{row['lanes_per_decode']:.2f}", f"{row['kv_mib_per_run']:.1f}",
+        )  # fmt: skip
+    console = Console()
+    console.print(table)
+    last = report["by_runs"][-1]
+    console.print(
+        f"runs_speedup {report['runs_speedup']}× at {last['runs']} runs; "
+        f"{last['identical_alone']} of {last['runs']} batched runs identical to the run played alone; "
+        f"peak memory {report['peak_rss_mib']} MiB"
+    )

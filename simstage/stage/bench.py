@@ -224,3 +224,19 @@ def run_naive_with_format(path: Path, args: BenchArgs, tick: Callable[[], None])
         return run_naive(path, vocab.prompt_tokens, args, tick)
     finally:
         vocab.close()
+
+
+def run_bench_runs(
+    args: BenchArgs, most: int, progress: Callable[[str, int], Callable[[], None]] | None = None
+) -> dict[str, Any]:
+    """`simstage bench --runs N`: batched runs against one after another (`bench_runs.py`)."""
+    from simstage.stage.bench_runs import measure_runs, run_sizes
+    from simstage.stage.models import resolve_model
+
+    path = resolve_model(args.model)
+    total = 2 * sum(run_sizes(most)) + most
+    tick = progress("runs", total) if progress else (lambda: None)
+    return measure_runs(
+        path, most=most, characters=args.characters, turns=args.turns, line_tokens=args.line_tokens,
+        threads=args.threads, n_ctx=args.n_ctx, n_gpu_layers=args.n_gpu_layers, amx=args.amx, tick=tick,
+    )  # fmt: skip

@@ -46,16 +46,18 @@ def bench_scenario(characters: int) -> Any:
 class SceneScript:
     """Who speaks when and what each character has heard: the prompts of the bench scene."""
 
-    def __init__(self, characters: int):
+    def __init__(self, characters: int, seed: int = 0):
         from simstage.cast.prompt import system_message
 
+        self.seed = seed
+        """Who opens the scene: runs of different seeds start with different speakers."""
         self.scenario = bench_scenario(characters)
         self.names = self.scenario.cast_names
         self._system = {name: system_message(self.scenario, name) for name in self.names}
         self.lines: list[tuple[str, str]] = []
 
     def speaker(self, turn: int) -> str:
-        return self.names[turn % len(self.names)]
+        return self.names[(turn + self.seed) % len(self.names)]
 
     def messages(self, name: str) -> list[Message]:
         """The speaker's chat: system, then (heard since last turn, own line) pairs, then the open turn."""

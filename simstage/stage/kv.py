@@ -12,6 +12,7 @@ sequences that need tokens at once share one `llama_batch`.
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,22 @@ from typing import Any
 import numpy as np
 
 from simstage.stage.base import StageCounters, StageError
+
+
+INVARIANT_UBATCH = 32
+"""The largest ubatch whose logits, on llama.cpp's CPU kernels with flash attention, do not
+depend on where a sequence's cells lie in the KV cache nor on the other tokens of the batch
+(measured: larger ubatches differ by up to 0.8 in a logit). One-token batches take another
+kernel path, so a batch-invariant stage never decodes one alone."""
+
+
+def invariant_chunks(n: int, size: int = INVARIANT_UBATCH) -> list[tuple[int, int]]:
+    """(start, end) spans of at most `size` items covering `n`, none of one item unless `n` is 1."""
+    spans = [(start, min(n, start + size)) for start in range(0, n, size)]
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] == 1:
+        (a, b), (_, d) = spans[-2], spans[-1]
+        spans[-2:] = [(a, b - 1), (b - 1, d)]
+    return spans
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -48,6 +65,8 @@ class SequenceCache:
     _cache: dict[int, list[int]]
     _free_seqs: list[int]
     _can_shift: bool
+    _kv_lock: threading.RLock
+    """Held by every call that touches the context: runs batched together share it (`batch.py`)."""
     n_ctx: int
     n_batch: int
     n_seq_max: int
@@ -55,10 +74,11 @@ class SequenceCache:
     counters: StageCounters
 
     def open_sequence(self) -> int:
-        if not self._free_seqs:
-            raise StageError(f"all {self.n_seq_max} sequences are in use")
-        seq = self._free_seqs.pop()
-        self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
+        with self._kv_lock:
+            if not self._free_seqs:
+                raise StageError(f"all {self.n_seq_max} sequences are in use")
+            seq = self._free_seqs.pop()
+            self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
         self._cache[seq] = []
         return seq
 
@@ -67,22 +87,25 @@ class SequenceCache:
         child = self.open_sequence()
         tokens = self._cache[seq] if upto is None else self._cache[seq][:upto]
         if tokens:
-            self._lc.llama_memory_seq_cp(self._mem, seq, child, 0, len(tokens))
+            with self._kv_lock:
+                self._lc.llama_memory_seq_cp(self._mem, seq, child, 0, len(tokens))
         self._cache[child] = list(tokens)
         return child
 
     def drop(self, seq: int) -> None:
         if seq in self._cache:
-            self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
+            with self._kv_lock:
+                self._lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
+                self._free_seqs.append(seq)
             del self._cache[seq]
-            self._free_seqs.append(seq)
 
     def save_sequence(self, seq: int) -> SequenceSnapshot:
         """The KV state of one sequence, as bytes, with the tokens it holds."""
         lc = self._lc
-        size = lc.llama_state_seq_get_size(self._ctx, seq)
-        buffer = (ctypes.c_uint8 * size)()
-        written = lc.llama_state_seq_get_data(self._ctx, buffer, size, seq)
+        with self._kv_lock:
+            size = lc.llama_state_seq_get_size(self._ctx, seq)
+            buffer = (ctypes.c_uint8 * size)()
+            written = lc.llama_state_seq_get_data(self._ctx, buffer, size, seq)
         return SequenceSnapshot(tokens=list(self._cache[seq]), state=bytes(buffer[:written]))
 
     def restore_sequence(self, snapshot: SequenceSnapshot) -> int:
@@ -93,7 +116,9 @@ class SequenceCache:
         """
         seq = self.open_sequence()
         data = (ctypes.c_uint8 * len(snapshot.state)).from_buffer_copy(snapshot.state)
-        if not self._lc.llama_state_seq_set_data(self._ctx, data, len(snapshot.state), seq):
+        with self._kv_lock:
+            restored = self._lc.llama_state_seq_set_data(self._ctx, data, len(snapshot.state), seq)
+        if not restored:
             self.drop(seq)
             raise StageError("cannot restore the sequence snapshot (another model, or the context is full)")
         self._cache[seq] = list(snapshot.tokens)
@@ -120,40 +145,59 @@ class SequenceCache:
         Raises:
             StageError: the KV cache is full.
         """
+        out, calls, batched = self.decode_batch(items)
+        self.counters.decode_calls += calls
+        self.counters.batched_calls += batched
+        return out
+
+    def decode_batch(
+        self, items: Sequence[tuple[int, int, int, bool]]
+    ) -> tuple[dict[int, np.ndarray], int, int]:
+        """`decode` without the counters: (logits by item index, `llama_decode` calls, calls
+        that carried more than one sequence)."""
         lc = self._lc
         out: dict[int, np.ndarray] = {}
         batch = self._batch
-        for start in range(0, len(items), self.n_batch):
-            chunk = items[start : start + self.n_batch]
-            seqs = set()
-            for i, (token, pos, seq, logits) in enumerate(chunk):
-                batch.token[i] = token
-                batch.pos[i] = pos
-                batch.n_seq_id[i] = 1
-                batch.seq_id[i][0] = seq
-                batch.logits[i] = logits
-                seqs.add(seq)
-            batch.n_tokens = len(chunk)
-            status = lc.llama_decode(self._ctx, batch)
-            if status == 1:
-                raise StageError(
-                    f"the context of {self.n_ctx} tokens is full; raise stage.n_ctx in the scenario"
-                )
-            if status != 0:
-                raise StageError(f"llama_decode failed (status {status})")
-            self.counters.decode_calls += 1
-            if len(seqs) > 1:
-                self.counters.batched_calls += 1
-            for i, (_, _, _, logits) in enumerate(chunk):
-                if logits:
-                    ptr = lc.llama_get_logits_ith(self._ctx, i)
-                    out[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
-        return out
+        calls = batched = 0
+        scratch = getattr(self, "_scratch", None)
+        if scratch is None:
+            spans = [(a, min(len(items), a + self.n_batch)) for a in range(0, len(items), self.n_batch)]
+        else:
+            spans = invariant_chunks(len(items), self.n_batch)
+        with self._kv_lock:
+            for start, end in spans:
+                chunk = list(items[start:end])
+                seqs = {seq for _, _, seq, _ in chunk}
+                if scratch is not None and len(chunk) == 1:
+                    chunk.append((0, 0, scratch, False))  # the companion of a lone token
+                for i, (token, pos, seq, logits) in enumerate(chunk):
+                    batch.token[i] = token
+                    batch.pos[i] = pos
+                    batch.n_seq_id[i] = 1
+                    batch.seq_id[i][0] = seq
+                    batch.logits[i] = logits
+                batch.n_tokens = len(chunk)
+                status = lc.llama_decode(self._ctx, batch)
+                if scratch is not None:
+                    lc.llama_memory_seq_rm(self._mem, scratch, -1, -1)
+                if status == 1:
+                    raise StageError(
+                        f"the context of {self.n_ctx} tokens is full; raise stage.n_ctx in the scenario"
+                    )
+                if status != 0:
+                    raise StageError(f"llama_decode failed (status {status})")
+                calls += 1
+                batched += len(seqs) > 1
+                for i in range(end - start):
+                    if chunk[i][3]:
+                        ptr = lc.llama_get_logits_ith(self._ctx, i)
+                        out[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        return out, calls, batched
 
     def sync(self, seq: int, tokens: Sequence[int]) -> None:
         """Make `seq` hold exactly `tokens`, keeping the common prefix, with logits for the last.
 
-        Afterwards the last decoded item (batch index `self._last_index`) has the logits.
+        Afterwards `seq_logits(seq)` gives the logits after its last token.
         """
         self.sync_many([(seq, tokens)])
 
@@ -171,7 +215,8 @@ class SequenceCache:
             keep = self._shift_out_dropped(seq, tokens, keep)
             keep = min(keep, len(tokens) - 1)  # re-decode the last token for its logits
             if keep < len(cached):
-                self._lc.llama_memory_seq_rm(self._mem, seq, keep, -1)
+                with self._kv_lock:
+                    self._lc.llama_memory_seq_rm(self._mem, seq, keep, -1)
                 del cached[keep:]
             keep = self._borrow_prefix(seq, tokens, keep)
             new = tokens[keep:]
@@ -180,12 +225,8 @@ class SequenceCache:
             self._decoded[seq] = len(cached)
             cached.extend(new)
             self.counters.prompt_tokens += len(new)
-        self._last_logits = self.decode(items)
-        self._last_items = items
         # Map each sequence to the logits of its last prompt token.
-        self._seq_logits: dict[int, np.ndarray] = {}
-        for index, logits in self._last_logits.items():
-            self._seq_logits[items[index][2]] = logits
+        self._seq_logits = {items[index][2]: logits for index, logits in self.decode(items).items()}
 
     def _shift_out_dropped(self, seq: int, tokens: Sequence[int], keep: int) -> int:
         """Handle a prompt that left out a span of what `seq` holds (a trimmed context).
@@ -205,8 +246,9 @@ class SequenceCache:
             n = min(len(tail), len(want))
             if n >= 16 and np.array_equal(tail[:n], want[:n]) and n == len(tail):
                 lc = self._lc
-                lc.llama_memory_seq_rm(self._mem, seq, keep, int(q))
-                lc.llama_memory_seq_add(self._mem, seq, int(q), -1, keep - int(q))
+                with self._kv_lock:
+                    lc.llama_memory_seq_rm(self._mem, seq, keep, int(q))
+                    lc.llama_memory_seq_add(self._mem, seq, int(q), -1, keep - int(q))
                 del cached[keep : int(q)]
                 self.counters.extra["shifted_tokens"] = self.counters.extra.get("shifted_tokens", 0) + n
                 return keep + n
@@ -231,7 +273,8 @@ class SequenceCache:
                 best, donor = shared, other
         if donor is None or best - keep < 16:
             return keep
-        self._lc.llama_memory_seq_cp(self._mem, donor, seq, keep, best)
+        with self._kv_lock:
+            self._lc.llama_memory_seq_cp(self._mem, donor, seq, keep, best)
         self._cache[seq].extend(tokens[keep:best])
         self.counters.extra["borrowed_tokens"] = self.counters.extra.get("borrowed_tokens", 0) + best - keep
         return best

@@ -14,6 +14,7 @@ import codecs
 import ctypes
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 from simstage.stage.base import Message, Sampling, ScoreJob, StageBase, StageCounters, StageError
 from simstage.stage.chat import Screenplay, select_renderer
 from simstage.stage.cpu import apply_overrides, cpu_flags, model_param_overrides
-from simstage.stage.kv import SequenceCache
+from simstage.stage.kv import INVARIANT_UBATCH, SequenceCache
 from simstage.stage.models import file_sha256
 from simstage.stage.sampler import TokenSampler
 from simstage.stage.scoring import ScoreRequest, score_requests, split_request
@@ -61,6 +62,9 @@ class LlamaStage(SequenceCache, StageBase):
             asks for (the bench measures what the AMX setting costs with it).
         chat_template: the stage option of that name (see `stage/chat.py`); by
             default the GGUF's own template, or a screenplay where it has none.
+        batch_invariant: decode in ubatches of 2 to 32 tokens (see `kv.py`), so that a
+            sequence's logits do not depend on what else the batch or the KV cache
+            holds: runs played many at once (`batch.py`) equal the same runs played alone.
 
     Raises:
         StageError: the model cannot be loaded or the context cannot be made.
@@ -87,6 +91,7 @@ class LlamaStage(SequenceCache, StageBase):
         load_overrides: dict[str, Any] | None = None,
         chat_template: str | None = None,
         vocab_only: bool = False,
+        batch_invariant: bool = False,
     ):
         lc = _llama()
         self._lc = lc
@@ -116,8 +121,13 @@ class LlamaStage(SequenceCache, StageBase):
             return
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = n_ctx
+        self.batch_invariant = batch_invariant
+        if batch_invariant:
+            n_batch = INVARIANT_UBATCH
         cparams.n_batch = n_batch
         cparams.n_ubatch = n_batch
+        if batch_invariant:  # llama.cpp reserves an output row per sequence, and asserts it fits
+            cparams.n_outputs_max = max(n_batch, n_seq_max)
         cparams.n_seq_max = n_seq_max
         cparams.n_threads = self.n_threads
         cparams.n_threads_batch = self.n_threads
@@ -135,6 +145,9 @@ class LlamaStage(SequenceCache, StageBase):
         self._can_shift = bool(lc.llama_memory_can_shift(self._mem))
         self._batch = lc.llama_batch_init(n_batch, 0, 1)
         self._free_seqs = list(range(n_seq_max - 1, -1, -1))
+        self._kv_lock = threading.RLock()
+        self._scratch = self._free_seqs.pop(0) if batch_invariant else None
+        """The sequence of the companion token a one-token batch gets (batch-invariant only)."""
         self._cache: dict[int, list[int]] = {}
         """Tokens held in KV, per live sequence (position = index)."""
         self._calls = 0
@@ -162,6 +175,7 @@ class LlamaStage(SequenceCache, StageBase):
             "model_sha256": file_sha256(self.model_path),
             **describe_template(self.chat_format),
             "load_params": dict(self.load_overrides),
+            **({"decode": "batch-invariant"} if self.batch_invariant else {}),
         }
 
     def close(self) -> None:
