@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from simstage.cast import screenplay
 from simstage.cast.probes import ANSWER_PREFIX, probe_question
+from simstage.latent.probing import plan_for
 from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
@@ -72,6 +73,8 @@ class Simulation:
         events: events of an earlier run to continue from (resume, fork).
         puppeteer: overrides the scenario's puppeteer.
         metrics: record per-turn and run metrics (default: the scenario's `puppeteer.metrics`).
+        latent_store: where the stage's activations at each probe go, when the scenario asks
+            for them (`latent:`) and the stage can read them (`simstage/latent/`).
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class Simulation:
         events: Iterable[Any] = (),
         puppeteer: Puppeteer | None = None,
         metrics: bool | None = None,
+        latent_store: Any = None,
     ):
         self.scenario = scenario
         self.stage = stage
@@ -100,6 +104,7 @@ class Simulation:
 
             self.metrics = SceneMetrics()
         self._sink = sink
+        self.latent = plan_for(scenario, stage, latent_store)
         self._subscribers: list[Subscriber] = []
         self._sequences: dict[str, int] = {}
         self.finished = False
@@ -292,11 +297,18 @@ class Simulation:
         containers = list(self.scenario.world.containers)
         jobs = []
         questions = []
-        for probe in probes:
+        named: list[str | None] = []
+        wanted = [self.latent is not None and self.latent.wants(p) for p in probes]
+        latent = self.latent if any(wanted) else None
+        for probe, captured in zip(probes, wanted):
             name = probe.ask
             question = probe_question(
                 name, probe.about, probe.through, probe.style, plural=probe.about in self.world.plural
             )
+            last = None
+            if latent is not None and captured:
+                question, last = latent.phrase(question, containers, self.seed, self.turn, len(questions))
+            named.append(last)
             here = self.world.character_location[name]
             if self.stage.plays_screenplay:
                 messages = screenplay.screenplay_messages(self.scenario, name, self.events, question=question)
@@ -309,9 +321,12 @@ class Simulation:
                 prefix = ANSWER_PREFIX
             questions.append(question)
             jobs.append((self.sequence(name), messages, containers, prefix))
-        answers = self.stage.choose_many(jobs)
+        if latent is not None:
+            answers, vectors = self.stage.choose_many_latent(jobs)
+        else:
+            answers = self.stage.choose_many(jobs)
         events = []
-        for probe, question, index in zip(probes, questions, answers):
+        for i, (probe, question, index) in enumerate(zip(probes, questions, answers)):
             events.append(
                 self.emit(
                     ProbeAnswered(
@@ -327,6 +342,8 @@ class Simulation:
                     )
                 )
             )
+            if latent is not None and wanted[i]:
+                self.emit(latent.record(probe, self.turn, self.stage.latent_layers, vectors[i], named[i]))
         return events
 
     def release_sequences(self) -> None:

@@ -146,6 +146,27 @@ class ProbeAnswered(_Event):
     is a fold over the events, `simstage.tom.metrics.probe_verdicts`, never stored.)"""
 
 
+class LatentCaptured(_Event):
+    """The residual stream the stage held as it was about to answer the probe just before this.
+
+    The vectors are in the run's sidecar (`simstage.latent.store`): `len(layers) × dims`
+    float32 at byte `offset`, with their `sha256`.
+    """
+
+    type: Literal["latent_captured"] = "latent_captured"
+    ask: str
+    about: str
+    through: tuple[str, ...] = ()
+    style: Literal["direct", "indirect"] = "direct"
+    layers: tuple[int, ...]
+    """The blocks whose output (`l_out-L`) was read, at the last token before the answer."""
+    dims: int
+    offset: int = Field(ge=0)
+    sha256: str
+    named_last: str | None = None
+    """With `latent.name_options`: the container the question named last (a control label)."""
+
+
 class ContextTrimmed(_Event):
     """A character's context neared its share of the stage's window: its oldest exchanges were dropped.
 
@@ -266,6 +287,7 @@ Event = Annotated[
     | Rejected
     | ParseFailed
     | ProbeAnswered
+    | LatentCaptured
     | ContextTrimmed
     | RunEnded
     | RunResumed

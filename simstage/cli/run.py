@@ -23,6 +23,7 @@ from simstage.cli.options import default_log_path, stage_options
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
 @click.option("--interactive", is_flag=True, help="Steer from the keyboard: pick speakers, write lines, inject events (stdin).")
+@click.option("--latent", is_flag=True, help="Capture the stage's residual stream at each probe into RUN.latent.f32 beside the log (the scenario's latent: settings, or every layer); headless; llama stage only.")
 @friendly_errors
 def run(
     scenario: str | None,
@@ -37,6 +38,7 @@ def run(
     max_turns: int | None,
     threads: int | None,
     interactive: bool,
+    latent: bool,
 ) -> None:
     """Play SCENARIO and write its run log.
 
@@ -53,7 +55,7 @@ def run(
             fail("give either SCENARIO or --resume RUN.jsonl, not both")
         ignored = {
             "--out": out, "--force": force, "--stage": backend, "--model": model,
-            "--api-base": api_base, "--seed": seed, "--interactive": interactive,
+            "--api-base": api_base, "--seed": seed, "--interactive": interactive, "--latent": latent,
         }
         given = [name for name, value in ignored.items() if value not in (None, False)]
         if given:
@@ -65,7 +67,7 @@ def run(
         return
     if scenario is None:
         fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")
-    if not headless and not interactive:
+    if not headless and not interactive and not latent:
         if sys.stdin.isatty() and sys.stdout.isatty():
             from simstage.cli.tui import run_tui
 
@@ -83,6 +85,7 @@ def run(
     with sigterm_as_interrupt(), open_run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
         threads=threads, overwrite=force, console=console, interactive=interactive, api_base=api_base,
+        latent=latent,
     ) as session:
         _play(session, console, f"run log: {out_path} ({{count}} events)")
 

@@ -54,6 +54,12 @@ from simstage.cli.errors import friendly_errors, sigterm_as_interrupt
     "--threads", type=click.IntRange(1), metavar="N", help="CPU threads for the llama stage."
 )
 @click.option(
+    "--latent",
+    is_flag=True,
+    help="Capture the stage's residual stream at every probe (llama stage): the same as "
+    "--set latent.layers=all when the scenario has no latent: block. Then `simstage latent dataset DIR`.",
+)
+@click.option(
     "--plot",
     is_flag=True,
     help="Afterwards, draw the main metrics per variant: DIR/plot.png and a chart in the "
@@ -112,6 +118,7 @@ def _plan(
     sets: tuple[str, ...],
     out: str | None,
     max_turns: int | None,
+    latent: bool = False,
 ) -> tuple[Any, Path]:
     from simstage.scenario import load_scenario
     from simstage.sweep.folder import default_out, plan_from_folder
@@ -127,6 +134,10 @@ def _plan(
         path, settings, seed_list, turns = plan_from_folder(Path(out))
         return make_plan(path, settings, seed_list, turns), Path(out)
     settings = [parse_set(text) for text in sets]
+    if latent and load_scenario(scenario).scenario.latent is None and not any(
+        text.split("=", 1)[0].split(".")[0] == "latent" for text in sets
+    ):
+        settings.append(parse_set("latent.layers=all"))
     seed_list = parse_seeds(seeds) if seeds is not None else [load_scenario(scenario).scenario.seed]
     plan = make_plan(scenario, settings, seed_list, max_turns)
     return plan, Path(out) if out else default_out(scenario)
@@ -141,6 +152,7 @@ def _play(
     max_turns: int | None,
     threads: int | None,
     plot: bool,
+    latent: bool,
 ) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -154,7 +166,7 @@ def _play(
         from simstage.sweep.plot import require_plotting
 
         require_plotting()
-    plan, folder = _plan(scenario, seeds, sets, out, max_turns)
+    plan, folder = _plan(scenario, seeds, sets, out, max_turns, latent)
     with sweep_lock(folder):
         resumed = prepare_folder(folder, plan)
         console = Console(highlight=False, soft_wrap=True, emoji=False)

@@ -70,6 +70,8 @@ class RunHeader(BaseModel):
     max_turns: int
     forked_from: str | None = None
     """The run log this run was forked from, if any."""
+    latent: dict[str, Any] | None = None
+    """The `latent:` settings the run captured activations with (the scenario's, or `--latent`)."""
 
 
 class RunLogError(Exception):
@@ -289,7 +291,22 @@ def logged_scenario(header: RunHeader) -> LoadedScenario:
     """
     from simstage.scenario import parse_scenario
 
-    return parse_scenario(header.scenario_text, header.scenario_path)
+    loaded = parse_scenario(header.scenario_text, header.scenario_path)
+    if header.latent is not None and loaded.scenario.latent is None:
+        loaded = with_latent(loaded, header.latent)
+    return loaded
+
+
+def with_latent(loaded: LoadedScenario, settings: dict[str, Any] | None = None) -> LoadedScenario:
+    """`loaded` capturing activations (`--latent`): its own `latent:` block, or `settings`, or the defaults."""
+    from dataclasses import replace
+
+    from simstage.scenario.latent import LatentConfig
+
+    if loaded.scenario.latent is not None:
+        return loaded
+    config = LatentConfig.model_validate(settings or {})
+    return replace(loaded, scenario=loaded.scenario.model_copy(update={"latent": config}))
 
 
 def _parse_header(name: str, raw: bytes) -> RunHeader:

@@ -12,7 +12,8 @@ from rich.console import Console
 
 from simstage.engine import Simulation
 from simstage.render import TranscriptPrinter
-from simstage.run.log import RunHeader, RunLog, RunLogWriter, StageInfo
+from simstage.latent.store import LatentStore
+from simstage.run.log import RunHeader, RunLog, RunLogWriter, StageInfo, with_latent
 from simstage.scenario import LoadedScenario, load_scenario
 from simstage.stage import Stage, StageError, make_stage
 
@@ -44,8 +45,10 @@ def build_stage(
     config = scenario.stage
     if api_base is not None:
         config = config.model_copy(update={"api_base": api_base})
+    latent = scenario.latent.layers if scenario.latent is not None else None
     return make_stage(
         config,
+        latent_layers=latent,
         backend=backend,
         model=model,
         base_dir=Path(loaded.path).parent,
@@ -70,6 +73,7 @@ def make_header(loaded: LoadedScenario, stage: Stage, seed: int, max_turns: int)
             "n_ctx": config.n_ctx,
         },
         max_turns=max_turns,
+        latent=loaded.scenario.latent.model_dump() if loaded.scenario.latent is not None else None,
     )
 
 
@@ -111,7 +115,10 @@ def new_run(
     except OSError as exc:
         raise StageError(f"cannot write run log {out}: {exc.strerror}") from None
     sink = LogSink(writer)
-    simulation = Simulation(scenario, stage, seed=run_seed, max_turns=turns, sink=sink, puppeteer=puppeteer)
+    store = LatentStore(out) if scenario.latent is not None else None
+    simulation = Simulation(
+        scenario, stage, seed=run_seed, max_turns=turns, sink=sink, puppeteer=puppeteer, latent_store=store
+    )
     return sink, simulation
 
 
@@ -129,10 +136,12 @@ def open_run(
     console: Console | None = None,
     interactive: bool = False,
     api_base: str | None = None,
+    latent: bool = False,
 ) -> Iterator[RunSession]:
     """Load, build the stage, open the run log; close everything on the way out.
 
-    With `interactive`, the person at the keyboard is the puppeteer (stdin prompts).
+    With `interactive`, the person at the keyboard is the puppeteer (stdin prompts); with
+    `latent`, the stage's activations at each probe are captured (`simstage/latent/`).
     `scenario_path` may be a scenario already loaded (a sweep's variant of one).
 
     Raises:
@@ -143,6 +152,8 @@ def open_run(
         loaded = scenario_path
     else:
         loaded = load_scenario(scenario_path)
+    if latent:
+        loaded = with_latent(loaded)
     stage = build_stage(loaded, backend=backend, model=model, threads=threads, api_base=api_base)
     try:
         puppeteer = None

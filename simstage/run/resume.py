@@ -12,6 +12,7 @@ from rich.console import Console
 
 from simstage.engine import Simulation
 from simstage.events import ProbeAnswered, RunEnded, TurnEnded
+from simstage.latent.store import LatentStore
 from simstage.run.log import RunLog, RunLogError, RunLogWriter, logged_scenario, read_runlog
 from simstage.run.open import RunSession, printer_for, stage_for_log
 from simstage.stage import StageError
@@ -103,8 +104,10 @@ def resume_run(
         except OSError as exc:
             raise RunLogError(f"{path}: cannot append: {exc.strerror}") from None
         with writer:
+            store = LatentStore(path, fresh=False) if scenario.latent is not None else None
             simulation = Simulation(
-                scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events
+                scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events,
+                latent_store=store,
             )
             simulation.emit(
                 RunResumed(

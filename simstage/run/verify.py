@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 
 from simstage.engine import Simulation
+from simstage.latent.store import LatentStore
 from simstage.run.log import RunLog, logged_scenario
 from simstage.run.open import stage_for_log
 
@@ -37,7 +38,11 @@ def verify_run(log: RunLog, *, threads: int | None = None, console: Console | No
     stage = stage_for_log(log, loaded, threads=threads)
     try:
         original = [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
-        simulation = Simulation(loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns)
+        # Activations are re-read and compared by digest; nothing is written.
+        store = LatentStore(None) if loaded.scenario.latent is not None else None
+        simulation = Simulation(
+            loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns, latent_store=store
+        )
         if console is not None:
             console.print(f"[dim]verifying: re-running {len(original)} events on the {backend} stage…[/]")
         while not simulation.done and len(simulation.events) < len(original):

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+from simstage.scenario.latent import LatentConfig, StrictModel as _Strict
 
 
 class StageConfig(_Strict):
@@ -331,6 +329,8 @@ class Scenario(_Strict):
     """How many turns the scene lasts."""
     tom: TomConfig = Field(default_factory=TomConfig)  # type: ignore[arg-type]
     """Settings of the theory-of-mind tracker (belief order, trust)."""
+    latent: LatentConfig | None = None
+    """Capture the stage's activations at each probe into a sidecar beside the run log (`--latent`)."""
 
     @model_validator(mode="before")
     @classmethod

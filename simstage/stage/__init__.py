@@ -22,6 +22,7 @@ def make_stage(
     n_seq_max: int = 16,
     n_threads: int | None = None,
     vocab_only: bool = False,
+    latent_layers: object = None,
 ) -> Stage:
     """Build the stage a scenario's `stage:` section (or the command line) names.
 
@@ -36,6 +37,7 @@ def make_stage(
         n_threads: overrides `config.n_threads`.
         vocab_only: the llama stage loads only the tokenizer and the chat template (no context):
             enough to render and count a prompt (`simstage prompt`).
+        latent_layers: the llama stage reads these blocks (or `all`) at probes (`simstage/latent/`).
 
     Raises:
         StageError: unknown backend, missing model, or a model that cannot load.
@@ -68,6 +70,7 @@ def make_stage(
             allow_amx=config.amx,  # type: ignore[attr-defined]
             chat_template=template,
             vocab_only=vocab_only,
+            latent_layers=latent_layers,  # type: ignore[arg-type]
         ))
     if name == "litellm":
         from simstage.stage.remote import RemoteStage

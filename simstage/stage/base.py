@@ -70,6 +70,11 @@ class Stage(Protocol):
     """Whether sequences keep state between calls (so forks are cheap)."""
     SUPPORTS_BATCHING: bool
     """Whether `choose_many`, `score_many` and `generate_candidates` decode their work together."""
+    SUPPORTS_LATENT: bool
+    """Whether `choose_many_latent` can read the residual stream (the llama stage made with
+    `latent_layers`)."""
+    latent_layers: tuple[int, ...]
+    """The blocks `choose_many_latent` reads (empty: none)."""
     SHARES_WINDOW: bool
     """Whether all sequences share one `context_window` (llama.cpp's unified KV cache);
     False: each request gets the whole window (a remote server)."""
@@ -126,6 +131,11 @@ class Stage(Protocol):
         """`n` independent replies to the same prompt; candidate i samples with seed + i."""
         ...
 
+    def choose_many_latent(self, jobs: Sequence[ChooseJob]) -> tuple[list[int], list[Any]]:
+        """`choose_many`, and per job the residual stream [layers, width] at the last token
+        before the answer (`simstage/latent/capture.py`)."""
+        ...
+
     def count_tokens(self, messages: Sequence[Message]) -> int | None:
         """Tokens the prompt for `messages` takes (None: the stage cannot tell)."""
         ...
@@ -146,6 +156,8 @@ class StageBase:
     SUPPORTS_GRAMMAR = False
     SUPPORTS_SEQUENCES = False
     SUPPORTS_BATCHING = False
+    SUPPORTS_LATENT = False
+    latent_layers: tuple[int, ...] = ()
     SHARES_WINDOW = True
     plays_screenplay = False
     context_window: int | None = None
@@ -176,6 +188,9 @@ class StageBase:
     ) -> list[str]:
         """One `generate` after another, seeded as a batch would be."""
         return ["".join(self.generate(seq, messages, replace(sampling, seed=sampling.seed + i))) for i in range(n)]
+
+    def choose_many_latent(self, jobs: Sequence[ChooseJob]) -> tuple[list[int], list[Any]]:
+        raise StageError(f"the {self.backend} stage cannot read activations (latent capture needs the llama stage)")
 
     def count_tokens(self, messages: Sequence[Message]) -> int | None:
         return None

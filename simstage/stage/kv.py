@@ -72,6 +72,8 @@ class SequenceCache:
     n_seq_max: int
     n_vocab: int
     counters: StageCounters
+    latent: Any = None
+    """The context's `LatentCapture`, where it was made with one."""
 
     def open_sequence(self) -> int:
         with self._kv_lock:
@@ -177,7 +179,12 @@ class SequenceCache:
                     batch.seq_id[i][0] = seq
                     batch.logits[i] = logits
                 batch.n_tokens = len(chunk)
+                latent = self.latent
+                if latent is not None and latent.expecting:
+                    latent.arm(chunk)
                 status = lc.llama_decode(self._ctx, batch)
+                if latent is not None:
+                    latent.disarm()
                 if scratch is not None:
                     lc.llama_memory_seq_rm(self._mem, scratch, -1, -1)
                 if status == 1:

@@ -65,6 +65,8 @@ class LlamaStage(SequenceCache, StageBase):
         batch_invariant: decode in ubatches of 2 to 32 tokens (see `kv.py`), so that a
             sequence's logits do not depend on what else the batch or the KV cache
             holds: runs played many at once (`batch.py`) equal the same runs played alone.
+        latent_layers: read these blocks' (or `all`) residual stream when asked (`choose_many_latent`),
+            through llama.cpp's eval callback (`simstage/latent/capture.py`); None: no callback.
 
     Raises:
         StageError: the model cannot be loaded or the context cannot be made.
@@ -92,6 +94,7 @@ class LlamaStage(SequenceCache, StageBase):
         chat_template: str | None = None,
         vocab_only: bool = False,
         batch_invariant: bool = False,
+        latent_layers: Sequence[int] | str | None = None,
     ):
         lc = _llama()
         self._lc = lc
@@ -132,6 +135,22 @@ class LlamaStage(SequenceCache, StageBase):
         cparams.n_threads = self.n_threads
         cparams.n_threads_batch = self.n_threads
         cparams.kv_unified = True
+        self.latent = None
+        if latent_layers is not None:
+            from simstage.latent.capture import LatentCapture
+
+            n_layer = lc.llama_model_n_layer(self._model)
+            layers = range(n_layer) if latent_layers == "all" else latent_layers
+            try:
+                self.latent = LatentCapture(lc, layers, n_layer, lc.llama_model_n_embd(self._model))
+            except ValueError as exc:
+                lc.llama_model_free(self._model)
+                self._model = None
+                raise StageError(str(exc)) from None
+            cparams.cb_eval = self.latent.callback
+            cparams.cb_eval_user_data = None
+            self.SUPPORTS_LATENT = True
+            self.latent_layers = self.latent.layers
         self._ctx = lc.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             lc.llama_model_free(self._model)
@@ -354,6 +373,26 @@ class LlamaStage(SequenceCache, StageBase):
         prompt = self.prompt_tokens(messages, prefix)
         fulls = [self.prompt_tokens(messages, prefix + option) for option in options]
         return split_request(seq, prompt, fulls)
+
+    def choose_many_latent(
+        self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]
+    ) -> tuple[list[int], list[np.ndarray]]:
+        """`choose_many`, reading each job's residual stream at the last token before the answer.
+
+        Returns:
+            The chosen indices, and per job the vectors [layers, width] of `latent.layers`.
+
+        Raises:
+            StageError: the stage was made without `latent_layers`, or the capture failed.
+        """
+        if self.latent is None:
+            raise StageError("this stage was started without latent capture")
+        requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
+        scores = score_requests(self, requests, capture=self.latent)
+        found = self.latent.found
+        if self.latent.error is not None or len(found) != len(jobs):
+            raise StageError(f"latent capture failed: {self.latent.error or 'a probe token was not read'}")
+        return [int(np.argmax(s)) for s in scores], [found[i] for i in range(len(jobs))]
 
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,14 +37,25 @@ def log_prob(logits: np.ndarray, token: int) -> float:
     return float(logits[token] - top - np.log(np.sum(np.exp(logits - top))))
 
 
-def score_requests(stage: SequenceCache, requests: Sequence[ScoreRequest]) -> list[list[float]]:
-    """Score all continuations of all requests; leaves every request's `seq` untouched."""
+def score_requests(
+    stage: SequenceCache, requests: Sequence[ScoreRequest], *, capture: Any = None
+) -> list[list[float]]:
+    """Score all continuations of all requests; leaves every request's `seq` untouched.
+
+    With `capture` (a `LatentCapture`), request i's last prompt token is read into `capture.found[i]`.
+    """
     bases: list[int] = []
     forks: list[int] = []
     try:
         for request in requests:
             bases.append(stage.fork(request.seq))
-        stage.sync_many([(base, request.prompt) for base, request in zip(bases, requests)])
+        if capture is not None:
+            capture.expect({(base, len(r.prompt) - 1): i for i, (base, r) in enumerate(zip(bases, requests))})
+        try:
+            stage.sync_many([(base, request.prompt) for base, request in zip(bases, requests)])
+        finally:
+            if capture is not None:
+                capture.expect(None)
         base_logits = [stage.seq_logits(base) for base in bases]
         scores = [[0.0] * len(request.continuations) for request in requests]
         pending = [(r, c) for r, request in enumerate(requests) for c in range(len(request.continuations))]

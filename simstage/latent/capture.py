@@ -1,0 +1,99 @@
+"""Reading the residual stream while a probe decodes: llama.cpp's eval callback, armed per batch.
+
+llama.cpp names block L's output `l_out-L` (after any control vector). A
+context made with `cb_eval` asks the callback, node by node, whether it wants a
+tensor's data; when it says yes, the graph is computed up to that node and the
+callback is called again with the data ready. `LatentCapture` says yes only
+while armed, and only for the chosen layers, so decodes outside a probe cost one
+Python call per graph node and change nothing else.
+
+The last block's output holds only the rows that asked for logits (llama.cpp
+drops the others before it); every other block's holds a row per token.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from simstage.latent import ggml
+
+Key = tuple[int, int]
+"""(sequence, position): the token whose residual stream is wanted."""
+
+
+class LatentCapture:
+    """The eval callback of one llama.cpp context, and what it read.
+
+    Args:
+        layers: the blocks to read (0-based).
+        n_layer: the model's blocks.
+        n_embd: the model's width.
+    """
+
+    def __init__(self, lc: Any, layers: Sequence[int], n_layer: int, n_embd: int):
+        bad = [layer for layer in layers if not 0 <= layer < n_layer]
+        if bad:
+            raise ValueError(f"latent layers {bad} are out of range: the model has blocks 0-{n_layer - 1}")
+        self.layers = tuple(sorted(set(layers)))
+        self.n_layer = n_layer
+        self.n_embd = n_embd
+        self._names = {f"l_out-{layer}": i for i, layer in enumerate(self.layers)}
+        self._wanted: dict[Key, Any] = {}
+        self._rows: dict[Any, tuple[int, int]] = {}
+        self._n_tokens = 0
+        self.found: dict[Any, np.ndarray] = {}
+        self.error: BaseException | None = None
+        self._row = (ctypes.c_float * n_embd)()
+        self.callback = lc.ggml_backend_sched_eval_callback(self._on_tensor)
+
+    def expect(self, wanted: dict[Key, Any] | None) -> None:
+        """Read the tokens in `wanted` ((seq, pos) → label) whenever they are decoded; None: stop."""
+        self._wanted = dict(wanted or {})
+        if wanted:
+            self.found = {}
+            self.error = None
+
+    @property
+    def expecting(self) -> bool:
+        return bool(self._wanted)
+
+    def arm(self, chunk: Sequence[tuple[int, int, int, bool]]) -> None:
+        """Before a `llama_decode` of `chunk`: find the wanted tokens' rows in it."""
+        self._rows = {}
+        outputs = 0
+        for index, (_token, pos, seq, logits) in enumerate(chunk):
+            label = self._wanted.get((seq, pos))
+            if label is not None:
+                self._rows[label] = (index, outputs)
+            outputs += bool(logits)
+        self._n_tokens = len(chunk)
+
+    def disarm(self) -> None:
+        self._rows = {}
+
+    def _on_tensor(self, tensor: int, ask: bool, _user: Any) -> bool:
+        if not self._rows:
+            return not ask
+        try:
+            index = self._names.get(ggml.tensor_name(tensor))
+            if ask:
+                return index is not None
+            if index is not None:
+                self._read(tensor, index)
+        except BaseException as exc:  # noqa: BLE001 - a callback must not raise into C
+            self.error = exc
+        return True
+
+    def _read(self, tensor: int, index: int) -> None:
+        head = ggml.tensor_head(tensor)
+        if head.type != ggml.GGML_TYPE_F32 or head.ne[0] != self.n_embd:
+            raise ValueError(f"l_out tensor of type {head.type}, width {head.ne[0]}: expected f32 × {self.n_embd}")
+        whole = head.ne[1] == self._n_tokens
+        for label, (token_row, output_row) in self._rows.items():
+            ggml.copy_row(tensor, token_row if whole else output_row, self._row)
+            vectors = self.found.setdefault(label, np.zeros((len(self.layers), self.n_embd), dtype=np.float32))
+            vectors[index] = np.ctypeslib.as_array(self._row)

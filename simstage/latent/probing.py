@@ -1,0 +1,56 @@
+"""What a run does with latent capture on: which probes to read, the control wording, the event.
+
+The engine asks `plan_for` once; with a plan, its probes go through the stage's
+`choose_many_latent`, each record goes to the run's sidecar, and a
+`LatentCaptured` event follows the probe's `ProbeAnswered`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simstage.events import LatentCaptured
+from simstage.latent.store import LatentStore
+
+
+@dataclass
+class LatentPlan:
+    """A run's capture: its settings and its sidecar."""
+
+    config: Any
+    """The scenario's `LatentConfig`."""
+    probes: Sequence[Any]
+    """The scenario's `probes:` (to tell which are captured)."""
+    store: LatentStore
+
+    def wants(self, probe: Any) -> bool:
+        if self.config.probes == "all":
+            return True
+        return any(probe is entry and i in self.config.probes for i, entry in enumerate(self.probes))
+
+    def phrase(self, question: str, containers: Sequence[str], seed: int, turn: int, index: int) -> tuple[str, str | None]:
+        """The question, with two containers named in a seeded order when `name_options` is on."""
+        if not self.config.name_options or len(containers) < 2:
+            return question, None
+        pair = random.Random(f"latent:{seed}:{turn}:{index}").sample(list(containers), 2)
+        return f"{question} The {pair[0]} or the {pair[1]}?", pair[1]
+
+    def record(self, probe: Any, turn: int, layers: Sequence[int], vectors: np.ndarray, named_last: str | None) -> LatentCaptured:
+        """Write one probe's vectors to the sidecar; the event that names them."""
+        offset, digest = self.store.append(vectors)
+        return LatentCaptured(
+            turn=turn, ask=probe.ask, about=probe.about, through=tuple(probe.through), style=probe.style,
+            layers=tuple(layers), dims=int(vectors.shape[1]), offset=offset, sha256=digest, named_last=named_last,
+        )  # fmt: skip
+
+
+def plan_for(scenario: Any, stage: Any, store: LatentStore | None) -> LatentPlan | None:
+    """The run's capture plan: None unless the scenario asks for it and the stage can read activations."""
+    if scenario.latent is None or store is None or not stage.SUPPORTS_LATENT:
+        return None
+    return LatentPlan(scenario.latent, scenario.probes, store)

@@ -1,0 +1,105 @@
+"""Latent capture on the embedded model: the last block's output is the embedding before its norm,
+and a run with --latent logs one whole record per probe and re-runs to the same digests.
+
+Shapes, ranges and invariants only: never which container the model picked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simstage.cast.probes import ANSWER_PREFIX
+from simstage.cli import main
+from simstage.latent.store import read_record, sidecar_path
+from simstage.run.log import read_runlog
+from simstage.stage.base import Message
+from simstage.stage.llama import LlamaStage
+from simstage.stage.models import resolve_model
+
+pytestmark = pytest.mark.model
+
+SCENES = Path(__file__).resolve().parents[2] / "scenarios"
+MESSAGES = [
+    Message("system", "You are Sally. You put your marble in the basket, then went out."),
+    Message("user", "Anne moved things while you were away. Where do you think the marble is?"),
+]
+
+
+def _output_norm(path: Path) -> tuple[np.ndarray, float]:
+    import gguf
+
+    reader = gguf.GGUFReader(str(path))
+    field = reader.fields["llama.attention.layer_norm_rms_epsilon"]
+    weight = next(t for t in reader.tensors if t.name == "output_norm.weight")
+    return np.asarray(weight.data, dtype=np.float32), float(field.parts[field.data[0]][0])
+
+
+def test_last_layer_capture_with_the_output_norm_is_the_embedding(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = resolve_model("default")
+    stage = LlamaStage(path, n_ctx=2048, n_threads=2, n_seq_max=8, latent_layers="all")
+    try:
+        seq = stage.open_sequence()
+        answers, vectors = stage.choose_many_latent([(seq, MESSAGES, ["basket", "box"], ANSWER_PREFIX)])
+        prompt = stage._request(seq, MESSAGES, ANSWER_PREFIX, ["basket", "box"]).prompt
+        n_layer = stage._lc.llama_model_n_layer(stage._model)
+    finally:
+        stage.close()
+    assert answers[0] in (0, 1)
+    assert vectors[0].shape == (n_layer, 576) and np.isfinite(vectors[0]).all()
+    assert not np.allclose(vectors[0][0], vectors[0][-1])
+
+    import llama_cpp
+
+    plain = llama_cpp.llama_context_default_params
+
+    def with_embeddings():  # the reference context hands out the normed last hidden state
+        params = plain()
+        params.embeddings = True
+        return params
+
+    monkeypatch.setattr(llama_cpp, "llama_context_default_params", with_embeddings)
+    reference = LlamaStage(path, n_ctx=2048, n_threads=2, n_seq_max=8)
+    try:
+        ref_seq = reference.open_sequence()
+        reference.sync(ref_seq, prompt)
+        pointer = llama_cpp.llama_get_embeddings_ith(reference._ctx, -1)
+        embedding = np.ctypeslib.as_array(pointer, shape=(576,)).copy()
+    finally:
+        reference.close()
+    weight, eps = _output_norm(path)
+    last = vectors[0][-1].astype(np.float64)
+    normed = last / np.sqrt(np.mean(last**2) + eps) * weight
+    np.testing.assert_allclose(normed, embedding, rtol=1e-3, atol=1e-3)
+
+
+def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path) -> None:
+    out = tmp_path / "run.jsonl"
+    runner = CliRunner()
+    played = runner.invoke(
+        main, ["run", str(SCENES / "sally-anne.yaml"), "--headless", "--latent", "--threads", "2", "--out", str(out)]
+    )
+    assert played.exit_code == 0, played.output
+    log = read_runlog(out)
+    probes = [e for e in log.events if e.type == "probe"]
+    captured = [e for e in log.events if e.type == "latent_captured"]
+    assert len(probes) == 3 and len(captured) == 3
+    assert json.loads(out.read_text().splitlines()[0])["latent"]["layers"] == "all"
+    for probe, event in zip(probes, captured):
+        assert (event.ask, event.about, event.through, event.style) == (probe.ask, probe.about, probe.through, probe.style)
+        record = read_record(out, event)
+        assert record.shape == (len(event.layers), event.dims) and np.isfinite(record).all()
+    assert sidecar_path(out).stat().st_size == sum(len(e.layers) * e.dims * 4 for e in captured)
+    verified = runner.invoke(main, ["replay", str(out), "--verify", "--threads", "2"])
+    assert verified.exit_code == 0, verified.output
+    assert "verify: match" in verified.output
+
+    plain = tmp_path / "plain.jsonl"
+    again = runner.invoke(main, ["run", str(SCENES / "sally-anne.yaml"), "--headless", "--threads", "2", "--out", str(plain)])
+    assert again.exit_code == 0, again.output
+    assert not sidecar_path(plain).exists()
+    assert not [e for e in read_runlog(plain).events if e.type == "latent_captured"]
