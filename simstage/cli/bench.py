@@ -36,6 +36,8 @@ def bench(
     ceiling   raw pp/tg tokens/s of the same model and threads, one sequence
     amx cost  on a CPU without AMX: pp/tg loaded as on an AMX CPU (no extra
               buffer types) over pp/tg loaded as here
+    latent    a probe (and a generated token) on a stage reading every block's
+              output at probes ÷ the same on a plain stage
     Also times 4 probes batched against one after another, and the same
     token counts through raw llama_decode (the most batching gives on this
     machine). Lines are greedy,
@@ -110,6 +112,11 @@ def bench(
         f"ceiling pp {ceiling['pp_tps']} tok/s, tg {ceiling['tg_tps']} tok/s (depth {ceiling['depth']})   "
         f"generation {report['generation_tps']} tok/s = efficiency {report['efficiency']}\n"
         f"same lines on both paths: {report['same_lines']}"
+    )
+    latent = report["latent_capture_overhead"]
+    console.print(
+        f"latent capture (every block's output at each probe ÷ none): probe {latent['probe_ratio']}×, "
+        f"generated token {latent['token_ratio']}×"
     )
     cost = report["amx_setting_cost"]
     if "skipped" in cost:

@@ -24,7 +24,12 @@ from typing import Any
 
 from simstage.stage.base import Message, Sampling
 from simstage.stage.bench_scene import SceneScript
-from simstage.stage.ceiling import measure_amx_setting_cost, measure_ceiling, measure_probes
+from simstage.stage.ceiling import (
+    measure_amx_setting_cost,
+    measure_capture_overhead,
+    measure_ceiling,
+    measure_probes,
+)
 
 
 @dataclass
@@ -192,6 +197,9 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
     finally:
         stage.close()
     amx_cost = measure_amx_setting_cost(path, args.threads, task("amx setting cost", 4))
+    tick = task("latent capture cost", 1)
+    capture_cost = measure_capture_overhead(path, args.threads, args.characters)
+    tick()
     # The first token of each line is sampled from the prompt's logits, not timed as generation.
     gen_tps = (ours.generated_tokens - args.turns) / ours.generation_s if ours.generation_s else 0.0
     return {
@@ -212,6 +220,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         "generation_tps": round(gen_tps, 2),
         "efficiency": round(gen_tps / ceiling["tg_tps"], 3) if ceiling["tg_tps"] else 0.0,
         "amx_setting_cost": amx_cost,
+        "latent_capture_overhead": capture_cost,
     }
 
 

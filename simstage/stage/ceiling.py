@@ -137,3 +137,49 @@ def measure_amx_setting_cost(path: Path, threads: int, tick: Callable[[], None],
     }
 
 
+
+
+def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repeats: int = 3) -> dict[str, Any]:
+    """A probe with latent capture (every block) ÷ the same probe without, each on its own stage.
+
+    Both stages play the same prompts; each time is the best of `repeats` rounds of
+    one probe per character. Also: a generated token on the capturing stage ÷ one on
+    the plain stage (the eval callback is asked about every node of every graph).
+    """
+    from simstage.stage.base import Sampling
+    from simstage.stage.llama import LlamaStage
+
+    script = SceneScript(characters)
+    for turn in range(8):
+        script.lines.append((script.speaker(turn), f"Line {turn} about the weather and the soup."))
+    options = ["kitchen", "cellar", "garden", "attic"]
+    timings: dict[str, float] = {}
+    for kind, layers in (("plain", None), ("latent", "all")):
+        stage = LlamaStage(path, n_ctx=4096, n_threads=threads, n_seq_max=16, latent_layers=layers)
+        try:
+            jobs = []
+            for name in script.names:
+                seq = stage.open_sequence()
+                messages = script.messages(name)
+                stage.sync(seq, stage.prompt_tokens(messages))
+                question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
+                jobs.append((seq, question, options, "The wine is in the "))
+            ask = stage.choose_many_latent if layers else stage.choose_many
+            ask(jobs[:1])  # warm-up
+            rounds = []
+            for _ in range(repeats):
+                began = time.perf_counter()
+                for job in jobs:
+                    ask([job])
+                rounds.append(time.perf_counter() - began)
+            timings[f"{kind}_probe_s"] = min(rounds) / len(jobs)
+            began = time.perf_counter()
+            tokens = list(stage.generate_tokens(jobs[0][0], stage.prompt_tokens(jobs[0][1]), Sampling(temperature=0.0, max_tokens=32), block_eog=True))
+            timings[f"{kind}_token_s"] = (time.perf_counter() - began) / max(1, len(tokens))
+        finally:
+            stage.close()
+    return {
+        "probe_ratio": round(timings["latent_probe_s"] / timings["plain_probe_s"], 3),
+        "token_ratio": round(timings["latent_token_s"] / timings["plain_token_s"], 3),
+        **{key: round(value, 4) for key, value in timings.items()},
+    }

@@ -44,3 +44,6 @@ def test_bench_json_report() -> None:
     for key in ("wall_ratio", "probe_batch_speedup", "probe_batch_ceiling", "efficiency"):
         assert report[key] > 0, key
     assert report["ceiling"]["pp_tps"] > 0 and report["ceiling"]["tg_tps"] > 0
+    latent = report["latent_capture_overhead"]
+    assert latent["probe_ratio"] > 0 and latent["token_ratio"] > 0
+    assert latent["latent_probe_s"] > 0 and latent["plain_probe_s"] > 0
