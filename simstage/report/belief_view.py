@@ -167,6 +167,7 @@ def belief_data(scenario: Scenario, events: Sequence[Any], turns: Sequence[int])
             views[f"{holder or ''}|{k}"] = view_layout(rows, containers, holder, k, labels)
     return {
         "cast": cast, "objects": objects, "containers": [list(c) for c in containers], "order": order,
+        "plural": [bool(scenario.world.objects[o].plural) for o in objects],
         "rows": [[holder, list(chain), row_label(holder, chain)] for holder, chain in rows],
         "sources": list(SOURCES), "turns": list(turns), "cells": packed, "reality": timeline_reality,
         "views": views,

@@ -13,7 +13,7 @@
   function cname(i){return i<0?null:D.containers[i][0];}
   function words(row){var r=D.rows[row];return [r[0]].concat(r[1]).map(function(n){return n+' thinks';}).join(' ');}
   function describe(row,obj,c){
-    var lines=[words(row)+' the '+D.objects[obj]+': '+(cname(c[0])||'no idea (knows only where it is not)')];
+    var lines=[words(row)+' the '+D.objects[obj]+': '+(cname(c[0])||'no idea (knows only where '+(D.plural[obj]?'they are':'it is')+' not)')];
     if(c[1]<0) return lines.concat(['no belief']).join('\n');
     var real=D.reality[shown][obj];
     lines.push((c[0]<0?'':(c[0]===real?'true':'FALSE')+' · ')+'source '+D.sources[c[1]]+' · formed turn '+c[2]+(c[3]>=0?' · lie by '+D.cast[c[3]]:''));
@@ -68,10 +68,10 @@
     view.rooms.forEach(function(r){var t=el('text',{x:r[1],y:r[2]+15,'class':'label room'},nodes);t.textContent=r[0];});
     D.containers.forEach(function(cn,i){
       var b=view.boxes[i];
-      box(nodes,b[0],b[1],b[2],cn[0],'container'+(i===real?' real':used[i]?'':' unused'),cn[0]+' ('+cn[1]+')'+(i===real?': the '+D.objects[obj]+' is here':''));
+      box(nodes,b[0],b[1],b[2],cn[0],'container'+(i===real?' real':used[i]?'':' unused'),cn[0]+' ('+cn[1]+')'+(i===real?': the '+D.objects[obj]+(D.plural[obj]?' are here':' is here'):''));
     });
     var who=holder?holder:'each character', deep=order===1?'':order===2?' another thinks':' others think ('+order+' minds deep)';
-    question.textContent='The '+D.objects[obj]+': where '+who+' thinks'+deep+' it is, at turn '+D.turns[k]+'.';
+    question.textContent='The '+D.objects[obj]+': where '+who+' thinks'+deep+(D.plural[obj]?' they are':' it is')+', at turn '+D.turns[k]+'.';
   }
   function drawMatrix(){
     var obj=+pick.object.value, holder=pick.holder.value, order=+pick.order.value, k=shown;
