@@ -46,6 +46,9 @@ class LatentCapture:
         self._rows: dict[Any, tuple[int, int]] = {}
         self._n_tokens = 0
         self.found: dict[Any, np.ndarray] = {}
+        self.steer: dict[int, np.ndarray] | None = None
+        """Block → unit direction: while armed, the wanted tokens' residual stream loses its
+        component along it (x ← x − (x·u)u), written back before the next block reads it."""
         self.error: BaseException | None = None
         self._row = (ctypes.c_float * n_embd)()
         self.callback = lc.ggml_backend_sched_eval_callback(self._on_tensor)
@@ -84,6 +87,9 @@ class LatentCapture:
                 return index is not None
             if index is not None:
                 self._read(tensor, index)
+                direction = self.steer.get(self.layers[index]) if self.steer else None
+                if direction is not None:
+                    self._project_out(tensor, direction)
         except BaseException as exc:  # noqa: BLE001 - a callback must not raise into C
             self.error = exc
         return True
@@ -97,3 +103,13 @@ class LatentCapture:
             ggml.copy_row(tensor, token_row if whole else output_row, self._row)
             vectors = self.found.setdefault(label, np.zeros((len(self.layers), self.n_embd), dtype=np.float32))
             vectors[index] = np.ctypeslib.as_array(self._row)
+
+    def _project_out(self, tensor: int, direction: np.ndarray) -> None:
+        head = ggml.tensor_head(tensor)
+        whole = head.ne[1] == self._n_tokens
+        view = np.ctypeslib.as_array(self._row)
+        for token_row, output_row in self._rows.values():
+            row = token_row if whole else output_row
+            ggml.copy_row(tensor, row, self._row)
+            view -= np.float32(view @ direction) * direction.astype(np.float32)
+            ggml.write_row(tensor, row, self._row)

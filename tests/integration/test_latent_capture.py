@@ -103,3 +103,23 @@ def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path)
     assert again.exit_code == 0, again.output
     assert not sidecar_path(plain).exists()
     assert not [e for e in read_runlog(plain).events if e.type == "latent_captured"]
+
+
+def test_projecting_a_direction_out_changes_what_the_next_blocks_read() -> None:
+    stage = LlamaStage(resolve_model("default"), n_ctx=2048, n_threads=2, n_seq_max=8, latent_layers=[9, 10, 20])
+    try:
+        seq = stage.open_sequence()
+        job = (seq, MESSAGES, ["basket", "box"], ANSWER_PREFIX)
+        _, (plain,) = stage.choose_many_latent([job])
+        _, (again,) = stage.choose_many_latent([job])
+        direction = plain[1] / np.linalg.norm(plain[1])
+        stage.latent.steer = {10: direction}
+        _, (steered,) = stage.choose_many_latent([job])
+        stage.latent.steer = None
+        _, (after,) = stage.choose_many_latent([job])
+    finally:
+        stage.close()
+    np.testing.assert_array_equal(plain, again)  # reading alone changes nothing
+    np.testing.assert_array_equal(steered[:2], plain[:2])  # recorded before the projection
+    assert not np.allclose(steered[2], plain[2], atol=1e-3)  # block 20 read the ablated stream
+    np.testing.assert_array_equal(after, plain)  # and the next probe is itself again
