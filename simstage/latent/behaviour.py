@@ -1,0 +1,115 @@
+"""Ablation in the behavioural sense: re-ask each captured probe with a direction projected out.
+
+Each run log is played again as `replay --verify` plays it (same model, seed and
+scenario). At every captured probe the stage answers as logged, then once more
+per chosen block with the fitted direction projected out of the probe token's
+residual stream there, and once with a random direction of the same norm (the
+control). Probes are asked on private forks, so none of this changes the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simstage.stage import StageError
+
+
+class AblatingStage:
+    """A llama stage (behind its owner thread) whose latent probes are also re-asked per steering."""
+
+    def __init__(self, stage: Any, variants: dict[str, dict[int, np.ndarray]]):
+        self._stage = stage
+        self._capture = getattr(stage, "inner", stage).latent
+        if self._capture is None:
+            raise StageError("behavioural ablation needs a stage made with latent capture")
+        self.variants = variants
+        self.asked: dict[str, list[str]] = {name: [] for name in ["baseline", *variants]}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stage, name)
+
+    def choose_many_latent(self, jobs: Sequence[Any]) -> tuple[list[int], list[Any]]:
+        answers, vectors = self._stage.choose_many_latent(jobs)
+        self.asked["baseline"].extend(job[2][i] for job, i in zip(jobs, answers))
+        for name, steer in self.variants.items():
+            self._capture.steer = steer
+            try:
+                other, _ = self._stage.choose_many_latent(jobs)
+            finally:
+                self._capture.steer = None
+            self.asked[name].extend(job[2][i] for job, i in zip(jobs, other))
+        return answers, vectors
+
+
+def random_like(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random unit direction (the control; every direction here is a unit vector)."""
+    vector = rng.standard_normal(direction.shape)
+    return vector / np.linalg.norm(vector)
+
+
+def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> dict[str, Any]:
+    """Play `log_path` again, re-asking its captured probes under each steering: the answers per variant."""
+    from simstage.engine import Simulation
+    from simstage.latent.store import LatentStore
+    from simstage.run.log import logged_scenario, read_runlog
+    from simstage.run.open import stage_for_log
+
+    log = read_runlog(log_path)
+    loaded = logged_scenario(log.header)
+    if loaded.scenario.latent is None:
+        raise StageError(f"{log_path}: the run captured no activations (run it with --latent)")
+    stage = stage_for_log(log, loaded, threads=threads)
+    try:
+        proxy = AblatingStage(stage, variants)
+        original = [e for e in log.events if e.type not in ("run_ended", "run_resumed")]
+        simulation = Simulation(
+            loaded.scenario, proxy, seed=log.header.seed, max_turns=log.header.max_turns,  # type: ignore[arg-type]
+            latent_store=LatentStore(None),
+        )  # fmt: skip
+        while not simulation.done and len(simulation.events) < len(original):
+            simulation.step()
+        logged = [e.answer for e in original if e.type == "probe"]
+        return {"logged": logged[: len(proxy.asked["baseline"])], **proxy.asked}
+    finally:
+        stage.close()
+
+
+def behaviour_ablation(
+    logs: Sequence[Path], directions: dict[int, np.ndarray], *, seed: int = 0, threads: int | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Per block: how often the answer changes with the direction projected out, and with a random one."""
+    rng = np.random.default_rng(seed)
+    units = {layer: d / np.linalg.norm(d) for layer, d in directions.items()}
+    variants: dict[str, dict[int, np.ndarray]] = {}
+    for layer, unit in units.items():
+        variants[f"direction@{layer}"] = {layer: unit}
+        variants[f"random@{layer}"] = {layer: random_like(unit, rng)}
+    asked: dict[str, list[str]] = {}
+    for path in logs:
+        for name, answers in reask(Path(path), variants, threads=threads).items():
+            asked.setdefault(name, []).extend(answers)
+        if progress is not None:
+            progress()
+    baseline = asked.get("baseline", [])
+    rows = []
+    for layer in units:
+        row: dict[str, Any] = {"layer": layer, "n": len(baseline)}
+        for kind in ("direction", "random"):
+            answers = asked.get(f"{kind}@{layer}", [])
+            moved = [(a, b) for a, b in zip(baseline, answers) if a != b]
+            row[kind] = {
+                "changed": round(len(moved) / max(1, len(baseline)), 4),
+                "toward": dict(Counter(b for _, b in moved).most_common()),
+            }
+        rows.append(row)
+    return {
+        "n_runs": len(logs),
+        "baseline_matches_log": asked.get("baseline", []) == asked.get("logged", []),
+        "layers": rows,
+    }
