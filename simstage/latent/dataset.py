@@ -1,0 +1,212 @@
+"""A latent dataset: every captured probe of some runs, joined with what the tracker says about it.
+
+One row per `latent_captured` event. Its vectors (`X[row]`, [layers, dims] float32)
+come from the run's sidecar; its labels from the `probe` event just before it and
+the tracker's verdict on that probe (`simstage.tom.metrics.probe_verdicts`), folded
+here from the log, never stored in it. The dataset saves as one `.npz`: `X`,
+`layers`, and the labels as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simstage.latent.store import LatentError
+
+DATASET_FORMAT = 1
+
+COLUMNS = (
+    "run", "seed", "turn", "ask", "about", "through", "order", "style", "believed", "truth",
+    "false_belief", "answer", "correct", "named_last",
+)  # fmt: skip
+"""The label columns, in the order the README describes them."""
+
+
+@dataclass
+class LatentDataset:
+    """Captured residual streams and their labels.
+
+    Attributes:
+        X: float32 [rows, len(layers), dims].
+        layers: the blocks each row holds, in `X`'s order.
+        labels: one dict per row, with the keys of `COLUMNS`.
+        sources: the run logs the rows came from.
+    """
+
+    X: np.ndarray
+    layers: tuple[int, ...]
+    labels: list[dict[str, Any]]
+    sources: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def column(self, name: str) -> list[Any]:
+        """One label for every row."""
+        return [row[name] for row in self.labels]
+
+    def layer_index(self, layer: int) -> int:
+        """Where block `layer` lies in `X`'s second axis.
+
+        Raises:
+            LatentError: the dataset holds no such layer.
+        """
+        if layer not in self.layers:
+            raise LatentError(f"layer {layer} was not captured (the dataset holds {_ranges(self.layers)})")
+        return self.layers.index(layer)
+
+    def save(self, path: str | Path) -> None:
+        """Write one `.npz` (no pickles)."""
+        meta = {"format": DATASET_FORMAT, "labels": self.labels, "sources": self.sources}
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, X=self.X, layers=np.asarray(self.layers, dtype=np.int64), meta=np.asarray(json.dumps(meta)))
+
+
+def load_dataset(path: str | Path) -> LatentDataset:
+    """Read a dataset written by `LatentDataset.save`.
+
+    Raises:
+        LatentError: the file is missing or not a simstage latent dataset.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            X, layers, meta = data["X"], data["layers"], json.loads(str(data["meta"]))
+    except FileNotFoundError:
+        raise LatentError(f"{path}: no such file") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise LatentError(f"{path}: not a simstage latent dataset ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != DATASET_FORMAT:
+        raise LatentError(f"{path}: unsupported latent dataset format")
+    labels = meta["labels"]
+    if X.ndim != 3 or X.shape[0] != len(labels) or X.shape[1] != len(layers):
+        raise LatentError(f"{path}: X of shape {X.shape} does not fit {len(labels)} rows of {len(layers)} layers")
+    return LatentDataset(X.astype(np.float32, copy=False), tuple(int(x) for x in layers), labels, list(meta.get("sources", [])))
+
+
+def run_logs(paths: Iterable[str | Path]) -> list[Path]:
+    """The run logs named: files as given, and every `*.jsonl` inside a folder (a sweep's).
+
+    Raises:
+        LatentError: a path does not exist, or a folder holds no run log.
+    """
+    logs: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob("*.jsonl"))
+            if not found:
+                raise LatentError(f"{path}: the folder holds no run log (*.jsonl)")
+            logs.extend(found)
+        elif path.is_file():
+            logs.append(path)
+        else:
+            raise LatentError(f"{path}: no such file or folder")
+    if not logs:
+        raise LatentError("no run logs given")
+    return list(dict.fromkeys(logs))
+
+
+def build_dataset(paths: Sequence[str | Path]) -> LatentDataset:
+    """Every captured probe of the runs named (logs, or sweep folders), with its labels.
+
+    Raises:
+        LatentError: a missing path, a log that is not one or holds no capture, a sidecar
+            record that is missing, cut short or differs from its sha256, or runs
+            captured with different layers or widths.
+    """
+    labels: list[dict[str, Any]] = []
+    vectors: list[np.ndarray] = []
+    shape: tuple[tuple[int, ...], int, Path] | None = None
+    logs = run_logs(paths)
+    names = _run_names(logs)
+    for log_path, name in zip(logs, names, strict=True):
+        for event, row in _captures(log_path, name):
+            if shape is None:
+                shape = (tuple(event.layers), event.dims, log_path)
+            elif (tuple(event.layers), event.dims) != shape[:2]:
+                raise LatentError(
+                    f"{log_path}: turn {event.turn} captured layers {_ranges(event.layers)} × {event.dims}, "
+                    f"but {shape[2]} captured {_ranges(shape[0])} × {shape[1]}; build one dataset per setting"
+                )
+            vectors.append(_record(log_path, event))
+            labels.append(row)
+    assert shape is not None  # every log yields at least one capture, or _captures raises
+    return LatentDataset(np.stack(vectors), shape[0], labels, [str(p) for p in logs])
+
+
+def _record(log_path: Path, event: Any) -> np.ndarray:
+    from simstage.latent.store import read_record
+
+    try:
+        return read_record(log_path, event)
+    except LatentError as exc:
+        raise LatentError(f"{exc} (named by {log_path}, turn {event.turn}, {event.ask} about {event.about})") from None
+
+
+def _captures(log_path: Path, name: str) -> list[tuple[Any, dict[str, Any]]]:
+    """(event, labels) for each capture of one run, each joined with the probe just before it."""
+    from simstage.events import LatentCaptured, ProbeAnswered
+    from simstage.run.log import RunLogError, logged_scenario, read_runlog
+    from simstage.scenario import ScenarioError
+    from simstage.tom.metrics import probe_verdicts
+
+    try:
+        log = read_runlog(log_path)
+        scenario = logged_scenario(log.header).scenario
+    except RunLogError as exc:
+        raise LatentError(str(exc)) from None
+    except ScenarioError as exc:
+        raise LatentError(f"{log_path}: the header's scenario does not load ({exc})") from None
+    verdicts = iter(probe_verdicts(scenario, log.events))
+    rows: list[tuple[Any, dict[str, Any]]] = []
+    # Probes of this turn not yet matched: a capture follows its probe, perhaps after the
+    # turn's other probes when the stage asks them in one batch.
+    pending: list[tuple[ProbeAnswered, str | None]] = []
+    for event in log.events:
+        if pending and event.turn != pending[0][0].turn:
+            pending = []
+        if isinstance(event, ProbeAnswered):
+            pending.append((event, next(verdicts).tracker))
+        elif isinstance(event, LatentCaptured):
+            match = next((i for i, (probe, _) in enumerate(pending) if _key(probe) == _key(event)), None)
+            if match is None:
+                raise LatentError(
+                    f"{log_path}: a latent_captured event (turn {event.turn}, {event.ask} about {event.about}) "
+                    "follows no probe it belongs to"
+                )
+            probe, believed = pending.pop(match)
+            rows.append((event, _labels(name, log.header.seed, probe, believed, event)))
+    if not rows:
+        raise LatentError(f"{log_path}: the run captured no activations (play it with --latent, on the llama stage)")
+    return rows
+
+
+def _key(event: Any) -> tuple[Any, ...]:
+    return (event.turn, event.ask, event.about, tuple(event.through), event.style)
+
+
+def _labels(run: str, seed: int, probe: Any, believed: str | None, capture: Any) -> dict[str, Any]:
+    return {
+        "run": run, "seed": seed, "turn": probe.turn, "ask": probe.ask, "about": probe.about,
+        "through": list(probe.through), "order": len(probe.through) + 1, "style": probe.style,
+        "believed": believed, "truth": probe.truth,
+        "false_belief": None if believed is None else believed != probe.truth,
+        "answer": probe.answer, "correct": None if believed is None else probe.answer == believed,
+        "named_last": capture.named_last,
+    }  # fmt: skip
+
+
+def _run_names(logs: Sequence[Path]) -> list[str]:
+    """Each log's run name, its file stem; the parent folder too where two logs share a stem."""
+    stems = [p.name.removesuffix(".jsonl") for p in logs]
+    return [f"{p.parent.name}/{s}" if stems.count(s) > 1 else s for p, s in zip(logs, stems, strict=True)]
+
+
+def _ranges(layers: Sequence[int]) -> str:
+    return ",".join(str(x) for x in layers) if len(layers) <= 8 else f"{layers[0]}..{layers[-1]} ({len(layers)})"

@@ -1,0 +1,204 @@
+"""Linear probes of a latent dataset, per layer, split by run, with bootstrap intervals over runs.
+
+Two probes per layer:
+
+- **mean difference**: binary, the direction mean(class 1) − mean(class 0) with
+  the threshold at the midpoint of the two projected class means (fitted on
+  train); more classes, the nearest class mean.
+- **logistic**: scikit-learn's logistic regression on standardised features.
+
+The split is a seeded group k-fold over runs (`run_folds`): the runs are shuffled
+with the seed and dealt into k folds; each fold is tested once by probes fitted on
+the other folds' runs, so no run is ever on both sides. Every row gets one
+out-of-fold prediction; a probe's accuracy is the mean over runs of each run's
+accuracy, with a percentile bootstrap over runs (`simstage.stats.bootstrap_mean`),
+since the probes of one run share its story. CCS is not fitted: it needs contrast
+pairs (the probe completed with each candidate), which the capture does not write yet.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from simstage.latent.dataset import LatentDataset
+from simstage.latent.store import LatentError
+from simstage.stats import Interval, bootstrap_mean
+
+Target = Literal["container", "false_belief", "named_last"]
+TARGETS: dict[str, str] = {"container": "believed", "false_belief": "false_belief", "named_last": "named_last"}
+"""Each target and the dataset column it reads."""
+FOLDS = 5
+CCS = "needs contrast pairs (not captured yet)"
+Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""(train X, train y, test X) → predicted test y."""
+
+
+def run_folds(runs: Sequence[str], k: int = FOLDS, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, test rows) for each fold of a seeded group k-fold over runs.
+
+    Args:
+        runs: each row's run.
+        k: folds; fewer when there are fewer runs.
+        seed: shuffles the runs before they are dealt into folds.
+
+    Raises:
+        LatentError: fewer than two runs (nothing to test on that was not trained on).
+    """
+    names = sorted(set(runs))
+    if len(names) < 2:
+        raise LatentError(f"{len(names)} run(s): a split by run needs at least two")
+    random.Random(seed).shuffle(names)
+    fold_of = {name: i % min(k, len(names)) for i, name in enumerate(names)}
+    folds = np.array([fold_of[run] for run in runs])
+    return [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(min(k, len(names)))]
+
+
+def mean_difference(train: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The binary probe's (direction, threshold) on `train`; None unless y has exactly two classes."""
+    classes = np.unique(y)
+    if len(classes) != 2:
+        return None
+    low, high = (train[y == c].mean(axis=0) for c in classes)
+    direction = high - low
+    return direction, float((low @ direction + high @ direction) / 2)
+
+
+def predict_mean_difference(train: np.ndarray, y: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Mean-difference predictions: the binary threshold, or the nearest class mean."""
+    classes = np.unique(y)
+    if len(classes) == 1:
+        return np.full(len(test), classes[0])
+    fitted = mean_difference(train, y)
+    if fitted is not None:
+        direction, threshold = fitted
+        return np.where(test @ direction > threshold, classes[1], classes[0])
+    means = np.stack([train[y == c].mean(axis=0) for c in classes])
+    distances = ((test[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    return classes[distances.argmin(axis=1)]
+
+
+def predict_logistic(train: np.ndarray, y: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Logistic-regression predictions on features standardised on train."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    classes = np.unique(y)
+    if len(classes) == 1:
+        return np.full(len(test), classes[0])
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    return model.fit(train, y).predict(test)
+
+
+def run_accuracy(right: np.ndarray, runs: Sequence[str]) -> Interval | None:
+    """Mean over runs of each run's share of `right`, bootstrapped over runs."""
+    per_run: dict[str, list[bool]] = {}
+    for ok, run in zip(right, runs, strict=True):
+        per_run.setdefault(run, []).append(bool(ok))
+    return bootstrap_mean([sum(v) / len(v) for v in per_run.values()], unit="runs")
+
+
+def out_of_fold(X: np.ndarray, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]], predictor: Predictor) -> np.ndarray:
+    """Each row's prediction by `predictor` fitted on the folds it is not in."""
+    predicted = np.empty(len(y), dtype=y.dtype)
+    for train, test in folds:
+        predicted[test] = predictor(X[train], y[train], X[test])
+    return predicted
+
+
+def targeted(dataset: LatentDataset, target: str) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+    """(kept rows, their labels as strings, their runs, rows dropped for a None label).
+
+    Raises:
+        LatentError: an unknown target, or fewer than two classes among the kept rows.
+    """
+    if target not in TARGETS:
+        raise LatentError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    values = dataset.column(TARGETS[target])
+    keep = np.array([i for i, v in enumerate(values) if v is not None], dtype=int)
+    y = np.array([str(values[i]) for i in keep])
+    if len(set(y)) < 2:
+        raise LatentError(
+            f"target {target}: {len(keep)} rows with a label, {len(set(y))} class(es); a probe needs two or more"
+        )
+    runs = [dataset.labels[i]["run"] for i in keep]
+    return keep, y, runs, len(values) - len(keep)
+
+
+def chosen_layers(dataset: LatentDataset, layers: Sequence[int] | None) -> list[int]:
+    """The layers asked for (all by default), each checked against the dataset."""
+    chosen = list(dataset.layers) if not layers else list(layers)
+    for layer in chosen:
+        dataset.layer_index(layer)
+    return chosen
+
+
+def split_text(k: int, seed: int) -> str:
+    """How rows were split, as reported."""
+    return f"seeded group {k}-fold over runs (seed {seed}): each run is tested once, by probes fitted on other runs"
+
+
+def behaviour(dataset: LatentDataset, rows: np.ndarray) -> dict[str, Any]:
+    """The model's answers against the tracker on `rows`: all, direct, indirect (bootstrapped over runs)."""
+    result: dict[str, Any] = {}
+    for style in ("all", "direct", "indirect"):
+        picked = [dataset.labels[i] for i in rows if dataset.labels[i]["correct"] is not None]
+        picked = [row for row in picked if style == "all" or row["style"] == style]
+        interval = run_accuracy(np.array([row["correct"] for row in picked], dtype=bool), [row["run"] for row in picked])
+        result[style] = _interval(interval, len(picked))
+    return result
+
+
+def fit(
+    dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "container", seed: int = 0,
+    folds: int = FOLDS,
+) -> dict[str, Any]:  # fmt: skip
+    """Fit both probes at each layer and score them out of fold.
+
+    Args:
+        dataset: the rows.
+        layers: the blocks to probe (default: every captured one).
+        target: `container` (the tracker's believed container), `false_belief`, or
+            `named_last` (the control label: which container the question named last).
+        seed: the split's seed.
+        folds: k of the group k-fold.
+
+    Returns:
+        JSON-ready: target, classes, n, dropped, n_runs, split, chance, per-layer
+        accuracies with intervals, the behavioural accuracy, ccs, seconds.
+
+    Raises:
+        LatentError: an unknown target or layer, one class, or fewer than two runs.
+    """
+    started = time.perf_counter()
+    chosen = chosen_layers(dataset, layers)
+    keep, y, runs, dropped = targeted(dataset, target)
+    split = run_folds(runs, folds, seed)
+    classes, counts = np.unique(y, return_counts=True)
+    per_layer = []
+    for layer in chosen:
+        X = dataset.X[keep, dataset.layer_index(layer)].astype(np.float64)
+        entry: dict[str, Any] = {"layer": layer}
+        for name, predictor in (("mean_diff", predict_mean_difference), ("logistic", predict_logistic)):
+            right = out_of_fold(X, y, split, predictor) == y
+            entry[name] = _interval(run_accuracy(right, runs), len(y))
+        per_layer.append(entry)
+    return {
+        "target": target, "column": TARGETS[target], "classes": classes.tolist(), "n": len(y),
+        "dropped": dropped, "n_runs": len(set(runs)), "split": split_text(len(split), seed),
+        "accuracy": "mean over runs of each run's out-of-fold accuracy, 95% bootstrap over runs",
+        "chance": float(counts.max() / counts.sum()), "chance_method": "share of the majority class among the test rows",
+        "layers": per_layer, "behaviour": behaviour(dataset, keep), "ccs": CCS,
+        "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
+
+
+def _interval(interval: Interval | None, rows: int) -> dict[str, Any] | None:
+    if interval is None:
+        return None
+    return {**interval.as_dict(), "rows": rows}
