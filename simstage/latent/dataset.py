@@ -58,14 +58,21 @@ class LatentDataset:
             LatentError: the dataset holds no such layer.
         """
         if layer not in self.layers:
-            raise LatentError(f"layer {layer} was not captured (the dataset holds {_ranges(self.layers)})")
+            raise LatentError(
+                f"layer {layer} was not captured (the dataset holds {_ranges(self.layers)})"
+            )
         return self.layers.index(layer)
 
     def save(self, path: str | Path) -> None:
         """Write one `.npz` (no pickles)."""
         meta = {"format": DATASET_FORMAT, "labels": self.labels, "sources": self.sources}
         with open(path, "wb") as handle:
-            np.savez_compressed(handle, X=self.X, layers=np.asarray(self.layers, dtype=np.int64), meta=np.asarray(json.dumps(meta)))
+            np.savez_compressed(
+                handle,
+                X=self.X,
+                layers=np.asarray(self.layers, dtype=np.int64),
+                meta=np.asarray(json.dumps(meta)),
+            )
 
 
 def load_dataset(path: str | Path) -> LatentDataset:
@@ -80,13 +87,22 @@ def load_dataset(path: str | Path) -> LatentDataset:
     except FileNotFoundError:
         raise LatentError(f"{path}: no such file") from None
     except (OSError, ValueError, KeyError) as exc:
-        raise LatentError(f"{path}: not a simstage latent dataset ({type(exc).__name__}: {exc})") from None
+        raise LatentError(
+            f"{path}: not a simstage latent dataset ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != DATASET_FORMAT:
         raise LatentError(f"{path}: unsupported latent dataset format")
     labels = meta["labels"]
     if X.ndim != 3 or X.shape[0] != len(labels) or X.shape[1] != len(layers):
-        raise LatentError(f"{path}: X of shape {X.shape} does not fit {len(labels)} rows of {len(layers)} layers")
-    return LatentDataset(X.astype(np.float32, copy=False), tuple(int(x) for x in layers), labels, list(meta.get("sources", [])))
+        raise LatentError(
+            f"{path}: X of shape {X.shape} does not fit {len(labels)} rows of {len(layers)} layers"
+        )
+    return LatentDataset(
+        X.astype(np.float32, copy=False),
+        tuple(int(x) for x in layers),
+        labels,
+        list(meta.get("sources", [])),
+    )
 
 
 def run_logs(paths: Iterable[str | Path]) -> list[Path]:
@@ -146,7 +162,9 @@ def _record(log_path: Path, event: Any) -> np.ndarray:
     try:
         return read_record(log_path, event)
     except LatentError as exc:
-        raise LatentError(f"{exc} (named by {log_path}, turn {event.turn}, {event.ask} about {event.about})") from None
+        raise LatentError(
+            f"{exc} (named by {log_path}, turn {event.turn}, {event.ask} about {event.about})"
+        ) from None
 
 
 def _captures(log_path: Path, name: str) -> list[tuple[Any, dict[str, Any]]]:
@@ -174,7 +192,9 @@ def _captures(log_path: Path, name: str) -> list[tuple[Any, dict[str, Any]]]:
         if isinstance(event, ProbeAnswered):
             pending.append((event, next(verdicts).tracker))
         elif isinstance(event, LatentCaptured):
-            match = next((i for i, (probe, _) in enumerate(pending) if _key(probe) == _key(event)), None)
+            match = next(
+                (i for i, (probe, _) in enumerate(pending) if _key(probe) == _key(event)), None
+            )
             if match is None:
                 raise LatentError(
                     f"{log_path}: a latent_captured event (turn {event.turn}, {event.ask} about {event.about}) "
@@ -183,7 +203,9 @@ def _captures(log_path: Path, name: str) -> list[tuple[Any, dict[str, Any]]]:
             probe, believed = pending.pop(match)
             rows.append((event, _labels(name, log.header.seed, probe, believed, event)))
     if not rows:
-        raise LatentError(f"{log_path}: the run captured no activations (play it with --latent, on the llama stage)")
+        raise LatentError(
+            f"{log_path}: the run captured no activations (play it with --latent, on the llama stage)"
+        )
     return rows
 
 
@@ -205,8 +227,15 @@ def _labels(run: str, seed: int, probe: Any, believed: str | None, capture: Any)
 def _run_names(logs: Sequence[Path]) -> list[str]:
     """Each log's run name, its file stem; the parent folder too where two logs share a stem."""
     stems = [p.name.removesuffix(".jsonl") for p in logs]
-    return [f"{p.parent.name}/{s}" if stems.count(s) > 1 else s for p, s in zip(logs, stems, strict=True)]
+    return [
+        f"{p.parent.name}/{s}" if stems.count(s) > 1 else s
+        for p, s in zip(logs, stems, strict=True)
+    ]
 
 
 def _ranges(layers: Sequence[int]) -> str:
-    return ",".join(str(x) for x in layers) if len(layers) <= 8 else f"{layers[0]}..{layers[-1]} ({len(layers)})"
+    return (
+        ",".join(str(x) for x in layers)
+        if len(layers) <= 8
+        else f"{layers[0]}..{layers[-1]} ({len(layers)})"
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -30,7 +31,11 @@ from simstage.latent.store import LatentError
 from simstage.stats import Interval, bootstrap_mean
 
 Target = Literal["container", "false_belief", "named_last"]
-TARGETS: dict[str, str] = {"container": "believed", "false_belief": "false_belief", "named_last": "named_last"}
+TARGETS: dict[str, str] = {
+    "container": "believed",
+    "false_belief": "false_belief",
+    "named_last": "named_last",
+}
 """Each target and the dataset column it reads."""
 FOLDS = 5
 CCS = "needs contrast pairs (not captured yet)"
@@ -38,7 +43,9 @@ Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """(train X, train y, test X) → predicted test y."""
 
 
-def run_folds(runs: Sequence[str], k: int = FOLDS, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def run_folds(
+    runs: Sequence[str], k: int = FOLDS, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train rows, test rows) for each fold of a seeded group k-fold over runs.
 
     Args:
@@ -55,7 +62,9 @@ def run_folds(runs: Sequence[str], k: int = FOLDS, seed: int = 0) -> list[tuple[
     random.Random(seed).shuffle(names)
     fold_of = {name: i % min(k, len(names)) for i, name in enumerate(names)}
     folds = np.array([fold_of[run] for run in runs])
-    return [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(min(k, len(names)))]
+    return [
+        (np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(min(k, len(names)))
+    ]
 
 
 def mean_difference(train: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -95,6 +104,12 @@ def predict_logistic(train: np.ndarray, y: np.ndarray, test: np.ndarray) -> np.n
     return model.fit(train, y).predict(test)
 
 
+def predict_majority(train: np.ndarray, y: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """The train rows' majority class for every test row (the baseline a probe with no signal falls to)."""
+    classes, counts = np.unique(y, return_counts=True)
+    return np.full(len(test), classes[counts.argmax()])
+
+
 def run_accuracy(right: np.ndarray, runs: Sequence[str]) -> Interval | None:
     """Mean over runs of each run's share of `right`, bootstrapped over runs."""
     per_run: dict[str, list[bool]] = {}
@@ -103,7 +118,12 @@ def run_accuracy(right: np.ndarray, runs: Sequence[str]) -> Interval | None:
     return bootstrap_mean([sum(v) / len(v) for v in per_run.values()], unit="runs")
 
 
-def out_of_fold(X: np.ndarray, y: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]], predictor: Predictor) -> np.ndarray:
+def out_of_fold(
+    X: np.ndarray,
+    y: np.ndarray,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    predictor: Predictor,
+) -> np.ndarray:
     """Each row's prediction by `predictor` fitted on the folds it is not in."""
     predicted = np.empty(len(y), dtype=y.dtype)
     for train, test in folds:
@@ -138,20 +158,72 @@ def chosen_layers(dataset: LatentDataset, layers: Sequence[int] | None) -> list[
     return chosen
 
 
-def split_text(k: int, seed: int) -> str:
-    """How rows were split, as reported."""
-    return f"seeded group {k}-fold over runs (seed {seed}): each run is tested once, by probes fitted on other runs"
-
-
 def behaviour(dataset: LatentDataset, rows: np.ndarray) -> dict[str, Any]:
     """The model's answers against the tracker on `rows`: all, direct, indirect (bootstrapped over runs)."""
     result: dict[str, Any] = {}
     for style in ("all", "direct", "indirect"):
         picked = [dataset.labels[i] for i in rows if dataset.labels[i]["correct"] is not None]
         picked = [row for row in picked if style == "all" or row["style"] == style]
-        interval = run_accuracy(np.array([row["correct"] for row in picked], dtype=bool), [row["run"] for row in picked])
+        interval = run_accuracy(
+            np.array([row["correct"] for row in picked], dtype=bool), [row["run"] for row in picked]
+        )
         result[style] = _interval(interval, len(picked))
     return result
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The rows a target labels, their classes and runs, and the split by run."""
+
+    target: str
+    layers: list[int]
+    keep: np.ndarray
+    """The dataset's rows that have a label."""
+    y: np.ndarray
+    runs: list[str]
+    dropped: int
+    split: list[tuple[np.ndarray, np.ndarray]]
+    seed: int
+
+    def features(self, dataset: LatentDataset, layer: int) -> np.ndarray:
+        """The kept rows' vectors at `layer`, as float64."""
+        return dataset.X[self.keep, dataset.layer_index(layer)].astype(np.float64)
+
+    def score(self, X: np.ndarray, predictor: Predictor) -> dict[str, Any] | None:
+        """`predictor`'s out-of-fold accuracy, bootstrapped over runs."""
+        right = out_of_fold(X, self.y, self.split, predictor) == self.y
+        return _interval(run_accuracy(right, self.runs), len(self.y))
+
+    def summary(self) -> dict[str, Any]:
+        """What the result says about its rows: target, classes, n, dropped, runs, split, chance.
+
+        `majority` is the out-of-fold accuracy of the train rows' majority class, where a
+        probe that found nothing lands; it can sit below `chance` when a label is constant
+        within runs (a fold's train majority is then often the test minority).
+        """
+        classes, counts = np.unique(self.y, return_counts=True)
+        return {
+            "target": self.target, "column": TARGETS[self.target], "classes": classes.tolist(),
+            "n": len(self.y), "dropped": self.dropped, "n_runs": len(set(self.runs)),
+            "split": f"seeded group {len(self.split)}-fold over runs (seed {self.seed}): "
+            "each run is tested once, by probes fitted on other runs",
+            "accuracy": "mean over runs of each run's out-of-fold accuracy, 95% bootstrap over runs",
+            "chance": float(counts.max() / counts.sum()), "chance_method": "share of the majority class among the test rows",
+            "majority": self.score(np.zeros((len(self.y), 1)), predict_majority),
+        }  # fmt: skip
+
+
+def problem(
+    dataset: LatentDataset, layers: Sequence[int] | None, target: str, seed: int, folds: int = FOLDS
+) -> Problem:
+    """The rows `target` labels at `layers`, split by run with `seed`.
+
+    Raises:
+        LatentError: an unknown target or layer, one class, or fewer than two runs.
+    """
+    chosen = chosen_layers(dataset, layers)
+    keep, y, runs, dropped = targeted(dataset, target)
+    return Problem(target, chosen, keep, y, runs, dropped, run_folds(runs, folds, seed), seed)
 
 
 def fit(
@@ -169,31 +241,26 @@ def fit(
         folds: k of the group k-fold.
 
     Returns:
-        JSON-ready: target, classes, n, dropped, n_runs, split, chance, per-layer
-        accuracies with intervals, the behavioural accuracy, ccs, seconds.
+        JSON-ready: `Problem.summary`, per-layer accuracies with intervals, the
+        behavioural accuracy, ccs, seconds.
 
     Raises:
         LatentError: an unknown target or layer, one class, or fewer than two runs.
     """
     started = time.perf_counter()
-    chosen = chosen_layers(dataset, layers)
-    keep, y, runs, dropped = targeted(dataset, target)
-    split = run_folds(runs, folds, seed)
-    classes, counts = np.unique(y, return_counts=True)
+    rows = problem(dataset, layers, target, seed, folds)
     per_layer = []
-    for layer in chosen:
-        X = dataset.X[keep, dataset.layer_index(layer)].astype(np.float64)
-        entry: dict[str, Any] = {"layer": layer}
-        for name, predictor in (("mean_diff", predict_mean_difference), ("logistic", predict_logistic)):
-            right = out_of_fold(X, y, split, predictor) == y
-            entry[name] = _interval(run_accuracy(right, runs), len(y))
-        per_layer.append(entry)
+    for layer in rows.layers:
+        X = rows.features(dataset, layer)
+        per_layer.append(
+            {
+                "layer": layer,
+                "mean_diff": rows.score(X, predict_mean_difference),
+                "logistic": rows.score(X, predict_logistic),
+            }
+        )
     return {
-        "target": target, "column": TARGETS[target], "classes": classes.tolist(), "n": len(y),
-        "dropped": dropped, "n_runs": len(set(runs)), "split": split_text(len(split), seed),
-        "accuracy": "mean over runs of each run's out-of-fold accuracy, 95% bootstrap over runs",
-        "chance": float(counts.max() / counts.sum()), "chance_method": "share of the majority class among the test rows",
-        "layers": per_layer, "behaviour": behaviour(dataset, keep), "ccs": CCS,
+        **rows.summary(), "layers": per_layer, "behaviour": behaviour(dataset, rows.keep), "ccs": CCS,
         "seconds": round(time.perf_counter() - started, 3),
     }  # fmt: skip
 

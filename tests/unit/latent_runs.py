@@ -44,7 +44,9 @@ def variant(seed: int) -> str:
     rng = random.Random(seed)
     start, other = rng.sample(["basket", "box"], 2)
     text = (SCENARIOS / "sally-anne.yaml").read_text(encoding="utf-8")
-    text = text.replace("seed: 7", f"seed: {seed}").replace("marble: {in: basket}", f"marble: {{in: {start}}}")
+    text = text.replace("seed: 7", f"seed: {seed}").replace(
+        "marble: {in: basket}", f"marble: {{in: {start}}}"
+    )
     move = "  - {at: 3, event: {type: move, who: Anne, object: marble, to: box}}\n"
     return text.replace(move, move.replace("to: box", f"to: {other}") if rng.random() < 0.5 else "")
 

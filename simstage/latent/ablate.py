@@ -1,0 +1,114 @@
+"""Ablation in the information sense: does one mean-difference direction hold all a linear probe finds?
+
+Per layer and per fold of the split by run (`probes.run_folds`): the mean-difference
+direction is fitted on the train runs, projected out of every row (rank one,
+x − (x·u)u with u its unit vector), and a fresh logistic probe is fitted on the
+projected train rows and scored on the projected test rows. Beside it, the same
+with a random unit direction (the control; a projection removes a line, so only
+the direction matters, not its norm). Accuracies are out of fold, bootstrapped over
+runs, as in `probes.fit`. The behavioural sense (re-asking the probes with the
+direction written back into the stage) is `simstage.latent.behaviour`; `directions`
+gives it the directions fitted on all rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from simstage.latent.dataset import LatentDataset
+from simstage.latent.probes import (
+    FOLDS,
+    chosen_layers,
+    mean_difference,
+    predict_logistic,
+    problem,
+    targeted,
+)
+from simstage.latent.store import LatentError
+
+
+def project_out(X: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """`X` with the line along `direction` removed from every row."""
+    unit = direction / np.linalg.norm(direction)
+    return X - np.outer(X @ unit, unit)
+
+
+def _binary(y: np.ndarray, target: str) -> None:
+    if len(np.unique(y)) != 2:
+        raise LatentError(
+            f"ablation needs a binary target; {target} has {len(np.unique(y))} classes here"
+        )
+
+
+def directions(
+    dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "false_belief"
+) -> dict[int, np.ndarray]:
+    """Per layer, the unit mean-difference direction fitted on every labelled row (for re-asking).
+
+    Raises:
+        LatentError: an unknown target or layer, or a target that is not binary.
+    """
+    keep, y, _, _ = targeted(dataset, target)
+    _binary(y, target)
+    result = {}
+    for layer in chosen_layers(dataset, layers):
+        fitted = mean_difference(dataset.X[keep, dataset.layer_index(layer)].astype(np.float64), y)
+        assert fitted is not None  # two classes, checked above
+        result[layer] = fitted[0] / np.linalg.norm(fitted[0])
+    return result
+
+
+def ablate(
+    dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "false_belief", seed: int = 0,
+    folds: int = FOLDS,
+) -> dict[str, Any]:  # fmt: skip
+    """Logistic accuracy per layer before and after projecting out the mean difference, and a random control.
+
+    Args:
+        dataset, layers, folds: as in `probes.fit`.
+        target: a binary target (`false_belief`, `named_last`, or `container` with two containers).
+        seed: the split's seed and the random directions'.
+
+    Returns:
+        JSON-ready: target, n, dropped, n_runs, split, chance, and per layer the
+        accuracy `before`, `after` (direction projected out) and `random` (control).
+
+    Raises:
+        LatentError: an unknown target or layer, a target that is not binary, or fewer than two runs.
+    """
+    started = time.perf_counter()
+    rows = problem(dataset, layers, target, seed, folds)
+    _binary(rows.y, target)
+    rng = np.random.default_rng(seed)
+    per_layer = []
+    for layer in rows.layers:
+        X = rows.features(dataset, layer)
+        random_unit = np.asarray(rng.standard_normal(X.shape[1]))
+
+        def after(train: np.ndarray, labels: np.ndarray, test: np.ndarray) -> np.ndarray:
+            fitted = mean_difference(train, labels)
+            if fitted is None:  # one class in this fold's train rows: nothing to remove
+                return predict_logistic(train, labels, test)
+            return predict_logistic(
+                project_out(train, fitted[0]), labels, project_out(test, fitted[0])
+            )
+
+        def control(
+            train: np.ndarray, labels: np.ndarray, test: np.ndarray, unit: np.ndarray = random_unit
+        ) -> np.ndarray:
+            return predict_logistic(project_out(train, unit), labels, project_out(test, unit))
+
+        scores = {
+            name: rows.score(X, p)
+            for name, p in (("before", predict_logistic), ("after", after), ("random", control))
+        }
+        per_layer.append({"layer": layer, **scores})
+    return {
+        **rows.summary(), "probe": "logistic (standardised), fitted afresh on the projected rows",
+        "layers": per_layer, "behaviour": "simstage.latent.behaviour (re-asks the probes on the stage; not run here)",
+        "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
