@@ -6,7 +6,15 @@ x − (x·u)u with u its unit vector), and a fresh logistic probe is fitted on t
 projected train rows and scored on the projected test rows. Beside it, the same
 with a random unit direction (the control; a projection removes a line, so only
 the direction matters, not its norm). Accuracies are out of fold, bootstrapped over
-runs, as in `probes.fit`. The behavioural sense (re-asking the probes with the
+runs, as in `probes.fit`.
+
+Caveat, by construction: for a binary target the projection makes the train
+rows' class means equal, and the logistic loss's gradient at w = 0 is
+proportional to that difference, so the fresh probe's optimum is w = 0 (it
+predicts the train majority): `after` falls to the `majority` baseline whatever
+the data. It is not yet evidence for or against the one-direction claim; that
+needs the direction fitted on other rows than the fresh probe (not built). The
+behavioural sense (re-asking the probes with the
 direction written back into the stage) is `simstage.latent.behaviour`; `directions`
 gives it the directions fitted on all rows.
 """
