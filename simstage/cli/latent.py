@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from simstage.cli.errors import fail, friendly_errors
+from simstage.cli.errors import fail, friendly_errors, stderr_console
 
 TARGET = click.Choice(["container", "false_belief", "named_last"])
 TARGET_HELP = (
@@ -191,32 +191,82 @@ def fit_command(
     show_default=True,
     help="Seed of the split and of the random directions.",
 )
+@click.option(
+    "--behaviour",
+    is_flag=True,
+    help="Also re-play the dataset's runs and re-ask each captured probe with the direction "
+    "(fitted on every row) projected out of the probe token's residual stream at each layer, "
+    "and with a random direction: how often the answer changes (needs the model; slow).",
+)
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for --behaviour.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @friendly_errors
 def ablate_command(
-    dataset: str, layers: list[int] | None, target: str, seed: int, as_json: bool
+    dataset: str, layers: list[int] | None, target: str, seed: int, behaviour: bool,
+    threads: int | None, as_json: bool,
 ) -> None:
     """Project the mean-difference direction out of each layer, then probe again (information sense).
 
     Per layer and fold: the direction is fitted on the train runs and removed
     (rank one) from every row; a fresh logistic probe is fitted and scored on
-    the held-out runs. `after` near chance: that direction held what a linear
-    probe finds; well above: other directions hold it too. `random` removes a
-    random direction instead (the control). Re-asking the model with the
-    direction removed (the behavioural sense) is not part of this command.
+    the held-out runs. For a binary target `after` is the train majority by
+    construction (equal class means leave the probe nothing linear); `held_out`
+    fits the direction on half the train rows and the fresh probe on the other
+    half: near chance, that direction held what a linear probe finds; well
+    above, other directions hold it too. `random` removes a random direction
+    instead (the control).
+
+    The behavioural sense (--behaviour) re-asks the model with the direction removed.
     """
     from simstage.latent.ablate import ablate
 
     with _latent_errors():
-        result = ablate(_load(dataset), layers, target, seed)
+        data = _load(dataset)
+        result = ablate(data, layers, target, seed)
+        if behaviour:
+            result["reasked"] = _behaviour(data, layers, target, seed, threads)
     if as_json:
         json.dump(result, sys.stdout, indent=2)
         click.echo()
         return
     _head(result)
     click.echo(
-        f"{'layer':>5}  {'before':<22} {'after (direction out)':<22} {'random direction out':<22}"
+        f"{'layer':>5}  {'before':<22} {'after (direction out)':<22} {'held-out direction out':<22} "
+        f"{'random direction out':<22}"
     )
     for entry in result["layers"]:
-        cells = [_cell(entry[k]) for k in ("before", "after", "random")]
-        click.echo(f"{entry['layer']:>5}  {cells[0]:<22} {cells[1]:<22} {cells[2]:<22}")
+        cells = [_cell(entry[k]) for k in ("before", "after", "held_out", "random")]
+        click.echo(f"{entry['layer']:>5}  " + " ".join(f"{cell:<22}" for cell in cells))
+    if "reasked" in result:
+        _print_behaviour(result["reasked"])
+
+
+def _behaviour(data: Any, layers: list[int] | None, target: str, seed: int, threads: int | None) -> dict[str, Any]:
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from simstage.latent.ablate import directions
+    from simstage.latent.behaviour import behaviour_ablation
+
+    if not data.sources:
+        fail("the dataset names no run logs to re-play (build it again with simstage latent dataset)")
+    with Progress(console=stderr_console(), transient=True) as progress:
+        task = progress.add_task("re-asking", total=len(data.sources))
+        return behaviour_ablation(
+            [Path(source) for source in data.sources], directions(data, layers, target), seed=seed,
+            threads=threads, progress=lambda: progress.advance(task),
+        )  # fmt: skip
+
+
+def _print_behaviour(result: dict[str, Any]) -> None:
+    click.echo(
+        f"behaviour: {result['n_runs']} runs re-played, answers as logged before steering: "
+        f"{'yes' if result['baseline_matches_log'] else 'NO'}"
+    )
+    click.echo(f"{'layer':>5}  {'direction out: changed':<26} {'random out: changed':<26} toward (direction)")
+    for row in result["layers"]:
+        toward = ", ".join(f"{name} {count}" for name, count in row["direction"]["toward"].items()) or "-"
+        click.echo(
+            f"{row['layer']:>5}  {row['direction']['changed']:<26.2%} {row['random']['changed']:<26.2%} {toward}"
+        )

@@ -12,8 +12,11 @@ Caveat, by construction: for a binary target the projection makes the train
 rows' class means equal, and the logistic loss's gradient at w = 0 is
 proportional to that difference, so the fresh probe's optimum is w = 0 (it
 predicts the train majority): `after` falls to the `majority` baseline whatever
-the data. It is not yet evidence for or against the one-direction claim; that
-needs the direction fitted on other rows than the fresh probe (not built). The
+the data. It is not evidence for or against the one-direction claim. That is
+`held_out`: the direction fitted on one half of the train rows (a seeded split of
+rows, not of runs), projected out, and the fresh probe fitted on the other half
+and scored on the test runs; well above chance there means other directions
+still carry the label. The
 behavioural sense (re-asking the probes with the
 direction written back into the stage) is `simstage.latent.behaviour`; `directions`
 gives it the directions fitted on all rows.
@@ -105,6 +108,18 @@ def ablate(
                 project_out(train, fitted[0]), labels, project_out(test, fitted[0])
             )
 
+        def held_out(train: np.ndarray, labels: np.ndarray, test: np.ndarray) -> np.ndarray:
+            # The direction from one half of the train rows, the fresh probe from the other half:
+            # what the one-direction claim is about (in-sample, `after` is w = 0 by construction).
+            order = np.random.default_rng(seed).permutation(len(train))
+            half_a, half_b = order[: len(order) // 2], order[len(order) // 2 :]
+            fitted = mean_difference(train[half_a], labels[half_a])
+            if fitted is None or len(np.unique(labels[half_b])) < 2:
+                return predict_logistic(train, labels, test)
+            return predict_logistic(
+                project_out(train[half_b], fitted[0]), labels[half_b], project_out(test, fitted[0])
+            )
+
         def control(
             train: np.ndarray, labels: np.ndarray, test: np.ndarray, unit: np.ndarray = random_unit
         ) -> np.ndarray:
@@ -112,7 +127,9 @@ def ablate(
 
         scores = {
             name: rows.score(X, p)
-            for name, p in (("before", predict_logistic), ("after", after), ("random", control))
+            for name, p in (
+                ("before", predict_logistic), ("after", after), ("held_out", held_out), ("random", control)
+            )
         }
         per_layer.append({"layer": layer, **scores})
     return {
