@@ -113,3 +113,16 @@ class LatentCapture:
             ggml.copy_row(tensor, row, self._row)
             view -= np.float32(view @ direction) * direction.astype(np.float32)
             ggml.write_row(tensor, row, self._row)
+
+
+def install_capture(lc: Any, model: Any, cparams: Any, layers: Sequence[int] | str) -> LatentCapture:
+    """A capture of `layers` (or `all`) of `model`, set as the eval callback of the context `cparams` will make.
+
+    Raises:
+        ValueError: a layer the model does not have.
+    """
+    n_layer = lc.llama_model_n_layer(model)
+    capture = LatentCapture(lc, range(n_layer) if layers == "all" else layers, n_layer, lc.llama_model_n_embd(model))  # type: ignore[arg-type]
+    cparams.cb_eval = capture.callback
+    cparams.cb_eval_user_data = None
+    return capture

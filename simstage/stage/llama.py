@@ -137,20 +137,15 @@ class LlamaStage(SequenceCache, StageBase):
         cparams.kv_unified = True
         self.latent = None
         if latent_layers is not None:
-            from simstage.latent.capture import LatentCapture
+            from simstage.latent.capture import install_capture
 
-            n_layer = lc.llama_model_n_layer(self._model)
-            layers = range(n_layer) if latent_layers == "all" else latent_layers
             try:
-                self.latent = LatentCapture(lc, layers, n_layer, lc.llama_model_n_embd(self._model))
+                self.latent = install_capture(lc, self._model, cparams, latent_layers)
             except ValueError as exc:
                 lc.llama_model_free(self._model)
                 self._model = None
                 raise StageError(str(exc)) from None
-            cparams.cb_eval = self.latent.callback
-            cparams.cb_eval_user_data = None
-            self.SUPPORTS_LATENT = True
-            self.latent_layers = self.latent.layers
+            self.SUPPORTS_LATENT, self.latent_layers = True, self.latent.layers
         self._ctx = lc.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             lc.llama_model_free(self._model)
@@ -377,10 +372,7 @@ class LlamaStage(SequenceCache, StageBase):
     def choose_many_latent(
         self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]
     ) -> tuple[list[int], list[np.ndarray]]:
-        """`choose_many`, reading each job's residual stream at the last token before the answer.
-
-        Returns:
-            The chosen indices, and per job the vectors [layers, width] of `latent.layers`.
+        """`choose_many`, and per job the residual stream [layers, width] at the last token before the answer.
 
         Raises:
             StageError: the stage was made without `latent_layers`, or the capture failed.
