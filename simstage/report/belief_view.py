@@ -136,7 +136,7 @@ def belief_data(scenario: Scenario, events: Sequence[Any], turns: Sequence[int])
     from simstage.world.state import WorldState
 
     order = max(1, probe_order(scenario))
-    cells = belief_matrix(scenario, events, order=order)
+    cells = belief_matrix(scenario, events, order=order, turns=turns)
     rows = matrix_rows(cells)
     row_of = {row: i for i, row in enumerate(rows)}
     world = WorldState.initial(scenario)

@@ -115,7 +115,8 @@ def _cells(
 
 
 def belief_matrix(
-    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None
+    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
+    turns: Iterable[int] | None = None,
 ) -> list[MatrixCell]:
     """The belief matrix, from the run's events.
 
@@ -125,6 +126,8 @@ def belief_matrix(
         turn: only the cells at the end of this turn; None: every turn from 0 to the run's last.
         order: deepest order (1: own beliefs; default: the scenario's `tom.order`, or its
             probes' when deeper, as the timeline keeps).
+        turns: only these turns (the report's sampled turns: a log's turn numbers can be
+            huge, so "every turn" is not always a list one can make); overrides `turn`.
 
     Returns:
         The cells, by turn, then holder in cast order, chain, object in world order
@@ -137,7 +140,13 @@ def belief_matrix(
 
     timeline = BeliefTimeline(scenario, order=order).extend(events)
     last = max((getattr(e, "turn", 0) for e in events), default=0)
-    wanted = range(last + 1) if turn is None else range(max(0, turn - 1), turn + 1)
+    if turns is not None:  # these turns only, each beside the turn before it (for `changed`)
+        turn = None
+        keep = set(turns)
+        wanted: Iterable[int] = sorted({t for k in keep for t in (k - 1, k) if 0 <= t <= last})
+    else:
+        keep = None
+        wanted = range(last + 1) if turn is None else range(max(0, turn - 1), turn + 1)
     probes = _probe_answers(events)
     seen: dict[tuple[str, tuple[str, ...], str], str] = {}
     before: dict[tuple[str, tuple[str, ...], str], str | None] | None = None
@@ -149,7 +158,7 @@ def belief_matrix(
             next_probe += 1
         cells = _cells(timeline.at(t), t, before, seen)
         before = {(c.holder, c.chain, c.object): c.container for c in cells}
-        if turn is None or t == turn:
+        if (keep is None and (turn is None or t == turn)) or (keep is not None and t in keep):
             out.extend(cells)
     return out
 
