@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from simstage.cast import screenplay
 from simstage.cast.probes import ANSWER_PREFIX, probe_question
-from simstage.latent.probing import plan_for
 from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
@@ -26,6 +25,7 @@ from simstage.events import (
     TurnEnded,
     TurnStarted,
 )
+from simstage.latent.probing import plan_for
 from simstage.puppeteer import Puppeteer, make_puppeteer
 from simstage.puppeteer.base import Scene
 from simstage.scenario.models import ProbeConfig, SayAction, Scenario
