@@ -297,7 +297,7 @@ class Simulation:
         containers = list(self.scenario.world.containers)
         jobs = []
         questions = []
-        named: list[str | None] = []
+        named: list[tuple[str, str] | None] = []
         wanted = [self.latent is not None and self.latent.wants(p) for p in probes]
         latent = self.latent if any(wanted) else None
         for probe, captured in zip(probes, wanted):
@@ -305,10 +305,10 @@ class Simulation:
             question = probe_question(
                 name, probe.about, probe.through, probe.style, plural=probe.about in self.world.plural
             )
-            last = None
+            pair: tuple[str, str] | None = None
             if latent is not None and captured:
-                question, last = latent.phrase(question, containers, self.seed, self.turn, len(questions))
-            named.append(last)
+                question, pair = latent.phrase(question, containers, self.seed, self.turn, len(questions))
+            named.append(pair)
             here = self.world.character_location[name]
             if self.stage.plays_screenplay:
                 messages = screenplay.screenplay_messages(self.scenario, name, self.events, question=question)
@@ -322,7 +322,8 @@ class Simulation:
             questions.append(question)
             jobs.append((self.sequence(name), messages, containers, prefix))
         if latent is not None:
-            answers, vectors = self.stage.choose_many_latent(jobs)
+            pairs = latent.contrast(containers, wanted, named)
+            answers, vectors = self.stage.choose_many_latent(jobs, pairs)
         else:
             answers = self.stage.choose_many(jobs)
         events = []
@@ -343,7 +344,8 @@ class Simulation:
                 )
             )
             if latent is not None and wanted[i]:
-                self.emit(latent.record(probe, self.turn, self.stage.latent_layers, vectors[i], named[i]))
+                completed = [containers[c] for c in pairs[i]] if pairs else ()
+                self.emit(latent.record(probe, self.turn, self.stage.latent_layers, vectors[i], named[i], completed))
         return events
 
     def release_sequences(self) -> None:

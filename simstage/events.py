@@ -165,6 +165,10 @@ class LatentCaptured(_Event):
     sha256: str
     named_last: str | None = None
     """With `latent.name_options`: the container the question named last (a control label)."""
+    contrast: tuple[str, ...] = ()
+    """With `latent.contrast`: the containers the answer was completed with. The record then holds
+    `1 + len(contrast)` blocks of `len(layers) × dims`: the token before the answer, then the last
+    token of each completion, in this order."""
 
 
 class ContextTrimmed(_Event):

@@ -141,13 +141,17 @@ def _head(result: dict[str, Any]) -> None:
 def fit_command(
     dataset: str, layers: list[int] | None, target: str, seed: int, as_json: bool, plot: str | None
 ) -> None:
-    """Fit a mean-difference and a logistic probe per layer, scored on held-out runs.
+    """Fit a mean-difference, a logistic and a CCS probe per layer, scored on held-out runs.
 
     Train and test are split by run (a seeded group k-fold: no run is on both
     sides); each accuracy is the mean over runs with a 95% bootstrap interval
     over runs. Beside them: chance, and the behavioural accuracy of the same
     probes (the model's answers against the tracker), direct and indirect.
-    CCS is not fitted yet: it needs contrast pairs, which are not captured.
+
+    CCS (contrast-consistent search) is unsupervised: it reads each probe's
+    answer completed with either container of its pair, so it needs runs
+    captured with latent.contrast: true, and a target that is one of the pair
+    (container, named_last). Its sign is set on the train rows.
     """
     from simstage.latent.probes import fit
 
@@ -162,14 +166,19 @@ def fit_command(
         click.echo()
         return
     _head(result)
-    click.echo(f"{'layer':>5}  {'mean difference':<22} {'logistic':<22}")
+    ccs = "skipped" not in result["ccs"]
+    click.echo(f"{'layer':>5}  {'mean difference':<22} {'logistic':<22}" + (f" {'CCS':<22}" if ccs else ""))
     for entry in result["layers"]:
         click.echo(
             f"{entry['layer']:>5}  {_cell(entry['mean_diff']):<22} {_cell(entry['logistic']):<22}"
+            + (f" {_cell(entry['ccs']):<22}" if ccs else "")
         )
     for style, cell in result["behaviour"].items():
         click.echo(f"behaviour ({style}): answers agree with the tracker {_cell(cell)}")
-    click.echo(f"ccs: {result['ccs']}")
+    if ccs:
+        click.echo(f"ccs: {result['ccs']['rows']} contrast pairs; {result['ccs']['method']}")
+    else:
+        click.echo(f"ccs: skipped: {result['ccs']['skipped']}")
     if plot:
         click.echo(f"plot: {plot}")
 

@@ -33,8 +33,8 @@ class AblatingStage:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stage, name)
 
-    def choose_many_latent(self, jobs: Sequence[Any]) -> tuple[list[int], list[Any]]:
-        answers, vectors = self._stage.choose_many_latent(jobs)
+    def choose_many_latent(self, jobs: Sequence[Any], contrast: Any = None) -> tuple[list[int], list[Any]]:
+        answers, vectors = self._stage.choose_many_latent(jobs, contrast)
         self.asked["baseline"].extend(job[2][i] for job, i in zip(jobs, answers))
         for name, steer in self.variants.items():
             self._capture.steer = steer

@@ -126,3 +126,33 @@ def install_capture(lc: Any, model: Any, cparams: Any, layers: Sequence[int] | s
     cparams.cb_eval = capture.callback
     cparams.cb_eval_user_data = None
     return capture
+
+
+def choose_latent(
+    stage: Any, capture: LatentCapture, requests: Sequence[Any], contrast: Sequence[Sequence[int]] | None = None
+) -> tuple[list[int], list[np.ndarray]]:
+    """Score `requests` on `stage` and read the residual stream of each: (answers, vectors).
+
+    vectors[i] is [layers, width] at the last token before request i's answer; with
+    `contrast` (per request, the options completed to make its contrast pair) it is
+    [1 + len(contrast[i]), layers, width]: that token, then the last token of the answer
+    completed with each named option, in order.
+
+    Raises:
+        StageError: the capture failed, or an option adds no token to read.
+    """
+    from simstage.stage.base import StageError
+    from simstage.stage.scoring import score_requests
+
+    try:
+        scores = score_requests(stage, requests, capture=capture, contrast=contrast)
+    except ValueError as exc:
+        raise StageError(f"latent capture failed: {exc}") from None
+    found = capture.found
+    keys: list[list[Any]] = [[i, *((i, c) for c in (contrast[i] if contrast else ()))] for i in range(len(requests))]
+    if capture.error is not None or any(key not in found for row in keys for key in row):
+        raise StageError(f"latent capture failed: {capture.error or 'a probe token was not read'}")
+    answers = [int(np.argmax(s)) for s in scores]
+    if contrast is None:
+        return answers, [found[i] for i in range(len(requests))]
+    return answers, [np.stack([found[key] for key in row]) for row in keys]

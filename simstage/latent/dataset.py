@@ -3,8 +3,10 @@
 One row per `latent_captured` event. Its vectors (`X[row]`, [layers, dims] float32)
 come from the run's sidecar; its labels from the `probe` event just before it and
 the tracker's verdict on that probe (`simstage.tom.metrics.probe_verdicts`), folded
-here from the log, never stored in it. The dataset saves as one `.npz`: `X`,
-`layers`, and the labels as JSON.
+here from the log, never stored in it. Runs captured with `latent.contrast` also
+give each row its contrast pair (`pairs[row]`, [2, layers, dims]: the answer
+completed with each of the containers in its `contrast` label). The dataset saves
+as one `.npz`: `X`, `layers`, `pairs` when any row has one, and the labels as JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ DATASET_FORMAT = 1
 
 COLUMNS = (
     "run", "seed", "turn", "ask", "about", "through", "order", "style", "believed", "truth",
-    "false_belief", "answer", "correct", "named_last",
+    "false_belief", "answer", "correct", "named_last", "contrast",
 )  # fmt: skip
 """The label columns, in the order the README describes them."""
 
@@ -37,12 +39,15 @@ class LatentDataset:
         layers: the blocks each row holds, in `X`'s order.
         labels: one dict per row, with the keys of `COLUMNS`.
         sources: the run logs the rows came from.
+        pairs: float32 [rows, 2, len(layers), dims], NaN where a row has no contrast pair;
+            None when none has.
     """
 
     X: np.ndarray
     layers: tuple[int, ...]
     labels: list[dict[str, Any]]
     sources: list[str] = field(default_factory=list)
+    pairs: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -66,13 +71,11 @@ class LatentDataset:
     def save(self, path: str | Path) -> None:
         """Write one `.npz` (no pickles)."""
         meta = {"format": DATASET_FORMAT, "labels": self.labels, "sources": self.sources}
+        arrays = {"X": self.X, "layers": np.asarray(self.layers, dtype=np.int64), "meta": np.asarray(json.dumps(meta))}
+        if self.pairs is not None:
+            arrays["pairs"] = self.pairs
         with open(path, "wb") as handle:
-            np.savez_compressed(
-                handle,
-                X=self.X,
-                layers=np.asarray(self.layers, dtype=np.int64),
-                meta=np.asarray(json.dumps(meta)),
-            )
+            np.savez_compressed(handle, **arrays)
 
 
 def load_dataset(path: str | Path) -> LatentDataset:
@@ -84,6 +87,7 @@ def load_dataset(path: str | Path) -> LatentDataset:
     try:
         with np.load(path, allow_pickle=False) as data:
             X, layers, meta = data["X"], data["layers"], json.loads(str(data["meta"]))
+            pairs = data["pairs"] if "pairs" in data.files else None
     except FileNotFoundError:
         raise LatentError(f"{path}: no such file") from None
     except (OSError, ValueError, KeyError) as exc:
@@ -97,11 +101,14 @@ def load_dataset(path: str | Path) -> LatentDataset:
         raise LatentError(
             f"{path}: X of shape {X.shape} does not fit {len(labels)} rows of {len(layers)} layers"
         )
+    if pairs is not None and pairs.shape != (X.shape[0], 2, *X.shape[1:]):
+        raise LatentError(f"{path}: pairs of shape {pairs.shape} do not fit X of shape {X.shape}")
     return LatentDataset(
         X.astype(np.float32, copy=False),
         tuple(int(x) for x in layers),
         labels,
         list(meta.get("sources", [])),
+        None if pairs is None else pairs.astype(np.float32, copy=False),
     )
 
 
@@ -138,6 +145,7 @@ def build_dataset(paths: Sequence[str | Path]) -> LatentDataset:
     """
     labels: list[dict[str, Any]] = []
     vectors: list[np.ndarray] = []
+    pairs: list[np.ndarray | None] = []
     shape: tuple[tuple[int, ...], int, Path] | None = None
     logs = run_logs(paths)
     names = _run_names(logs)
@@ -150,10 +158,17 @@ def build_dataset(paths: Sequence[str | Path]) -> LatentDataset:
                     f"{log_path}: turn {event.turn} captured layers {_ranges(event.layers)} × {event.dims}, "
                     f"but {shape[2]} captured {_ranges(shape[0])} × {shape[1]}; build one dataset per setting"
                 )
-            vectors.append(_record(log_path, event))
+            record = _record(log_path, event)
+            vectors.append(record[0] if event.contrast else record)
+            pairs.append(record[1:] if len(event.contrast) == 2 else None)
             labels.append(row)
     assert shape is not None  # every log yields at least one capture, or _captures raises
-    return LatentDataset(np.stack(vectors), shape[0], labels, [str(p) for p in logs])
+    X = np.stack(vectors)
+    stacked = None
+    if any(pair is not None for pair in pairs):
+        missing = np.full((2, *X.shape[1:]), np.nan, dtype=np.float32)
+        stacked = np.stack([missing if pair is None else pair for pair in pairs])
+    return LatentDataset(X, shape[0], labels, [str(p) for p in logs], stacked)
 
 
 def _record(log_path: Path, event: Any) -> np.ndarray:
@@ -221,6 +236,7 @@ def _labels(run: str, seed: int, probe: Any, believed: str | None, capture: Any)
         "false_belief": None if believed is None else believed != probe.truth,
         "answer": probe.answer, "correct": None if believed is None else probe.answer == believed,
         "named_last": capture.named_last,
+        "contrast": list(capture.contrast) if len(capture.contrast) == 2 else None,
     }  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-KINDS = {"mean_diff": "mean difference", "logistic": "logistic regression"}
+KINDS = {"mean_diff": "mean difference", "logistic": "logistic regression", "ccs": "CCS (unsupervised)"}
 
 
 def plot_fit(result: dict[str, Any], out: str | Path) -> None:
@@ -19,7 +19,9 @@ def plot_fit(result: dict[str, Any], out: str | Path) -> None:
     layers = [entry["layer"] for entry in result["layers"]]
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=120)
     for kind, label in KINDS.items():
-        cells = [entry[kind] for entry in result["layers"]]
+        cells = [entry.get(kind) for entry in result["layers"]]
+        if any(c is None for c in cells):
+            continue  # CCS where it does not apply
         axes.plot(layers, [c["estimate"] for c in cells], marker="o", markersize=3, label=label)
         if all(c["low"] is not None for c in cells):
             axes.fill_between(

@@ -1,19 +1,22 @@
 """Linear probes of a latent dataset, per layer, split by run, with bootstrap intervals over runs.
 
-Two probes per layer:
+Three probes per layer:
 
 - **mean difference**: binary, the direction mean(class 1) − mean(class 0) with
   the threshold at the midpoint of the two projected class means (fitted on
   train); more classes, the nearest class mean.
 - **logistic**: scikit-learn's logistic regression on standardised features.
+- **CCS** (`simstage.latent.ccs`): unsupervised, on the contrast pairs of runs
+  captured with `latent.contrast`, for targets that name one of the pair's
+  containers (`container`, `named_last`); its sign is set on the train rows.
 
 The split is a seeded group k-fold over runs (`run_folds`): the runs are shuffled
 with the seed and dealt into k folds; each fold is tested once by probes fitted on
 the other folds' runs, so no run is ever on both sides. Every row gets one
 out-of-fold prediction; a probe's accuracy is the mean over runs of each run's
 accuracy, with a percentile bootstrap over runs (`simstage.stats.bootstrap_mean`),
-since the probes of one run share its story. CCS is not fitted: it needs contrast
-pairs (the probe completed with each candidate), which the capture does not write yet.
+since the probes of one run share its story. CCS is scored on the rows that have a
+pair and a label in it, split by run the same way.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ TARGETS: dict[str, str] = {
 }
 """Each target and the dataset column it reads."""
 FOLDS = 5
-CCS = "needs contrast pairs (not captured yet)"
 Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """(train X, train y, test X) → predicted test y."""
 
@@ -241,14 +243,16 @@ def fit(
         folds: k of the group k-fold.
 
     Returns:
-        JSON-ready: `Problem.summary`, per-layer accuracies with intervals, the
-        behavioural accuracy, ccs, seconds.
+        JSON-ready: `Problem.summary`, per-layer accuracies with intervals (`ccs` None
+        where CCS does not apply), the behavioural accuracy, `ccs` (what its rows are, or
+        `skipped` and why), seconds.
 
     Raises:
         LatentError: an unknown target or layer, one class, or fewer than two runs.
     """
     started = time.perf_counter()
     rows = problem(dataset, layers, target, seed, folds)
+    paired = paired_problem(dataset, target, seed, folds)
     per_layer = []
     for layer in rows.layers:
         X = rows.features(dataset, layer)
@@ -257,12 +261,67 @@ def fit(
                 "layer": layer,
                 "mean_diff": rows.score(X, predict_mean_difference),
                 "logistic": rows.score(X, predict_logistic),
+                "ccs": paired.score(dataset, layer) if isinstance(paired, Paired) else None,
             }
         )
     return {
-        **rows.summary(), "layers": per_layer, "behaviour": behaviour(dataset, rows.keep), "ccs": CCS,
+        **rows.summary(), "layers": per_layer, "behaviour": behaviour(dataset, rows.keep),
+        "ccs": paired.summary() if isinstance(paired, Paired) else {"skipped": paired},
         "seconds": round(time.perf_counter() - started, 3),
     }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Paired:
+    """The rows CCS is scored on: each has a contrast pair and a label that is one of its two containers."""
+
+    keep: np.ndarray
+    truth: np.ndarray
+    """Whether the pair's first container is the label."""
+    runs: list[str]
+    split: list[tuple[np.ndarray, np.ndarray]]
+    seed: int
+
+    def score(self, dataset: LatentDataset, layer: int) -> dict[str, Any] | None:
+        """CCS's out-of-fold accuracy at `layer`, bootstrapped over runs."""
+        from simstage.latent.ccs import fit_ccs
+
+        assert dataset.pairs is not None
+        pairs = dataset.pairs[self.keep, :, dataset.layer_index(layer)].astype(np.float64)
+        predicted = np.empty(len(self.truth), dtype=bool)
+        for f, (train, test) in enumerate(self.split):
+            probe = fit_ccs(pairs[train, 0], pairs[train, 1], self.truth[train], seed=self.seed * 1000 + f)
+            predicted[test] = probe.predict(pairs[test, 0], pairs[test, 1])
+        return _interval(run_accuracy(predicted == self.truth, self.runs), len(self.truth))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": len(self.truth), "n_runs": len(set(self.runs)),
+            "first_true": float(self.truth.mean()),
+            "method": "contrast-consistent search on each probe's answer completed with either container "
+            "of its pair; unsupervised, its sign set on the train rows; split by run as above",
+        }  # fmt: skip
+
+
+def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = FOLDS) -> Paired | str:
+    """The rows CCS can be scored on for `target`, or why there are none."""
+    from simstage.latent.ccs import PAIRED
+
+    if target not in PAIRED:
+        return f"target {target} is not a choice between the pair's two containers (CCS applies to {', '.join(PAIRED)})"
+    if dataset.pairs is None:
+        return "no contrast pairs in this dataset (capture with latent.contrast: true)"
+    rows = [
+        (i, row["contrast"][0] == row[PAIRED[target]])
+        for i, row in enumerate(dataset.labels)
+        if row.get("contrast") and row[PAIRED[target]] in row["contrast"]
+    ]
+    runs = [dataset.labels[i]["run"] for i, _ in rows]
+    truth = np.array([t for _, t in rows], dtype=bool)
+    if len(set(runs)) < 2 or len(set(truth.tolist())) < 2:
+        return f"{len(rows)} rows with a pair and a {target} label in it, over {len(set(runs))} run(s): CCS needs both answers and two runs"
+    keep = np.array([i for i, _ in rows], dtype=int)
+    return Paired(keep, truth, runs, run_folds(runs, folds, seed), seed)
 
 
 def _interval(interval: Interval | None, rows: int) -> dict[str, Any] | None:

@@ -33,19 +33,40 @@ class LatentPlan:
             return True
         return any(probe is entry and i in self.config.probes for i, entry in enumerate(self.probes))
 
-    def phrase(self, question: str, containers: Sequence[str], seed: int, turn: int, index: int) -> tuple[str, str | None]:
-        """The question, with two containers named in a seeded order when `name_options` is on."""
+    def phrase(
+        self, question: str, containers: Sequence[str], seed: int, turn: int, index: int
+    ) -> tuple[str, tuple[str, str] | None]:
+        """The question, with two containers named in a seeded order when `name_options` is on (and that pair)."""
         if not self.config.name_options or len(containers) < 2:
             return question, None
-        pair = random.Random(f"latent:{seed}:{turn}:{index}").sample(list(containers), 2)
-        return f"{question} The {pair[0]} or the {pair[1]}?", pair[1]
+        first, last = random.Random(f"latent:{seed}:{turn}:{index}").sample(list(containers), 2)
+        return f"{question} The {first} or the {last}?", (first, last)
 
-    def record(self, probe: Any, turn: int, layers: Sequence[int], vectors: np.ndarray, named_last: str | None) -> LatentCaptured:
-        """Write one probe's vectors to the sidecar; the event that names them."""
+    def contrast(
+        self, containers: Sequence[str], wanted: Sequence[bool], named: Sequence[tuple[str, str] | None]
+    ) -> list[list[int]] | None:
+        """Per probe, the options completed for its contrast pair, in the world's order (None: no pairs).
+
+        The pair is the two containers the question named, or the world's two; its order
+        never follows the naming order, so `named_last` is not the pair's position.
+        """
+        if not self.config.contrast:
+            return None
+        return [
+            sorted(containers.index(c) for c in (pair or containers[:2])) if want else []
+            for want, pair in zip(wanted, named, strict=True)
+        ]
+
+    def record(
+        self, probe: Any, turn: int, layers: Sequence[int], vectors: np.ndarray,
+        named: tuple[str, str] | None, contrast: Sequence[str] = (),
+    ) -> LatentCaptured:  # fmt: skip
+        """Write one probe's vectors (and its contrast pair's) to the sidecar; the event that names them."""
         offset, digest = self.store.append(vectors)
         return LatentCaptured(
             turn=turn, ask=probe.ask, about=probe.about, through=tuple(probe.through), style=probe.style,
-            layers=tuple(layers), dims=int(vectors.shape[1]), offset=offset, sha256=digest, named_last=named_last,
+            layers=tuple(layers), dims=int(vectors.shape[-1]), offset=offset, sha256=digest,
+            named_last=named[1] if named else None, contrast=tuple(contrast),
         )  # fmt: skip
 
 

@@ -62,14 +62,21 @@ class LatentStore:
         return offset, hashlib.sha256(data).hexdigest()
 
 
+def record_shape(event: Any) -> tuple[int, ...]:
+    """The shape of the record a `latent_captured` event names: [layers, dims], or [1 + pairs, layers, dims]."""
+    base = (len(event.layers), event.dims)
+    return (1 + len(event.contrast), *base) if event.contrast else base
+
+
 def read_record(log_path: str | Path, event: Any) -> np.ndarray:
-    """The record a `latent_captured` event names, as [layers, dims] float32.
+    """The record a `latent_captured` event names, as float32 of `record_shape(event)`.
 
     Raises:
         LatentError: the sidecar is missing, shorter than the record, or its bytes differ.
     """
     path = sidecar_path(log_path)
-    count = len(event.layers) * event.dims
+    shape = record_shape(event)
+    count = int(np.prod(shape))
     try:
         with open(path, "rb") as handle:
             handle.seek(event.offset)
@@ -80,4 +87,4 @@ def read_record(log_path: str | Path, event: Any) -> np.ndarray:
         raise LatentError(f"{path}: the record at byte {event.offset} is cut short")
     if hashlib.sha256(data).hexdigest() != event.sha256:
         raise LatentError(f"{path}: the record at byte {event.offset} does not match its sha256")
-    return np.frombuffer(data, dtype="<f4").reshape(len(event.layers), event.dims).copy()
+    return np.frombuffer(data, dtype="<f4").reshape(shape).copy()

@@ -122,6 +122,9 @@ def check_references(scenario: Scenario) -> list[Problem]:
                         Problem(("tom", "trust", name, position), unknown("character", other, cast))
                     )
     problems.extend(_check_stage(scenario))
+    latent, containers = scenario.latent, len(scenario.world.containers)
+    if latent is not None and latent.contrast and not latent.name_options and containers != 2:
+        problems.append(Problem(("latent", "contrast"), f"contrast pairs need two candidate containers and the world has {containers}; set name_options: true (each question then names two)"))  # fmt: skip
     return problems
 
 

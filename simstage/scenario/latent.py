@@ -23,3 +23,8 @@ class LatentConfig(StrictModel):
     name_options: bool = False
     """Name two containers at the end of each captured question, in a seeded order ("The basket or
     the box?"): the one named last is a control label a probe must find. It changes what the model reads."""
+    contrast: bool = False
+    """Also read, at each captured probe, the last token of the answer completed with each of two
+    candidate containers (the two named, or the world's two): contrast pairs for CCS (`latent fit`).
+    It decodes both completions after the probe is answered, so answers are unchanged; later turns
+    can still differ slightly from a run without it, since the cache cells they use move."""

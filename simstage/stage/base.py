@@ -131,9 +131,12 @@ class Stage(Protocol):
         """`n` independent replies to the same prompt; candidate i samples with seed + i."""
         ...
 
-    def choose_many_latent(self, jobs: Sequence[ChooseJob]) -> tuple[list[int], list[Any]]:
+    def choose_many_latent(
+        self, jobs: Sequence[ChooseJob], contrast: Sequence[Sequence[int]] | None = None
+    ) -> tuple[list[int], list[Any]]:
         """`choose_many`, and per job the residual stream [layers, width] at the last token
-        before the answer (`simstage/latent/capture.py`)."""
+        before the answer; with `contrast` (per job, option indices), [1 + k, layers, width]:
+        also the last token of the answer completed with each (`simstage/latent/capture.py`)."""
         ...
 
     def count_tokens(self, messages: Sequence[Message]) -> int | None:
@@ -189,7 +192,9 @@ class StageBase:
         """One `generate` after another, seeded as a batch would be."""
         return ["".join(self.generate(seq, messages, replace(sampling, seed=sampling.seed + i))) for i in range(n)]
 
-    def choose_many_latent(self, jobs: Sequence[ChooseJob]) -> tuple[list[int], list[Any]]:
+    def choose_many_latent(
+        self, jobs: Sequence[ChooseJob], contrast: Sequence[Sequence[int]] | None = None
+    ) -> tuple[list[int], list[Any]]:
         raise StageError(f"the {self.backend} stage cannot read activations (latent capture needs the llama stage)")
 
     def count_tokens(self, messages: Sequence[Message]) -> int | None:

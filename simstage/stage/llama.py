@@ -370,21 +370,20 @@ class LlamaStage(SequenceCache, StageBase):
         return split_request(seq, prompt, fulls)
 
     def choose_many_latent(
-        self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]
-    ) -> tuple[list[int], list[np.ndarray]]:
-        """`choose_many`, and per job the residual stream [layers, width] at the last token before the answer.
+        self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]],
+        contrast: Sequence[Sequence[int]] | None = None,
+    ) -> tuple[list[int], list[np.ndarray]]:  # fmt: skip
+        """`choose_many`, and per job the residual stream read by `simstage.latent.capture.choose_latent`.
 
         Raises:
             StageError: the stage was made without `latent_layers`, or the capture failed.
         """
         if self.latent is None:
             raise StageError("this stage was started without latent capture")
+        from simstage.latent.capture import choose_latent
+
         requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
-        scores = score_requests(self, requests, capture=self.latent)
-        found = self.latent.found
-        if self.latent.error is not None or len(found) != len(jobs):
-            raise StageError(f"latent capture failed: {self.latent.error or 'a probe token was not read'}")
-        return [int(np.argmax(s)) for s in scores], [found[i] for i in range(len(jobs))]
+        return choose_latent(self, self.latent, requests, contrast)
 
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""

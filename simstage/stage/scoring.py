@@ -38,11 +38,18 @@ def log_prob(logits: np.ndarray, token: int) -> float:
 
 
 def score_requests(
-    stage: SequenceCache, requests: Sequence[ScoreRequest], *, capture: Any = None
+    stage: SequenceCache,
+    requests: Sequence[ScoreRequest],
+    *,
+    capture: Any = None,
+    contrast: Sequence[Sequence[int]] | None = None,
 ) -> list[list[float]]:
     """Score all continuations of all requests; leaves every request's `seq` untouched.
 
-    With `capture` (a `LatentCapture`), request i's last prompt token is read into `capture.found[i]`.
+    With `capture` (a `LatentCapture`), request i's last prompt token is read into
+    `capture.found[i]`; with `contrast` too (per request, continuation indices), each
+    named continuation is then decoded whole and its last token read into
+    `capture.found[(i, c)]` (`read_completions`), after every score is known.
     """
     bases: list[int] = []
     forks: list[int] = []
@@ -85,9 +92,60 @@ def score_requests(
             for child in forks:
                 stage.drop(child)
             forks.clear()
+        if capture is not None and contrast is not None:
+            read_completions(stage, requests, bases, contrast, capture)
         return scores
     finally:
         for child in forks:
             stage.drop(child)
         for base in bases:
             stage.drop(base)
+
+
+def read_completions(
+    stage: SequenceCache,
+    requests: Sequence[ScoreRequest],
+    bases: Sequence[int],
+    contrast: Sequence[Sequence[int]],
+    capture: Any,
+) -> None:
+    """Decode continuation c of request r whole on a fork of its prompt; read its last token into `capture.found[(r, c)]`.
+
+    The residual stream there is the model reading the answer completed with that
+    option: a contrast pair, for CCS. The reads keep what `capture.found` held.
+    """
+    if capture.error is not None:
+        return
+    kept = dict(capture.found)
+    found: dict[Any, Any] = {}
+    pending = [(r, c) for r, picks in enumerate(contrast) for c in picks]
+    forks: list[int] = []
+    try:
+        while pending:
+            room = max(1, stage.free_sequences())
+            group, pending = pending[:room], pending[room:]
+            items: list[tuple[int, int, int, bool]] = []
+            wanted: dict[tuple[int, int], tuple[int, int]] = {}
+            for r, c in group:
+                cont = requests[r].continuations[c]
+                if not cont:
+                    raise ValueError(f"option {c} adds no token to the prompt: nothing to read")
+                child = stage.fork(bases[r])
+                forks.append(child)
+                start = len(requests[r].prompt)
+                items.extend((token, start + k, child, k == len(cont) - 1) for k, token in enumerate(cont))
+                wanted[(child, start + len(cont) - 1)] = (r, c)
+            stage.counters.prompt_tokens += len(items)
+            capture.expect(wanted)
+            try:
+                stage.decode(items)
+            finally:
+                capture.expect(None)
+            found.update(capture.found)
+            for child in forks:
+                stage.drop(child)
+            forks.clear()
+    finally:
+        for child in forks:
+            stage.drop(child)
+        capture.found = {**kept, **found}

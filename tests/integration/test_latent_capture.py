@@ -44,14 +44,21 @@ def test_last_layer_capture_with_the_output_norm_is_the_embedding(monkeypatch: p
     stage = LlamaStage(path, n_ctx=2048, n_threads=2, n_seq_max=8, latent_layers="all")
     try:
         seq = stage.open_sequence()
-        answers, vectors = stage.choose_many_latent([(seq, MESSAGES, ["basket", "box"], ANSWER_PREFIX)])
+        job = (seq, MESSAGES, ["basket", "box"], ANSWER_PREFIX)
+        answers, vectors = stage.choose_many_latent([job])
+        paired_answers, paired = stage.choose_many_latent([job], [[0, 1]])
         prompt = stage._request(seq, MESSAGES, ANSWER_PREFIX, ["basket", "box"]).prompt
+        completed = stage.prompt_tokens(MESSAGES, ANSWER_PREFIX + "box")
         n_layer = stage._lc.llama_model_n_layer(stage._model)
     finally:
         stage.close()
     assert answers[0] in (0, 1)
     assert vectors[0].shape == (n_layer, 576) and np.isfinite(vectors[0]).all()
     assert not np.allclose(vectors[0][0], vectors[0][-1])
+    # Contrast pairs: the same answer and question token, then each completion's last token.
+    assert paired_answers == answers and paired[0].shape == (3, n_layer, 576)
+    np.testing.assert_array_equal(paired[0][0], vectors[0])
+    assert np.isfinite(paired[0]).all() and not np.allclose(paired[0][1][-1], paired[0][2][-1])
 
     import llama_cpp
 
@@ -65,16 +72,18 @@ def test_last_layer_capture_with_the_output_norm_is_the_embedding(monkeypatch: p
     monkeypatch.setattr(llama_cpp, "llama_context_default_params", with_embeddings)
     reference = LlamaStage(path, n_ctx=2048, n_threads=2, n_seq_max=8)
     try:
-        ref_seq = reference.open_sequence()
-        reference.sync(ref_seq, prompt)
-        pointer = llama_cpp.llama_get_embeddings_ith(reference._ctx, -1)
-        embedding = np.ctypeslib.as_array(pointer, shape=(576,)).copy()
+        embeddings = []
+        for tokens in (prompt, completed):
+            reference.sync(reference.open_sequence(), tokens)
+            pointer = llama_cpp.llama_get_embeddings_ith(reference._ctx, -1)
+            embeddings.append(np.ctypeslib.as_array(pointer, shape=(576,)).copy())
     finally:
         reference.close()
     weight, eps = _output_norm(path)
-    last = vectors[0][-1].astype(np.float64)
-    normed = last / np.sqrt(np.mean(last**2) + eps) * weight
-    np.testing.assert_allclose(normed, embedding, rtol=1e-3, atol=1e-3)
+    for last, embedding in ((vectors[0][-1], embeddings[0]), (paired[0][2][-1], embeddings[1])):
+        last = last.astype(np.float64)
+        normed = last / np.sqrt(np.mean(last**2) + eps) * weight
+        np.testing.assert_allclose(normed, embedding, rtol=1e-3, atol=1e-3)
 
 
 def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path) -> None:
@@ -134,3 +143,27 @@ def test_projecting_a_direction_out_changes_what_the_next_blocks_read() -> None:
     np.testing.assert_array_equal(steered[:2], plain[:2])  # recorded before the projection
     assert not np.allclose(steered[2], plain[2], atol=1e-3)  # block 20 read the ablated stream
     np.testing.assert_array_equal(after, plain)  # and the next probe is itself again
+
+
+def test_a_contrast_run_logs_each_pair_and_verifies(tmp_path: Path) -> None:
+    scene = tmp_path / "sally-anne.yaml"
+    text = (SCENES / "sally-anne.yaml").read_text(encoding="utf-8")
+    scene.write_text(text + "\nlatent: {layers: [3, 15, 29], contrast: true}\n", encoding="utf-8")
+    out = tmp_path / "run.jsonl"
+    runner = CliRunner()
+    played = runner.invoke(main, ["run", str(scene), "--headless", "--latent", "--threads", "2", "--out", str(out)])
+    assert played.exit_code == 0, played.output
+    captured = [e for e in read_runlog(out).events if e.type == "latent_captured"]
+    assert len(captured) == 3 and all(e.contrast == ("basket", "box") for e in captured)
+    for event in captured:
+        record = read_record(out, event)
+        assert record.shape == (3, 3, event.dims) and np.isfinite(record).all()
+    assert sidecar_path(out).stat().st_size == sum(3 * 3 * e.dims * 4 for e in captured)
+    verified = runner.invoke(main, ["replay", str(out), "--verify", "--threads", "2"])
+    assert verified.exit_code == 0 and "verify: match" in verified.output, verified.output
+
+    from simstage.latent.dataset import build_dataset
+
+    dataset = build_dataset([out])
+    assert dataset.pairs is not None and dataset.pairs.shape == (3, 2, 3, captured[0].dims)
+    assert all(row["contrast"] == ["basket", "box"] for row in dataset.labels)

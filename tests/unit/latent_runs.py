@@ -57,8 +57,15 @@ def direction(dims: int = DIMS) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def write_run(path: Path, seed: int, plant: Plant | None = None, dims: int = DIMS) -> Path:
-    """Play one variant, then log it with a capture after each probe; the log's path."""
+def write_run(
+    path: Path, seed: int, plant: Plant | None = None, dims: int = DIMS, contrast: Plant | None = None
+) -> Path:
+    """Play one variant, then log it with a capture after each probe; the log's path.
+
+    With `contrast`, each capture also holds a contrast pair (basket, box): the completion
+    whose container is `labels[contrast.column]` gets +strength along the planted direction
+    at its layer, the other -strength, and every first completion a constant offset.
+    """
     loaded = parse_scenario(variant(seed), f"synthetic-{seed}.yaml")
     rng = random.Random(seed * 7919)
     stage = ScriptedStage(chooser=lambda messages, options: rng.randrange(len(options)))
@@ -83,19 +90,31 @@ def write_run(path: Path, seed: int, plant: Plant | None = None, dims: int = DIM
             if plant is not None:
                 sign = 1.0 if labels[plant.column] == plant.positive else -1.0
                 vectors[LAYERS.index(plant.layer)] += sign * plant.strength * direction(dims)
+            pair: tuple[str, ...] = ()
+            if contrast is not None:
+                pair = ("basket", "box")
+                completions = noise.standard_normal((2, len(LAYERS), dims)).astype(np.float32)
+                at = LAYERS.index(contrast.layer)
+                for side, container in enumerate(pair):
+                    sign = 1.0 if labels[contrast.column] == container else -1.0
+                    completions[side, at] += sign * contrast.strength * direction(dims)
+                completions[0] += 5.0
+                vectors = np.concatenate([vectors[None], completions])
             offset, digest = store.append(vectors)
             writer.append(
                 LatentCaptured(
                     turn=event.turn, ask=event.ask, about=event.about, through=event.through, style=event.style,
-                    layers=LAYERS, dims=dims, offset=offset, sha256=digest, named_last=named_last,
+                    layers=LAYERS, dims=dims, offset=offset, sha256=digest, named_last=named_last, contrast=pair,
                 )
             )  # fmt: skip
     return path
 
 
-def write_sweep(folder: Path, runs: int = 20, plant: Plant | None = None, dims: int = DIMS) -> Path:
+def write_sweep(
+    folder: Path, runs: int = 20, plant: Plant | None = None, dims: int = DIMS, contrast: Plant | None = None
+) -> Path:
     """`runs` captured runs in one folder, as a sweep leaves them."""
     (folder / "rows").mkdir(parents=True, exist_ok=True)
     for seed in range(runs):
-        write_run(folder / f"run-{seed:03d}.jsonl", seed, plant, dims)
+        write_run(folder / f"run-{seed:03d}.jsonl", seed, plant, dims, contrast)
     return folder

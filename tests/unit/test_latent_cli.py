@@ -55,7 +55,7 @@ def test_fit_and_ablate_print_tables(dataset: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (
         "split: seeded group 5-fold over runs" in result.output
-        and "ccs: needs contrast pairs" in result.output
+        and "ccs: skipped: no contrast pairs" in result.output
     )
     assert "behaviour (indirect)" in result.output
     result = CliRunner().invoke(
