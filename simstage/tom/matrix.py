@@ -123,7 +123,8 @@ def belief_matrix(
     Args:
         scenario: the scene.
         events: the run's events, in order.
-        turn: only the cells at the end of this turn; None: every turn from 0 to the run's last.
+        turn: only the cells at the end of this turn; None: turn 0 and every turn an event
+            has (in a played run, every turn from 0 to its last).
         order: deepest order (1: own beliefs; default: the scenario's `tom.order`, or its
             probes' when deeper, as the timeline keeps).
         turns: only these turns (the report's sampled turns: a log's turn numbers can be
@@ -146,7 +147,10 @@ def belief_matrix(
         wanted: Iterable[int] = sorted({t for k in keep for t in (k - 1, k) if 0 <= t <= last})
     else:
         keep = None
-        wanted = range(last + 1) if turn is None else range(max(0, turn - 1), turn + 1)
+        # Every turn the log records (a played run records each one; a hostile log's
+        # numbers can be huge, and between its events nothing changes).
+        recorded = sorted({0, *(getattr(e, "turn", 0) for e in events)})
+        wanted = recorded if turn is None else range(max(0, turn - 1), turn + 1)
     probes = _probe_answers(events)
     seen: dict[tuple[str, tuple[str, ...], str], str] = {}
     before: dict[tuple[str, tuple[str, ...], str], str | None] | None = None

@@ -100,3 +100,12 @@ def test_export_csv_is_read_back_by_pandas(four: tuple, tmp_path: Path) -> None:
     assert past.exit_code == 2 and "past the run's last turn" in past.output
     both = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "--all-turns"])
     assert both.exit_code == 2 and "--all-turns" in both.output
+
+
+def test_every_turn_is_every_turn_the_log_records(four: tuple) -> None:
+    """A hostile log's turn numbers can reach 10^15: the long form holds the turns its events have, not a range to them."""
+    scenario, events = four
+    far = events[-1].model_copy(update={"turn": 10**15})
+    cells = belief_matrix(scenario, [*events, far])
+    assert {c.turn for c in cells} == set(range(9)) | {10**15}
+    assert [c for c in cells if c.turn <= 8] == belief_matrix(scenario, events)
