@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,30 @@ KINDS = {"mean_diff": "mean difference", "logistic": "logistic regression", "ccs
 
 
 def plot_fit(result: dict[str, Any], out: str | Path) -> None:
-    """Draw a `probes.fit` result: accuracy per layer, 95% intervals shaded, chance and behaviour as lines."""
+    """Draw a `probes.fit` result to a PNG (or any format matplotlib knows by `out`'s suffix)."""
+    figure = fit_figure(result)
+    import matplotlib.pyplot as plt
+
+    figure.savefig(out)
+    plt.close(figure)
+
+
+def fit_svg(result: dict[str, Any]) -> str:
+    """The same picture as an inline `<svg>` element (text drawn as paths), for the sweep report."""
+    import io
+
+    figure = fit_figure(result)
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", text[text.index("<svg") :], flags=re.S)
+
+
+def fit_figure(result: dict[str, Any]) -> Any:
+    """A `probes.fit` result as a figure: accuracy per layer, 95% intervals shaded, chance and behaviour as lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,5 +76,4 @@ def plot_fit(result: dict[str, Any], out: str | Path) -> None:
     axes.legend(fontsize=8, loc="best")
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    figure.savefig(out)
-    plt.close(figure)
+    return figure

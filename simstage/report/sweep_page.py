@@ -1,0 +1,247 @@
+"""The report of a sweep folder: what was played, ToM per variant, and what the probes read inside.
+
+One self-contained HTML page, like a run's: the plan, each variant's metrics
+(mean over seeds with its 95% bootstrap interval), the sweep's chart, every run,
+and, when the runs captured activations (`--latent`), the probes' accuracy per
+layer for each target (`simstage.latent.probes.fit`): mean difference,
+logistic regression and CCS with their intervals shaded, chance and the model's
+behavioural accuracy as lines. Charts are drawn by matplotlib; without it the
+page says so and keeps its tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from collections.abc import Callable, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from simstage.report.page import STYLE
+
+TARGETS = ("container", "false_belief", "named_last")
+Progress = Callable[[str], None]
+
+
+def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tuple[str, list[str]]:
+    """The report of the sweep in `folder` as HTML, and the warnings it carries.
+
+    Raises:
+        SweepError: `folder` holds no readable sweep plan.
+    """
+    from simstage.sweep.folder import read_plan_file
+
+    described = read_plan_file(folder)
+    warnings: list[str] = []
+    plan, rows = _plan_and_rows(folder, warnings)
+    entry = described.get("scenario")
+    scenario = str(entry.get("path", "?")) if isinstance(entry, dict) else "?"
+    sections = [
+        _summary(plan, rows) if plan is not None else "",
+        _chart(plan, rows, warnings) if plan is not None else "",
+        latent_section(folder, progress, warnings),
+        _runs(rows),
+    ]
+    notes = "".join(f'<div class="warn">warning: {escape(w)}</div>' for w in warnings)
+    total = len(plan.runs) if plan is not None else "?"
+    title = f"Sweep of {Path(scenario).name}"
+    return (
+        f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>{escape(title)} — simstage report</title><style>{STYLE}{EXTRA_STYLE}</style></head>
+<body>
+<h1>{escape(title)}</h1>
+<p class="meta">{escape(scenario)} · {escape(_sets(described))} · seeds {escape(_seeds(described))} ·
+{len(rows)} of {total} runs finished · folder {escape(str(folder))}</p>
+{notes}
+{"".join(sections)}
+</body></html>
+""",
+        warnings,
+    )
+
+
+EXTRA_STYLE = """
+.latent svg{max-width:100%;height:auto}.latent figure{margin:8px 0 16px}td.num{text-align:right}
+"""
+
+
+def _plan_and_rows(folder: Path, warnings: list[str]) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """The sweep's plan (None when its scenario can no longer be read) and its finished rows."""
+    import json
+
+    from simstage.scenario import ScenarioError
+    from simstage.sweep.folder import plan_from_folder
+    from simstage.sweep.plan import ROWS, SweepError, make_plan
+    from simstage.sweep.table import read_rows
+
+    try:
+        path, settings, seeds, turns = plan_from_folder(folder)
+        plan = make_plan(path, settings, seeds, turns)
+    except (SweepError, ScenarioError, OSError) as exc:
+        warnings.append(f"the sweep's scenario cannot be read again ({exc}); the summary per variant is left out")
+        rows: dict[str, dict[str, Any]] = {}
+        for row_file in sorted((folder / ROWS).glob("*.json")):
+            try:
+                row = json.loads(row_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                warnings.append(f"{row_file}: not a readable result row; skipped")
+                continue
+            if isinstance(row, dict):
+                rows[row_file.stem] = row
+        return None, rows
+    return plan, read_rows(folder, plan)
+
+
+def _summary(plan: Any, rows: dict[str, dict[str, Any]]) -> str:
+    from simstage.sweep.table import summary_table
+
+    names, table = summary_table(plan, rows)
+    metrics = [n for n in names if f"{n}.low" in names and any(row.get(n) is not None for row in table)]
+    head = "".join(f"<th>{escape(k)}</th>" for k in [*plan.keys, "runs", "chance", *metrics])
+    body = []
+    for row in table:
+        cells = [escape(str(row.get(k))) for k in plan.keys] + [str(row["runs"]), _number(row.get("tom_chance"))]
+        cells += [_with_interval(row, m) for m in metrics]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        "<h2>Theory of mind per variant</h2>"
+        f'<p class="meta">mean over seeds, [95% bootstrap interval over seeds]</p>'
+        f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    )
+
+
+def _chart(plan: Any, rows: dict[str, dict[str, Any]], warnings: list[str]) -> str:
+    try:
+        from simstage.sweep.plot import panels, require_plotting, write_png
+
+        require_plotting()
+    except Exception as exc:  # noqa: BLE001 - a missing optional dependency is a note, not a failure
+        warnings.append(f"no charts: {exc}")
+        return ""
+    charts = panels(plan, rows)
+    if not charts:
+        return ""
+    with tempfile.TemporaryDirectory() as scratch:
+        png = write_png(Path(scratch) / "plot.png", plan, charts).read_bytes()
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img alt="the sweep\'s metrics per variant" src="data:image/png;base64,{data}" style="max-width:100%"></figure>'
+
+
+def latent_section(folder: Path, progress: Progress, warnings: list[str]) -> str:
+    """Probe accuracy per layer for each target, when the sweep's runs captured activations ("" when none did)."""
+    from simstage.latent.dataset import build_dataset, run_logs
+    from simstage.latent.store import LatentError, sidecar_path
+
+    try:
+        logs = [log for log in run_logs([folder]) if sidecar_path(log).exists()]
+    except LatentError:
+        return ""
+    if not logs:
+        return ""
+    progress(f"latent: reading the activations of {len(logs)} runs")
+    try:
+        dataset = build_dataset(logs)
+    except LatentError as exc:
+        warnings.append(f"latent probes left out: {exc}")
+        return ""
+    parts = [
+        '<section class="latent"><h2>Latent beliefs: what the stage represents</h2>'
+        f'<p class="meta">{len(dataset)} captured probes from {len(set(dataset.column("run")))} runs, '
+        f"blocks {dataset.layers[0]}–{dataset.layers[-1]}; probes fitted per block and tested on runs they "
+        "were not fitted on (seeded group 5-fold); shading: 95% bootstrap interval over runs. "
+        "The same figures: <code>simstage latent fit</code>.</p>"
+    ]
+    for index, target in enumerate(TARGETS, 1):
+        progress(f"latent: fitting probes for {target} ({index}/{len(TARGETS)})")
+        parts.append(_target(dataset, target))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _target(dataset: Any, target: str) -> str:
+    from simstage.latent.probes import fit
+    from simstage.latent.store import LatentError
+
+    try:
+        result = fit(dataset, None, target)
+    except LatentError as exc:
+        return f"<h3>{escape(target)}</h3><p class='meta'>not fitted: {escape(str(exc))}</p>"
+    try:
+        from simstage.latent.plot import fit_svg
+
+        picture = f"<figure>{fit_svg(result)}</figure>"
+    except ImportError:
+        picture = "<p class='meta'>no picture: plotting needs matplotlib (pip install 'simstage[sweep]')</p>"
+    ccs = result["ccs"]
+    note = f"CCS: {ccs['rows']} contrast pairs." if "skipped" not in ccs else f"CCS not fitted: {ccs['skipped']}."
+    behaviour = result["behaviour"]["all"]
+    return (
+        f"<h3>{escape(target)}</h3>"
+        f"<p class='meta'>{result['n']} probes, chance {result['chance']:.2f}"
+        + (f", behaviour {behaviour['estimate']:.2f}" if behaviour else "")
+        + f". {escape(note)}</p>{best_table(result)}{picture}"
+    )
+
+
+def best_table(result: dict[str, Any]) -> str:
+    """Each probe kind's best block and its accuracy with interval."""
+    from simstage.latent.plot import KINDS
+
+    rows = []
+    for kind, label in KINDS.items():
+        cells = [(entry["layer"], entry.get(kind)) for entry in result["layers"] if entry.get(kind)]
+        if not cells:
+            continue
+        layer, best = max(cells, key=lambda cell: cell[1]["estimate"])
+        rows.append(
+            f"<tr><td>{escape(label)}</td><td class='num'>{layer}</td>"
+            f"<td>{best['estimate']:.2f} [{_number(best['low'])}, {_number(best['high'])}]</td></tr>"
+        )
+    return f"<table><tr><th>probe</th><th>best block</th><th>accuracy [95%]</th></tr>{''.join(rows)}</table>"
+
+
+def _runs(rows: dict[str, dict[str, Any]]) -> str:
+    if not rows:
+        return "<h2>Runs</h2><p class='meta'>no run has finished yet</p>"
+    body = []
+    for run_id, row in rows.items():
+        overall = row.get("tom_accuracy")
+        body.append(
+            f"<tr><td>{escape(run_id)}</td><td>{escape(str(row.get('seed')))}</td>"
+            f"<td>{escape(str(row.get('status')))}</td><td class='num'>{_number(overall)}</td>"
+            f"<td class='num'>{escape(str(row.get('tom_n')))}</td></tr>"
+        )
+    return (
+        "<h2>Runs</h2><table><tr><th>run</th><th>seed</th><th>status</th><th>ToM</th><th>probes</th></tr>"
+        f"{''.join(body)}</table>"
+    )
+
+
+def _with_interval(row: dict[str, Any], metric: str) -> str:
+    if row.get(metric) is None:
+        return ""
+    return f"{_number(row[metric])} [{_number(row.get(metric + '.low'))}, {_number(row.get(metric + '.high'))}]"
+
+
+def _number(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+
+
+def _sets(described: dict[str, Any]) -> str:
+    sets: Sequence[Any] = described.get("sets") or []
+    try:
+        return " ".join(f"--set {s['key']}={','.join(str(v) for v in s['values'])}" for s in sets) or "no --set"
+    except (TypeError, KeyError):
+        return "?"
+
+
+def _seeds(described: dict[str, Any]) -> str:
+    seeds = described.get("seeds") or []
+    if isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds):
+        if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+            return f"{seeds[0]}-{seeds[-1]}"
+        return ",".join(str(s) for s in seeds[:20]) + (" …" if len(seeds) > 20 else "")
+    return "?"

@@ -1,0 +1,79 @@
+"""`simstage report SWEEP_DIR`: a sweep's page (plan, ToM per variant, runs) and, for captured runs, the latent probes per layer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simstage.cli import main
+from tests.conftest import SCENARIOS
+from tests.unit.latent_runs import Plant, write_sweep
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scripted sweep of sally-anne (6 seeds), with 12 captured runs beside it in `latent/`."""
+    folder = tmp_path_factory.mktemp("sweep") / "sally"
+    played = CliRunner().invoke(
+        main,
+        ["sweep", str(SCENARIOS / "sally-anne.yaml"), "--seeds", "1-6", "--set", "stage.backend=scripted", "--out", str(folder)],
+    )
+    assert played.exit_code == 0, played.output
+    write_sweep(folder / "latent", 12, Plant("named_last", "box", layer=3, strength=4.0), contrast=Plant("believed", None, layer=5, strength=3.0))
+    return folder
+
+
+def test_a_sweep_report_shows_the_plan_the_variants_the_runs_and_the_latent_probes(sweep: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(sweep)])
+    assert result.exit_code == 0, result.output
+    page = (sweep / "report.html").read_text(encoding="utf-8")
+    assert "Sweep of sally-anne.yaml" in page and "6 of 6 runs finished" in page
+    assert "Theory of mind per variant" in page and "tom_accuracy" in page
+    assert page.count("<tr>") >= 1 + 6  # the runs table: a header and one row per run
+    assert "Latent beliefs" in page and "36 captured probes from 12 runs" in page
+    for target in ("container", "false_belief", "named_last"):
+        assert f"<h3>{target}</h3>" in page
+    assert page.count("<svg") == 3 and "CCS: 36 contrast pairs" in page
+    assert "CCS not fitted: target false_belief is not a choice" in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    # progress goes to stderr as the probes are fitted
+    assert "fitting probes for named_last (3/3)" in result.output
+
+
+def test_the_best_block_is_the_planted_one(sweep: Path) -> None:
+    from simstage.latent.dataset import build_dataset
+    from simstage.latent.probes import fit
+    from simstage.report.sweep_page import best_table
+
+    table = best_table(fit(build_dataset([sweep / "latent"]), None, "named_last"))
+    rows = dict(re.findall(r"<td>(mean difference|logistic regression)</td><td class='num'>(\d+)</td>", table))
+    assert rows == {"mean difference": "3", "logistic regression": "3"}
+
+
+def test_a_folder_that_is_not_a_sweep_is_one_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not a sweep folder (no sweep.json)" in result.output
+    (tmp_path / "sweep.json").write_text("{broken", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "sweep.json: not JSON" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "report.html").exists()
+
+
+def test_a_sweep_whose_scenario_moved_is_still_reported(sweep: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    copy = tmp_path / "moved"
+    shutil.copytree(sweep, copy)
+    plan = json.loads((copy / "sweep.json").read_text())
+    plan["scenario"]["path"] = str(tmp_path / "gone.yaml")
+    (copy / "sweep.json").write_text(json.dumps(plan))
+    shutil.rmtree(copy / "latent")
+    result = CliRunner().invoke(main, ["report", str(copy), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text()
+    assert "the summary per variant is left out" in page and "Latent beliefs" not in page
+    assert page.count("<tr>") >= 7
