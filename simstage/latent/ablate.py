@@ -42,6 +42,12 @@ from simstage.latent.probes import (
 from simstage.latent.store import LatentError
 
 
+def random_unit(dims: int, rng: np.random.Generator) -> np.ndarray:
+    """A random unit direction: the control of both senses of ablation."""
+    vector = rng.standard_normal(dims)
+    return vector / np.linalg.norm(vector)
+
+
 def project_out(X: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """`X` with the line along `direction` removed from every row."""
     unit = direction / np.linalg.norm(direction)
@@ -98,7 +104,7 @@ def ablate(
     per_layer = []
     for layer in rows.layers:
         X = rows.features(dataset, layer)
-        random_unit = np.asarray(rng.standard_normal(X.shape[1]))
+        control_unit = random_unit(X.shape[1], rng)
 
         def after(train: np.ndarray, labels: np.ndarray, test: np.ndarray) -> np.ndarray:
             fitted = mean_difference(train, labels)
@@ -121,7 +127,7 @@ def ablate(
             )
 
         def control(
-            train: np.ndarray, labels: np.ndarray, test: np.ndarray, unit: np.ndarray = random_unit
+            train: np.ndarray, labels: np.ndarray, test: np.ndarray, unit: np.ndarray = control_unit
         ) -> np.ndarray:
             return predict_logistic(project_out(train, unit), labels, project_out(test, unit))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from simstage.latent.ablate import random_unit
 from simstage.stage import StageError
 
 
@@ -44,12 +45,6 @@ class AblatingStage:
                 self._capture.steer = None
             self.asked[name].extend(job[2][i] for job, i in zip(jobs, other))
         return answers, vectors
-
-
-def random_like(direction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random unit direction (the control; every direction here is a unit vector)."""
-    vector = rng.standard_normal(direction.shape)
-    return vector / np.linalg.norm(vector)
 
 
 def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> dict[str, Any]:
@@ -89,7 +84,7 @@ def behaviour_ablation(
     variants: dict[str, dict[int, np.ndarray]] = {}
     for layer, unit in units.items():
         variants[f"direction@{layer}"] = {layer: unit}
-        variants[f"random@{layer}"] = {layer: random_like(unit, rng)}
+        variants[f"random@{layer}"] = {layer: random_unit(len(unit), rng)}
     asked: dict[str, list[str]] = {}
     for path in logs:
         for name, answers in reask(Path(path), variants, threads=threads).items():
