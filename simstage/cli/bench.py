@@ -37,7 +37,8 @@ def bench(
     amx cost  on a CPU without AMX: pp/tg loaded as on an AMX CPU (no extra
               buffer types) over pp/tg loaded as here
     latent    a probe (and a generated token) on a stage reading every block's
-              output at probes ÷ the same on a plain stage
+              output at probes ÷ the same on a plain stage; and a probe that
+              also reads its contrast pair (latent.contrast) ÷ a plain one
     Also times 4 probes batched against one after another, and the same
     token counts through raw llama_decode (the most batching gives on this
     machine). Lines are greedy,
@@ -116,7 +117,7 @@ def bench(
     latent = report["latent_capture_overhead"]
     console.print(
         f"latent capture (every block's output at each probe ÷ none): probe {latent['probe_ratio']}×, "
-        f"generated token {latent['token_ratio']}×"
+        f"generated token {latent['token_ratio']}×; a probe with its contrast pair {latent['contrast_ratio']}×"
     )
     cost = report["amx_setting_cost"]
     if "skipped" in cost:

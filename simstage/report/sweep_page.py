@@ -37,14 +37,17 @@ def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tupl
     plan, rows = _plan_and_rows(folder, warnings)
     entry = described.get("scenario")
     scenario = str(entry.get("path", "?")) if isinstance(entry, dict) else "?"
+    sets = described.get("sets") if isinstance(described.get("sets"), list) else []
+    keys = [str(s["key"]) for s in sets if isinstance(s, dict) and "key" in s]
     sections = [
-        _summary(plan, rows) if plan is not None else "",
+        _summary(keys, rows),
         _chart(plan, rows, warnings) if plan is not None else "",
         latent_section(folder, progress, warnings),
         _runs(rows),
     ]
     notes = "".join(f'<div class="warn">warning: {escape(w)}</div>' for w in warnings)
-    total = len(plan.runs) if plan is not None else "?"
+    runs = described.get("runs")
+    total = len(plan.runs) if plan is not None else runs if isinstance(runs, int) else "?"
     title = f"Sweep of {Path(scenario).name}"
     return (
         f"""<!DOCTYPE html>
@@ -64,7 +67,7 @@ def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tupl
 
 
 EXTRA_STYLE = """
-.latent svg{max-width:100%;height:auto}.latent figure{margin:8px 0 16px}td.num{text-align:right}
+.wide{max-width:100%;overflow-x:auto}.wide td{white-space:nowrap}.latent svg{max-width:100%;height:auto}.latent figure{margin:8px 0 16px}td.num{text-align:right}
 """
 
 
@@ -81,7 +84,7 @@ def _plan_and_rows(folder: Path, warnings: list[str]) -> tuple[Any, dict[str, di
         path, settings, seeds, turns = plan_from_folder(folder)
         plan = make_plan(path, settings, seeds, turns)
     except (SweepError, ScenarioError, OSError) as exc:
-        warnings.append(f"the sweep's scenario cannot be read again ({exc}); the summary per variant is left out")
+        warnings.append(f"the sweep's scenario cannot be read again ({exc}); its chart is left out")
         rows: dict[str, dict[str, Any]] = {}
         for row_file in sorted((folder / ROWS).glob("*.json")):
             try:
@@ -95,21 +98,38 @@ def _plan_and_rows(folder: Path, warnings: list[str]) -> tuple[Any, dict[str, di
     return plan, read_rows(folder, plan)
 
 
-def _summary(plan: Any, rows: dict[str, dict[str, Any]]) -> str:
-    from simstage.sweep.table import summary_table
+def _summary(keys: Sequence[str], rows: dict[str, dict[str, Any]]) -> str:
+    """Each variant's metrics, mean over seeds [95% bootstrap over seeds], from the result rows alone."""
+    import json
 
-    names, table = summary_table(plan, rows)
-    metrics = [n for n in names if f"{n}.low" in names and any(row.get(n) is not None for row in table)]
-    head = "".join(f"<th>{escape(k)}</th>" for k in [*plan.keys, "runs", "chance", *metrics])
+    from simstage.stats import bootstrap_mean
+    from simstage.sweep.table import SUMMARY_METRICS, group_columns, metric_value
+
+    if not rows:
+        return ""
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for row in rows.values():
+        settings = row.get("settings") if isinstance(row.get("settings"), dict) else {}
+        variants.setdefault(json.dumps([settings.get(k) for k in keys], default=str), []).append(row)
+    ordered = list(rows.values())
+    rewards = sorted({f"reward.{n}" for row in ordered for n in (row.get("rewards") or {}) if isinstance(n, str)})
+    metrics = [*SUMMARY_METRICS, *group_columns(ordered), *rewards]
+    metrics = [m for m in metrics if any(metric_value(row, m) is not None for row in ordered)]
+    head = "".join(f"<th>{escape(k)}</th>" for k in [*keys, "runs", "chance", *metrics])
     body = []
-    for row in table:
-        cells = [escape(str(row.get(k))) for k in plan.keys] + [str(row["runs"]), _number(row.get("tom_chance"))]
-        cells += [_with_interval(row, m) for m in metrics]
+    for group in variants.values():
+        settings = group[0].get("settings") if isinstance(group[0].get("settings"), dict) else {}
+        chance = [v for row in group if (v := metric_value(row, "tom_chance")) is not None]
+        cells = [escape(str(settings.get(k))) for k in keys]
+        cells += [str(len(group)), _number(sum(chance) / len(chance) if chance else None)]
+        for metric in metrics:
+            interval = bootstrap_mean([v for row in group if (v := metric_value(row, metric)) is not None])
+            cells.append("" if interval is None else f"{interval.estimate:.2f} [{_number(interval.low)}, {_number(interval.high)}]")
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (
         "<h2>Theory of mind per variant</h2>"
-        f'<p class="meta">mean over seeds, [95% bootstrap interval over seeds]</p>'
-        f"<table><tr>{head}</tr>{''.join(body)}</table>"
+        '<p class="meta">mean over seeds, [95% bootstrap interval over seeds]</p>'
+        f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
     )
 
 

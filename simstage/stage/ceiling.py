@@ -144,7 +144,8 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
 
     Both stages play the same prompts; each time is the best of `repeats` rounds of
     one probe per character. Also: a generated token on the capturing stage ÷ one on
-    the plain stage (the eval callback is asked about every node of every graph).
+    the plain stage (the eval callback is asked about every node of every graph), and
+    a probe that also reads its contrast pair (`latent.contrast`) ÷ a plain probe.
     """
     from simstage.stage.base import Sampling
     from simstage.stage.llama import LlamaStage
@@ -164,15 +165,18 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
                 stage.sync(seq, stage.prompt_tokens(messages))
                 question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
                 jobs.append((seq, question, options, "The wine is in the "))
-            ask = stage.choose_many_latent if layers else stage.choose_many
-            ask(jobs[:1])  # warm-up
-            rounds = []
-            for _ in range(repeats):
-                began = time.perf_counter()
-                for job in jobs:
-                    ask([job])
-                rounds.append(time.perf_counter() - began)
-            timings[f"{kind}_probe_s"] = min(rounds) / len(jobs)
+            asks = {kind: stage.choose_many_latent if layers else stage.choose_many}
+            if layers:  # also with contrast pairs: two completions decoded and read per probe
+                asks["contrast"] = lambda batch: stage.choose_many_latent(batch, [[0, 1]] * len(batch))
+            for name, ask in asks.items():
+                ask(jobs[:1])  # warm-up
+                rounds = []
+                for _ in range(repeats):
+                    began = time.perf_counter()
+                    for job in jobs:
+                        ask([job])
+                    rounds.append(time.perf_counter() - began)
+                timings[f"{name}_probe_s"] = min(rounds) / len(jobs)
             began = time.perf_counter()
             tokens = list(stage.generate_tokens(jobs[0][0], stage.prompt_tokens(jobs[0][1]), Sampling(temperature=0.0, max_tokens=32), block_eog=True))
             timings[f"{kind}_token_s"] = (time.perf_counter() - began) / max(1, len(tokens))
@@ -180,6 +184,7 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
             stage.close()
     return {
         "probe_ratio": round(timings["latent_probe_s"] / timings["plain_probe_s"], 3),
+        "contrast_ratio": round(timings["contrast_probe_s"] / timings["plain_probe_s"], 3),
         "token_ratio": round(timings["latent_token_s"] / timings["plain_token_s"], 3),
         **{key: round(value, 4) for key, value in timings.items()},
     }

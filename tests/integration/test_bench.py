@@ -46,4 +46,5 @@ def test_bench_json_report() -> None:
     assert report["ceiling"]["pp_tps"] > 0 and report["ceiling"]["tg_tps"] > 0
     latent = report["latent_capture_overhead"]
     assert latent["probe_ratio"] > 0 and latent["token_ratio"] > 0
+    assert latent["contrast_ratio"] > 0 and latent["contrast_probe_s"] > 0
     assert latent["latent_probe_s"] > 0 and latent["plain_probe_s"] > 0

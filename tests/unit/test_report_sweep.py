@@ -75,5 +75,6 @@ def test_a_sweep_whose_scenario_moved_is_still_reported(sweep: Path, tmp_path: P
     result = CliRunner().invoke(main, ["report", str(copy), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text()
-    assert "the summary per variant is left out" in page and "Latent beliefs" not in page
+    assert "its chart is left out" in page and "Latent beliefs" not in page and "<img" not in page
+    assert "Theory of mind per variant" in page and "6 of 6 runs finished" in page
     assert page.count("<tr>") >= 7
