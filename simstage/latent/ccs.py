@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RESTARTS = 4
+RESTARTS = 10
 DECAY = 0.01
 MAX_ITER = 400
 PAIRED = {"container": "believed", "named_last": "named_last"}
