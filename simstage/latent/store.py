@@ -79,6 +79,9 @@ def read_record(log_path: str | Path, event: Any) -> np.ndarray:
     count = int(np.prod(shape))
     try:
         with open(path, "rb") as handle:
+            # A hostile event can name a record larger than memory: never ask for more than the file holds.
+            if event.offset + count * 4 > os.fstat(handle.fileno()).st_size:
+                raise LatentError(f"{path}: the record at byte {event.offset} is cut short")
             handle.seek(event.offset)
             data = handle.read(count * 4)
     except OSError as exc:

@@ -79,6 +79,17 @@ def test_a_torn_sidecar_names_the_file(tmp_path: Path) -> None:
         build_dataset([log])
 
 
+def test_an_event_naming_a_record_larger_than_memory_is_cut_short_not_read(tmp_path: Path) -> None:
+    log = write_run(tmp_path / "huge.jsonl", 3)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if '"latent_captured"' in line)
+    lines[at] = lines[at].replace(f'"dims":{DIMS}', '"dims":1000000000000000')
+    assert '"dims":1000000000000000' in lines[at]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(LatentError, match=r"huge\.latent\.f32.*cut short"):
+        build_dataset([log])
+
+
 def test_a_changed_record_fails_its_sha256(tmp_path: Path) -> None:
     log = write_run(tmp_path / "bent.jsonl", 3)
     data = bytearray(sidecar_path(log).read_bytes())
