@@ -35,6 +35,7 @@ def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tupl
     described = read_plan_file(folder)
     warnings: list[str] = []
     plan, rows = _plan_and_rows(folder, warnings)
+    rows = {run_id: _checked(run_id, row, warnings) for run_id, row in rows.items()}
     entry = described.get("scenario")
     scenario = str(entry.get("path", "?")) if isinstance(entry, dict) else "?"
     sets = described.get("sets") if isinstance(described.get("sets"), list) else []
@@ -98,6 +99,25 @@ def _plan_and_rows(folder: Path, warnings: list[str]) -> tuple[Any, dict[str, di
     return plan, read_rows(folder, plan)
 
 
+TABLES = ("settings", "rewards", "tom_by_style", "tom_by_order")
+"""A row's fields that hold a table (by style and order: a table of tables)."""
+
+
+def _checked(run_id: str, row: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """`row` without any table field of the wrong shape (a hand-edited or damaged row file), each one warned about."""
+    bad = [
+        name for name in TABLES
+        if name in row and row[name] is not None and not (
+            isinstance(row[name], dict)
+            and all(isinstance(k, str) for k in row[name])
+            and (name not in ("tom_by_style", "tom_by_order") or all(isinstance(v, dict) for v in row[name].values()))
+        )
+    ]  # fmt: skip
+    for name in bad:
+        warnings.append(f"rows/{run_id}.json: {name} is not a table of the expected shape; left out")
+    return {k: v for k, v in row.items() if k not in bad}
+
+
 def _summary(keys: Sequence[str], rows: dict[str, dict[str, Any]]) -> str:
     """Each variant's metrics, mean over seeds [95% bootstrap over seeds], from the result rows alone."""
     import json
@@ -112,7 +132,7 @@ def _summary(keys: Sequence[str], rows: dict[str, dict[str, Any]]) -> str:
         settings = row.get("settings") if isinstance(row.get("settings"), dict) else {}
         variants.setdefault(json.dumps([settings.get(k) for k in keys], default=str), []).append(row)
     ordered = list(rows.values())
-    rewards = sorted({f"reward.{n}" for row in ordered for n in (row.get("rewards") or {}) if isinstance(n, str)})
+    rewards = sorted({f"reward.{n}" for row in ordered for n in (row.get("rewards") or {})})
     metrics = [*SUMMARY_METRICS, *group_columns(ordered), *rewards]
     metrics = [m for m in metrics if any(metric_value(row, m) is not None for row in ordered)]
     head = "".join(f"<th>{escape(k)}</th>" for k in [*keys, "runs", "chance", *metrics])

@@ -78,3 +78,21 @@ def test_a_sweep_whose_scenario_moved_is_still_reported(sweep: Path, tmp_path: P
     assert "its chart is left out" in page and "Latent beliefs" not in page and "<img" not in page
     assert "Theory of mind per variant" in page and "6 of 6 runs finished" in page
     assert page.count("<tr>") >= 7
+
+
+def test_a_damaged_row_file_is_warned_about_not_a_traceback(sweep: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    copy = tmp_path / "damaged"
+    shutil.copytree(sweep, copy)
+    shutil.rmtree(copy / "latent")
+    row_file = sorted((copy / "rows").glob("*.json"))[0]
+    row = json.loads(row_file.read_text())
+    row.update(tom_by_style=[1, 2], tom_by_order={"1": 5}, rewards=7, settings="x", tom_accuracy="high")
+    row_file.write_text(json.dumps(row))
+    result = CliRunner().invoke(main, ["report", str(copy)])
+    assert result.exit_code == 0, result.output
+    for name in ("tom_by_style", "tom_by_order", "rewards", "settings"):
+        assert f"{name} is not a table of the expected shape" in result.output
+    assert "Theory of mind per variant" in (copy / "report.html").read_text()
