@@ -314,7 +314,7 @@ def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = 
     rows = [
         (i, row["contrast"][0] == row[PAIRED[target]])
         for i, row in enumerate(dataset.labels)
-        if row.get("contrast") and row[PAIRED[target]] in row["contrast"]
+        if isinstance(row.get("contrast"), list) and len(row["contrast"]) == 2 and row[PAIRED[target]] in row["contrast"]
     ]
     runs = [dataset.labels[i]["run"] for i, _ in rows]
     truth = np.array([t for _, t in rows], dtype=bool)
