@@ -150,7 +150,8 @@ class LatentCaptured(_Event):
     """The residual stream the stage held as it was about to answer the probe just before this.
 
     The vectors are in the run's sidecar (`simstage.latent.store`): `len(layers) × dims`
-    float32 at byte `offset`, with their `sha256`.
+    float32 (`1 + len(contrast)` such blocks with contrast pairs) at byte `offset`, with
+    their `sha256`.
     """
 
     type: Literal["latent_captured"] = "latent_captured"

@@ -176,7 +176,7 @@ def fit_command(
     for style, cell in result["behaviour"].items():
         click.echo(f"behaviour ({style}): answers agree with the tracker {_cell(cell)}")
     if ccs:
-        click.echo(f"ccs: {result['ccs']['rows']} contrast pairs; {result['ccs']['method']}")
+        click.echo(f"ccs: {result['ccs']['rows']} contrast pairs, chance {result['ccs']['chance']:.2f}; {result['ccs']['method']}")
     else:
         click.echo(f"ccs: skipped: {result['ccs']['skipped']}")
     if plot:

@@ -28,7 +28,8 @@ def report(runlog: str, out: str | None) -> None:
     interval), the sweep's chart and every run; when the runs captured
     activations (--latent), the latent probes' accuracy per layer for each
     target (mean difference, logistic, CCS; chance and behaviour as lines), as
-    `simstage latent fit` computes it (this fits the probes: a minute or so).
+    `simstage latent fit` computes it (this fits the probes: 44 s for 40 runs of
+    SmolLM2's 30 blocks on 2 cores; wider models and more runs take longer).
 
     The page needs no network: CSS, SVG and script are inline.
     """

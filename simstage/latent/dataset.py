@@ -159,6 +159,10 @@ def build_dataset(paths: Sequence[str | Path]) -> LatentDataset:
                     f"but {shape[2]} captured {_ranges(shape[0])} × {shape[1]}; build one dataset per setting"
                 )
             record = _record(log_path, event)
+            if not np.isfinite(record).all():
+                raise LatentError(
+                    f"{log_path}: the record of turn {event.turn} ({event.ask} about {event.about}) holds NaN or inf"
+                )
             vectors.append(record[0] if event.contrast else record)
             pairs.append(record[1:] if len(event.contrast) == 2 else None)
             labels.append(row)

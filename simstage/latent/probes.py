@@ -16,7 +16,8 @@ the other folds' runs, so no run is ever on both sides. Every row gets one
 out-of-fold prediction; a probe's accuracy is the mean over runs of each run's
 accuracy, with a percentile bootstrap over runs (`simstage.stats.bootstrap_mean`),
 since the probes of one run share its story. CCS is scored on the rows that have a
-pair and a label in it, split by run the same way.
+pair and a label in it, by the same procedure (its own seeded group k-fold over
+those rows' runs), against its own chance: the larger share of first or second.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def fit(
     dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "container", seed: int = 0,
     folds: int = FOLDS,
 ) -> dict[str, Any]:  # fmt: skip
-    """Fit both probes at each layer and score them out of fold.
+    """Fit the three probes at each layer (CCS where it applies) and score them out of fold.
 
     Args:
         dataset: the rows.
@@ -295,9 +296,10 @@ class Paired:
         return _interval(run_accuracy(predicted == self.truth, self.runs), len(self.truth))
 
     def summary(self) -> dict[str, Any]:
+        first = float(self.truth.mean())
         return {
             "rows": len(self.truth), "n_runs": len(set(self.runs)),
-            "first_true": float(self.truth.mean()),
+            "first_true": first, "chance": max(first, 1.0 - first),
             "method": "contrast-consistent search on each probe's answer completed with either container "
             "of its pair; unsupervised, its sign set on the train rows; split by run as above",
         }  # fmt: skip

@@ -2,7 +2,7 @@
 
 A run that captures activations writes `RUN.latent.f32` next to `RUN.jsonl`. Each
 probe's record (its layers × the model's width, little-endian float32, row by
-row) is appended and flushed before the `latent_captured` event that names its
+row; with contrast pairs, three such blocks: `record_shape`) is appended and flushed before the `latent_captured` event that names its
 offset, length and sha256 is written, so a run killed mid-way leaves every
 record the log names whole; a torn tail past the last named record is ignored.
 """
@@ -10,6 +10,7 @@ record the log names whole; a torn tail past the last named record is ignored.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,10 @@ def read_record(log_path: str | Path, event: Any) -> np.ndarray:
         LatentError: the sidecar is missing, shorter than the record, or its bytes differ.
     """
     path = sidecar_path(log_path)
+    if event.dims < 1 or not event.layers:
+        raise LatentError(f"{path}: the event at byte {event.offset} names a record of no size")
     shape = record_shape(event)
-    count = int(np.prod(shape))
+    count = math.prod(shape)
     try:
         with open(path, "rb") as handle:
             # A hostile event can name a record larger than memory: never ask for more than the file holds.

@@ -216,7 +216,11 @@ def _target(dataset: Any, target: str) -> str:
     except ImportError:
         picture = "<p class='meta'>no picture: plotting needs matplotlib (pip install 'simstage[sweep]')</p>"
     ccs = result["ccs"]
-    note = f"CCS: {ccs['rows']} contrast pairs." if "skipped" not in ccs else f"CCS not fitted: {ccs['skipped']}."
+    note = (
+        f"CCS: {ccs['rows']} contrast pairs, its chance {ccs['chance']:.2f} (which of the pair is the answer)."
+        if "skipped" not in ccs
+        else f"CCS not fitted: {ccs['skipped']}."
+    )
     behaviour = result["behaviour"]["all"]
     return (
         f"<h3>{escape(target)}</h3>"

@@ -141,6 +141,8 @@ def read_completions(
                 stage.decode(items)
             finally:
                 capture.expect(None)
+            if capture.error is not None:
+                return  # the next group's `expect` would clear it; the forks go below
             found.update(capture.found)
             for child in forks:
                 stage.drop(child)

@@ -140,3 +140,34 @@ def test_runs_of_another_width_are_refused(tmp_path: Path) -> None:
     write_run(tmp_path / "b.jsonl", 2, dims=DIMS + 1)
     with pytest.raises(LatentError, match="build one dataset per setting"):
         build_dataset([tmp_path])
+
+
+@pytest.mark.parametrize(("dims", "message"), [(2**62, "cut short"), (-1, "no size"), (0, "no size")])
+def test_an_event_whose_size_wraps_or_is_nothing_is_one_clear_error(tmp_path: Path, dims: int, message: str) -> None:
+    log = write_run(tmp_path / "odd.jsonl", 3)
+    text = log.read_text(encoding="utf-8").replace(f'"dims":{DIMS}', f'"dims":{dims}', 1)
+    log.write_text(text, encoding="utf-8")
+    with pytest.raises(LatentError, match=message):
+        build_dataset([log])
+
+
+def test_a_record_holding_nan_is_refused(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    log = write_run(tmp_path / "nan.jsonl", 3)
+    sidecar = sidecar_path(log)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if '"latent_captured"' in line)
+    event = json.loads(lines[at])
+    size = len(event["layers"]) * event["dims"] * 4
+    data = bytearray(sidecar.read_bytes())
+    record = np.frombuffer(bytes(data[event["offset"] : event["offset"] + size]), dtype="<f4").copy()
+    record[0] = np.nan
+    data[event["offset"] : event["offset"] + size] = record.tobytes()
+    sidecar.write_bytes(bytes(data))
+    event["sha256"] = hashlib.sha256(record.tobytes()).hexdigest()
+    lines[at] = json.dumps(event, separators=(",", ":"))
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(LatentError, match="holds NaN or inf"):
+        build_dataset([log])
