@@ -53,12 +53,14 @@ class LatentCapture:
         self._row = (ctypes.c_float * n_embd)()
         self.callback = lc.ggml_backend_sched_eval_callback(self._on_tensor)
 
+    def begin(self) -> None:
+        """Start one read: forget what earlier reads found, and their error."""
+        self.found = {}
+        self.error = None
+
     def expect(self, wanted: dict[Key, Any] | None) -> None:
-        """Read the tokens in `wanted` ((seq, pos) → label) whenever they are decoded; None: stop."""
+        """Read the tokens in `wanted` ((seq, pos) → label) into `found` whenever they are decoded; None: stop."""
         self._wanted = dict(wanted or {})
-        if wanted:
-            self.found = {}
-            self.error = None
 
     @property
     def expecting(self) -> bool:
@@ -144,6 +146,7 @@ def choose_latent(
     from simstage.stage.base import StageError
     from simstage.stage.scoring import score_requests
 
+    capture.begin()
     try:
         scores = score_requests(stage, requests, capture=capture, contrast=contrast)
     except ValueError as exc:

@@ -112,12 +112,10 @@ def read_completions(
     """Decode continuation c of request r whole on a fork of its prompt; read its last token into `capture.found[(r, c)]`.
 
     The residual stream there is the model reading the answer completed with that
-    option: a contrast pair, for CCS. The reads keep what `capture.found` held.
+    option: a contrast pair, for CCS. Reading stops at the first failed read (`capture.error`).
     """
     if capture.error is not None:
         return
-    kept = dict(capture.found)
-    found: dict[Any, Any] = {}
     pending = [(r, c) for r, picks in enumerate(contrast) for c in picks]
     forks: list[int] = []
     try:
@@ -142,12 +140,10 @@ def read_completions(
             finally:
                 capture.expect(None)
             if capture.error is not None:
-                return  # the next group's `expect` would clear it; the forks go below
-            found.update(capture.found)
+                return  # the forks go below
             for child in forks:
                 stage.drop(child)
             forks.clear()
     finally:
         for child in forks:
             stage.drop(child)
-        capture.found = {**kept, **found}

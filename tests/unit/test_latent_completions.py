@@ -1,4 +1,4 @@
-"""`read_completions`: contrast completions decoded in groups; a capture error in any group survives, and every fork is dropped."""
+"""`read_completions`: contrast completions decoded in groups; reading stops at a failed group, its error kept, and every fork is dropped."""
 
 from __future__ import annotations
 
@@ -42,10 +42,9 @@ class FakeCapture:
         self.error: BaseException | None = None
         self._wanted: dict = {}
 
-    def expect(self, wanted):  # noqa: ANN001, ANN201 - as LatentCapture.expect
+    def expect(self, wanted):  # noqa: ANN001, ANN201 - as LatentCapture.expect: it sets only what to read
         self._wanted = dict(wanted or {})
-        if wanted:
-            self.found, self.error = {}, None
+        if wanted:  # the decode that follows reads them (or fails)
             if len(self.stage.decoded) == self.fail_at:
                 self.error = RuntimeError("a tensor of the wrong width")
             for label in self._wanted.values():
@@ -66,7 +65,7 @@ def test_every_completion_is_read_at_its_last_token_and_the_question_reads_kept(
     assert len(stage.decoded) == 2 and stage.counters.prompt_tokens == 6
 
 
-def test_an_error_in_the_first_group_is_not_cleared_by_the_second() -> None:
+def test_an_error_in_the_first_group_stops_the_reads_and_is_kept() -> None:
     stage = FakeStage()
     capture = FakeCapture(stage, fail_at=0)
     read_completions(stage, REQUESTS, [10, 11], [[0, 1], [0, 1]], capture)
