@@ -49,10 +49,9 @@ class AblatingStage:
 
 def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> dict[str, Any]:
     """Play `log_path` again, re-asking its captured probes under each steering: the answers per variant."""
-    from simstage.engine import Simulation
-    from simstage.latent.store import LatentStore
     from simstage.run.log import logged_scenario, read_runlog
     from simstage.run.open import stage_for_log
+    from simstage.run.verify import replay_events, reproducible
 
     log = read_runlog(log_path)
     loaded = logged_scenario(log.header)
@@ -61,13 +60,8 @@ def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads
     stage = stage_for_log(log, loaded, threads=threads)
     try:
         proxy = AblatingStage(stage, variants)
-        original = [e for e in log.events if e.type not in ("run_ended", "run_resumed")]
-        simulation = Simulation(
-            loaded.scenario, proxy, seed=log.header.seed, max_turns=log.header.max_turns,  # type: ignore[arg-type]
-            latent_store=LatentStore(None),
-        )  # fmt: skip
-        while not simulation.done and len(simulation.events) < len(original):
-            simulation.step()
+        original = reproducible(log)
+        replay_events(log, loaded, proxy, len(original))
         logged = [e.answer for e in original if e.type == "probe"]
         return {"logged": logged[: len(proxy.asked["baseline"])], **proxy.asked}
     finally:

@@ -11,6 +11,7 @@ from simstage.engine import Simulation
 from simstage.latent.store import LatentStore
 from simstage.run.log import RunLog, logged_scenario
 from simstage.run.open import stage_for_log
+from simstage.scenario import LoadedScenario
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,25 @@ def _comparable(event: Any) -> dict[str, Any]:
     return event.model_dump()
 
 
+def reproducible(log: RunLog) -> list[Any]:
+    """The log's events a re-run plays again (all but its ends and resumptions)."""
+    return [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
+
+
+def replay_events(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) -> list[Any]:
+    """The scene of `log` played again on `stage` with its seed, until it ends or has `upto` events.
+
+    Activations, where the run captured them, are re-read and given their digests; nothing is written.
+    """
+    store = LatentStore(None) if loaded.scenario.latent is not None else None
+    simulation = Simulation(
+        loaded.scenario, stage, seed=log.header.seed, max_turns=log.header.max_turns, latent_store=store
+    )
+    while not simulation.done and len(simulation.events) < upto:
+        simulation.step()
+    return simulation.events
+
+
 def verify_run(log: RunLog, *, threads: int | None = None, console: Console | None = None) -> VerifyReport:
     """Re-run a logged scene with the same model and seed and compare every event.
 
@@ -37,17 +57,10 @@ def verify_run(log: RunLog, *, threads: int | None = None, console: Console | No
     backend = header.stage.backend
     stage = stage_for_log(log, loaded, threads=threads)
     try:
-        original = [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
-        # Activations are re-read and compared by digest; nothing is written.
-        store = LatentStore(None) if loaded.scenario.latent is not None else None
-        simulation = Simulation(
-            loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns, latent_store=store
-        )
+        original = reproducible(log)
         if console is not None:
             console.print(f"[dim]verifying: re-running {len(original)} events on the {backend} stage…[/]")
-        while not simulation.done and len(simulation.events) < len(original):
-            simulation.step()
-        replayed = simulation.events
+        replayed = replay_events(log, loaded, stage, len(original))
         for index, expected in enumerate(original):
             if index >= len(replayed):
                 return VerifyReport(
