@@ -30,7 +30,8 @@ def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tupl
     Raises:
         SweepError: `folder` holds no readable sweep plan.
     """
-    from simstage.sweep.folder import read_plan_file
+    from simstage.sweep.folder import read_plan_file, sets_text
+    from simstage.sweep.plan import seeds_text
 
     described = read_plan_file(folder)
     warnings: list[str] = []
@@ -57,7 +58,7 @@ def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tupl
 <title>{escape(title)} — simstage report</title><style>{STYLE}{EXTRA_STYLE}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="meta">{escape(scenario)} · {escape(_sets(described))} · seeds {escape(_seeds(described))} ·
+<p class="meta">{escape(scenario)} · settings: {escape(sets_text(described.get("sets")))} · seeds {escape(seeds_text(described.get("seeds")))} ·
 {len(rows)} of {total} runs finished · folder {escape(str(folder))}</p>
 {notes}
 {"".join(sections)}
@@ -122,29 +123,22 @@ def _summary(keys: Sequence[str], rows: dict[str, dict[str, Any]]) -> str:
     """Each variant's metrics, mean over seeds [95% bootstrap over seeds], from the result rows alone."""
     import json
 
-    from simstage.stats import bootstrap_mean
-    from simstage.sweep.table import SUMMARY_METRICS, group_columns, metric_value
+    from simstage.sweep.table import summarise
 
     if not rows:
         return ""
-    variants: dict[str, list[dict[str, Any]]] = {}
+    variants: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for row in rows.values():
-        settings = row.get("settings") if isinstance(row.get("settings"), dict) else {}
-        variants.setdefault(json.dumps([settings.get(k) for k in keys], default=str), []).append(row)
-    ordered = list(rows.values())
-    rewards = sorted({f"reward.{n}" for row in ordered for n in (row.get("rewards") or {})})
-    metrics = [*SUMMARY_METRICS, *group_columns(ordered), *rewards]
-    metrics = [m for m in metrics if any(metric_value(row, m) is not None for row in ordered)]
+        settings = row.get("settings") or {}  # a table, or left out by `_checked`
+        key = json.dumps([settings.get(k) for k in keys], default=str)
+        variants.setdefault(key, (settings, []))[1].append(row)
+    names, table = summarise(keys, list(variants.values()))
+    metrics = [n for n in names if f"{n}.low" in names and any(entry.get(n) is not None for entry in table)]
     head = "".join(f"<th>{escape(k)}</th>" for k in [*keys, "runs", "chance", *metrics])
     body = []
-    for group in variants.values():
-        settings = group[0].get("settings") if isinstance(group[0].get("settings"), dict) else {}
-        chance = [v for row in group if (v := metric_value(row, "tom_chance")) is not None]
-        cells = [escape(str(settings.get(k))) for k in keys]
-        cells += [str(len(group)), _number(sum(chance) / len(chance) if chance else None)]
-        for metric in metrics:
-            interval = bootstrap_mean([v for row in group if (v := metric_value(row, metric)) is not None])
-            cells.append("" if interval is None else f"{interval.estimate:.2f} [{_number(interval.low)}, {_number(interval.high)}]")
+    for entry in table:
+        cells = [escape(str(entry.get(k))) for k in keys] + [str(entry["runs"]), _number(entry.get("tom_chance"))]
+        cells += [_with_interval(entry, m) for m in metrics]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (
         "<h2>Theory of mind per variant</h2>"
@@ -272,20 +266,3 @@ def _with_interval(row: dict[str, Any], metric: str) -> str:
 
 def _number(value: Any) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) and not isinstance(value, bool) else ""
-
-
-def _sets(described: dict[str, Any]) -> str:
-    sets: Sequence[Any] = described.get("sets") or []
-    try:
-        return " ".join(f"--set {s['key']}={','.join(str(v) for v in s['values'])}" for s in sets) or "no --set"
-    except (TypeError, KeyError):
-        return "?"
-
-
-def _seeds(described: dict[str, Any]) -> str:
-    seeds = described.get("seeds") or []
-    if isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds):
-        if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-            return f"{seeds[0]}-{seeds[-1]}"
-        return ",".join(str(s) for s in seeds[:20]) + (" …" if len(seeds) > 20 else "")
-    return "?"

@@ -90,7 +90,7 @@ def _differences(before: dict[str, Any], plan: SweepPlan) -> list[str]:
         found.append("the scenario file differs from the one it ran")
     if before.get("sets") != now["sets"]:
         found.append(
-            f"--set there: {_sets_text(before.get('sets'))}; here: {_sets_text(now['sets'])}"
+            f"--set there: {sets_text(before.get('sets'))}; here: {sets_text(now['sets'])}"
         )
     if before.get("seeds") != now["seeds"]:
         found.append(
@@ -101,7 +101,8 @@ def _differences(before: dict[str, Any], plan: SweepPlan) -> list[str]:
     return found
 
 
-def _sets_text(sets: Any) -> str:
+def sets_text(sets: Any) -> str:
+    """A plan's `sets` as the `--set` options that made them (`none`; `?` for a damaged plan)."""
     if not sets:
         return "none"
     try:

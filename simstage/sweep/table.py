@@ -190,42 +190,50 @@ SUMMARY_METRICS = ("tom_accuracy", "tom_false_belief", "tom_reality", "voice_col
 """Metrics `summary.csv` gives per variant, before the ToM groups and rewards."""
 
 
+def variant_rows(plan: SweepPlan, rows: dict[str, dict[str, Any]]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Per variant (plan order), its finished runs' rows (plan order)."""
+    return [
+        (variant, [rows[run.run_id] for run in plan.runs if run.variant is variant and run.run_id in rows])
+        for variant in plan.variants
+    ]
+
+
 def variant_values(plan: SweepPlan, rows: dict[str, dict[str, Any]], column: str) -> list[tuple[Any, list[float]]]:
     """Per variant (plan order), the finished runs' values of `column` (runs without one left out)."""
-    out = []
-    for variant in plan.variants:
-        values = []
-        for run in plan.runs:
-            row = rows.get(run.run_id)
-            if run.variant is variant and row is not None and (value := metric_value(row, column)) is not None:
-                values.append(value)
-        out.append((variant, values))
-    return out
+    return [(variant, _values(group, column)) for variant, group in variant_rows(plan, rows)]
 
 
 def summary_table(plan: SweepPlan, rows: dict[str, dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
-    """One row per variant: runs, and for each metric its mean over seeds and 95% bootstrap interval."""
-    ordered = [rows[run.run_id] for run in plan.runs if run.run_id in rows]
+    """One row per variant (plan order): runs, and for each metric its mean over seeds and 95% bootstrap interval."""
+    return summarise(plan.keys, [(dict(variant.settings), group) for variant, group in variant_rows(plan, rows)])
+
+
+def summarise(
+    keys: Sequence[str], variants: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """`summary_table` of variants given as (settings, their finished rows), without a plan (the sweep report)."""
+    ordered = [row for _, group in variants for row in group]
     rewards = sorted({f"reward.{name}" for row in ordered for name in row.get("rewards") or {}})
     metrics = [*SUMMARY_METRICS, *group_columns(ordered), *rewards]
-    names = [*plan.keys, "runs", "method", "tom_chance"]
+    names = [*keys, "runs", "method", "tom_chance"]
     names += [part for metric in metrics for part in (metric, f"{metric}.low", f"{metric}.high", f"{metric}.runs")]
     table: list[dict[str, Any]] = []
-    for variant in plan.variants:
-        settings = dict(variant.settings)
-        runs = sum(1 for run in plan.runs if run.variant is variant and run.run_id in rows)
-        table.append({key: settings.get(key) for key in plan.keys} | {"runs": runs, "method": bootstrap_method("seeds")})
-    for index, (_, chance) in enumerate(variant_values(plan, rows, "tom_chance")):
-        table[index]["tom_chance"] = _mean(chance)
-    for metric in metrics:
-        for index, (_, values) in enumerate(variant_values(plan, rows, metric)):
-            interval = bootstrap_mean(values)
+    for settings, group in variants:
+        entry = {key: settings.get(key) for key in keys} | {"runs": len(group), "method": bootstrap_method("seeds")}
+        entry["tom_chance"] = _mean(_values(group, "tom_chance"))
+        for metric in metrics:
+            interval = bootstrap_mean(_values(group, metric))
             if interval is not None:
-                table[index] |= {
+                entry |= {
                     metric: interval.estimate, f"{metric}.low": interval.low, f"{metric}.high": interval.high,
                     f"{metric}.runs": interval.n,
                 }
+        table.append(entry)
     return names, table
+
+
+def _values(group: Sequence[dict[str, Any]], column: str) -> list[float]:
+    return [value for row in group if (value := metric_value(row, column)) is not None]
 
 
 def table(
