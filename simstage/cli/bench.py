@@ -129,7 +129,6 @@ def bench(
         )
 
 
-
 def _print_runs(report: dict, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -61,7 +61,6 @@ def report(runlog: str, out: str | None) -> None:
     click.echo(f"wrote {result.path} ({result.events} events)", err=True)
 
 
-
 def _sweep_report(folder: Path, target: Path) -> None:
     from simstage.report.files import atomic_write_text
     from simstage.report.sweep_page import sweep_report_html

@@ -37,6 +37,33 @@ def measure_ceiling(stage: Any, depth: int, pp_tokens: int = 512, tg_tokens: int
     return {"pp_tps": round(pp, 2), "tg_tps": round(tg, 2), "depth": depth}
 
 
+def probe_jobs(stage: Any, characters: int, lines: int, n: int | None = None) -> tuple[list[Any], list[int]]:
+    """The bench scene after `lines` lines: one open sequence per character (the first `n`), and
+    a probe job for each ("Where is the wine?" among four rooms); (jobs, sequences)."""
+    script = SceneScript(characters)
+    for turn in range(lines):
+        script.lines.append((script.speaker(turn), f"Line {turn} about the weather and the soup."))
+    jobs, seqs = [], []
+    for name in script.names[:n]:
+        seq = stage.open_sequence()
+        seqs.append(seq)
+        messages = script.messages(name)
+        stage.sync(seq, stage.prompt_tokens(messages))
+        question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
+        jobs.append((seq, question, ["kitchen", "cellar", "garden", "attic"], "The wine is in the "))
+    return jobs, seqs
+
+
+def best_time(run: Callable[[], Any], repeats: int) -> float:
+    """The shortest of `repeats` timed calls of `run`, in seconds."""
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
 def measure_probes(stage: Any, characters: int, turns: int, n: int = 4, repeats: int = 3) -> tuple[float, float]:
     """Speed-up of asking `n` characters one probe each in one batch vs one after another.
 
@@ -47,27 +74,10 @@ def measure_probes(stage: Any, characters: int, turns: int, n: int = 4, repeats:
     """
     import numpy as np
 
-    script = SceneScript(max(n, characters))
-    for turn in range(min(turns, 8)):
-        script.lines.append((script.speaker(turn), f"Line {turn} about the weather and the soup."))
-    options = ["kitchen", "cellar", "garden", "attic"]
-    jobs = []
-    seqs = []
-    for name in script.names[:n]:
-        seq = stage.open_sequence()
-        seqs.append(seq)
-        messages = script.messages(name)
-        stage.sync(seq, stage.prompt_tokens(messages))
-        question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
-        jobs.append((seq, question, options, "The wine is in the "))
+    jobs, seqs = probe_jobs(stage, max(n, characters), min(turns, 8), n)
 
-    def best(run: Callable[[], None]) -> float:
-        times = []
-        for _ in range(repeats):
-            began = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - began)
-        return min(times)
+    def best(run: Callable[[], Any]) -> float:
+        return best_time(run, repeats)
 
     try:
         sizes = []
@@ -137,8 +147,6 @@ def measure_amx_setting_cost(path: Path, threads: int, tick: Callable[[], None],
     }
 
 
-
-
 def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repeats: int = 3) -> dict[str, Any]:
     """A probe with latent capture (every block) ÷ the same probe without, each on its own stage.
 
@@ -150,33 +158,17 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
     from simstage.stage.base import Sampling
     from simstage.stage.llama import LlamaStage
 
-    script = SceneScript(characters)
-    for turn in range(8):
-        script.lines.append((script.speaker(turn), f"Line {turn} about the weather and the soup."))
-    options = ["kitchen", "cellar", "garden", "attic"]
     timings: dict[str, float] = {}
     for kind, layers in (("plain", None), ("latent", "all")):
         stage = LlamaStage(path, n_ctx=4096, n_threads=threads, n_seq_max=16, latent_layers=layers)
         try:
-            jobs = []
-            for name in script.names:
-                seq = stage.open_sequence()
-                messages = script.messages(name)
-                stage.sync(seq, stage.prompt_tokens(messages))
-                question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
-                jobs.append((seq, question, options, "The wine is in the "))
+            jobs, _ = probe_jobs(stage, characters, 8)
             asks = {kind: stage.choose_many_latent if layers else stage.choose_many}
             if layers:  # also with contrast pairs: two completions decoded and read per probe
                 asks["contrast"] = lambda batch: stage.choose_many_latent(batch, [[0, 1]] * len(batch))
             for name, ask in asks.items():
                 ask(jobs[:1])  # warm-up
-                rounds = []
-                for _ in range(repeats):
-                    began = time.perf_counter()
-                    for job in jobs:
-                        ask([job])
-                    rounds.append(time.perf_counter() - began)
-                timings[f"{name}_probe_s"] = min(rounds) / len(jobs)
+                timings[f"{name}_probe_s"] = best_time(lambda: [ask([job]) for job in jobs], repeats) / len(jobs)  # noqa: B023
             began = time.perf_counter()
             tokens = list(stage.generate_tokens(jobs[0][0], stage.prompt_tokens(jobs[0][1]), Sampling(temperature=0.0, max_tokens=32), block_eog=True))
             timings[f"{kind}_token_s"] = (time.perf_counter() - began) / max(1, len(tokens))
