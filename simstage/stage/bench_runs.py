@@ -42,7 +42,7 @@ def play_scene_run(lane: LlamaLane, characters: int, turns: int, line_tokens: in
         tokens = lane.prompt_tokens(script.messages(name))
         line = "".join(lane.generate_tokens(seqs[name], tokens, greedy, block_eog=True))
         script.lines.append((name, line))
-    kv_bytes = sum(lane._lc.llama_state_seq_get_size(lane._ctx, seq) for seq in seqs.values())
+    kv_bytes = sum(lane.state_size(seq) for seq in seqs.values())
     return {"lines": [line for _, line in script.lines], "kv_bytes": kv_bytes,
             "tokens": lane.counters.prompt_tokens + lane.counters.generated_tokens}  # fmt: skip
 

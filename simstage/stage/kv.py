@@ -74,6 +74,8 @@ class SequenceCache:
     counters: StageCounters
     latent: Any = None
     """The context's `LatentCapture`, where it was made with one."""
+    _scratch: int | None = None
+    """The sequence of a lone token's companion, in batch-invariant decoding (`invariant_chunks`)."""
 
     def open_sequence(self) -> int:
         with self._kv_lock:
@@ -101,11 +103,16 @@ class SequenceCache:
                 self._free_seqs.append(seq)
             del self._cache[seq]
 
+    def state_size(self, seq: int) -> int:
+        """Bytes of one sequence's KV state (what `save_sequence` copies)."""
+        with self._kv_lock:
+            return int(self._lc.llama_state_seq_get_size(self._ctx, seq))
+
     def save_sequence(self, seq: int) -> SequenceSnapshot:
         """The KV state of one sequence, as bytes, with the tokens it holds."""
         lc = self._lc
         with self._kv_lock:
-            size = lc.llama_state_seq_get_size(self._ctx, seq)
+            size = self.state_size(seq)
             buffer = (ctypes.c_uint8 * size)()
             written = lc.llama_state_seq_get_data(self._ctx, buffer, size, seq)
         return SequenceSnapshot(tokens=list(self._cache[seq]), state=bytes(buffer[:written]))
@@ -161,7 +168,7 @@ class SequenceCache:
         out: dict[int, np.ndarray] = {}
         batch = self._batch
         calls = batched = 0
-        scratch = getattr(self, "_scratch", None)
+        scratch = self._scratch
         if scratch is None:
             spans = [(a, min(len(items), a + self.n_batch)) for a in range(0, len(items), self.n_batch)]
         else:

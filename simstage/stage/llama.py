@@ -161,7 +161,6 @@ class LlamaStage(SequenceCache, StageBase):
         self._free_seqs = list(range(n_seq_max - 1, -1, -1))
         self._kv_lock = threading.RLock()
         self._scratch = self._free_seqs.pop(0) if batch_invariant else None
-        """The sequence of the companion token a one-token batch gets (batch-invariant only)."""
         self._cache: dict[int, list[int]] = {}
         """Tokens held in KV, per live sequence (position = index)."""
         self._calls = 0
