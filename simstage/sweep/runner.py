@@ -49,7 +49,6 @@ def play_run(
     *,
     max_turns: int | None = None,
     threads: int | None = None,
-    latent: bool = False,
 ) -> RunOutcome:
     """Play one run on a fresh stage, write its log (from scratch) and then its row.
 
@@ -70,7 +69,6 @@ def play_run(
             max_turns=max_turns,
             threads=threads,
             overwrite=True,
-            latent=latent,
         ) as session:
             simulation = session.simulation
             started = time.perf_counter()
