@@ -140,17 +140,13 @@ def belief_matrix(
     from simstage.tom.timeline import BeliefTimeline
 
     timeline = BeliefTimeline(scenario, order=order).extend(events)
-    last = max((getattr(e, "turn", 0) for e in events), default=0)
-    if turns is not None:  # these turns only, each beside the turn before it (for `changed`)
-        turn = None
-        keep = set(turns)
-        wanted: Iterable[int] = sorted({t for k in keep for t in (k - 1, k) if 0 <= t <= last})
-    else:
-        keep = None
+    shown = set(turns) if turns is not None else None if turn is None else {turn}
+    if shown is None:
         # Every turn the log records (a played run records each one; a hostile log's
         # numbers can be huge, and between its events nothing changes).
-        recorded = sorted({0, *(getattr(e, "turn", 0) for e in events)})
-        wanted = recorded if turn is None else range(max(0, turn - 1), turn + 1)
+        wanted = sorted({0, *(getattr(e, "turn", 0) for e in events)})
+    else:  # each shown turn beside the turn before it (for `changed`)
+        wanted = sorted({t for k in shown for t in (k - 1, k) if t >= 0})
     probes = _probe_answers(events)
     seen: dict[tuple[str, tuple[str, ...], str], str] = {}
     before: dict[tuple[str, tuple[str, ...], str], str | None] | None = None
@@ -162,7 +158,7 @@ def belief_matrix(
             next_probe += 1
         cells = _cells(timeline.at(t), t, before, seen)
         before = {(c.holder, c.chain, c.object): c.container for c in cells}
-        if (keep is None and (turn is None or t == turn)) or (keep is not None and t in keep):
+        if shown is None or t in shown:
             out.extend(cells)
     return out
 
