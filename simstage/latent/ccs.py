@@ -25,8 +25,6 @@ import numpy as np
 RESTARTS = 10
 DECAY = 0.01
 MAX_ITER = 400
-PAIRED = {"container": "believed", "named_last": "named_last"}
-"""The targets CCS can be asked for: their label is one of the pair's containers."""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ TARGETS: dict[str, str] = {
     "named_last": "named_last",
 }
 """Each target and the dataset column it reads."""
+CCS_TARGETS = ("container", "named_last")
+"""The targets CCS can be asked for: their label is one of the pair's containers."""
 FOLDS = 5
 Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """(train X, train y, test X) → predicted test y."""
@@ -307,16 +309,15 @@ class Paired:
 
 def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = FOLDS) -> Paired | str:
     """The rows CCS can be scored on for `target`, or why there are none."""
-    from simstage.latent.ccs import PAIRED
-
-    if target not in PAIRED:
-        return f"target {target} is not a choice between the pair's two containers (CCS applies to {', '.join(PAIRED)})"
+    if target not in CCS_TARGETS:
+        return f"target {target} is not a choice between the pair's two containers (CCS applies to {', '.join(CCS_TARGETS)})"
     if dataset.pairs is None:
         return "no contrast pairs in this dataset (capture with latent.contrast: true)"
+    column = TARGETS[target]
     rows = [
-        (i, row["contrast"][0] == row[PAIRED[target]])
+        (i, row["contrast"][0] == row[column])
         for i, row in enumerate(dataset.labels)
-        if isinstance(row.get("contrast"), list) and len(row["contrast"]) == 2 and row[PAIRED[target]] in row["contrast"]
+        if isinstance(row.get("contrast"), list) and len(row["contrast"]) == 2 and row[column] in row["contrast"]
     ]
     runs = [dataset.labels[i]["run"] for i, _ in rows]
     truth = np.array([t for _, t in rows], dtype=bool)
