@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
 
-class CardError(ValueError):
+
+class CardError(SimstageError, ValueError):
     """A character card that cannot be used; the message names the file and the problem."""

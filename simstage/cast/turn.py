@@ -8,6 +8,8 @@ raised past the engine.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,7 +30,7 @@ MAX_LINE_CHARS = 120
 MAX_ASIDE_CHARS = 90
 
 
-class TurnParseError(ValueError):
+class TurnParseError(SimstageError, ValueError):
     """A reply that is not a valid turn."""
 
 

@@ -11,7 +11,7 @@ import functools
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
 
@@ -25,7 +25,7 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print `simstage: message` on stderr (one such line per line of it) and exit."""
     from rich.text import Text
 
@@ -41,10 +41,8 @@ def friendly_errors(function: F) -> F:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from simstage.run.log import RunLogError
+        from simstage.errors import SimstageError
         from simstage.scenario import ScenarioError
-        from simstage.stage import StageError
-        from simstage.sweep import SweepError
 
         try:
             return function(*args, **kwargs)
@@ -53,13 +51,12 @@ def friendly_errors(function: F) -> F:
             for problem in exc.problems:
                 console.print(str(problem), markup=False)
             raise SystemExit(EXIT_BAD_INPUT) from None
-        except (StageError, RunLogError, SweepError) as exc:
+        except SimstageError as exc:
             fail(str(exc))
         except BrokenPipeError:
             raise SystemExit(0) from None
 
     return wrapper  # type: ignore[return-value]
-
 
 
 @contextlib.contextmanager

@@ -9,6 +9,8 @@ record the log names whole; a torn tail past the last named record is ignored.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 import hashlib
 import math
 import os
@@ -20,7 +22,7 @@ import numpy as np
 SUFFIX = ".latent.f32"
 
 
-class LatentError(Exception):
+class LatentError(SimstageError):
     """A sidecar record is missing, cut short or not what its event says."""
 
 

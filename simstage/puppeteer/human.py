@@ -15,6 +15,8 @@ A world event is applied at once and the prompt comes back for the same turn.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 import json
 import sys
 from collections.abc import Sequence
@@ -37,7 +39,7 @@ HELP = (
 )
 
 
-class HumanInputError(ValueError):
+class HumanInputError(SimstageError, ValueError):
     """A line typed at the prompt that is not a command."""
 
 

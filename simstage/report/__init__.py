@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +11,7 @@ from simstage.report.files import atomic_write_text
 from simstage.report.page import render_page
 
 
-class ReportError(ValueError):
+class ReportError(SimstageError, ValueError):
     """A run log that cannot be reported on; the message names the file."""
 
 

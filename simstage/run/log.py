@@ -7,6 +7,8 @@ being written; the reader keeps every whole event before it and warns.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 import errno
 import json
 import os
@@ -74,7 +76,7 @@ class RunHeader(BaseModel):
     """The `latent:` settings the run captured activations with (the scenario's, or `--latent`)."""
 
 
-class RunLogError(Exception):
+class RunLogError(SimstageError):
     """A run log that cannot be read; the message names the file and line."""
 
 

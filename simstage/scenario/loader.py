@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ class LocatedProblem:
         return f"{self.path}:{self.line}:{self.column}:{field} {self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(SimstageError):
     """A scenario file that cannot be used; carries every problem found."""
 
     def __init__(self, problems: list[LocatedProblem]):

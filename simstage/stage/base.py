@@ -8,6 +8,8 @@ per character. Optional abilities are class flags, not methods that raise.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -204,5 +206,5 @@ class StageBase:
         return None
 
 
-class StageError(Exception):
+class StageError(SimstageError):
     """A stage that cannot start or answer: a missing model file, an unreachable server."""

@@ -8,6 +8,8 @@ before the first run starts.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 import copy
 import hashlib
 import itertools
@@ -34,7 +36,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 _MAX_ID = 150
 
 
-class SweepError(ValueError):
+class SweepError(SimstageError, ValueError):
     """Bad sweep input or a folder that holds another sweep; the message is what to print."""
 
 

@@ -8,6 +8,8 @@ tracker then answers the story's questions from those events alone.
 
 from __future__ import annotations
 
+from simstage.errors import SimstageError
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,7 +23,7 @@ from simstage.tom.tracker import BeliefState, BeliefTracker
 from simstage.world.state import WorldState
 
 
-class StoryError(ValueError):
+class StoryError(SimstageError, ValueError):
     """A story line that cannot be read; the message names the file and line."""
 
 
