@@ -20,7 +20,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-SHARED = ROOT.parent / "shared"
 
 
 def compare_json(scenario: str, puppeteers: str, seeds: str) -> dict:

@@ -12,12 +12,10 @@ from simstage.cli import main
 
 pytestmark = pytest.mark.model
 
-HITOM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hitom" / "Hi-ToM_data.json"
+HITOM = Path(__file__).resolve().parents[2] / "tests" / "data" / "hitom" / "Hi-ToM_data.json"
 
 
 def test_hitom_questions_asked_of_the_model(tmp_path: Path) -> None:
-    if not HITOM.exists():
-        pytest.skip(f"Hi-ToM data not present at {HITOM}")
     records = json.loads(HITOM.read_text())
     records = records["data"] if isinstance(records, dict) else records
     wrong = tmp_path / "wrong.jsonl"

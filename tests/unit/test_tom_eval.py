@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from simstage.cli import main
 from tests.unit.test_tom_tomi import ORIGINAL, make_story
 
-HITOM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hitom"
+HITOM = Path(__file__).resolve().parents[1] / "data" / "hitom"
 def write_tomi(path: Path, count: int, seed: int) -> list[str]:
     """A ToMi file in the original form, one question per story, and its .trace; returns the question types."""
     rng = random.Random(seed)
@@ -73,8 +73,6 @@ def test_hitom_malformed_file(tmp_path: Path) -> None:
 
 def test_hitom_real_data(tmp_path: Path) -> None:
     data = HITOM / "Hi-ToM_data.json"
-    if not data.exists():
-        pytest.skip(f"Hi-ToM data not present at {data}")
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(main, ["eval", "hitom", str(data), "--json", "--disagreements", str(wrong)])
     assert result.exit_code == 0, result.output
@@ -92,8 +90,6 @@ def test_hitom_real_data(tmp_path: Path) -> None:
 def test_hitom_rules_reproduce_the_generator(tmp_path: Path) -> None:
     """Under Hi-ToM's rules the tracker answers the VP copy as its generator labelled it, every question."""
     data = HITOM / "Hi-ToM_data.json"
-    if not data.exists():
-        pytest.skip(f"Hi-ToM data not present at {data}")
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(
         main, ["eval", "hitom", str(data), "--rules", "hitom", "--json", "--disagreements", str(wrong)]
@@ -167,8 +163,6 @@ def test_hitom_stage_limit_spreads_over_the_types(tmp_path: Path, monkeypatch: p
     from simstage.tom.hitom import read_hitom
 
     data = HITOM / "Hi-ToM_data.json"
-    if not data.exists():
-        pytest.skip(f"Hi-ToM data not present at {data}")
     scored = read_hitom(data).scored
     seen: list = []
     _oracle_stage(monkeypatch, scored, seen)
