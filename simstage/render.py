@@ -30,6 +30,7 @@ from simstage.events import (
     TurnStarted,
 )
 from simstage.scenario.models import Scenario
+from simstage.terminal import printable
 from simstage.world.state import WorldState
 
 PALETTE = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_red", "bright_cyan", "orange1")
@@ -135,12 +136,19 @@ def tom_metrics_line(event: Any) -> str:
     return "; ".join(parts)
 
 
+def shown(text: str) -> str:
+    """Text from data as rich markup that prints it as it is: markup escaped, control characters shown."""
+    return escape(printable(text))
+
+
 class TranscriptPrinter:
     """Prints a run's events as they happen (a `Simulation` subscriber), or a log's as it replays.
 
     It folds the tracker as the events pass, so each probe shows the tracker's
     answer beside the model's, and a completed run ends with its ToM score and,
-    where metrics were recorded, its puppeteer metrics.
+    where metrics were recorded, its puppeteer metrics. Text from the scenario,
+    the model or the log is printed through `shown`: never as markup, and never
+    a control sequence the terminal would obey.
 
     Args:
         console: where to print.
@@ -161,7 +169,7 @@ class TranscriptPrinter:
         self._spinner = spinner and console.is_terminal
 
     def _name(self, name: str) -> str:
-        return f"[bold {self.colours.get(name, 'white')}]{escape(name)}[/]"
+        return f"[bold {self.colours.get(name, 'white')}]{shown(name)}[/]"
 
     def on_token(self, speaker: str, text: str) -> None:
         return None
@@ -170,7 +178,7 @@ class TranscriptPrinter:
         verdict = self.verdicts.add(event)
         if isinstance(event, TurnStarted):
             if self._spinner:
-                self._status = self.console.status(f"{event.speaker} is thinking…")
+                self._status = self.console.status(f"{shown(event.speaker)} is thinking…")
                 self._status.start()
             return
         if isinstance(event, TurnEnded):
@@ -194,31 +202,35 @@ class TranscriptPrinter:
 
         metrics = run_metrics(self._turn_metrics, self.scenario.puppeteer.kind)
         if metrics is not None:
-            self.console.print(f"[bold]{escape(run_metrics_line(metrics))}[/]", highlight=False)
+            self.console.print(f"[bold]{shown(run_metrics_line(metrics))}[/]", highlight=False)
         score = score_verdicts(self.verdicts.verdicts)
         if score is not None:
-            self.console.print(f"[bold blue]{escape(tom_metrics_line(score))}[/]", highlight=False)
+            self.console.print(f"[bold blue]{shown(tom_metrics_line(score))}[/]", highlight=False)
 
     def format(self, event: Any, tracker: str | None = None) -> str:
         """One event as rich markup (`tracker`: for a probe, the tracker's answer)."""
-        line = escape(narrate(event, tracker) or "")
+        line = shown(narrate(event, tracker) or "")
         if isinstance(event, Said):
-            return f"{self._name(event.who)}: {escape(event.text)}"
+            return f"{self._name(event.who)}: {shown(event.text)}"
         if isinstance(event, Told):
             return (
                 f"{self._name(event.who)} [dim]→[/] {self._name(event.to)} "
-                f"[italic dim](privately)[/]: {escape(event.text)}"
+                f"[italic dim](privately)[/]: {shown(event.text)}"
             )
         if isinstance(event, Claimed):
             verdict = "" if event.true else " [red](false)[/]"
-            return f"{self._name(event.who)} [bold]claims[/]: {escape(event.text)}{verdict}"
+            return f"{self._name(event.who)} [bold]claims[/]: {shown(event.text)}{verdict}"
         if isinstance(event, (Entered, Exited, Moved)):
             origin = " [dim](scripted)[/]" if event.origin == "timeline" else ""
             return f"[italic]* {line}[/]{origin}"
         if isinstance(event, (Rejected, ParseFailed)):
             return f"[dim red]✗ {line}[/]"
         if isinstance(event, ProbeAnswered):
-            mark = "[green]✓[/]" if event.answer == event.truth else "[yellow]≠[/]"
+            # The mark compares the model's answer with the tracker's (what the ToM score
+            # counts), never with reality: reality is shown plainly in the line itself.
+            if tracker is None:
+                return f"[blue]?[/] {line}"
+            mark = "[green]✓[/]" if event.answer == tracker else "[yellow]≠[/]"
             return f"[blue]?[/] {line} {mark}"
         if isinstance(event, DirectionGiven):
             return f"[italic magenta]» {line}[/]"
