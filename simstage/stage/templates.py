@@ -17,13 +17,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NoReturn, Protocol
 
-from jinja2 import BaseLoader, TemplateSyntaxError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SecurityError
 
 from simstage.stage.base import Message, Role, StageError
+from simstage.stage.template_sandbox import Forbidden, OverBudget, RenderBudget, TemplateSandbox
 
 NORMALISATIONS = ("as-is", "merged", "folded")
 """From mildest to strongest; each one also does what the ones before it do."""
+
+RENDER_BUDGET = RenderBudget()
+"""Time and size one render of a model's template may take (`template_sandbox.py`)."""
 
 
 def _probe_chat(roles: str) -> tuple[Message, ...]:
@@ -58,24 +62,6 @@ class ChatTemplate(Protocol):
 
 class _Rejected(Exception):
     """The template refused this conversation (raise_exception or a runtime fault)."""
-
-
-class _Forbidden(SecurityError):
-    """A sandbox escape attempt, worded for the user."""
-
-
-class _NoFiles(BaseLoader):
-    """Refuses `{% include %}`, `{% import %}` and `{% extends %}`: a template reads no files."""
-
-    def get_source(self, environment: Any, template: str) -> NoReturn:
-        raise _Forbidden(f"tried to load {template!r}, which the sandbox forbids")
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The stock sandbox answers an unsafe attribute with an empty undefined; this one stops."""
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:
-        raise _Forbidden(f"tried to reach {attribute!r}, which the sandbox forbids")
 
 
 def _raise_exception(message: str) -> NoReturn:
@@ -132,21 +118,28 @@ class JinjaTemplate:
         bos_token: the model's begin-of-sequence text, for templates that write it.
         eos_token: the model's end-of-sequence text.
         origin: where the template came from, named in every error.
+        budget: time and size per render; default `RENDER_BUDGET`.
 
     Raises:
-        TemplateError: a syntax error, a sandbox escape, or no conversation shape
-            that the template renders.
+        TemplateError: a syntax error, a sandbox escape, a render over its budget,
+            or no conversation shape that the template renders.
     """
 
     name = "jinja"
 
     def __init__(
-        self, text: str, *, bos_token: str = "", eos_token: str = "", origin: str = "chat template"
+        self,
+        text: str,
+        *,
+        bos_token: str = "",
+        eos_token: str = "",
+        origin: str = "chat template",
+        budget: RenderBudget | None = None,
     ) -> None:
         self.origin = origin
         self.sha256: str | None = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self._tokens = {"bos_token": bos_token, "eos_token": eos_token}
-        env = _Sandbox(trim_blocks=True, lstrip_blocks=True, loader=_NoFiles())
+        self._env = env = TemplateSandbox(budget or RENDER_BUDGET)
         env.globals.update(raise_exception=_raise_exception, strftime_now=_strftime_now)
         try:
             self._template = env.from_string(text)
@@ -159,6 +152,7 @@ class JinjaTemplate:
         raise TemplateError(" ".join(f"{self.origin}: its chat template {fault}".split()))
 
     def _render(self, messages: list[Message]) -> str:
+        self._env.begin()
         try:
             return self._template.render(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -170,8 +164,10 @@ class JinjaTemplate:
             )
         except _Rejected:
             raise
-        except _Forbidden as e:
+        except (Forbidden, OverBudget) as e:
             self._fail(str(e))
+        except MemoryError:
+            self._fail("ran out of memory rendering a prompt")
         except SecurityError as e:
             self._fail(f"was stopped by the sandbox: {e}")
         except Exception as e:  # any other fault of untrusted code: this shape does not work

@@ -1,0 +1,100 @@
+"""A hostile chat template is bounded: it cannot hang a render or grow without end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simstage.stage import templates
+from simstage.stage.template_sandbox import RenderBudget
+from simstage.stage.templates import JinjaTemplate, TemplateError
+from tests.conftest import SCENARIOS
+from tests.unit.test_chat_templates import AWKWARD, SCENE, TEMPLATES
+
+# Small budgets keep every test short; the default is seconds and megabytes.
+TIGHT = RenderBudget(seconds=0.2, chars=100_000)
+ECHO = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+
+HANGS = {
+    "nested ranges": "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+    "a buffered block": "{% set x %}{% for i in range(99999) %}{% for j in range(99) %}y{% endfor %}{% endfor %}{% endset %}",
+    "loops over long strings": "{% for c in 'x' * 99999 %}{% for d in 'y' * 99999 %}{% endfor %}{% endfor %}",
+}
+GROWS = {
+    "nested output": "{% for i in range(99999) %}{% for j in range(99999) %}xxxxxxxxxx{% endfor %}{% endfor %}",
+    "repetition": "{{ 'x' * 10**10 }}",
+    "repetition, int first": "{{ 10**10 * messages[0].content }}",
+    "a list repeated": "{{ (['x' * 40000] * 1000) | length }}",
+    "a power": "{{ 2 ** 1000000000 }}",
+    "doubling with ~": "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    "doubling with +": "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+    "a padding filter": "{{ 'x' | center(10**10) }}",
+    "a padding method": "{{ 'x'.ljust(10**10) }}",
+    "a printf width": "{{ '%9999999999s' % 'x' }}",
+    "a format width": "{{ '{:>9999999999}'.format(1) }}",
+    "a format filter": "{{ '%99999999s' | format('x') }}",
+    "a growing replace": "{% set ns = namespace(s='abcdefgh') %}{% for i in range(20) %}{% set ns.s = ns.s | replace('a', ns.s) %}{% endfor %}",
+    "a long join": "{{ ['x' * 60000, 'y' * 60000] | join }}",
+    "a macro's output": "{% macro f() %}{% for i in range(99999) %}zzzzzzzzz{% endfor %}{% endmacro %}{{ f() }}",
+}
+
+
+@pytest.mark.parametrize("hostile", HANGS.values(), ids=HANGS.keys())
+def test_a_template_that_hangs_is_stopped_by_its_time_budget(hostile: str) -> None:
+    with pytest.raises(
+        TemplateError, match=r"^evil\.gguf: its chat template ran past its time budget \(0\.2 s\)"
+    ):
+        JinjaTemplate(hostile + ECHO, origin="evil.gguf", budget=TIGHT)
+
+
+@pytest.mark.parametrize("hostile", GROWS.values(), ids=GROWS.keys())
+def test_a_template_that_grows_is_stopped_by_its_size_budget(hostile: str) -> None:
+    with pytest.raises(
+        TemplateError, match=r"^evil\.gguf: its chat template grew past 100000 characters"
+    ):
+        JinjaTemplate(hostile + ECHO, origin="evil.gguf", budget=TIGHT)
+
+
+def test_a_budget_the_probe_did_not_trigger_stops_a_render() -> None:
+    t = JinjaTemplate(
+        "{% if 'lamp' in messages[1].content %}{% for i in range(99999) %}{{ 'x' * 9 }}{% endfor %}{% endif %}"
+        + ECHO,
+        origin="evil.gguf",
+        budget=TIGHT,
+    )
+    assert "[user]" in t.render(AWKWARD)
+    with pytest.raises(TemplateError, match="grew past 100000 characters"):
+        t.render(SCENE)
+
+
+def test_what_real_templates_do_stays_within_the_budget() -> None:
+    """Every real template renders a long scene inside a budget far below the default."""
+    scene = SCENE + [*SCENE[1:]] * 20
+    for path in sorted(TEMPLATES.glob("*.jinja")):
+        t = JinjaTemplate(path.read_text(encoding="utf-8"), bos_token="<s>", eos_token="</s>", origin=path.name,
+                          budget=RenderBudget(seconds=1.0, chars=100_000))  # fmt: skip
+        assert SCENE[-1].content in t.render(scene), path.name
+
+
+def test_an_over_budget_template_is_one_line_and_exit_2_from_prompt(
+    tmp_path: Path, monkeypatch
+) -> None:
+    pytest.importorskip("llama_cpp", reason="the llama stage renders templates")
+    from simstage.cli import main
+
+    (tmp_path / "hang.jinja").write_text(HANGS["nested ranges"] + ECHO, encoding="utf-8")
+    text = (SCENARIOS / "sally-anne.yaml").read_text(encoding="utf-8")
+    scenario = tmp_path / "sally.yaml"
+    scenario.write_text(
+        text.replace(
+            "stage: {backend: llama,", "stage: {chat_template: hang.jinja, backend: llama,"
+        )
+    )
+    monkeypatch.setattr(templates, "RENDER_BUDGET", TIGHT)
+    result = CliRunner().invoke(main, ["prompt", str(scenario), "--as", "Sally", "--tokens"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "hang.jinja" in lines[0] and "time budget" in lines[0], result.stderr
+    assert "Traceback" not in result.output
