@@ -6,7 +6,9 @@ gigabytes. Here every render has a budget (`RenderBudget`): a deadline checked a
 each step of every loop and at every call, attribute, item, operator and join,
 and a size that no output, buffered block or intermediate value may pass. The
 growth that happens inside one Python call (`'x' * 10**10`, a `center` width, a
-`replace` that multiplies) is refused before it allocates.
+`replace` that multiplies) is refused before it allocates. Transformers'
+`{% generation %}` tag (it marks the assistant's span for training masks)
+renders its body, as transformers does.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from jinja2 import BaseLoader, nodes
+from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 
@@ -46,6 +49,17 @@ class _NoFiles(BaseLoader):
 
     def get_source(self, environment: Any, template: str) -> NoReturn:
         raise Forbidden(f"tried to load {template!r}, which the sandbox forbids")
+
+
+class GenerationTag(Extension):
+    """`{% generation %}...{% endgeneration %}`: renders the body, as transformers does."""
+
+    tags = {"generation"}  # noqa: RUF012 - jinja2 declares it an instance attribute
+
+    def parse(self, parser: Any) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
 
 
 class _Bounded(NodeTransformer):
@@ -99,6 +113,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             trim_blocks=True,
             lstrip_blocks=True,
             loader=_NoFiles(),
+            extensions=[GenerationTag, loopcontrols],
         )
         self.budget = budget
         self._render = threading.local()

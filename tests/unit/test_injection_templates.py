@@ -1,4 +1,4 @@
-"""A hostile chat template is bounded: it cannot hang a render or grow without end."""
+"""A hostile chat template is bounded: it cannot hang a render or grow without end; `{% generation %}` renders."""
 
 from __future__ import annotations
 
@@ -98,3 +98,29 @@ def test_an_over_budget_template_is_one_line_and_exit_2_from_prompt(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "hang.jinja" in lines[0] and "time budget" in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+# A ChatML-like template, and the same with the assistant's turns in transformers' generation tags.
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+    "{% if m.role == 'assistant' %}{{ m.content }}{% else %}{{ m.content }}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+TAGGED = CHATML.replace(
+    "{% if m.role == 'assistant' %}{{ m.content }}",
+    "{% if m.role == 'assistant' %}{% generation %}{% set said = m.content %}{{ said }}{% endgeneration %}",
+)
+
+
+def test_generation_tags_render_their_body() -> None:
+    assert "{% generation %}" in TAGGED
+    plain, tagged = JinjaTemplate(CHATML), JinjaTemplate(TAGGED)
+    assert tagged.normalisation == plain.normalisation
+    for chat in (SCENE, AWKWARD):
+        assert tagged.render(chat) == plain.render(chat)
+        assert all(m.content in tagged.render(chat) for m in chat)
+
+
+def test_an_unclosed_generation_tag_is_a_syntax_error() -> None:
+    with pytest.raises(TemplateError, match="syntax error on line 1"):
+        JinjaTemplate("{% generation %}{{ messages[0].content }}", origin="m.gguf")
