@@ -18,7 +18,7 @@ rows, not of runs), projected out, and the fresh probe fitted on the other half
 and scored on the test runs; well above chance there means other directions
 still carry the label. The
 behavioural sense (re-asking the probes with the
-direction written back into the stage) is `simstage.latent.behaviour`; `directions`
+direction written back into the stage) is `simstage.analysis.behaviour`; `directions`
 gives it the directions fitted on all rows.
 """
 
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from simstage.latent.dataset import LatentDataset
-from simstage.latent.probes import (
+from simstage.analysis.dataset import LatentDataset
+from simstage.analysis.probes import (
     FOLDS,
     chosen_layers,
     mean_difference,
@@ -140,6 +140,6 @@ def ablate(
         per_layer.append({"layer": layer, **scores})
     return {
         **rows.summary(), "probe": "logistic (standardised), fitted afresh on the projected rows",
-        "layers": per_layer, "behaviour": "simstage.latent.behaviour (re-asks the probes on the stage; not run here)",
+        "layers": per_layer, "behaviour": "simstage.analysis.behaviour (re-asks the probes on the stage; not run here)",
         "seconds": round(time.perf_counter() - started, 3),
     }  # fmt: skip

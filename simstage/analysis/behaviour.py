@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from simstage.latent.ablate import random_unit
+from simstage.analysis.ablate import random_unit
 from simstage.stage import StageError
 
 

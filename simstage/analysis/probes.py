@@ -6,7 +6,7 @@ Three probes per layer:
   the threshold at the midpoint of the two projected class means (fitted on
   train); more classes, the nearest class mean.
 - **logistic**: scikit-learn's logistic regression on standardised features.
-- **CCS** (`simstage.latent.ccs`): unsupervised, on the contrast pairs of runs
+- **CCS** (`simstage.analysis.ccs`): unsupervised, on the contrast pairs of runs
   captured with `latent.contrast`, for targets that name one of the pair's
   containers (`container`, `named_last`); its sign is set on the train rows.
 
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simstage.latent.dataset import LatentDataset
+from simstage.analysis.dataset import LatentDataset
 from simstage.latent.store import LatentError
 from simstage.stats import Interval, bootstrap_mean
 
@@ -287,7 +287,7 @@ class Paired:
 
     def score(self, dataset: LatentDataset, layer: int) -> dict[str, Any] | None:
         """CCS's out-of-fold accuracy at `layer`, bootstrapped over runs."""
-        from simstage.latent.ccs import fit_ccs
+        from simstage.analysis.ccs import fit_ccs
 
         assert dataset.pairs is not None
         pairs = dataset.pairs[self.keep, :, dataset.layer_index(layer)].astype(np.float64)

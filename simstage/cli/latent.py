@@ -91,7 +91,7 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
     (the model's choice), correct (answer == believed) and named_last. Every
     run must have captured the same layers at the same width.
     """
-    from simstage.latent.dataset import build_dataset
+    from simstage.analysis.dataset import build_dataset
 
     with _latent_errors():
         dataset = build_dataset(paths)
@@ -103,7 +103,7 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
 
 
 def _load(path: str) -> Any:
-    from simstage.latent.dataset import load_dataset
+    from simstage.analysis.dataset import load_dataset
 
     return load_dataset(path)
 
@@ -153,12 +153,12 @@ def fit_command(
     captured with latent.contrast: true, and a target that is one of the pair
     (container, named_last). Its sign is set on the train rows.
     """
-    from simstage.latent.probes import fit
+    from simstage.analysis.probes import fit
 
     with _latent_errors():
         result = fit(_load(dataset), layers, target, seed)
     if plot:
-        from simstage.latent.plot import plot_fit
+        from simstage.analysis.plot import plot_fit
 
         plot_fit(result, plot)
     if as_json:
@@ -227,7 +227,7 @@ def ablate_command(
 
     The behavioural sense (--behaviour) re-asks the model with the direction removed.
     """
-    from simstage.latent.ablate import ablate
+    from simstage.analysis.ablate import ablate
 
     with _latent_errors():
         data = _load(dataset)
@@ -255,8 +255,8 @@ def _behaviour(data: Any, layers: list[int] | None, target: str, seed: int, thre
 
     from rich.progress import Progress
 
-    from simstage.latent.ablate import directions
-    from simstage.latent.behaviour import behaviour_ablation
+    from simstage.analysis.ablate import directions
+    from simstage.analysis.behaviour import behaviour_ablation
 
     if not data.sources:
         fail("the dataset names no run logs to re-play (build it again with simstage latent dataset)")

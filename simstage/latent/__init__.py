@@ -1,5 +1,7 @@
-"""Latent beliefs: the residual stream the stage holds when a probe is asked, and probes fitted on it.
+"""Latent beliefs, as a run records them: which probes capture the residual stream, and the sidecar.
 
-`capture.py` reads it through llama.cpp's eval callback, `store.py` keeps it beside
-the run log; the dataset, probes and ablations read those files.
+`probing.py` says which probes are captured (and the control wording) and makes the
+`latent_captured` event; `store.py` keeps the vectors beside the run log. Reading the
+stream is the stage's (`simstage/stage/capture.py`); what is learnt from the files
+(datasets, probes, CCS, ablation) is the analysis floor's (`simstage/analysis/`).
 """

@@ -3,7 +3,7 @@
 One self-contained HTML page, like a run's: the plan, each variant's metrics
 (mean over seeds with its 95% bootstrap interval), the sweep's chart, every run,
 and, when the runs captured activations (`--latent`), the probes' accuracy per
-layer for each target (`simstage.latent.probes.fit`): mean difference,
+layer for each target (`simstage.analysis.probes.fit`): mean difference,
 logistic regression and CCS with their intervals shaded, chance and the model's
 behavioural accuracy as lines. Charts are drawn by matplotlib; without it the
 page says so and keeps its tables.
@@ -166,7 +166,7 @@ def _chart(plan: Any, rows: dict[str, dict[str, Any]], warnings: list[str]) -> s
 
 def latent_section(folder: Path, progress: Progress, warnings: list[str]) -> str:
     """Probe accuracy per layer for each target, when the sweep's runs captured activations ("" when none did)."""
-    from simstage.latent.dataset import build_dataset, run_logs
+    from simstage.analysis.dataset import build_dataset, run_logs
     from simstage.latent.store import LatentError, sidecar_path
 
     try:
@@ -196,7 +196,7 @@ def latent_section(folder: Path, progress: Progress, warnings: list[str]) -> str
 
 
 def _target(dataset: Any, target: str) -> str:
-    from simstage.latent.probes import fit
+    from simstage.analysis.probes import fit
     from simstage.latent.store import LatentError
 
     try:
@@ -204,7 +204,7 @@ def _target(dataset: Any, target: str) -> str:
     except LatentError as exc:
         return f"<h3>{escape(target)}</h3><p class='meta'>not fitted: {escape(str(exc))}</p>"
     try:
-        from simstage.latent.plot import fit_svg
+        from simstage.analysis.plot import fit_svg
 
         picture = f"<figure>{fit_svg(result)}</figure>"
     except ImportError:
@@ -226,7 +226,7 @@ def _target(dataset: Any, target: str) -> str:
 
 def best_table(result: dict[str, Any]) -> str:
     """Each probe kind's best block and its accuracy with interval."""
-    from simstage.latent.plot import KINDS
+    from simstage.analysis.plot import KINDS
 
     rows = []
     for kind, label in KINDS.items():

@@ -138,7 +138,7 @@ class Stage(Protocol):
     ) -> tuple[list[int], list[Any]]:
         """`choose_many`, and per job the residual stream [layers, width] at the last token
         before the answer; with `contrast` (per job, option indices), [1 + k, layers, width]:
-        also the last token of the answer completed with each (`simstage/latent/capture.py`)."""
+        also the last token of the answer completed with each (`simstage/stage/capture.py`)."""
         ...
 
     def count_tokens(self, messages: Sequence[Message]) -> int | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from simstage.latent import ggml
+from simstage.stage import ggml
 
 Key = tuple[int, int]
 """(sequence, position): the token whose residual stream is wanted."""

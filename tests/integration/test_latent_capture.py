@@ -107,7 +107,7 @@ def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path)
     assert verified.exit_code == 0, verified.output
     assert "verify: match" in verified.output
 
-    from simstage.latent.behaviour import behaviour_ablation
+    from simstage.analysis.behaviour import behaviour_ablation
 
     first = read_record(out, captured[0])
     ablation = behaviour_ablation([out], {10: first[10]}, threads=2)
@@ -162,7 +162,7 @@ def test_a_contrast_run_logs_each_pair_and_verifies(tmp_path: Path) -> None:
     verified = runner.invoke(main, ["replay", str(out), "--verify", "--threads", "2"])
     assert verified.exit_code == 0 and "verify: match" in verified.output, verified.output
 
-    from simstage.latent.dataset import build_dataset
+    from simstage.analysis.dataset import build_dataset
 
     dataset = build_dataset([out])
     assert dataset.pairs is not None and dataset.pairs.shape == (3, 2, 3, captured[0].dims)

@@ -1,4 +1,4 @@
-"""CCS (`simstage.latent.ccs`, through `probes.fit`): finds a planted truth direction in contrast pairs without labels, and nothing where there is none."""
+"""CCS (`simstage.analysis.ccs`, through `probes.fit`): finds a planted truth direction in contrast pairs without labels, and nothing where there is none."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simstage.latent.ccs import _loss, fit_ccs
-from simstage.latent.dataset import LatentDataset, build_dataset, load_dataset
-from simstage.latent.probes import fit
+from simstage.analysis.ccs import _loss, fit_ccs
+from simstage.analysis.dataset import LatentDataset, build_dataset, load_dataset
+from simstage.analysis.probes import fit
 from tests.unit.latent_runs import DIMS, LAYERS, Plant, write_sweep
 
 

@@ -102,8 +102,8 @@ def test_help_explains_each_command() -> None:
 
 def test_the_cli_and_the_latent_modules_import_no_sklearn_or_matplotlib() -> None:
     code = (
-        "import simstage, simstage.cli, simstage.latent.dataset, simstage.latent.probes, "
-        "simstage.latent.ablate, simstage.latent.plot, sys; "
+        "import simstage, simstage.cli, simstage.analysis.dataset, simstage.analysis.probes, "
+        "simstage.analysis.ablate, simstage.analysis.plot, sys; "
         "print(' '.join(sorted(sys.modules)))"
     )
     loaded = subprocess.run(

@@ -1,4 +1,4 @@
-"""`simstage.latent.dataset`: captured probes joined with the tracker's labels; bad input is one clear error."""
+"""`simstage.analysis.dataset`: captured probes joined with the tracker's labels; bad input is one clear error."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simstage.engine import Simulation
-from simstage.latent.dataset import COLUMNS, build_dataset, load_dataset
+from simstage.analysis.dataset import COLUMNS, build_dataset, load_dataset
 from simstage.latent.store import LatentError, sidecar_path
 from simstage.run.log import RunLogWriter, logged_scenario, read_runlog
 from simstage.run.open import make_header

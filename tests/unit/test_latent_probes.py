@@ -1,4 +1,4 @@
-"""`simstage.latent.probes` and `ablate`: planted labels are found, random ones are not, runs never straddle the split."""
+"""`simstage.analysis.probes` and `ablate`: planted labels are found, random ones are not, runs never straddle the split."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from simstage.latent import probes
-from simstage.latent.ablate import ablate, directions, project_out
-from simstage.latent.dataset import LatentDataset, build_dataset
-from simstage.latent.probes import fit, predict_mean_difference, run_folds
+from simstage.analysis import probes
+from simstage.analysis.ablate import ablate, directions, project_out
+from simstage.analysis.dataset import LatentDataset, build_dataset
+from simstage.analysis.probes import fit, predict_mean_difference, run_folds
 from simstage.latent.store import LatentError
 from tests.unit.latent_runs import Plant, direction, write_sweep
 

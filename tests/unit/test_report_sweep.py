@@ -44,8 +44,8 @@ def test_a_sweep_report_shows_the_plan_the_variants_the_runs_and_the_latent_prob
 
 
 def test_the_best_block_is_the_planted_one(sweep: Path) -> None:
-    from simstage.latent.dataset import build_dataset
-    from simstage.latent.probes import fit
+    from simstage.analysis.dataset import build_dataset
+    from simstage.analysis.probes import fit
     from simstage.report.sweep_page import best_table
 
     table = best_table(fit(build_dataset([sweep / "latent"]), None, "named_last"))

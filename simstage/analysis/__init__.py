@@ -1,0 +1,7 @@
+"""The offline floor: what is learnt from run logs and their sidecars.
+
+Latent datasets and probes (mean difference, logistic, CCS), ablation and its
+behavioural check, and their plots. Nothing here plays a scene except
+`behaviour.py`, which re-plays logs through `simstage.run`; the report renders
+what these modules compute and trains nothing itself.
+"""
