@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from simstage.cards.errors import CardError
 from simstage.cards.png import PNG_SIGNATURE, png_text_chunks
+from simstage.terminal import UNPRINTABLE
 
 MAX_CARD_FILE_BYTES = 32_000_000
 """Largest card file read (PNG cards carry an image; the JSON is a small part of it)."""
@@ -59,13 +59,10 @@ class Card:
     lore: tuple[LoreEntry, ...] = field(default_factory=tuple)
 
 
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]")
-
-
 def clean_text(text: str) -> str:
     """Text with control characters and bidi overrides removed, newlines normalised, NFC."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()
+    return unicodedata.normalize("NFC", UNPRINTABLE.sub("", text)).strip()
 
 
 def _depth(value: Any) -> int:

@@ -29,10 +29,13 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print `simstage: message` on stderr (one such line per line of it) and exit."""
     from rich.text import Text
 
+    from simstage.terminal import printable
+
     console = stderr_console()
-    # Messages quote file names and file contents: never parse them as markup.
+    # Messages quote file names and file contents: never parse them as markup, and
+    # show the control characters they hold rather than let the terminal obey them.
     for line in message.splitlines() or [""]:
-        console.print(Text.assemble(("simstage:", "bold red"), " ", line))
+        console.print(Text.assemble(("simstage:", "bold red"), " ", printable(line)))
     raise SystemExit(code)
 
 
@@ -43,13 +46,14 @@ def friendly_errors(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from simstage.errors import SimstageError
         from simstage.scenario import ScenarioError
+        from simstage.terminal import printable
 
         try:
             return function(*args, **kwargs)
         except ScenarioError as exc:
             console = stderr_console()
             for problem in exc.problems:
-                console.print(str(problem), markup=False)
+                console.print(printable(str(problem)), markup=False)
             raise SystemExit(EXIT_BAD_INPUT) from None
         except SimstageError as exc:
             fail(str(exc))

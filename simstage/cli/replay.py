@@ -23,8 +23,9 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
         from simstage.cli.tui import replay_tui
 
         raise SystemExit(replay_tui(runlog))
-    from simstage.render import TranscriptPrinter, world_summary
+    from simstage.render import TranscriptPrinter, shown, world_summary
     from simstage.run.log import logged_scenario, read_runlog
+    from simstage.terminal import printable
     from simstage.world import fold_world
 
     log = read_runlog(runlog)
@@ -33,23 +34,23 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
     console = Console(highlight=False, emoji=False)
     header = log.header
     console.print(
-        f"[bold]{scenario.title}[/] — {header.stage.backend} stage, model {header.stage.model}, "
-        f"seed {header.seed}, recorded {header.created}"
+        f"[bold]{shown(scenario.title)}[/] — {shown(header.stage.backend)} stage, model {shown(header.stage.model)}, "
+        f"seed {header.seed}, recorded {shown(header.created)}"
     )
     printer = TranscriptPrinter(console, scenario, spinner=False)
     for event in log.events:
         printer.on_event(event)
     for warning in log.warnings:
-        stderr_console().print(f"warning: {warning}", markup=False)
+        stderr_console().print(f"warning: {printable(warning)}", markup=False)
     if not log.ended:
         console.print("[yellow]the run did not record its end (cut off)[/]")
     console.rule("[dim]world[/]", style="dim")
     for line in world_summary(fold_world(scenario, log.events)):
-        console.print(line)
+        console.print(printable(line), markup=False)
     if verify:
         from simstage.run.verify import verify_run
 
         report = verify_run(log, threads=threads, console=console)
-        console.print(report.message)
+        console.print(printable(report.message), markup=False)
         if not report.matched:
             raise SystemExit(1)

@@ -91,22 +91,25 @@ def run(
 
 
 def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
+    from simstage.render import shown
     from simstage.run.resume import resume_run
 
     console = Console(highlight=False, emoji=False)
     with sigterm_as_interrupt(), resume_run(path, threads=threads, max_turns=max_turns, console=console) as session:
         console.print(
-            f"[dim]resuming {path} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
+            f"[dim]resuming {shown(path)} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
         )
         _play(session, console, f"run log: {path} (+{{count}} events)")
 
 
 def _play(session: Any, console: Console, done: str) -> None:
     """Play a headless session to its end; exit 130 when Ctrl-C stopped it."""
+    from simstage.terminal import printable
+
     try:
         result = session.simulation.run()
     finally:
         session.printer.close()
-    console.print(done.format(count=session.writer.count), style="dim", markup=False)
+    console.print(printable(done.format(count=session.writer.count)), style="dim", markup=False)
     if result == "interrupted":
         raise SystemExit(130)

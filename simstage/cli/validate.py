@@ -30,6 +30,7 @@ def validate(paths: tuple[str, ...]) -> None:
     with status 2 if any file has a problem; exits 0 when all are valid.
     """
     from simstage.scenario import ScenarioError, load_scenario
+    from simstage.terminal import printable
 
     files = _scenario_files(paths)
     if not files:
@@ -42,7 +43,7 @@ def validate(paths: tuple[str, ...]) -> None:
         except ScenarioError as exc:
             bad += 1
             for problem in exc.problems:
-                console.print(str(problem), markup=False)
+                console.print(printable(str(problem)), markup=False)
     if bad:
         console.print(f"{bad} of {len(files)} scenario files have problems", markup=False)
         raise SystemExit(EXIT_BAD_INPUT)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from simstage.scenario.models import Scenario
+from simstage.terminal import UNPRINTABLE
 
 Loc = tuple[str | int, ...]
 
@@ -28,7 +29,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
     Returns:
         The problems found, in file order; empty when the scenario is consistent.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = _check_name_characters(scenario)
     world = scenario.world
     locations = set(world.locations)
     cast = scenario.cast_names
@@ -125,6 +126,24 @@ def check_references(scenario: Scenario) -> list[Problem]:
     latent, containers = scenario.latent, len(scenario.world.containers)
     if latent is not None and latent.contrast and not latent.name_options and containers != 2:
         problems.append(Problem(("latent", "contrast"), f"contrast pairs need two candidate containers and the world has {containers}; set name_options: true (each question then names two)"))  # fmt: skip
+    return problems
+
+
+def _check_name_characters(scenario: Scenario) -> list[Problem]:
+    """Names are printed everywhere (transcripts, prompts, errors): none may hold what a terminal obeys."""
+    world = scenario.world
+    named: list[tuple[Loc, str]] = [(("cast", i, "name"), m.name) for i, m in enumerate(scenario.cast)]
+    named += [(("world", "locations", i), name) for i, name in enumerate(world.locations)]
+    named += [(("world", "containers", name), name) for name in world.containers]
+    named += [(("world", "objects", name), name) for name in world.objects]
+    problems = []
+    for loc, name in named:
+        found = UNPRINTABLE.search(name)
+        if found:
+            problems.append(
+                Problem(loc, f"name {name!r} holds U+{ord(found.group()):04X}: names may not hold "
+                        "control characters or bidi overrides")
+            )
     return problems
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from simstage.tui.app import SimstageApp
+
+class PaletteSource(Protocol):
+    """What the palette needs of the app: its commands (name, help, action) that make sense now."""
+
+    def palette_commands(self) -> list[tuple[str, str, str]]: ...
 
 
 class SimstageCommands(Provider):
     """Offers each of the app's actions that makes sense now (live or replay)."""
 
     def _commands(self) -> list[tuple[str, str, str]]:
-        app = cast("SimstageApp", self.app)
+        app = cast(PaletteSource, self.app)
         return app.palette_commands()
 
     async def discover(self) -> Hits:
