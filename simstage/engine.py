@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from simstage.cast import screenplay
 from simstage.cast.probes import ANSWER_PREFIX, probe_question
-from simstage.cast.prompt import character_messages, drop_exchanges, exchanges_in
+from simstage.cast.prompt import CastPrompts, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
     ContextTrimmed,
@@ -96,6 +96,8 @@ class Simulation:
         self.max_turns = max_turns or scenario.max_turns
         self.events: list[Any] = [e for e in events if not isinstance(e, RunEnded)]
         self.world: WorldState = fold_world(scenario, self.events)
+        self.cast = CastPrompts(scenario)
+        """Each character's prompt, kept up to date with `events` (a turn costs what happened since)."""
         self.turn = max((e.turn for e in self.events), default=0)
         self.puppeteer = puppeteer or make_puppeteer(scenario.puppeteer)
         self.metrics: Any = None
@@ -253,7 +255,7 @@ class Simulation:
         (a chat) or lines (a screenplay) than the run has trimmed already."""
         if self.stage.plays_screenplay:
             return screenplay.turn_messages(self.scenario, speaker, self.events, dropped)
-        return drop_exchanges(character_messages(self.scenario, speaker, self.events), dropped)
+        return drop_exchanges(self.cast.messages(speaker, self.events), dropped)
 
     def _fit_context(self, speaker: str) -> list[Any]:
         """The speaker's prompt, its oldest exchanges dropped when it nears its share; recorded."""
@@ -314,9 +316,8 @@ class Simulation:
                 messages = screenplay.screenplay_messages(self.scenario, name, self.events, question=question)
                 prefix = screenplay.answer_prefix(name)
             else:
-                messages = character_messages(
-                    self.scenario, name, self.events, question=question, location=here,
-                    present=self.world.present(here),
+                messages = self.cast.messages(
+                    name, self.events, question=question, location=here, present=self.world.present(here)
                 )
                 prefix = ANSWER_PREFIX
             questions.append(question)

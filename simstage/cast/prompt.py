@@ -149,6 +149,92 @@ def _where(name: str, location: str, present: Sequence[str]) -> str:
     return f"You are in the {location}" + (f" with {_names(others)}." if others else ", alone.")
 
 
+class PromptFold:
+    """One character's prompt as a fold over the run's events, fed one event at a time.
+
+    It keeps the finished (heard, own line) exchanges and the lines perceived since
+    the character's last turn, so a prompt costs what happened since it was last
+    brought up to date, not the whole run.
+
+    Args:
+        scenario: the scene.
+        name: the character.
+    """
+
+    def __init__(self, scenario: Scenario, name: str):
+        self.name = name
+        self.folded = 0
+        """How many of the run's events this fold has taken in."""
+        self._exchanges: list[Message] = [system_message(scenario, name)]
+        self._pending: list[str] = opening_observations(scenario, name)
+        self._dropped = 0
+
+    def add(self, event: object) -> None:
+        """Take in the run's next event."""
+        name = self.name
+        self.folded += 1
+        if isinstance(event, ContextTrimmed) and event.who == name:
+            self._dropped += event.dropped
+        elif isinstance(event, TurnStarted) and event.speaker == name:
+            where = _where(name, event.location, event.present)
+            self._pending.append(f"Turn {event.turn}. {where} It is your turn.")
+        elif isinstance(event, TurnEnded) and event.speaker == name:
+            self._exchanges.append(Message("user", _user_block(self._pending)))
+            self._exchanges.append(Message("assistant", event.raw))
+            self._pending = []
+        elif perceived(event, name):
+            line = describe(event, name)
+            if line:
+                self._pending.append(line)
+
+    def messages(
+        self, *, question: str | None = None, location: str | None = None, present: Sequence[str] = ()
+    ) -> list[Message]:
+        """The prompt after the events taken in so far (see `character_messages`)."""
+        pending = self._pending
+        if question is not None:
+            where = _where(self.name, location or "", present) if location else ""
+            pending = [*pending, f"{where} Answer truthfully, as {self.name}: {question}".strip()]
+        return drop_exchanges([*self._exchanges, Message("user", _user_block(pending))], self._dropped)
+
+
+class CastPrompts:
+    """Every character's `PromptFold` over one run's events, each brought up to date when asked.
+
+    The engine asks for a prompt every turn; each character's fold takes in only the
+    events it has not seen yet, so a turn's prompt costs the same at turn 1,000 as at
+    turn 10 (`character_messages` walks every event, once).
+
+    Args:
+        scenario: the scene.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self._folds: dict[str, PromptFold] = {}
+
+    def messages(
+        self,
+        name: str,
+        events: Sequence[object],
+        *,
+        question: str | None = None,
+        location: str | None = None,
+        present: Sequence[str] = (),
+    ) -> list[Message]:
+        """`character_messages(scenario, name, events, ...)`, from `name`'s fold.
+
+        `events` is the run's event list, which only ever grows: the same list (or
+        a longer copy of it) at every call.
+        """
+        fold = self._folds.get(name)
+        if fold is None:
+            fold = self._folds[name] = PromptFold(self.scenario, name)
+        for index in range(fold.folded, len(events)):
+            fold.add(events[index])
+        return fold.messages(question=question, location=location, present=present)
+
+
 def character_messages(
     scenario: Scenario,
     name: str,
@@ -169,28 +255,10 @@ def character_messages(
         location: with `question`, where the character is now.
         present: with `question`, who is in the room with it now.
     """
-    messages = [system_message(scenario, name)]
-    pending = opening_observations(scenario, name)
-    dropped = 0
+    fold = PromptFold(scenario, name)
     for event in events:
-        if isinstance(event, ContextTrimmed) and event.who == name:
-            dropped += event.dropped
-        elif isinstance(event, TurnStarted) and event.speaker == name:
-            where = _where(name, event.location, event.present)
-            pending.append(f"Turn {event.turn}. {where} It is your turn.")
-        elif isinstance(event, TurnEnded) and event.speaker == name:
-            messages.append(Message("user", _user_block(pending)))
-            messages.append(Message("assistant", event.raw))
-            pending = []
-        elif perceived(event, name):
-            line = describe(event, name)
-            if line:
-                pending.append(line)
-    if question is not None:
-        where = _where(name, location or "", present) if location else ""
-        pending.append(f"{where} Answer truthfully, as {name}: {question}".strip())
-    messages.append(Message("user", _user_block(pending)))
-    return drop_exchanges(messages, dropped)
+        fold.add(event)
+    return fold.messages(question=question, location=location, present=present)
 
 
 def drop_exchanges(messages: list[Message], count: int) -> list[Message]:

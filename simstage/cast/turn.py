@@ -8,14 +8,14 @@ raised past the engine.
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from simstage.errors import SimstageError
 from simstage.scenario.models import (
     ClaimAction,
     EnterAction,
@@ -47,33 +47,44 @@ def _literal(values: list[str]) -> Any:
 
 
 def turn_model(scenario: Scenario, name: str) -> type[BaseModel]:
-    """The pydantic model of `name`'s reply, restricted to the scene's names."""
+    """The pydantic model of `name`'s reply, restricted to the scene's names.
+
+    Made once for each set of names and kept: making a model costs milliseconds,
+    and a run asks for it at every turn.
+    """
     world = scenario.world
+    others = tuple(who for who in scenario.cast_names if who != name)
+    return _reply_model(tuple(world.locations), tuple(world.objects), tuple(world.containers), others)
+
+
+@lru_cache(maxsize=256)
+def _reply_model(
+    locations: tuple[str, ...], objects: tuple[str, ...], containers: tuple[str, ...], others: tuple[str, ...]
+) -> type[BaseModel]:
     config = ConfigDict(extra="forbid")
     variants: list[Any] = []
-    locations = _literal(list(world.locations))
-    variants.append(create_model("Exit", __config__=config, type=(Literal["exit"], ...), to=(locations, ...)))
-    variants.append(create_model("Enter", __config__=config, type=(Literal["enter"], ...), to=(locations, ...)))
-    if world.objects and world.containers:
-        objects = _literal(list(world.objects))
-        containers = _literal(list(world.containers))
+    places = _literal(list(locations))
+    variants.append(create_model("Exit", __config__=config, type=(Literal["exit"], ...), to=(places, ...)))
+    variants.append(create_model("Enter", __config__=config, type=(Literal["enter"], ...), to=(places, ...)))
+    if objects and containers:
+        things = _literal(list(objects))
+        boxes = _literal(list(containers))
         variants.append(
             create_model(
-                "Move", __config__=config, type=(Literal["move"], ...), object=(objects, ...),
-                to=(containers, ...),
+                "Move", __config__=config, type=(Literal["move"], ...), object=(things, ...),
+                to=(boxes, ...),
             )
         )
         variants.append(
             create_model(
-                "Claim", __config__=config, type=(Literal["claim"], ...), object=(objects, ...),
-                container=(containers, ...),
+                "Claim", __config__=config, type=(Literal["claim"], ...), object=(things, ...),
+                container=(boxes, ...),
             )
         )
-    others = [who for who in scenario.cast_names if who != name]
     if others:
         variants.append(
             create_model(
-                "Tell", __config__=config, type=(Literal["tell"], ...), to=(_literal(others), ...),
+                "Tell", __config__=config, type=(Literal["tell"], ...), to=(_literal(list(others)), ...),
                 text=(str, Field(min_length=1, max_length=MAX_ASIDE_CHARS)),
             )
         )
@@ -90,7 +101,13 @@ def turn_model(scenario: Scenario, name: str) -> type[BaseModel]:
 
 def turn_schema(scenario: Scenario, name: str) -> dict[str, Any]:
     """The JSON schema `name`'s reply must match (used as a generation grammar)."""
-    return turn_model(scenario, name).model_json_schema()
+    # Kept as text, read into a fresh dict per call: a caller may change its own copy.
+    return json.loads(_reply_schema(turn_model(scenario, name)))  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=256)
+def _reply_schema(model: type[BaseModel]) -> str:
+    return json.dumps(model.model_json_schema())
 
 
 def parse_turn(raw: str, scenario: Scenario, name: str) -> Turn:

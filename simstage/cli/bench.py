@@ -18,6 +18,11 @@ from simstage.cli.errors import friendly_errors
     help="Instead: play N seeded runs batched in one context and one after another, for "
     "N = 1, 2, 4, … N, and report runs_speedup (runs/hour batched ÷ one after another).",
 )
+@click.option(
+    "--scaling", is_flag=True,
+    help="Only the turn-scaling figure: the engine on the scripted stage (no model) for 2,000 and "
+    "4,000 turns, each in a child process; time ratio and peak memory.",
+)
 @click.option("--line-tokens", default=24, show_default=True, type=click.IntRange(1, 1024), help="Tokens per line (EOS blocked).")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
 @click.option("--n-gpu-layers", default=0, show_default=True, type=int, help="Layers on the GPU (-1: all; needs a CUDA build).")
@@ -25,7 +30,7 @@ from simstage.cli.errors import friendly_errors
 @click.option("--amx", is_flag=True, help="Use ggml's AMX buffer type on a CPU with AMX (crashes today: llama.cpp #20824).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def bench(
-    model: str, characters: int, turns: int | None, runs: int | None, line_tokens: int,
+    model: str, characters: int, turns: int | None, runs: int | None, scaling: bool, line_tokens: int,
     threads: int | None, n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool,
 ) -> None:
     """Play one seeded scene three ways and report the ratios.
@@ -39,6 +44,10 @@ def bench(
     latent    a probe (and a generated token) on a stage reading every block's
               output at probes ÷ the same on a plain stage; and a probe that
               also reads its contrast pair (latent.contrast) ÷ a plain one
+    scaling   the engine alone (scripted stage, no model) for 2,000 and
+              4,000 turns, each run in a child process: time(4,000) ÷
+              time(2,000) (2 when a turn costs the same late as early) and
+              the 4,000-turn run's peak RSS (--scaling: only this)
     Also times 4 probes batched against one after another, and the same
     token counts through raw llama_decode (the most batching gives on this
     machine). Lines are greedy,
@@ -55,7 +64,15 @@ def bench(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simstage.stage.bench import BenchArgs, run_bench, run_bench_runs
+    from simstage.stage.bench import BenchArgs, measure_turn_scaling, run_bench, run_bench_runs
+
+    if scaling:
+        figure = friendly_errors(measure_turn_scaling)(characters)
+        if as_json:
+            click.echo(json.dumps({"turn_scaling": figure}))
+        else:
+            click.echo(scaling_line(figure))
+        return
 
     args = BenchArgs(
         model=model, characters=characters, turns=turns or (8 if runs else 40),
@@ -119,6 +136,7 @@ def bench(
         f"latent capture (every block's output at each probe ÷ none): probe {latent['probe_ratio']}×, "
         f"generated token {latent['token_ratio']}×; a probe with its contrast pair {latent['contrast_ratio']}×"
     )
+    console.print(scaling_line(report["turn_scaling"]), markup=False)
     cost = report["amx_setting_cost"]
     if "skipped" in cost:
         console.print(f"AMX setting cost: not measured ({cost['skipped']})")
@@ -127,6 +145,17 @@ def bench(
             f"AMX setting cost (no extra buffer types ÷ as loaded here): "
             f"pp {cost['pp_ratio']}×, tg {cost['tg_ratio']}×"
         )
+
+
+def scaling_line(figure: dict) -> str:
+    """The turn-scaling figure in one line."""
+    short, long = figure["turns"]
+    return (
+        f"turn scaling (engine on the scripted stage, {figure['characters']} characters): "
+        f"time {long} turns ÷ {short} turns {figure['time_ratio_4000_2000']}× "
+        f"({figure['seconds'][1]} s ÷ {figure['seconds'][0]} s), "
+        f"peak RSS {figure['rss_mb'][0]} MB at {short}, {figure['rss_mb_4000']} MB at {long}"
+    )
 
 
 def _print_runs(report: dict, as_json: bool) -> None:

@@ -48,7 +48,8 @@ def make_stage(
     if name == "scripted":
         from simstage.stage.scripted import ScriptedStage
 
-        return ScriptedStage()
+        # Nothing reads a command-line run's prompts back; a long run would keep them all.
+        return ScriptedStage(record_prompts=False)
     if name == "llama":
         from simstage.stage.llama import LlamaStage
         from simstage.stage.models import resolve_model

@@ -6,7 +6,11 @@
 - `simstage`: the multi-sequence stage (one KV sequence per character; each turn
   decodes only what that character has not seen);
 - `ceiling`: raw prompt-processing and generation speed of the same model and
-  threads on one sequence, llama-bench style, measured in-process.
+  threads on one sequence, llama-bench style, measured in-process;
+- `turn_scaling`: the engine alone (the scripted stage, no model) playing the
+  bench scene for 2,000 and 4,000 turns, each in a child process of its own, so
+  its time and peak memory are the run's: a turn must cost the same late in a
+  run as early (time ratio near 2, memory nearly flat).
 
 Both scene paths build the same prompts, generate fixed-length lines with EOS
 blocked, and sample greedily, so they do the same work but for what they reuse.
@@ -200,6 +204,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
     tick = task("latent capture cost", 1)
     capture_cost = measure_capture_overhead(path, args.threads, args.characters)
     tick()
+    scaling = measure_turn_scaling(tick=task("turn scaling", len(SCALING_TURNS) * 3))
     # The first token of each line is sampled from the prompt's logits, not timed as generation.
     gen_tps = (ours.generated_tokens - args.turns) / ours.generation_s if ours.generation_s else 0.0
     return {
@@ -221,6 +226,80 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         "efficiency": round(gen_tps / ceiling["tg_tps"], 3) if ceiling["tg_tps"] else 0.0,
         "amx_setting_cost": amx_cost,
         "latent_capture_overhead": capture_cost,
+        "turn_scaling": scaling,
+    }
+
+
+SCALING_TURNS = (2000, 4000)
+"""The run lengths `turn_scaling` compares."""
+
+_SCALING_CHILD = """
+import json, resource, sys, tempfile, time
+from simstage.engine import Simulation
+from simstage.stage.bench_scene import bench_scenario
+from simstage.stage.scripted import ScriptedStage
+turns, characters = int(sys.argv[1]), int(sys.argv[2])
+with tempfile.TemporaryFile("w") as log:
+    sim = Simulation(bench_scenario(characters), ScriptedStage(record_prompts=False), max_turns=turns,
+                     sink=lambda event: log.write(event.model_dump_json() + "\\n"))
+    began = time.perf_counter()
+    sim.run()
+    seconds = time.perf_counter() - began
+print(json.dumps({"turns": sim.turn, "seconds": seconds,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _scaling_run(turns: int, characters: int) -> dict[str, Any]:
+    """One scripted run in a child process: its turns, seconds and peak RSS (MB)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SCALING_CHILD, str(turns), str(characters)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        from simstage.stage.base import StageError
+
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise StageError(f"turn scaling: the {turns}-turn run failed: {last}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def measure_turn_scaling(
+    characters: int = 4, repeats: int = 3, tick: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """The engine's cost at 2,000 and 4,000 turns on the scripted stage (no model).
+
+    Each run is a child process of its own (its peak RSS is the run's, not the
+    bench's, which may hold a model); each length is played `repeats` times and
+    its fastest time kept (the machine is shared).
+
+    Returns:
+        `{"characters", "turns", "seconds", "rss_mb", "time_ratio_4000_2000", "rss_mb_4000"}`.
+
+    Raises:
+        StageError: a child run failed.
+    """
+    seconds: list[float] = []
+    rss: list[float] = []
+    for turns in SCALING_TURNS:
+        runs = []
+        for _ in range(repeats):
+            runs.append(_scaling_run(turns, characters))
+            tick()
+        seconds.append(min(run["seconds"] for run in runs))
+        rss.append(max(run["rss_mb"] for run in runs))
+    return {
+        "characters": characters,
+        "turns": list(SCALING_TURNS),
+        "seconds": [round(s, 3) for s in seconds],
+        "rss_mb": [round(r, 1) for r in rss],
+        "time_ratio_4000_2000": round(seconds[1] / seconds[0], 3) if seconds[0] else 0.0,
+        "rss_mb_4000": round(rss[1], 1),
     }
 
 

@@ -27,6 +27,9 @@ class ScriptedStage(StageBase):
         chooser: picks an option index from (prompt, options); default: the first.
         chunk: split each line into chunks of this many characters when streaming.
         delay: seconds to sleep per chunk (to test responsiveness against a slow stage).
+        n_ctx: a pretend context window, in words.
+        record_prompts: keep every prompt in `prompts` (for tests); off for long runs, where
+            each prompt holds the whole run so far and keeping them all grows with its square.
     """
 
     backend = "scripted"
@@ -41,6 +44,7 @@ class ScriptedStage(StageBase):
         chunk: int = 8,
         delay: float = 0.0,
         n_ctx: int | None = None,
+        record_prompts: bool = True,
     ):
         self._lines: deque[str] = deque(lines)
         self._fallback = fallback
@@ -53,6 +57,7 @@ class ScriptedStage(StageBase):
         self._next_seq = 0
         self.prompts: list[tuple[int, list[Message]]] = []
         """Every (sequence, prompt) that `generate` received: tests read what a character saw."""
+        self._record = record_prompts
         self.counters = StageCounters()
 
     def enqueue(self, lines: Iterable[str]) -> None:
@@ -77,7 +82,8 @@ class ScriptedStage(StageBase):
         return None
 
     def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
-        self.prompts.append((seq, list(messages)))
+        if self._record:
+            self.prompts.append((seq, list(messages)))
         line = self._lines.popleft() if self._lines else self._fallback(self._calls, messages)
         self._calls += 1
         for start in range(0, len(line), self._chunk):
