@@ -305,10 +305,11 @@ class Simulation:
         for probe, captured in zip(probes, wanted):
             name = probe.ask
             question = probe_question(
-                name, probe.about, probe.through, probe.style, plural=probe.about in self.world.plural
+                name, probe.about, probe.through, probe.style, plural=probe.about in self.world.plural,
+                named=probe.named,
             )
-            pair: tuple[str, str] | None = None
-            if latent is not None and captured:
+            pair = (probe.named[0], probe.named[1]) if probe.named else None
+            if latent is not None and captured and pair is None:
                 question, pair = latent.phrase(question, containers, self.seed, self.turn, len(questions))
             named.append(pair)
             here = self.world.character_location[name]

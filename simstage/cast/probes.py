@@ -20,13 +20,28 @@ def probe_question(
     style: Literal["direct", "indirect"] = "direct",
     *,
     plural: bool = False,
+    named: Sequence[str] = (),
 ) -> str:
     """The question for a probe.
 
     `through=[B, C]` asks the character where B thinks C thinks the object is.
     A name in the chain equal to the asked character becomes "you"; a `plural`
     object is asked about with "are" ("Where do you think the keys are?").
+    `named=(first, last)` ends the question with the two containers in that
+    order ("... The box or the basket?").
     """
+    question = _question(asked, obj, through, style, plural)
+    return naming(question, named[0], named[1]) if named else question
+
+
+def naming(question: str, first: str, last: str) -> str:
+    """The question with two containers named at its end, `last` named last."""
+    return f"{question} The {first} or the {last}?"
+
+
+def _question(
+    asked: str, obj: str, through: Sequence[str], style: Literal["direct", "indirect"], plural: bool
+) -> str:
     be = "are" if plural else "is"
     chain = ["you" if name == asked else name for name in through]
     if style == "direct":

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from simstage.cast.probes import naming
 from simstage.events import LatentCaptured
 from simstage.latent.store import LatentStore
 
@@ -40,7 +41,7 @@ class LatentPlan:
         if not self.config.name_options or len(containers) < 2:
             return question, None
         first, last = random.Random(f"latent:{seed}:{turn}:{index}").sample(list(containers), 2)
-        return f"{question} The {first} or the {last}?", (first, last)
+        return naming(question, first, last), (first, last)
 
     def contrast(
         self, containers: Sequence[str], wanted: Sequence[bool], named: Sequence[tuple[str, str] | None]

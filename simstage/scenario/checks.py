@@ -110,6 +110,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
         for position, name in enumerate(probe.through):
             if name not in cast:
                 problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+        problems.extend(_check_named(probe.named, base + ("named",), world.containers, unknown))
     problems.extend(_check_knows(scenario, unknown))
     problems.extend(_check_puppeteer(scenario, unknown))
     trust = scenario.tom.trust
@@ -145,6 +146,21 @@ def _check_name_characters(scenario: Scenario) -> list[Problem]:
                         "control characters or bidi overrides")
             )
     return problems
+
+
+def _check_named(
+    named: list[str], base: Loc, containers: dict, unknown: Callable[[str, str, list[str]], str]
+) -> list[Problem]:
+    """A probe's `named`: none, or two different containers of the world."""
+    if not named:
+        return []
+    if len(named) != 2 or named[0] == named[1]:
+        return [Problem(base, "name two different containers (the question ends 'The box or the basket?'), or none")]
+    return [
+        Problem(base + (position,), unknown("container", name, list(containers)))
+        for position, name in enumerate(named)
+        if name not in containers
+    ]
 
 
 def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:

@@ -287,6 +287,11 @@ class ProbeConfig(_Strict):
     """For higher orders: 'where does <through[0]> think ... the object is?'."""
     style: Literal["direct", "indirect"] = "direct"
     """`direct` asks where; `indirect` asks which container the character would open first."""
+    named: list[str] = Field(default_factory=list, max_length=2)
+    """Two containers the question names at its end, in this order ("... The box or the basket?"):
+    the one named last is a control label, so a probe of the answer can be told from one of the
+    naming. Empty: the question names none (under `latent.name_options`, a captured question
+    then names two in a seeded order)."""
 
 
 class TomConfig(_Strict):
