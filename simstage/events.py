@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+)
 
 Origin = Literal["stage", "timeline", "human"]
 
@@ -27,7 +34,23 @@ class _Witnessed(_Event):
     origin: Origin = "stage"
     """What produced the event: the stage (a character's turn), the timeline, or a human."""
     witnesses: tuple[str, ...] = ()
-    """The characters who perceived the event, the actor included."""
+    """The characters who perceived the event, the actor included (secret watchers too)."""
+    watchers: tuple[str, ...] = ()
+    """Secret watchers among `witnesses`: they watched from another location, knowing who else
+    witnessed; nobody else knows they did. Left out of the JSON when empty."""
+    distracted: tuple[str, ...] = ()
+    """Characters present but not paying attention: not among `witnesses`, though everyone
+    thinks they witnessed. Left out of the JSON when empty."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_perception(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Logs written before watchers and distracted witnesses keep their exact shape.
+        data = handler(self)
+        if not self.watchers:
+            data.pop("watchers", None)
+        if not self.distracted:
+            data.pop("distracted", None)
+        return data  # type: ignore[no-any-return]
 
 
 class TurnStarted(_Event):
@@ -108,6 +131,52 @@ class Claimed(_Witnessed):
     container: str
     text: str
     true: bool
+
+
+class Asserted(_Witnessed):
+    """A statement that a fact holds, or does not: public, or private to `to`.
+
+    Whether the speaker believed it (a lie) is folded by the tracker, never stored.
+    """
+
+    type: Literal["assert"] = "assert"
+    who: str
+    fact: str
+    holds: bool
+    """What was asserted: true, the fact holds; false, it does not."""
+    to: str | None = None
+    """The only listener of a private statement; None: public, heard by everyone present."""
+    text: str
+    true: bool
+    """Whether what was asserted is so (`holds` equals the fact's truth)."""
+
+
+class Peeked(_Witnessed):
+    """A character began watching another location unseen: a secret watcher, known only to itself."""
+
+    type: Literal["peek"] = "peek"
+    who: str
+    into: str
+    sees: dict[str, str] = Field(default_factory=dict)
+    """Objects in open containers of the location watched, by object: container."""
+
+
+class PeekStopped(_Witnessed):
+    """A secret watcher stopped watching (it also stops when it enters or leaves a location)."""
+
+    type: Literal["stop_peek"] = "stop_peek"
+    who: str
+    into: str
+    """The location it had been watching."""
+
+
+class Distracted(_Witnessed):
+    """A character stopped paying attention until the end of turn `until`; nobody noticed."""
+
+    type: Literal["distract"] = "distract"
+    who: str
+    until: int = Field(ge=0)
+    """The last turn of the distraction."""
 
 
 class Rejected(_Event):
@@ -289,6 +358,10 @@ Event = Annotated[
     | Said
     | Told
     | Claimed
+    | Asserted
+    | Peeked
+    | PeekStopped
+    | Distracted
     | Rejected
     | ParseFailed
     | ProbeAnswered
@@ -304,8 +377,8 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 
-WorldEvent = Entered | Exited | Moved | Said | Told | Claimed
-"""Events that happen in the world and have witnesses."""
+WorldEvent = Entered | Exited | Moved | Said | Told | Claimed | Asserted | Peeked | PeekStopped | Distracted
+"""Events that happen in the world and have witnesses (a distraction has none)."""
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

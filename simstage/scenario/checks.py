@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simstage.scenario.models import Scenario
+from simstage.scenario.models import KnowsFactConfig, Scenario
 from simstage.terminal import UNPRINTABLE
 
 Loc = tuple[str | int, ...]
@@ -57,6 +57,12 @@ def check_references(scenario: Scenario) -> list[Problem]:
             problems.append(
                 Problem(("world", "objects", name, "in"), unknown("container", obj.in_, set(world.containers)))
             )
+    taken = {"location": locations, "container": set(world.containers), "object": set(world.objects)}
+    taken["character"] = set(scenario.cast_names)
+    for name in world.facts:
+        for kind, names in taken.items():
+            if name in names:
+                problems.append(Problem(("world", "facts", name), f"{name!r} is both {'an' if kind == 'object' else 'a'} {kind} and a fact"))
 
     seen: set[str] = set()
     for index, member in enumerate(scenario.cast):
@@ -79,8 +85,12 @@ def check_references(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(base + ("event", "who"), unknown("character", event.who, cast)))
         if event.type in ("enter", "exit") and event.to not in locations:
             problems.append(Problem(base + ("event", "to"), unknown("location", event.to, locations)))
-        if event.type == "tell" and event.to not in cast:
+        if event.type in ("tell", "assert") and event.to is not None and event.to not in cast:
             problems.append(Problem(base + ("event", "to"), unknown("character", event.to, cast)))
+        if event.type == "assert" and event.fact not in world.facts:
+            problems.append(Problem(base + ("event", "fact"), unknown("fact", event.fact, set(world.facts))))
+        if event.type == "peek" and event.into not in locations:
+            problems.append(Problem(base + ("event", "into"), unknown("location", event.into, locations)))
         if event.type in ("move", "claim") and event.object not in world.objects:
             problems.append(
                 Problem(base + ("event", "object"), unknown("object", event.object, set(world.objects)))
@@ -173,10 +183,14 @@ def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], st
     for index, member in enumerate(scenario.cast):
         for obj, known in member.knows.items():
             base: Loc = ("cast", index, "knows", obj)
+            if obj in world.facts or isinstance(known, (bool, KnowsFactConfig)):
+                problems.extend(_check_knows_fact(scenario, member.name, obj, known, base, given, unknown))
+                continue
             container = known if isinstance(known, str) else known.in_
             at: Loc = base if isinstance(known, str) else base + ("in",)
             if obj not in world.objects:
-                problems.append(Problem(base, unknown("object", obj, list(world.objects))))
+                kind = "object or fact" if world.facts else "object"
+                problems.append(Problem(base, unknown(kind, obj, [*world.objects, *world.facts])))
                 continue
             if container not in world.containers:
                 problems.append(Problem(at, unknown("container", container, list(world.containers))))
@@ -204,6 +218,38 @@ def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], st
                         Problem(at, f"{name} would know the {obj} is both in the {earlier[0]} "
                                 f"({earlier[1]}'s `knows`) and in the {container}")
                     )
+    return problems
+
+
+def _check_knows_fact(
+    scenario: Scenario, knower: str, fact: str, known: object, base: Loc,
+    given: dict[tuple[str, str], tuple[str, str]], unknown: Callable[[str, str, list[str]], str],
+) -> list[Problem]:
+    """One cast `knows` entry about a fact: a known fact, a value, known names, one value per character."""
+    facts = scenario.world.facts
+    if fact not in facts:
+        if fact in scenario.world.objects:
+            return [Problem(base, f"{fact!r} is an object: give the container it is believed in")]
+        return [Problem(base, unknown("fact", fact, list(facts)))]
+    if not isinstance(known, (bool, KnowsFactConfig)):
+        return [Problem(base, f"{fact!r} is a fact: give true or false, or {{holds: ..., with: [...]}}")]
+    holds, shared = (known, []) if isinstance(known, bool) else (known.holds, known.with_)
+    at: Loc = base if isinstance(known, bool) else base + ("holds",)
+    cast = scenario.cast_names
+    problems = [
+        Problem(base + ("with", position), unknown("character", name, cast))
+        for position, name in enumerate(shared)
+        if name not in cast
+    ]
+    for name in dict.fromkeys([knower, *shared]):
+        if name not in cast:
+            continue
+        earlier = given.setdefault((name, fact), (str(holds), knower))
+        if earlier[0] != str(holds):
+            value = "holds" if holds else "does not hold"
+            problems.append(
+                Problem(at, f"{name} would believe both that {fact!r} {value} and the opposite ({earlier[1]}'s `knows`)")
+            )
     return problems
 
 

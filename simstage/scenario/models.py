@@ -8,11 +8,32 @@ can carry the exact path of the field at fault.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from simstage.scenario.latent import LatentConfig, StrictModel as _Strict
+from simstage.scenario.actions import (
+    AssertAction,
+    ClaimAction,
+    DistractAction,
+    EnterAction,
+    ExitAction,
+    MoveAction,
+    PeekAction,
+    SayAction,
+    ScriptedAction,
+    StopPeekAction,
+    TellAction,
+)
+from simstage.scenario.latent import LatentConfig
+from simstage.scenario.latent import StrictModel as _Strict
+
+__all__ = [  # the actions live in `simstage.scenario.actions`; importable from here as before
+    "AssertAction", "CardCastEntry", "CharacterConfig", "ClaimAction", "ContainerConfig", "DistractAction",
+    "EnterAction", "ExitAction", "FactConfig", "KnowsConfig", "KnowsFactConfig", "LatentConfig", "MoveAction",
+    "ObjectConfig", "PeekAction", "ProbeConfig", "PuppeteerConfig", "SayAction", "Scenario", "ScriptedAction",
+    "StageConfig", "StopPeekAction", "TellAction", "TimelineEntry", "TomConfig", "WorldConfig",
+]
 
 
 class StageConfig(_Strict):
@@ -94,6 +115,33 @@ class KnowsConfig(_Strict):
     only the character knows, and nobody thinks it does."""
 
 
+class FactConfig(_Strict):
+    """A named proposition of the scene: a secret, a debt, an intention. Nothing changes it."""
+
+    text: str = Field(min_length=1, max_length=500)
+    """The sentence that states it ("Felix owes Edwin a great deal of money")."""
+    true: bool
+    """Whether it holds."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_true_key(cls, data: object) -> object:
+        """YAML reads the key `true` as a boolean: take it as the field's name."""
+        if isinstance(data, dict) and True in data and "true" not in data:
+            data = {("true" if key is True else key): value for key, value in data.items()}
+        return data
+
+
+class KnowsFactConfig(_Strict):
+    """What a character believes of a fact at the start, and who knows that it does."""
+
+    holds: bool
+    """The value believed: true, the fact holds; false, it does not (a false belief when the
+    fact is otherwise)."""
+    with_: list[str] = Field(default_factory=list, alias="with")
+    """Characters who share the belief, as common knowledge in the group (as for objects)."""
+
+
 class WorldConfig(_Strict):
     """The places and things of the scene."""
 
@@ -103,6 +151,9 @@ class WorldConfig(_Strict):
     """Containers by name, each standing in a location."""
     objects: dict[str, ObjectConfig] = Field(default_factory=dict)
     """Objects by name, each starting in a container."""
+    facts: dict[str, FactConfig] = Field(default_factory=dict)
+    """Facts by name: propositions characters can know, believe wrongly and state
+    (`{debt: {text: "Felix owes Edwin money", true: true}}`)."""
 
 
 class CharacterConfig(_Strict):
@@ -125,11 +176,12 @@ class CharacterConfig(_Strict):
     first_line: str | None = Field(None, min_length=1, max_length=2000)
     """What the character says aloud at the start of turn 1 (a character card's greeting); it is
     played as a scripted `say` after the timeline's own turn-1 events, heard by everyone present."""
-    knows: dict[str, str | KnowsConfig] = Field(default_factory=dict)
+    knows: dict[str, str | bool | KnowsConfig | KnowsFactConfig] = Field(default_factory=dict)
     """What the character knows at the start about objects out of its sight: object name to
     container (`{ring: jewellery box}`: only it knows), or to `{in: container, with: [names]}`
     (it and those named know, and know that each other know). Objects in its own room are
-    seen, not listed here. Its opening lines tell the character what it knows."""
+    seen, not listed here. A fact's name maps to the value believed (`{debt: true}`), or to
+    `{holds: false, with: [names]}`. Its opening lines tell the character what it knows."""
 
 
 NAME_PATTERN = r"^[^\s].*[^\s]$|^[^\s]$"
@@ -161,8 +213,8 @@ class CardCastEntry(_Strict):
     """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
     first_line: str | None = Field(None, min_length=1, max_length=2000)
     """What the character says at the start of turn 1 (default: the card's greeting)."""
-    knows: dict[str, str | KnowsConfig] = Field(default_factory=dict)
-    """What the character knows at the start about objects out of its sight (as a character's `knows`)."""
+    knows: dict[str, str | bool | KnowsConfig | KnowsFactConfig] = Field(default_factory=dict)
+    """What the character knows at the start about objects and facts (as a character's `knows`)."""
 
 
 PuppeteerKind = Literal["bare", "round_robin", "scripted", "director", "optimizer", "human"]
@@ -189,80 +241,6 @@ class PuppeteerConfig(_Strict):
     """For `optimizer`: whose lines are picked by reward (default: every character's)."""
     metrics: bool = False
     """Record per-turn metrics (persona drift, voice collapse, rewards, flips) and a summary."""
-
-
-class EnterAction(_Strict):
-    """A character walks into a location."""
-
-    type: Literal["enter"]
-    who: str
-    """The character who enters."""
-    to: str
-    """The location entered."""
-
-
-class ExitAction(_Strict):
-    """A character leaves for another location."""
-
-    type: Literal["exit"]
-    who: str
-    """The character who leaves."""
-    to: str
-    """The location the character goes to."""
-
-
-class MoveAction(_Strict):
-    """A character moves an object into a container in the same location."""
-
-    type: Literal["move"]
-    who: str
-    """The character who moves the object."""
-    object: str
-    """The object moved."""
-    to: str
-    """The container it is put in."""
-
-
-class SayAction(_Strict):
-    """A line spoken aloud: everyone in the same location hears it."""
-
-    type: Literal["say"]
-    who: str
-    """The speaker."""
-    text: str = Field(min_length=1, max_length=2000)
-    """What is said."""
-
-
-class TellAction(_Strict):
-    """A private line to one listener in the same location."""
-
-    type: Literal["tell"]
-    who: str
-    """The speaker."""
-    to: str
-    """The only listener."""
-    text: str = Field(min_length=1, max_length=2000)
-    """What is said."""
-
-
-class ClaimAction(_Strict):
-    """A public statement that an object is in a container (true or not)."""
-
-    type: Literal["claim"]
-    who: str
-    """The character making the claim."""
-    object: str
-    """The object the claim is about."""
-    container: str
-    """Where the speaker says the object is."""
-    text: str | None = Field(None, max_length=2000)
-    """The words used; generated from the claim when left out."""
-
-
-ScriptedAction = Annotated[
-    EnterAction | ExitAction | MoveAction | SayAction | TellAction | ClaimAction,
-    Field(discriminator="type"),
-]
 
 
 class TimelineEntry(_Strict):
@@ -370,13 +348,29 @@ class Scenario(_Strict):
         raise KeyError(name)
 
     def knowledge(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
-        """Every cast `knows` entry as (knower, object, container, the group that shares it, knower first)."""
+        """Every cast `knows` entry about an object as (knower, object, container, the group that
+        shares it, knower first)."""
         out = []
         for member in self.cast:
             for obj, known in member.knows.items():
+                if isinstance(known, (bool, KnowsFactConfig)):
+                    continue
                 container, shared = (known, []) if isinstance(known, str) else (known.in_, known.with_)
                 group = dict.fromkeys([member.name, *shared])
                 out.append((member.name, obj, container, tuple(group)))
+        return out
+
+    def fact_knowledge(self) -> list[tuple[str, str, bool, tuple[str, ...]]]:
+        """Every cast `knows` entry about a fact as (knower, fact, value believed, the group that
+        shares it, knower first)."""
+        out = []
+        for member in self.cast:
+            for fact, known in member.knows.items():
+                if isinstance(known, bool):
+                    out.append((member.name, fact, known, (member.name,)))
+                elif isinstance(known, KnowsFactConfig):
+                    group = dict.fromkeys([member.name, *known.with_])
+                    out.append((member.name, fact, known.holds, tuple(group)))
         return out
 
     @property

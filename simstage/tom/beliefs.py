@@ -1,4 +1,5 @@
-"""What the tracker answers: beliefs, and the state that holds every character's beliefs at one point.
+"""What the tracker answers: beliefs about objects and facts, and the state that holds every
+character's beliefs at one point.
 
 `BeliefState` is a snapshot of a `BeliefTracker`: its queries walk the tracker's
 entries up to where the snapshot was taken, so later events do not change it.
@@ -11,10 +12,15 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import TYPE_CHECKING, Literal
 
+from simstage.tom.facts import FactBelief
+
 if TYPE_CHECKING:
     from simstage.tom.tracker import BeliefTracker
 
 Source = Literal["initial", "witnessed", "told", "claimed", "inferred"]
+
+MAX_ORDER = 4
+"""The deepest belief order the tracker keeps ("A thinks B thinks C thinks D thinks")."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ class BeliefState:
     _tracker: BeliefTracker = field(repr=False)
     _stops: dict[str, int] = field(repr=False)
     _speech: int = field(repr=False)
+    facts: tuple[str, ...] = ()
+    """The facts of the world."""
+    fact_truth: dict[str, bool] = field(default_factory=dict)
+    """Whether each fact holds."""
+    _fact_stops: dict[str, int] = field(default_factory=dict, repr=False)
 
     def where(self, holder: str, obj: str, chain: Sequence[str] = ()) -> Belief | None:
         """Where `holder` thinks (along `chain`) `obj` is.
@@ -103,6 +114,57 @@ class BeliefState:
             lie_by=found.lie_by,
         )
 
+    def fact_belief(self, holder: str, fact: str, chain: Sequence[str] = ()) -> FactBelief | None:
+        """What `holder` thinks (along `chain`) of whether `fact` holds.
+
+        Args:
+            holder: the character holding the belief.
+            fact: the fact's name.
+            chain: (B, C) for "what `holder` thinks B thinks C believes"; () for its own belief.
+
+        Returns:
+            The belief, or None when there is none (the answer "don't know"; also for unknown
+            names, or an order beyond the state's).
+        """
+        full = normalise_chain(holder, chain)
+        if fact not in self._fact_stops or len(full) > self.order:
+            return None
+        return self._tracker.facts.belief(fact, full, self._fact_stops[fact])
+
+    def fact_beliefs(self) -> Iterator[FactBelief]:
+        """Every fact belief, every order up to the state's order."""
+        for holder in self.characters:
+            for chain in self.chains(holder):
+                for fact in self.facts:
+                    belief = self.fact_belief(holder, fact, chain)
+                    if belief is not None:
+                        yield belief
+
+    def who_knows(self, fact: str, holder: str | None = None, chain: Sequence[str] = ()) -> tuple[str, ...]:
+        """Who knows whether `fact` holds, in cast order: really, or in a character's view.
+
+        Args:
+            fact: the fact's name.
+            holder: None for the narrator's answer: who really knows (each character whose own
+                belief is right). A character for who it thinks knows: itself when it has a
+                belief, another when it thinks that one has a belief that is not the opposite
+                of its own.
+            chain: (B, ...) for who `holder` thinks B thinks knows, and so on.
+
+        Returns:
+            The names. A character's view reads one order deeper than its chain, whatever the
+            state's order (at most 4 in all); an unknown fact or name, or a deeper one, gives ().
+        """
+        ledger, stop = self._tracker.facts, self._fact_stops.get(fact)
+        if stop is None:
+            return ()
+        if holder is None:
+            return ledger.knowers(fact, stop)
+        full = normalise_chain(holder, chain)
+        if len(full) >= MAX_ORDER or any(name not in self._tracker.bits for name in full):
+            return ()
+        return ledger.thought_knowers(fact, full, stop)
+
     def chains(self, holder: str) -> Iterator[tuple[str, ...]]:
         """Every chain `holder` can hold a belief along, up to the state's order."""
         for depth in range(self.order):
@@ -131,7 +193,7 @@ class BeliefState:
         return [b for b in self.beliefs() if b.container is not None and not b.true]
 
     def heard(self, holder: str, chain: Sequence[str] = ()) -> list[str]:
-        """Lines (say, tell, claim) that `holder` thinks (along `chain`) were heard, oldest first."""
+        """Lines (say, tell, claim, assert) that `holder` thinks (along `chain`) were heard, oldest first."""
         tracker = self._tracker
         full = normalise_chain(holder, chain)
         if any(name not in tracker.bits for name in full):

@@ -31,55 +31,30 @@ Rules (`default`; `simstage.tom.rules` names where `tomi` and `hitom` differ):
   speaker keeps its own belief (Hi-ToM's exit-order rule). Who believed a claim is common
   knowledge among its witnesses; a believer also thinks the speaker believes
   what it said. A believed false claim is a false belief with `lie_by` set;
-- `say` and `tell` lines are heard by their witnesses, nested the same way.
+- `say` and `tell` lines are heard by their witnesses, nested the same way;
+- a secret watcher perceives what happens in the location it watches, and nobody
+  knows it did; a distracted character perceives nothing, and everyone thinks it
+  did (`simstage.world.perception`). So each entry holds two bitmasks: who perceived
+  it and its public audience, and a chain sees it when its holder perceived it and
+  the rest of the chain is in the audience. A claim's public believers are worked
+  out as if every member of the audience had heard it;
+- facts follow their own rules (`simstage.tom.facts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from simstage.events import Claimed, Entered, Exited, Moved, Said, Told
+from simstage.events import Asserted, Claimed, Entered, Exited, Moved, Peeked, Said, Told
 from simstage.scenario.models import Scenario
-from simstage.tom.beliefs import Belief, BeliefState, Source, normalise_chain
+from simstage.tom.beliefs import MAX_ORDER, Belief, BeliefState, normalise_chain
+from simstage.tom.entries import ABSENT, CLAIM, SEEN, Entry, Found, ascending
+from simstage.tom.facts import FactBelief, FactLedger
 from simstage.tom.rules import RuleSet, rule_set
 from simstage.world.state import WorldState
 
-__all__ = ["MAX_ORDER", "Belief", "BeliefState", "BeliefTracker", "fold_beliefs", "normalise_chain"]
-
-MAX_ORDER = 4
-
-_SEEN, _CLAIM, _ABSENT = 0, 1, 2
-
-
-@dataclass(slots=True)
-class _Entry:
-    """One informative event about one object, as the fold stores it."""
-
-    index: int
-    mask: int
-    turn: int
-    kind: int
-    container: str | None
-    source: Source
-    speaker: str | None = None
-    believers: int = 0
-    true: bool = True
-    ranks: dict[str, int] | None = None
-    """With `arrival_order` move chains: each witness's place in the order they came in, the mover last."""
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """What a query found: the belief's container (None: only where it is not) and its origin."""
-
-    container: str | None
-    source: Source
-    turn: int
-    lie_by: str | None
-    index: int
-
+__all__ = ["MAX_ORDER", "Belief", "BeliefState", "BeliefTracker", "FactBelief", "fold_beliefs", "normalise_chain"]
 
 TrustSpec = str | Mapping[str, Sequence[str]]
 
@@ -113,9 +88,14 @@ class BeliefTracker:
         self.bits: dict[str, int] = {name: 1 << i for i, name in enumerate(self.characters)}
         self.objects: tuple[str, ...] = tuple(scenario.world.objects)
         self.world = WorldState.initial(scenario)
+        self.facts = FactLedger(
+            self.characters, self.bits, dict(self.world.facts), self.trusts,
+            [(fact, value, group) for _, fact, value, group in scenario.fact_knowledge()],
+        )
         self.turn = 0
-        self._entries: dict[str, list[_Entry]] = {obj: [] for obj in self.objects}
-        self._speech: list[tuple[int, int, str]] = []
+        self._entries: dict[str, list[Entry]] = {obj: [] for obj in self.objects}
+        self._speech: list[tuple[int, int, int, str]] = []
+        """Lines heard: (who heard, its audience, turn, text)."""
         self._last_with: dict[tuple[str, str], int] = {}
         # When each character came into the room it is in (before any event: cast order).
         self._arrived: dict[str, tuple[int, int]] = {name: (-1, i) for i, name in enumerate(self.characters)}
@@ -126,9 +106,10 @@ class BeliefTracker:
                 continue
             for obj, container in self.world.object_container.items():
                 if self.world.container_location[container] == location:
-                    self._add(obj, _Entry(-1, here, 0, _SEEN, container, "initial"))
+                    self._add(obj, Entry(-1, here, 0, SEEN, container, "initial", public=here))
         for _, obj, container, group in scenario.knowledge():
-            self._add(obj, _Entry(-1, self._mask(group), 0, _SEEN, container, "initial"))
+            group_mask = self._mask(group)
+            self._add(obj, Entry(-1, group_mask, 0, SEEN, container, "initial", public=group_mask))
 
     # -- folding ---------------------------------------------------------------
 
@@ -155,11 +136,13 @@ class BeliefTracker:
         if isinstance(turn, int):
             self.turn = max(self.turn, turn)
         if isinstance(event, Moved):
-            entry = _Entry(index, self._mask(event.witnesses), event.turn, _SEEN, event.to, "witnessed")
+            entry = Entry(
+                index, self._mask(event.witnesses), event.turn, SEEN, event.to, "witnessed", public=self._public(event)
+            )
             if self.rules.move_chains == "arrival_order":
                 entry.ranks = self._ranks(event.witnesses, event.who)
             self._add(event.object, entry)
-        elif isinstance(event, Entered):
+        elif isinstance(event, (Entered, Peeked)):
             self._entered(event, index)
         elif isinstance(event, Exited):
             self._arrived[event.who] = (index, 0)
@@ -170,15 +153,25 @@ class BeliefTracker:
         elif isinstance(event, Claimed):
             self._claimed(event, index)
         elif isinstance(event, (Said, Told)):
-            self._speech.append((self._mask(event.witnesses), event.turn, event.text))
+            self._speech.append((self._mask(event.witnesses), self._public(event), event.turn, event.text))
+        elif isinstance(event, Asserted):
+            self._speech.append((self._mask(event.witnesses), self._public(event), event.turn, event.text))
+            self.facts.stated(
+                event.fact, event.who, event.holds, event.turn, witnesses=event.witnesses,
+                watchers=event.watchers, distracted=event.distracted, private=event.to is not None,
+            )
         self.world.apply(event)
 
-    def _add(self, obj: str, entry: _Entry) -> None:
+    def _public(self, event: Moved | Entered | Peeked | Said | Told | Claimed | Asserted) -> int:
+        """The event's audience: who everyone thinks perceived it."""
+        return (self._mask(event.witnesses) & ~self._mask(event.watchers)) | self._mask(event.distracted)
+
+    def _add(self, obj: str, entry: Entry) -> None:
         entries = self._entries.get(obj)
         if entries is None:
             return
         entries.append(entry)
-        if entry.kind != _CLAIM:
+        if entry.kind != CLAIM:
             for name, bit in self.bits.items():
                 if entry.mask & bit:
                     self._last_with[(name, obj)] = entry.index
@@ -188,53 +181,66 @@ class BeliefTracker:
         others = sorted((w for w in witnesses if w != mover and w in self._arrived), key=self._arrived.__getitem__)
         return {name: rank for rank, name in enumerate([*others, mover])}
 
-    def _entered(self, event: Entered, index: int) -> None:
-        mask = self._mask(event.witnesses)
+    def _entered(self, event: Entered | Peeked, index: int) -> None:
+        """Someone comes into a room (or starts watching one) and sees what lies open there."""
+        mask, public = self._mask(event.witnesses), self._public(event)
         world = self.world
-        if event.frm != event.to:
-            self._arrived[event.who] = (index, 0)
+        if isinstance(event, Peeked):
+            # Nobody knows the watcher looked; it knows those there see what lies open.
+            room, public = event.into, self._mask(world.present(event.into))
+        else:
+            room = event.to
+            if event.frm != event.to:
+                self._arrived[event.who] = (index, 0)
         sees = dict(event.sees)
         if self.rules.see_everything:
             for obj, container in world.object_container.items():
-                if world.container_location[container] == event.to:
+                if world.container_location[container] == room:
                     sees.setdefault(obj, container)
         for obj, container in sees.items():
-            self._add(obj, _Entry(index, mask, event.turn, _SEEN, container, "witnessed"))
+            self._add(obj, Entry(index, mask, event.turn, SEEN, container, "witnessed", public=public))
         if not self.rules.infer_absence:
             return
-        open_here = [
-            c for c, where in world.container_location.items() if where == event.to and world.container_open[c]
-        ]
+        open_here = [c for c, where in world.container_location.items() if where == room and world.container_open[c]]
         for obj in self.objects:
             if obj in sees:
                 continue
             for container in open_here:
-                self._add(obj, _Entry(index, mask, event.turn, _ABSENT, container, "inferred"))
+                self._add(obj, Entry(index, mask, event.turn, ABSENT, container, "inferred", public=public))
 
     def _claimed(self, event: Claimed, index: int) -> None:
-        mask = self._mask(event.witnesses)
-        self._speech.append((mask, event.turn, event.text))
+        mask, public = self._mask(event.witnesses), self._public(event)
+        self._speech.append((mask, public, event.turn, event.text))
         speaker = event.who
         location = self.world.character_location.get(speaker)
-        present = self._mask(self.world.present(location)) if location else mask
-        private = bool(present & ~mask)
-        believers = 0
-        for listener in event.witnesses:
-            if listener == speaker or listener not in self.bits or not self.trusts(listener, speaker):
+        present = self._mask(self.world.present(location)) if location else public
+        private = bool(present & ~public)
+        believers = public_believers = 0
+        for listener in dict.fromkeys([*event.witnesses, *event.distracted]):
+            if listener == speaker or listener not in self.bits or not self._believes(listener, speaker, event):
                 continue
-            if self._may_know_more(speaker, listener, event.object):
-                believers |= self.bits[listener]
-            elif self.rules.believe_when_agreeing:
-                own = self.find(event.object, (listener,), len(self._entries.get(event.object, ())))
-                if own is None or own.container == event.container:
-                    believers |= self.bits[listener]
+            bit = self.bits[listener]
+            believers |= bit & mask
+            public_believers |= bit & public
         self._add(
             event.object,
-            _Entry(
-                index, mask, event.turn, _CLAIM, event.container, "told" if private else "claimed",
-                speaker=speaker, believers=believers, true=event.true,
+            Entry(
+                index, mask, event.turn, CLAIM, event.container, "told" if private else "claimed",
+                speaker=speaker, believers=believers, true=event.true, public=public,
+                public_believers=public_believers,
             ),
         )
+
+    def _believes(self, listener: str, speaker: str, event: Claimed) -> bool:
+        """Whether `listener`, hearing `event`, believes it (by the rule set's claim rule)."""
+        if not self.trusts(listener, speaker):
+            return False
+        if self._may_know_more(speaker, listener, event.object):
+            return True
+        if not self.rules.believe_when_agreeing:
+            return False
+        own = self.find(event.object, (listener,), len(self._entries.get(event.object, ())))
+        return own is None or own.container == event.container
 
     def _may_know_more(self, speaker: str, listener: str, obj: str) -> bool:
         """Whether `speaker` was with `obj` (saw it, or left its room) later than `listener` was."""
@@ -246,50 +252,53 @@ class BeliefTracker:
 
     def find(self, obj: str, full: tuple[str, ...], stop: int) -> Found | None:
         """The newest entry of `obj`'s first `stop` that sets the belief along `full` (holder first)."""
-        return self._find(obj, full, self._mask(full), stop)
+        return self._find(obj, full, self.bits.get(full[0], 0), self._mask(full[1:]), stop)
 
-    def _find(self, obj: str, full: tuple[str, ...], mask: int, stop: int) -> Found | None:
+    def _find(self, obj: str, full: tuple[str, ...], holder: int, rest: int, stop: int) -> Found | None:
         entries = self._entries.get(obj)
         if not entries:
             return None
         position = min(stop, len(entries)) - 1
         while position >= 0:
             entry = entries[position]
-            if entry.mask & mask == mask:
-                if entry.kind == _SEEN:
-                    if entry.ranks is None or _ascending(entry.ranks, full):
+            if entry.mask & holder and entry.public & rest == rest:
+                if entry.kind == SEEN:
+                    if entry.ranks is None or ascending(entry.ranks, full):
                         return Found(entry.container, entry.source, entry.turn, None, entry.index)
-                elif entry.kind == _CLAIM:
+                elif entry.kind == CLAIM:
                     if self._accepts(entry, full):
                         lie_by = None if entry.true else entry.speaker
                         return Found(entry.container, entry.source, entry.turn, lie_by, entry.index)
                 else:
-                    earlier = self._find(obj, full, mask, position)
+                    earlier = self._find(obj, full, holder, rest, position)
                     if earlier is not None and earlier.container == entry.container:
                         return Found(None, "inferred", entry.turn, None, entry.index)
                     return earlier
             position -= 1
         return None
 
-    def _accepts(self, entry: _Entry, full: tuple[str, ...]) -> bool:
+    def _accepts(self, entry: Entry, full: tuple[str, ...]) -> bool:
         """Whether a claim sets the belief along `full` (every member of `full` witnessed it)."""
         bit = self.bits.get
+        # The holder's own belief follows who really believed; a mind it models, who is thought to.
+        believers = entry.believers if len(full) == 1 else entry.public_believers
         if self.rules.claims == "first_and_second":
             if len(full) == 1:
-                return bool(bit(full[0], 0) & entry.believers)
+                return bool(bit(full[0], 0) & believers)
             if len(full) == 2:
                 holder, other = full
                 return holder == entry.speaker or (other == entry.speaker and bool(bit(holder, 0) & entry.believers))
             return False
         last = full[-1]
-        if bit(last, 0) & entry.believers:
+        if bit(last, 0) & believers:
             return True
-        return last == entry.speaker and len(full) >= 2 and bool(bit(full[-2], 0) & entry.believers)
+        before = entry.believers if len(full) == 2 else entry.public_believers
+        return last == entry.speaker and len(full) >= 2 and bool(bit(full[-2], 0) & before)
 
     def heard(self, full: tuple[str, ...], stop: int) -> list[str]:
         """Lines among the first `stop` that every member of `full` heard, oldest first."""
-        mask = self._mask(full)
-        return [text for seen, _, text in self._speech[:stop] if seen & mask == mask]
+        holder, rest = self.bits.get(full[0], 0), self._mask(full[1:])
+        return [text for seen, public, _, text in self._speech[:stop] if seen & holder and public & rest == rest]
 
     def state(self) -> BeliefState:
         """The beliefs after the events folded so far (a snapshot: later events do not change it)."""
@@ -302,18 +311,10 @@ class BeliefTracker:
             _tracker=self,
             _stops={obj: len(entries) for obj, entries in self._entries.items()},
             _speech=len(self._speech),
+            facts=tuple(self.facts.truth),
+            fact_truth=self.facts.truth,
+            _fact_stops=self.facts.stops(),
         )
-
-
-def _ascending(ranks: dict[str, int], full: tuple[str, ...]) -> bool:
-    """Whether the chain's members follow each other in `ranks`' order (a one-name chain always does)."""
-    previous = -1
-    for name in full:
-        rank = ranks.get(name, -1)
-        if rank <= previous:
-            return False
-        previous = rank
-    return True
 
 
 def fold_beliefs(

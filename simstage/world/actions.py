@@ -1,23 +1,48 @@
 """Resolve an intended action against the world: a witnessed event, or a recorded rejection.
 
-Perception lives here: each resolved event lists exactly who perceived it.
+Each resolved event lists exactly who perceived it (`simstage.world.perception`).
 """
 
 from __future__ import annotations
 
-from simstage.events import Claimed, Entered, Exited, Moved, Origin, Rejected, Said, Told
-from simstage.scenario.models import (
+from simstage.events import (
+    Asserted,
+    Claimed,
+    Distracted,
+    Entered,
+    Exited,
+    Moved,
+    Origin,
+    Peeked,
+    PeekStopped,
+    Rejected,
+    Said,
+    Told,
+)
+from simstage.scenario.actions import (
+    AssertAction,
     ClaimAction,
+    DistractAction,
     EnterAction,
     ExitAction,
     MoveAction,
+    PeekAction,
     SayAction,
+    StopPeekAction,
     TellAction,
 )
+from simstage.world.perception import Perception, perceive, perceive_private
 from simstage.world.state import WorldState
 
-Action = EnterAction | ExitAction | MoveAction | SayAction | TellAction | ClaimAction
-ResolvedEvent = Entered | Exited | Moved | Said | Told | Claimed | Rejected
+Action = (
+    EnterAction | ExitAction | MoveAction | SayAction | TellAction | ClaimAction | AssertAction | PeekAction
+    | StopPeekAction | DistractAction
+)
+ResolvedEvent = (
+    Entered | Exited | Moved | Said | Told | Claimed | Asserted | Peeked | PeekStopped | Distracted | Rejected
+)
+
+_NOT_A = ("The", "A", "An", "It", "There", "This", "That", "These", "Those", "Someone", "Nobody", "Everyone")
 
 
 class _Refused(Exception):
@@ -53,25 +78,29 @@ def resolve(world: WorldState, action: Action, turn: int, origin: Origin = "stag
         )
 
 
+def _seen(p: Perception) -> dict[str, tuple[str, ...]]:
+    return {"witnesses": p.witnesses, "watchers": p.watchers, "distracted": p.distracted}
+
+
 def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> ResolvedEvent:
     who = action.who
     _require(who in world.character_location, f"there is no character {who!r}")
     here = world.character_location[who]
-    present = world.present(here)
     if isinstance(action, (EnterAction, ExitAction)):
         _require(action.to in world.locations, f"there is no location {action.to!r}")
         _require(action.to != here, f"{who} is already in the {here}")
         if isinstance(action, ExitAction):
-            return Exited(turn=turn, origin=origin, who=who, to=action.to, frm=here, witnesses=present)
-        arriving_to = world.present(action.to)
+            seen = perceive(world, here, who, turn)
+            return Exited(turn=turn, origin=origin, who=who, to=action.to, frm=here, **_seen(seen))
+        seen = perceive(world, action.to, who, turn, (*world.present(action.to), who))
         return Entered(
             turn=turn,
             origin=origin,
             who=who,
             to=action.to,
             frm=here,
-            witnesses=(*arriving_to, who),
             sees=world.visible_objects(action.to),
+            **_seen(seen),
         )
     if isinstance(action, MoveAction):
         _require(action.object in world.object_container, f"there is no object {action.object!r}")
@@ -88,17 +117,15 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
         _require(frm != action.to, f"the {action.object} {world.be(action.object)} already in the {action.to}")
         return Moved(
             turn=turn, origin=origin, who=who, object=action.object, frm=frm, to=action.to,
-            witnesses=present,
+            **_seen(perceive(world, here, who, turn)),
         )
     if isinstance(action, SayAction):
-        return Said(turn=turn, origin=origin, who=who, text=action.text, witnesses=present)
+        return Said(turn=turn, origin=origin, who=who, text=action.text, **_seen(perceive(world, here, who, turn)))
     if isinstance(action, TellAction):
-        _require(action.to in world.character_location, f"there is no character {action.to!r}")
-        _require(action.to != who, f"{who} cannot tell themself")
-        _require(action.to in present, f"{action.to} is not in the {here} with {who}")
+        _listener(world, who, action.to, here)
         return Told(
             turn=turn, origin=origin, who=who, to=action.to, text=action.text,
-            witnesses=(who, action.to),
+            **_seen(perceive_private(world, who, action.to, turn)),
         )
     if isinstance(action, ClaimAction):
         _require(action.object in world.object_container, f"there is no object {action.object!r}")
@@ -107,6 +134,49 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
         return Claimed(
             turn=turn, origin=origin, who=who, object=action.object, container=action.container,
             text=text, true=world.object_container[action.object] == action.container,
-            witnesses=present,
+            **_seen(perceive(world, here, who, turn)),
         )
+    if isinstance(action, AssertAction):
+        _require(action.fact in world.facts, f"there is no fact {action.fact!r}")
+        if action.to is None:
+            seen = perceive(world, here, who, turn)
+        else:
+            _listener(world, who, action.to, here)
+            seen = perceive_private(world, who, action.to, turn)
+        return Asserted(
+            turn=turn, origin=origin, who=who, fact=action.fact, holds=action.holds, to=action.to,
+            text=action.text or statement_text(world.fact_text[action.fact], action.holds),
+            true=world.facts[action.fact] == action.holds, **_seen(seen),
+        )
+    if isinstance(action, PeekAction):
+        _require(action.into in world.locations, f"there is no location {action.into!r}")
+        _require(action.into != here, f"{who} is in the {here}: it can only watch another location")
+        _require(world.watching.get(who) != action.into, f"{who} is already watching the {action.into}")
+        return Peeked(
+            turn=turn, origin=origin, who=who, into=action.into, sees=world.visible_objects(action.into),
+            witnesses=(who,),
+        )
+    if isinstance(action, StopPeekAction):
+        _require(who in world.watching, f"{who} is not watching anywhere")
+        return PeekStopped(turn=turn, origin=origin, who=who, into=world.watching[who], witnesses=(who,))
+    if isinstance(action, DistractAction):
+        return Distracted(turn=turn, origin=origin, who=who, until=turn + action.turns - 1)
     raise _Refused(f"unknown action {type(action).__name__}")
+
+
+def _listener(world: WorldState, who: str, to: str, here: str) -> None:
+    """Refuse a private line to nobody, to oneself, or to someone elsewhere."""
+    _require(to in world.character_location, f"there is no character {to!r}")
+    _require(to != who, f"{who} cannot tell themself")
+    _require(world.character_location[to] == here, f"{to} is not in the {here} with {who}")
+
+
+def statement_text(sentence: str, holds: bool) -> str:
+    """The words of a statement that a fact holds (its sentence) or does not."""
+    sentence = sentence.strip().rstrip(".!")
+    if holds:
+        return f"{sentence}."
+    first, _, rest = sentence.partition(" ")
+    if first in _NOT_A:
+        sentence = f"{first.lower()} {rest}" if rest else first.lower()
+    return f"It is not true that {sentence}."

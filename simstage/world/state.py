@@ -1,11 +1,14 @@
-"""The state of the world: who is where, what is in which container. A fold over events."""
+"""The state of the world: who is where, what is in which container, who watches or is distracted.
+
+A fold over events.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from simstage.events import Entered, Exited, Moved
+from simstage.events import Distracted, Entered, Exited, Moved, Peeked, PeekStopped
 from simstage.scenario.models import Scenario
 
 
@@ -20,6 +23,14 @@ class WorldState:
     object_container: dict[str, str] = field(default_factory=dict)
     plural: frozenset[str] = frozenset()
     """Objects whose names are plural (`plural: true` in the scenario)."""
+    facts: dict[str, bool] = field(default_factory=dict)
+    """Whether each fact holds (fixed by the scenario)."""
+    fact_text: dict[str, str] = field(default_factory=dict)
+    """The sentence stating each fact."""
+    watching: dict[str, str] = field(default_factory=dict)
+    """Secret watchers: character -> the location it watches."""
+    distracted_until: dict[str, int] = field(default_factory=dict)
+    """Distracted characters: character -> the last turn it pays no attention."""
 
     @classmethod
     def initial(cls, scenario: Scenario) -> WorldState:
@@ -32,6 +43,8 @@ class WorldState:
             character_location={member.name: member.location for member in scenario.cast},
             object_container={name: o.in_ for name, o in world.objects.items()},
             plural=frozenset(name for name, o in world.objects.items() if o.plural),
+            facts={name: f.true for name, f in world.facts.items()},
+            fact_text={name: f.text for name, f in world.facts.items()},
         )
 
     def copy(self) -> WorldState:
@@ -43,6 +56,10 @@ class WorldState:
             character_location=dict(self.character_location),
             object_container=dict(self.object_container),
             plural=self.plural,
+            facts=self.facts,
+            fact_text=self.fact_text,
+            watching=dict(self.watching),
+            distracted_until=dict(self.distracted_until),
         )
 
     def be(self, obj: str) -> str:
@@ -69,12 +86,27 @@ class WorldState:
             if self.container_location[container] == location and self.container_open[container]
         }
 
+    def is_distracted(self, who: str, turn: int) -> bool:
+        """Whether `who` pays no attention during `turn`."""
+        return turn <= self.distracted_until.get(who, -1)
+
+    def watchers_of(self, location: str) -> tuple[str, ...]:
+        """Characters secretly watching `location`, in cast order."""
+        return tuple(who for who in self.character_location if self.watching.get(who) == location)
+
     def apply(self, event: object) -> None:
-        """Advance the state by one event (events that move nothing are ignored)."""
+        """Advance the state by one event (events that change nothing are ignored)."""
         if isinstance(event, (Entered, Exited)):
             self.character_location[event.who] = event.to
+            self.watching.pop(event.who, None)  # a watcher who moves stops watching
         elif isinstance(event, Moved):
             self.object_container[event.object] = event.to
+        elif isinstance(event, Peeked):
+            self.watching[event.who] = event.into
+        elif isinstance(event, PeekStopped):
+            self.watching.pop(event.who, None)
+        elif isinstance(event, Distracted):
+            self.distracted_until[event.who] = event.until
 
 
 def fold_world(scenario: Scenario, events: Iterable[object]) -> WorldState:

@@ -1,0 +1,71 @@
+"""Facts in scenario files: their names are checked with file and line like every other name."""
+
+from __future__ import annotations
+
+import pytest
+
+from simstage.scenario import ScenarioError, parse_scenario, scenario_json_schema
+
+SCENE = """title: facts
+world:
+  locations: [hall, study]
+  containers: {box: {in: study}}
+  objects: {ring: {in: box}}
+  facts:
+    debt: {text: "Felix owes Edwin money", true: true}
+    plan: {text: "Felix means to keep the ring's loss from Margot", true: true}
+cast:
+  - {name: Ann, persona: p, location: hall, knows: {debt: {holds: true, with: [Bob]}}}
+  - {name: Bob, persona: p, location: hall, knows: {plan: false, ring: box}}
+timeline:
+  - {at: 1, event: {type: assert, who: Ann, fact: debt, holds: true, to: Bob}}
+  - {at: 2, event: {type: peek, who: Ann, into: study}}
+  - {at: 2, event: {type: distract, who: Bob, turns: 2}}
+  - {at: 3, event: {type: stop_peek, who: Ann}}
+max_turns: 4
+"""
+
+
+def test_a_scene_with_facts_loads_with_its_knowledge() -> None:
+    scenario = parse_scenario(SCENE, "facts.yaml").scenario
+    assert scenario.world.facts["debt"].true and scenario.world.facts["plan"].text.startswith("Felix means")
+    assert scenario.fact_knowledge() == [("Ann", "debt", True, ("Ann", "Bob")), ("Bob", "plan", False, ("Bob",))]
+    assert scenario.knowledge() == [("Bob", "ring", "box", ("Bob",))]
+    assert [entry.event.type for entry in scenario.timeline] == ["assert", "peek", "distract", "stop_peek"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("fact: debt, holds", "fact: dept, holds", 13, "timeline.0.event.fact: unknown fact 'dept'"),
+        ("to: Bob}}", "to: Bo}}", 13, "timeline.0.event.to: unknown character 'Bo'"),
+        ("into: study", "into: attic", 14, "timeline.1.event.into: unknown location 'attic'"),
+        ("who: Bob, turns", "who: Bobby, turns", 15, "timeline.2.event.who: unknown character 'Bobby'"),
+        ("knows: {plan: false", "knows: {plans: false", 11, "cast.1.knows.plans: unknown fact 'plans'"),
+        ("with: [Bob]", "with: [Cy]", 10, "cast.0.knows.debt.with.0: unknown character 'Cy'"),
+        ("knows: {plan: false", "knows: {plan: box", 11, "cast.1.knows.plan: 'plan' is a fact"),
+        ("ring: box}", "ring: true}", 11, "cast.1.knows.ring: 'ring' is an object"),
+        ("    plan: {", "    box: {", 8, "world.facts.box: 'box' is both a container and a fact"),
+        ("    plan: {", "    hall: {", 8, "world.facts.hall: 'hall' is both a location and a fact"),
+        ("knows: {plan: false", "knows: {debt: false", 11, "cast.1.knows.debt: Bob would believe both"),
+    ],
+)
+def test_bad_fact_names_are_located(old: str, new: str, line: int, message: str) -> None:
+    text = SCENE.replace(old, new)
+    assert text != SCENE
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "facts.yaml")
+    located = [f"{p.line} {p.field}: {p.message}" for p in caught.value.problems]
+    assert any(entry.startswith(f"{line} {message}") for entry in located), located
+
+
+def test_a_fact_needs_its_sentence_and_truth_and_a_distraction_at_least_a_turn() -> None:
+    for old, new in [(', true: true}\n    plan', '}\n    plan'), ("turns: 2", "turns: 0"), ('text: "Felix owes Edwin money", ', "")]:
+        with pytest.raises(ScenarioError):
+            parse_scenario(SCENE.replace(old, new), "facts.yaml")
+
+
+def test_the_schema_documents_facts_and_the_new_actions() -> None:
+    schema = str(scenario_json_schema())
+    for word in ("FactConfig", "KnowsFactConfig", "AssertAction", "PeekAction", "StopPeekAction", "DistractAction"):
+        assert word in schema
