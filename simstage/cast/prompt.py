@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from simstage.events import (
+    Asserted,
     Claimed,
     ContextTrimmed,
     DirectionGiven,
     Entered,
     Exited,
     Moved,
+    Peeked,
+    PeekStopped,
     Rejected,
     Said,
     Told,
@@ -25,6 +28,7 @@ from simstage.events import (
 )
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
+from simstage.world.actions import clause
 from simstage.world.state import WorldState
 
 REPLY_FORMAT = (
@@ -51,6 +55,13 @@ def scene_preamble(scenario: Scenario) -> str:
         where = ", ".join(f"the {c} (in the {cfg.in_})" for c, cfg in world.containers.items())
         lines.append(f"Containers: {where}.")
     lines.append(REPLY_FORMAT)
+    if world.facts:
+        facts = ", ".join(f'{name} ("{fact.text}")' for name, fact in world.facts.items())
+        lines.append(
+            f"Things that may or may not be true, by name: {facts}. "
+            '{"type": "assert", "fact": <name>, "holds": true or false} says aloud whether one is true; '
+            'add "to": <name> to say it to one person in your room alone.'
+        )
     lines.append("Stay in character. Keep your line short.")
     return "\n".join(lines)
 
@@ -81,6 +92,14 @@ def opening_observations(scenario: Scenario, name: str) -> list[str]:
         knows = "knows" if len(sharers) == 1 else "know"
         shared = f" {_names(sharers)} {knows} it too, and you all know that." if sharers else ""
         lines.append(f"You know that the {obj} {world.be(obj)} in the {container}.{shared}")
+    for _, fact, holds, group in scenario.fact_knowledge():
+        if name not in group:
+            continue
+        sharers = [other for other in group if other != name]
+        knows = "knows" if len(sharers) == 1 else "know"
+        shared = f" {_names(sharers)} {knows} it too, and you all know that." if sharers else ""
+        said = clause(world.fact_text[fact])
+        lines.append(f"You know that {said if holds else 'it is not true that ' + said}.{shared}")
     return lines
 
 
@@ -101,6 +120,13 @@ def _names(names: Sequence[str]) -> str:
 
 def describe(event: object, me: str) -> str | None:
     """One witnessed event as `me` perceived it; None for what is not shown."""
+    line = _describe(event, me)
+    if line and isinstance(event, (Entered, Exited, Moved, Said, Claimed, Asserted)) and me in event.watchers:
+        return f"(Unseen, you watch) {line}"
+    return line
+
+
+def _describe(event: object, me: str) -> str | None:
     if isinstance(event, Entered):
         if event.who == me:
             seen = " ".join(f"You see the {o} in the {c}." for o, c in event.sees.items())
@@ -127,6 +153,17 @@ def describe(event: object, me: str) -> str | None:
             return None
         actor = "You" if event.who == me else event.who
         return f'{actor} {"claim" if event.who == me else "claims"}: "{event.text}"'
+    if isinstance(event, Asserted):
+        if event.who == me:
+            if event.origin == "stage":
+                return None
+            return f'You tell {event.to} privately: "{event.text}"' if event.to else f'You say: "{event.text}"'
+        return f'{event.who} tells you privately: "{event.text}"' if event.to else f'{event.who} says: "{event.text}"'
+    if isinstance(event, Peeked) and event.who == me:
+        seen = "".join(f" You see the {o} in the {c}." for o, c in event.sees.items())
+        return f"Unseen, you start watching the {event.into}.{seen}"
+    if isinstance(event, PeekStopped) and event.who == me:
+        return f"You stop watching the {event.into}."
     if isinstance(event, Rejected) and event.who == me:
         return f"(What you tried did not happen: {event.reason}.)"
     if isinstance(event, DirectionGiven) and event.to == me:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from simstage.errors import SimstageError
 from simstage.scenario.models import (
+    AssertAction,
     ClaimAction,
     EnterAction,
     ExitAction,
@@ -54,12 +55,15 @@ def turn_model(scenario: Scenario, name: str) -> type[BaseModel]:
     """
     world = scenario.world
     others = tuple(who for who in scenario.cast_names if who != name)
-    return _reply_model(tuple(world.locations), tuple(world.objects), tuple(world.containers), others)
+    return _reply_model(
+        tuple(world.locations), tuple(world.objects), tuple(world.containers), others, tuple(world.facts)
+    )
 
 
 @lru_cache(maxsize=256)
 def _reply_model(
-    locations: tuple[str, ...], objects: tuple[str, ...], containers: tuple[str, ...], others: tuple[str, ...]
+    locations: tuple[str, ...], objects: tuple[str, ...], containers: tuple[str, ...], others: tuple[str, ...],
+    facts: tuple[str, ...] = (),
 ) -> type[BaseModel]:
     config = ConfigDict(extra="forbid")
     variants: list[Any] = []
@@ -88,6 +92,21 @@ def _reply_model(
                 text=(str, Field(min_length=1, max_length=MAX_ASIDE_CHARS)),
             )
         )
+    if facts:
+        # A statement about one of the scene's facts: public, or (with `to`) private.
+        names = _literal(list(facts))
+        variants.append(
+            create_model(
+                "Assert", __config__=config, type=(Literal["assert"], ...), fact=(names, ...), holds=(bool, ...)
+            )
+        )
+        if others:
+            variants.append(
+                create_model(
+                    "AssertTo", __config__=config, type=(Literal["assert"], ...), to=(_literal(list(others)), ...),
+                    fact=(names, ...), holds=(bool, ...),
+                )
+            )
     action_type: Any = None
     for variant in variants:
         action_type = variant if action_type is None else action_type | variant
@@ -135,7 +154,7 @@ def parse_turn(raw: str, scenario: Scenario, name: str) -> Turn:
         kind = fields["type"]
         models: dict[str, type[BaseModel]] = {
             "move": MoveAction, "exit": ExitAction, "enter": EnterAction,
-            "tell": TellAction, "claim": ClaimAction,
+            "tell": TellAction, "claim": ClaimAction, "assert": AssertAction,
         }
         action = models[kind].model_validate({**fields, "who": name})  # type: ignore[assignment]
     return Turn(say=parsed.say.strip(), action=action)  # type: ignore[attr-defined]

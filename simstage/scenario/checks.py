@@ -147,6 +147,7 @@ def _check_name_characters(scenario: Scenario) -> list[Problem]:
     named += [(("world", "locations", i), name) for i, name in enumerate(world.locations)]
     named += [(("world", "containers", name), name) for name in world.containers]
     named += [(("world", "objects", name), name) for name in world.objects]
+    named += [(("world", "facts", name), name) for name in world.facts]
     problems = []
     for loc, name in named:
         found = UNPRINTABLE.search(name)

@@ -173,10 +173,15 @@ def _listener(world: WorldState, who: str, to: str, here: str) -> None:
 
 def statement_text(sentence: str, holds: bool) -> str:
     """The words of a statement that a fact holds (its sentence) or does not."""
-    sentence = sentence.strip().rstrip(".!")
     if holds:
-        return f"{sentence}."
+        return sentence.strip().rstrip(".!") + "."
+    return f"It is not true that {clause(sentence)}."
+
+
+def clause(sentence: str) -> str:
+    """A fact's sentence as it reads after "that": no full stop, a leading article in lower case."""
+    sentence = sentence.strip().rstrip(".!")
     first, _, rest = sentence.partition(" ")
     if first in _NOT_A:
-        sentence = f"{first.lower()} {rest}" if rest else first.lower()
-    return f"It is not true that {sentence}."
+        return f"{first.lower()} {rest}" if rest else first.lower()
+    return sentence

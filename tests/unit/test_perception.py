@@ -120,3 +120,26 @@ def test_the_world_fold_keeps_watchers_and_distractions_and_copies_them() -> Non
     copy = world.copy()
     copy.watching.clear()
     assert world.watching == {"Dee": "hall"}
+
+
+def test_prompts_show_what_each_one_perceived_the_watcher_unseen_the_distracted_nothing() -> None:
+    from simstage.cast.prompt import character_messages, opening_observations, system_message
+
+    scenario = scene(knows={"Ann": {"debt": {"holds": True, "with": ["Bob"]}}, "Cy": {"fake": False}})
+    events = play(scenario, [
+        (1, peek("Dee", "hall")), (1, distract("Bob")), (1, move("Ann", "chest")), (1, state_("Ann", "fake", True)),
+        (2, state_("Cy", "debt", False, to="Bob")), (2, stop_peek("Dee")),
+    ])
+    dee = character_messages(scenario, "Dee", events)[-1].content
+    assert "Unseen, you start watching the hall. You see the key in the tray." in dee
+    assert "(Unseen, you watch) Ann moves the key from the tray to the chest." in dee
+    assert '(Unseen, you watch) Ann says: "The ring is a fake."' in dee and "You stop watching the hall." in dee
+    assert "Cy tells" not in dee
+    bob = character_messages(scenario, "Bob", events)[-1].content
+    assert "moves the key" not in bob and "ring is a fake" not in bob
+    assert 'Cy tells you privately: "It is not true that Felix owes Edwin money."' in bob
+    assert "You know that Felix owes Edwin money. Ann knows it too, and you all know that." in opening_observations(scenario, "Bob")
+    assert "You know that it is not true that the ring is a fake." in opening_observations(scenario, "Cy")
+    assert not any("Felix" in line for line in opening_observations(scenario, "Dee"))
+    system = system_message(scenario, "Dee").content
+    assert 'debt ("Felix owes Edwin money")' in system and '"type": "assert"' in system

@@ -48,6 +48,7 @@ def test_a_scene_with_facts_loads_with_its_knowledge() -> None:
         ("    plan: {", "    box: {", 8, "world.facts.box: 'box' is both a container and a fact"),
         ("    plan: {", "    hall: {", 8, "world.facts.hall: 'hall' is both a location and a fact"),
         ("knows: {plan: false", "knows: {debt: false", 11, "cast.1.knows.debt: Bob would believe both"),
+        ("    plan: {", '    "pl\\x1bn": {', 8, "world.facts.pl\x1bn: name 'pl\\x1bn' holds U+001B"),
     ],
 )
 def test_bad_fact_names_are_located(old: str, new: str, line: int, message: str) -> None:
@@ -69,3 +70,22 @@ def test_the_schema_documents_facts_and_the_new_actions() -> None:
     schema = str(scenario_json_schema())
     for word in ("FactConfig", "KnowsFactConfig", "AssertAction", "PeekAction", "StopPeekAction", "DistractAction"):
         assert word in schema
+
+
+def test_a_character_states_a_fact_in_its_json_turn_constrained_to_the_scenes_facts() -> None:
+    from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
+    from simstage.scenario.models import AssertAction
+
+    scenario = parse_scenario(SCENE, "facts.yaml").scenario
+    turn = parse_turn('{"say": "Well.", "action": {"type": "assert", "fact": "debt", "holds": false}}', scenario, "Ann")
+    assert turn.action == AssertAction(type="assert", who="Ann", fact="debt", holds=False)
+    turn = parse_turn('{"say": "", "action": {"type": "assert", "to": "Bob", "fact": "plan", "holds": true}}', scenario, "Ann")
+    assert turn.action == AssertAction(type="assert", who="Ann", fact="plan", holds=True, to="Bob")
+    for bad in ('{"type": "assert", "fact": "debts", "holds": true}', '{"type": "assert", "to": "Ann", "fact": "debt", "holds": true}'):
+        with pytest.raises(TurnParseError):
+            parse_turn(f'{{"say": "", "action": {bad}}}', scenario, "Ann")
+    schema = str(turn_schema(scenario, "Ann"))
+    assert "'debt', 'plan'" in schema and "holds" in schema
+    # A scene without facts keeps its reply schema exactly.
+    plain = parse_scenario(SCENE.split("  facts:")[0] + "cast: [{name: Ann, persona: p, location: hall}]\n", "plain.yaml")
+    assert "assert" not in str(turn_schema(plain.scenario, "Ann"))
