@@ -100,7 +100,9 @@ def _merge(entry: CardCastEntry, fields: dict[str, Any]) -> dict[str, Any]:
     if entry.tom_depth is not None:
         member["tom_depth"] = entry.tom_depth
     if entry.knows:
-        member["knows"] = {obj: k if isinstance(k, str) else k.model_dump(by_alias=True) for obj, k in entry.knows.items()}
+        member["knows"] = {
+            obj: k if isinstance(k, (str, bool)) else k.model_dump(by_alias=True) for obj, k in entry.knows.items()
+        }
     first_line = entry.first_line or fields.get("first_line")
     if first_line:
         member["first_line"] = first_line

@@ -95,9 +95,9 @@ def opening_observations(scenario: Scenario, name: str) -> list[str]:
     for _, fact, holds, group in scenario.fact_knowledge():
         if name not in group:
             continue
-        sharers = [other for other in group if other != name]
-        knows = "knows" if len(sharers) == 1 else "know"
-        shared = f" {_names(sharers)} {knows} it too, and you all know that." if sharers else ""
+        fellows = [other for other in group if other != name]
+        knows = "knows" if len(fellows) == 1 else "know"
+        shared = f" {_names(fellows)} {knows} it too, and you all know that." if fellows else ""
         said = clause(world.fact_text[fact])
         lines.append(f"You know that {said if holds else 'it is not true that ' + said}.{shared}")
     return lines

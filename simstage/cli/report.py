@@ -33,48 +33,53 @@ def report(runlog: str, out: str | None) -> None:
 
     The page needs no network: CSS, SVG and script are inline.
     """
-    from simstage.report import ReportError, write_report
+    from simstage.report import ReportError, report_html
+    from simstage.report.files import OutputError, refuse_input, write_output
     from simstage.run.log import RunLogError
 
     if "\0" in runlog or (out and "\0" in out):
         fail("a file name cannot contain a NUL character")
     if Path(runlog).is_dir():
-        _sweep_report(Path(runlog), Path(out) if out else Path(runlog) / "report.html")
+        _sweep_report(Path(runlog), out or str(Path(runlog) / "report.html"))
         return
-    target = Path(out) if out else Path(runlog).with_suffix(".html")
+    target = out or str(Path(runlog).with_suffix(".html"))
     try:
-        same = target.resolve() == Path(runlog).resolve()
-    except (OSError, RuntimeError):  # a symlink loop
-        same = False
-    if same:
-        fail(f"{target}: the report would overwrite the run log; choose another -o")
-    try:
-        result = write_report(runlog, target)
-    except (RunLogError, ReportError) as exc:
+        refuse_input(target, [runlog])  # before the work: a report never replaces what it reports on
+        html, warnings, count = report_html(runlog)
+        written = write_output(target, html, inputs=[runlog])
+    except (RunLogError, ReportError, OutputError) as exc:
         fail(str(exc))
-        return
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
-        return
-    for warning in result.warnings:
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"wrote {result.path} ({result.events} events)", err=True)
+    click.echo(f"wrote {written} ({count} events)", err=True)
 
 
-def _sweep_report(folder: Path, target: Path) -> None:
-    from simstage.report.files import atomic_write_text
+def _sweep_report(folder: Path, target: str) -> None:
+    from simstage.analysis.sweep_latent import latent_profile
+    from simstage.report.files import OutputError, refuse_input, write_output
     from simstage.report.sweep_page import sweep_report_html
+    from simstage.sweep.folder import read_plan_file
     from simstage.sweep.plan import SweepError
 
     try:
-        html, warnings = sweep_report_html(folder, progress=lambda line: click.echo(line, err=True))
-        atomic_write_text(target, html)
-    except SweepError as exc:
+        refuse_input(target, _sweep_inputs(folder))
+        read_plan_file(folder)  # a sweep folder, before its probes are fitted
+        latent = latent_profile(folder, progress=lambda line: click.echo(line, err=True))
+        html, warnings = sweep_report_html(folder, latent)
+        written = write_output(target, html, inputs=_sweep_inputs(folder))
+    except (SweepError, OutputError) as exc:
         fail(str(exc))
-        return
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
-        return
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"wrote {target}", err=True)
+    click.echo(f"wrote {written}", err=True)
+
+
+def _sweep_inputs(folder: Path) -> list[Path]:
+    """The files a sweep's report reads (its plan, run logs, rows, latent sidecars): never its output."""
+    from simstage.sweep.plan import PLAN_FILE, ROWS
+
+    try:
+        found = [folder / PLAN_FILE, *folder.glob("*.jsonl"), *folder.glob("*.latent.f32")]
+        return found + list((folder / ROWS).glob("*.json"))
+    except OSError:
+        return []

@@ -70,10 +70,15 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
       simstage export run.jsonl --format gexf --all-turns -o graphs/sally
       simstage export run.jsonl --format csv -o beliefs.csv
     """
-    from simstage.report.files import atomic_write_text
-    from simstage.tom.export import SUFFIX, render_graph
+    from simstage.report.files import OutputError, refuse_input, write_output
+    from simstage.tom.export import SUFFIX, recorded_turns, render_graph
     from simstage.tom.graph import belief_graph
 
+    if out and not all_turns:
+        try:
+            refuse_input(out, [runlog])
+        except OutputError as exc:
+            _fail(str(exc))
     scenario, events = _load_run(runlog)
     last = max((getattr(e, "turn", 0) for e in events), default=0)
     if turn is not None and turn > last:
@@ -83,33 +88,36 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
             _fail("--all-turns does not apply to --format csv (it holds every turn already)")
         from simstage.tom.matrix import belief_matrix, csv_text
 
-        _write_or_echo(csv_text(belief_matrix(scenario, events, turn, order)), out)
+        _write_or_echo(csv_text(belief_matrix(scenario, events, turn, order)), out, runlog)
         return
     if all_turns:
         stem = Path(out) if out else Path(runlog).with_suffix("")
+        turns = recorded_turns(events)
+        paths = [stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}" for t in turns]
         try:
+            for path in paths:
+                refuse_input(path, [runlog])
             stem.parent.mkdir(parents=True, exist_ok=True)
-            for t in range(last + 1):
-                path = stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}"
-                atomic_write_text(path, render_graph(belief_graph(scenario, events, t, order=order), fmt))
+            for t, path in zip(turns, paths, strict=True):
+                write_output(path, render_graph(belief_graph(scenario, events, t, order=order), fmt), inputs=[runlog])
+        except OutputError as exc:
+            _fail(str(exc))
         except OSError as exc:
-            _fail(f"cannot write {stem}: {exc.strerror or exc}")
-        click.echo(f"wrote {last + 1} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}", err=True)
+            _fail(f"cannot write {stem.parent}: {exc.strerror or exc}")
+        gaps = "" if len(turns) == last + 1 else " (the turns with events)"
+        click.echo(f"wrote {len(turns)} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}{gaps}", err=True)
         return
-    _write_or_echo(render_graph(belief_graph(scenario, events, turn, order=order), fmt), out)
+    _write_or_echo(render_graph(belief_graph(scenario, events, turn, order=order), fmt), out, runlog)
 
 
-def _write_or_echo(text: str, out: str | None) -> None:
-    """Write `text` to `out` (never a partial file, even if interrupted), or to stdout."""
-    from simstage.report.files import atomic_write_text
+def _write_or_echo(text: str, out: str | None, runlog: str) -> None:
+    """Write `text` to `out` (see `write_output`: never a partial file, never the run log), or to stdout."""
+    from simstage.report.files import OutputError, write_output
 
-    if out:
-        try:
-            atomic_write_text(out, text)
-        except OSError as exc:
-            _fail(f"cannot write {out}: {exc.strerror}")
-    else:
-        click.echo(text, nl=False)
+    try:
+        write_output(out or "-", text, inputs=[runlog])
+    except OutputError as exc:
+        _fail(str(exc))
 
 
 @click.group(name="eval")

@@ -1,39 +1,204 @@
-"""Writing output files atomically: a temporary file in the same folder, then os.replace."""
+"""Writing output files: atomically over a regular file (or none), through to a device, a FIFO or stdout.
+
+An atomic write renames a temporary file over its target, which would turn a
+device node (`/dev/null`) or a FIFO into a regular file, and a symlink into a
+file of its own; so the rename only ever replaces a regular file or a missing
+path, and a symlink is followed: the file it points at is replaced, the link
+stays. `write_output` (the commands' `-o`) writes through to a character device,
+a FIFO or stdout (`-`) instead, and refuses an output that is one of its inputs.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from simstage.errors import SimstageError
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to `path` so that `path` is either untouched or complete, never partial.
+STDOUT = "-"
+"""The output name that means standard output."""
 
-    The text goes to a temporary file beside `path` (same file system), which then
-    replaces `path` in one step; on any failure the temporary file is removed.
+TEMPORARY_SUFFIX = ".tmp"
+"""Temporaries are `.NAME.RANDOM.tmp` beside their target: a kill leaves one, which `stale_temporaries` finds."""
+
+
+class OutputError(SimstageError):
+    """An output that cannot be written, or must not be (it is an input); the message names it."""
+
+
+def replaceable_target(path: str | Path) -> Path:
+    """The file an atomic write of `path` replaces: `path`, or the file a symlink at `path` points at.
 
     Raises:
-        OSError: the folder is missing or not writable, or the disk is full.
+        IsADirectoryError: the target is a folder.
+        OSError: the target exists and is not a regular file (a device, a FIFO, a socket).
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the replace
-        "w", encoding="utf-8", dir=folder, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, target)
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    if not stat.S_ISREG(mode):
+        raise OSError(
+            errno.EINVAL, "not a regular file (a device, FIFO or socket); not replaced", str(path)
+        )
+    return target
+
+
+def atomic_replace(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Have `write` fill a temporary file beside `path`, then put it in `path`'s place in one step.
+
+    `path` is replaced only when it is a regular file or missing; a symlink is
+    followed (the file it points at is replaced, the link itself stays). The
+    temporary file (`.NAME.RANDOM.tmp`) is removed on any failure, and its data
+    is on disk before the rename, so `path` is either untouched or complete.
+
+    Returns:
+        The file written (`path`, or the file a symlink at `path` points at).
+
+    Raises:
+        OSError: the folder is missing or not writable, the disk is full, or
+            `path` is a folder, a device, a FIFO or a socket.
+    """
+    target = replaceable_target(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    handle, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX)
+    temporary = Path(name)
+    try:
+        os.close(handle)
+        write(temporary)
+        handle = os.open(temporary, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        # mkstemp makes the file 0600; give it the mode of the file it replaces, or of a plain open().
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
+        replaceable_target(
+            target
+        )  # still a regular file (or none): checked again just before the rename
+        os.replace(temporary, target)
     except BaseException:
         try:
-            os.unlink(handle.name)
+            os.unlink(temporary)
         except OSError:
             pass
         raise
+    return target
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write `text` to `path` so that `path` is either untouched or complete, never partial.
+
+    As `atomic_replace`: only a regular file or a missing path is replaced; a
+    symlink is followed.
+
+    Returns:
+        The file written.
+
+    Raises:
+        OSError: the folder is missing or not writable, the disk is full, or
+            `path` is a folder, a device, a FIFO or a socket.
+    """
+    return atomic_replace(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def same_file(path: str | Path, inputs: Iterable[str | Path]) -> str | Path | None:
+    """The input that `path` is (the same file, also by another name or a hard link), or None."""
+    try:
+        out = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    for source in inputs:
+        try:
+            known = os.stat(source)
+        except (OSError, ValueError):
+            continue
+        if (known.st_dev, known.st_ino) == (out.st_dev, out.st_ino):
+            return source
+    return None
+
+
+def refuse_input(path: str | Path, inputs: Iterable[str | Path]) -> None:
+    """Refuse an output that is one of the command's inputs (checked before any work).
+
+    Raises:
+        OutputError: `path` is one of `inputs`, by any name or link.
+    """
+    if str(path) == STDOUT:
+        return
+    source = same_file(path, inputs)
+    if source is not None:
+        raise OutputError(
+            f"{path}: is the input {source}; writing it would destroy it, so choose another -o"
+        )
+
+
+def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = ()) -> str:
+    """Write a command's output (`-o PATH`): atomically to a file, through to a device, FIFO or stdout.
+
+    A regular file or a missing path gets `atomic_write_text` (a symlink is
+    followed: the file it points at is replaced, the link stays). A character
+    device (`/dev/null`) or a FIFO is opened and written, as a shell's `>` does;
+    `-` is standard output. An output that is one of `inputs` is refused before
+    anything is written, whatever name or link reaches it.
+
+    Returns:
+        What was written, for messages: the path, or "standard output".
+
+    Raises:
+        OutputError: `path` is an input, a folder, a block device or a socket,
+            or cannot be written (the message names it and says why).
+        BrokenPipeError: standard output's reader has gone (the caller exits quietly).
+    """
+    if str(path) == STDOUT:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+        return "standard output"
+    refuse_input(path, inputs)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = 0
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            atomic_write_text(path, text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return str(path)
+
+
+def stale_temporaries(folder: Path) -> list[Path]:
+    """The temporaries a killed atomic write left in `folder` (`.NAME.RANDOM.tmp`, regular files only)."""
+    try:
+        found = [
+            p
+            for p in folder.iterdir()
+            if p.name.startswith(".") and p.name.endswith(TEMPORARY_SUFFIX)
+        ]
+    except OSError:
+        return []
+    return [p for p in found if p.is_file() and not p.is_symlink()]

@@ -363,7 +363,7 @@ class Scenario(_Strict):
     def fact_knowledge(self) -> list[tuple[str, str, bool, tuple[str, ...]]]:
         """Every cast `knows` entry about a fact as (knower, fact, value believed, the group that
         shares it, knower first)."""
-        out = []
+        out: list[tuple[str, str, bool, tuple[str, ...]]] = []
         for member in self.cast:
             for fact, known in member.knows.items():
                 if isinstance(known, bool):

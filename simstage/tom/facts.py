@@ -40,6 +40,7 @@ FactSource = Literal["initial", "told", "overheard", "claimed", "inferred"]
 """How a fact belief formed: known at the start; told privately; overheard by a secret
 watcher; heard in a public statement; inferred (a lie seen through)."""
 
+_Heard = Literal["told", "overheard", "claimed"]
 _Basis = Literal["initial", "told", "overheard", "claimed", "asserted"]
 _HEARSAY: frozenset[str] = frozenset({"told", "overheard", "claimed", "asserted"})
 _DEEPEST = 5
@@ -201,7 +202,7 @@ class FactLedger:
             return _Held(entry.value, "initial", entry.turn, None, "initial")
         if held is not None and held.value == entry.value:
             return None  # a statement never changes a belief that already agrees with it
-        heard: FactSource = "told" if entry.private else "claimed"
+        heard: _Heard = "told" if entry.private else "claimed"
         lie_by = speaker if entry.lie else None
         last, depth = full[-1], len(full) - 1
         if last == speaker:

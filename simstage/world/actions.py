@@ -5,6 +5,8 @@ Each resolved event lists exactly who perceived it (`simstage.world.perception`)
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from simstage.events import (
     Asserted,
     Claimed,
@@ -78,7 +80,14 @@ def resolve(world: WorldState, action: Action, turn: int, origin: Origin = "stag
         )
 
 
-def _seen(p: Perception) -> dict[str, tuple[str, ...]]:
+class _Seen(TypedDict):
+    witnesses: tuple[str, ...]
+    watchers: tuple[str, ...]
+    distracted: tuple[str, ...]
+
+
+def _seen(p: Perception) -> _Seen:
+    """An event's perception fields."""
     return {"witnesses": p.witnesses, "watchers": p.watchers, "distracted": p.distracted}
 
 

@@ -150,3 +150,67 @@ def test_a_timeline_plays_watchers_distractions_and_statements_on_the_engine() -
     check_facts(state, "debt", {("Dee",): False, ("Cy",): None, ("Bob",): True, ("Ann", "Cy"): False, ("Bob", "Ann"): True})
     assert state.fact_belief("Dee", "debt").lie_by == "Ann"  # type: ignore[union-attr]
     check_objects(state, {("Dee",): "chest", ("Cy",): "chest", ("Ann", "Dee"): None})
+
+
+WATCHED = """title: watched
+world:
+  locations: [hall, study]
+  containers: {tray: {in: hall, open: true}, chest: {in: hall}}
+  objects: {key: {in: tray}}
+  facts: {debt: {text: "Felix owes Edwin money", true: true}}
+cast:
+  - {name: Ann, persona: p, location: hall, knows: {debt: true}}
+  - {name: Bob, persona: p, location: hall}
+  - {name: Dee, persona: p, location: study}
+timeline:
+  - {at: 1, event: {type: peek, who: Dee, into: hall}}
+  - {at: 2, event: {type: distract, who: Bob, turns: 1}}
+  - {at: 2, event: {type: move, who: Ann, object: key, to: chest}}
+  - {at: 3, event: {type: assert, who: Ann, fact: debt, holds: false}}
+  - {at: 3, event: {type: stop_peek, who: Dee}}
+tom: {order: 3}
+max_turns: 4
+"""
+
+
+def test_a_run_with_watchers_distraction_and_statements_is_logged_read_back_and_verified(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from simstage.cli import main
+    from simstage.run.log import RunLogWriter, read_runlog
+    from simstage.run.open import make_header
+    from simstage.scenario import load_scenario
+
+    path = tmp_path / "watched.yaml"
+    path.write_text(WATCHED)
+    loaded = load_scenario(path)
+    stage, log_path = ScriptedStage(), tmp_path / "run.jsonl"
+    with RunLogWriter(log_path, make_header(loaded, stage, 0, 4)) as writer:
+        simulation = Simulation(loaded.scenario, stage, sink=writer.append)
+        simulation.run()
+    log = read_runlog(log_path)
+    assert [e.model_dump() for e in log.events] == [e.model_dump() for e in simulation.events]
+    state = fold_beliefs(loaded.scenario, log.events)
+    check_objects(state, {("Dee",): "chest", ("Bob",): "tray", ("Ann", "Bob"): "chest", ("Ann", "Dee"): None})
+    check_facts(state, "debt", {("Ann",): True, ("Bob",): False, ("Dee",): False, ("Dee", "Bob", "Ann"): False})
+    result = CliRunner().invoke(main, ["replay", str(log_path), "--verify"])
+    assert result.exit_code == 0 and "verify: match" in result.output, result.output
+
+
+def test_a_character_states_a_fact_on_its_turn_and_the_tracker_folds_it() -> None:
+    from simstage.events import Asserted
+    from simstage.scenario import parse_scenario
+
+    scenario = parse_scenario(WATCHED.split("timeline:")[0] + "max_turns: 2\n", "w.yaml").scenario
+    stage = ScriptedStage()
+    stage.enqueue([
+        '{"say": "Not at all.", "action": {"type": "assert", "fact": "debt", "holds": false}}',
+        '{"say": "", "action": {"type": "assert", "to": "Ann", "fact": "debt", "holds": false}}',
+    ])
+    simulation = Simulation(scenario, stage)
+    simulation.run()
+    said = [e for e in simulation.events if isinstance(e, Asserted)]
+    assert [(e.who, e.to, e.holds, e.true) for e in said] == [("Ann", None, False, False), ("Bob", "Ann", False, False)]
+    state = fold_beliefs(scenario, simulation.events)
+    check_facts(state, "debt", {("Ann",): True, ("Bob",): False, ("Bob", "Ann"): False, ("Ann", "Bob"): False})
+    assert state.fact_belief("Bob", "debt").lie_by == "Ann"  # type: ignore[union-attr]

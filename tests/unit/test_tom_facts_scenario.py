@@ -89,3 +89,21 @@ def test_a_character_states_a_fact_in_its_json_turn_constrained_to_the_scenes_fa
     # A scene without facts keeps its reply schema exactly.
     plain = parse_scenario(SCENE.split("  facts:")[0] + "cast: [{name: Ann, persona: p, location: hall}]\n", "plain.yaml")
     assert "assert" not in str(turn_schema(plain.scenario, "Ann"))
+
+
+def test_a_card_cast_entry_knows_facts_too(tmp_path) -> None:
+    import json
+
+    from simstage.scenario import load_scenario
+
+    card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "Mira", "description": "A keeper."}}
+    (tmp_path / "mira.json").write_text(json.dumps(card), encoding="utf-8")
+    text = SCENE.replace(
+        "  - {name: Bob, persona: p, location: hall, knows: {plan: false, ring: box}}",
+        "  - {name: Bob, persona: p, location: hall}\n"
+        "  - {card: mira.json, location: hall, knows: {plan: false, debt: {holds: true, with: [Ann]}}}",
+    )
+    (tmp_path / "facts.yaml").write_text(text, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "facts.yaml").scenario
+    assert ("Mira", "plan", False, ("Mira",)) in scenario.fact_knowledge()
+    assert ("Mira", "debt", True, ("Mira", "Ann")) in scenario.fact_knowledge()
