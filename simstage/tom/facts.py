@@ -37,8 +37,9 @@ from typing import Literal
 __all__ = ["FactBelief", "FactLedger", "FactSource"]
 
 FactSource = Literal["initial", "told", "overheard", "claimed", "inferred"]
-"""How a fact belief formed: known at the start; told privately; overheard by a secret
-watcher; heard in a public statement; inferred (a lie seen through)."""
+"""How a fact belief formed, by how its holder came by it: known at the start; a private
+statement; a statement it watched unseen (a secret watcher); a public statement; a lie
+seen through."""
 
 _Heard = Literal["told", "overheard", "claimed"]
 _Basis = Literal["initial", "told", "overheard", "claimed", "asserted"]
@@ -202,7 +203,8 @@ class FactLedger:
             return _Held(entry.value, "initial", entry.turn, None, "initial")
         if held is not None and held.value == entry.value:
             return None  # a statement never changes a belief that already agrees with it
-        heard: _Heard = "told" if entry.private else "claimed"
+        # How the holder came by it: a private statement, a public one, or one it watched unseen.
+        heard: _Heard = "overheard" if entry.watchers & self.bits[full[0]] else "told" if entry.private else "claimed"
         lie_by = speaker if entry.lie else None
         last, depth = full[-1], len(full) - 1
         if last == speaker:
@@ -215,8 +217,6 @@ class FactLedger:
             return None
         if not entry.trusting & self.bits[last] or self._sees_through(fact, (*full, speaker), entry, position):
             return None
-        if depth == 0 and entry.watchers & self.bits[last]:
-            heard = "overheard"
         return _Held(entry.value, heard, entry.turn, lie_by, heard)
 
     def _sees_through(self, fact: str, model: tuple[str, ...], entry: _Entry, position: int) -> bool:

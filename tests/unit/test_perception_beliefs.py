@@ -88,7 +88,8 @@ def test_a_watcher_overhears_a_public_statement_but_not_a_private_one() -> None:
     })
     check_facts(state, "fake", {("Dee",): None, ("Bob",): True, ("Dee", "Bob"): None})
     assert state.fact_belief("Dee", "debt").source == "overheard"  # type: ignore[union-attr]
-    assert state.fact_belief("Dee", "debt", ["Bob"]).source == "claimed"  # type: ignore[union-attr]
+    assert state.fact_belief("Dee", "debt", ["Bob"]).source == "overheard"  # type: ignore[union-attr]
+    assert state.fact_belief("Bob", "debt", ["Ann"]).source == "claimed"  # type: ignore[union-attr]
     assert state.heard("Dee") == ["Felix owes Edwin money."] and state.heard("Ann", ["Dee"]) == []
 
 
