@@ -48,8 +48,11 @@ def run(
     fails mid-run (a server goes away), the log keeps everything up to the failure
     and `simstage run --resume RUN.jsonl` continues it, headless.
     """
+    from simstage.run.log import LONGEST_RUN
     from simstage.run.open import open_run
 
+    if max_turns is not None and max_turns > LONGEST_RUN:
+        fail(f"--max-turns {max_turns} is past the longest run a log can hold ({LONGEST_RUN} turns)")
     if resume is not None:
         if scenario is not None:
             fail("give either SCENARIO or --resume RUN.jsonl, not both")

@@ -54,7 +54,7 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
 )
 @click.option("--turn", type=click.IntRange(0), help="Beliefs at the end of this turn (default: the end of the run).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="File to write (default: stdout; a folder prefix with --all-turns).")
-@click.option("--all-turns", is_flag=True, help="One graph per turn: OUT-turnN.EXT (OUT defaults to the run log's name).")
+@click.option("--all-turns", is_flag=True, help="One graph per turn the log records (turn 0 and each with events): OUT-turnN.EXT (OUT defaults to the run log's name).")
 @click.option("--order", type=click.IntRange(0, 4), help="Deepest belief order (default: the scenario's tom.order; csv: deeper where a probe asks deeper).")
 def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: bool, order: int | None) -> None:
     """Export the belief graph of RUNLOG (nodes: characters, objects, containers; edges: beliefs).

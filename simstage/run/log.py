@@ -30,6 +30,9 @@ DERIVED_BEFORE = frozenset({"tom_metrics", "run_metrics"})
 """Lines of logs written before derived values left the log (with a probe's `tracker`
 field): they are skipped on read, since readers compute them from the events."""
 MAX_LINE_BYTES = 4_000_000
+LONGEST_RUN = 1_000_000
+"""Most turns a header may declare (`max_turns`): far past any run played (a scenario allows
+100,000), and small enough that every turn number is a plain, exact number downstream."""
 
 
 class StageInfo(BaseModel):
@@ -69,7 +72,8 @@ class RunHeader(BaseModel):
     stage: StageInfo
     seed: int
     sampling: dict[str, Any]
-    max_turns: int
+    max_turns: int = Field(ge=1, le=LONGEST_RUN)
+    """How many turns the run plays: no event's turn is past it (`run --resume --max-turns` updates it)."""
     forked_from: str | None = None
     """The run log this run was forked from, if any."""
     latent: dict[str, Any] | None = None
@@ -187,9 +191,12 @@ def read_runlog(path: str | Path) -> RunLog:
     """Read a run log.
 
     A last line cut by a crash is dropped with a warning; any other bad line is an error.
+    Turns only go forward and never past the header's `max_turns`: a forged turn of
+    10^400 is refused here, before any reader counts up to it.
 
     Raises:
-        RunLogError: unreadable file, bad header, or a corrupt line before the last.
+        RunLogError: unreadable file, bad header, a corrupt line before the last, or an
+            event whose turn goes back or is past `max_turns`.
     """
     name = str(path)
     try:
@@ -231,10 +238,26 @@ def read_runlog(path: str | Path) -> RunLog:
                 )
                 break
             raise RunLogError(f"{name}:{lineno}: corrupt event: {_short(exc)}") from None
+        _check_turn(log, event, lineno)
         log.events.append(event)
         linenos.append(lineno)
     _check_names(log, linenos)
     return log
+
+
+def _check_turn(log: RunLog, event: Event, lineno: int) -> None:
+    """Refuse an event whose turn is before the last event's, or past the run's `max_turns`."""
+    previous = log.events[-1].turn if log.events else 0
+    where = f"{log.path}:{lineno}: event {event.type!r} at turn {_turn_text(event.turn)}"
+    if event.turn > log.header.max_turns:
+        raise RunLogError(f"{where} is past the run's max_turns ({log.header.max_turns})")
+    if event.turn < previous:
+        raise RunLogError(f"{where} comes after turn {previous} (a run's turns never go back)")
+
+
+def _turn_text(turn: int) -> str:
+    digits = str(turn)
+    return digits if len(digits) <= 20 else f"{digits[:8]}… ({len(digits)} digits)"
 
 
 # Fields of world events (and turns, probes) that name things of the scene, by event type.

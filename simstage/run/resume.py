@@ -69,9 +69,10 @@ def resume_run(
     """Continue an interrupted or failed run, appending to its own log.
 
     The scenario, stage, seed and turn count come from the log's header. When
-    events of an unfinished turn (or a cut last line) must be set aside, the log
-    as it was is kept beside it as `RUN.jsonl.before-resume-N` first; the log
-    itself is rewritten atomically, so a crash while resuming loses nothing.
+    events of an unfinished turn (or a cut last line) must be set aside, or
+    `max_turns` changes the header's, the log as it was is kept beside it as
+    `RUN.jsonl.before-resume-N` first; the log itself is rewritten atomically, so
+    a crash while resuming loses nothing.
 
     Raises:
         RunLogError: unreadable log, or a run that already completed.
@@ -90,7 +91,13 @@ def resume_run(
     stage = stage_for_log(log, loaded, threads=threads)
     try:
         backup = None
-        if discarded or log.warnings:
+        turns = max_turns or header.max_turns
+        played = max((event.turn for event in events), default=0)
+        if turns < played:
+            raise RunLogError(f"{path}: max_turns {turns} is before turn {played}, which the run has played")
+        if discarded or log.warnings or turns != header.max_turns:
+            # The header says how long the run is: readers refuse turns past it.
+            header = header.model_copy(update={"max_turns": turns})
             backup = _next_backup(path)
             backup.write_bytes(path.read_bytes())
             kept = path.with_name(path.name + ".resuming")
@@ -98,7 +105,6 @@ def resume_run(
                 for event in events:
                     rewrite.append(event)
             os.replace(kept, path)
-        turns = max_turns or header.max_turns
         try:
             writer = RunLogWriter(path, header, resume=True)
         except OSError as exc:

@@ -6,6 +6,7 @@ DOT and Mermaid are written by hand (no pygraphviz); every attribute is a scalar
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
 
 FORMATS = ("graphml", "gexf", "json", "dot", "mermaid")
 SUFFIX = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json", "dot": ".dot", "mermaid": ".mmd"}
+
+
+def recorded_turns(events: Iterable[Any]) -> list[int]:
+    """Turn 0 and every turn an event has, in order: the turns `export --all-turns` writes.
+
+    A played run records each turn from 0 to its last; between a log's events nothing
+    changes, so a turn without one would only repeat the graph before it.
+    """
+    return sorted({0, *(getattr(event, "turn", 0) for event in events)})
 
 
 def _dot_id(text: Any) -> str:
