@@ -30,7 +30,7 @@ def cli(*args: str) -> object:
 
 
 def null_device(tmp_path: Path) -> Path:
-    """A node equal to /dev/null (character device 1,3) inside the test's folder."""
+    """A node equal to /dev/null (character device 1,3) inside the test's folder, never /dev/null itself."""
     node = tmp_path / "nulldev"
     os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     return node
@@ -49,14 +49,15 @@ def test_a_character_device_is_written_through_not_replaced(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nulldev", "run.jsonl"]
 
 
-def test_a_full_device_is_one_line_and_exit_2(run_log: Path) -> None:
-    result = cli("export", run_log, "--format", "json", "-o", "/dev/full")
+@ROOT_ONLY
+def test_a_full_device_is_one_line_and_exit_2(tmp_path: Path, run_log: Path) -> None:
+    # A node of its own, equal to /dev/full: a regression must not replace the real one.
+    full = tmp_path / "fulldev"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    result = cli("export", run_log, "--format", "json", "-o", full)
     assert result.exit_code == 2
-    assert (
-        result.output.startswith("simstage: cannot write /dev/full")
-        and result.output.count("\n") == 1
-    )
-    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert result.output == f"simstage: cannot write {full}: No space left on device\n"
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
 
 
 @pytest.mark.parametrize(
