@@ -87,10 +87,16 @@ def _prompt(
     if name not in scenario.cast_names:
         fail(f"{path}: no character {name!r} (the cast: {', '.join(scenario.cast_names)})")
     log_events = None
+    # Playing up to a turn takes as long as the turns: bound it, as the run is bound.
+    bound, of = scenario.max_turns, f"{path}: --turn {turn} is past the scenario's"
     if log_path is not None:
         from simstage.run.log import read_runlog
 
-        log_events = read_runlog(log_path).events
+        log = read_runlog(log_path)
+        log_events = log.events
+        bound, of = log.header.max_turns, f"{log_path}: --turn {turn} is past the run's"
+    if turn > bound:
+        fail(f"{of} max_turns ({bound})")
     stage: Any = None
     if (backend or scenario.stage.backend) == "llama":
         from simstage.stage import make_stage

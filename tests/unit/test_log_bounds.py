@@ -146,3 +146,37 @@ def test_resume_refuses_max_turns_before_a_played_turn(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "max_turns 1 is before turn 2" in result.output
     assert out.read_bytes() == before
+
+
+@pytest.mark.parametrize("turn", [10**15, 7])
+def test_prompt_refuses_a_turn_past_max_turns(turn: int) -> None:
+    result = CliRunner().invoke(
+        main, ["prompt", str(SALLY), "--as", "Sally", "--turn", str(turn), "--stage", "scripted"]
+    )
+    assert result.exit_code == 2, result.output[-400:]
+    assert f"--turn {turn}" in result.output and "max_turns (6)" in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_prompt_takes_the_last_turn_and_bounds_a_log_by_its_run(tmp_path: Path) -> None:
+    last = CliRunner().invoke(
+        main, ["prompt", str(SALLY), "--as", "Sally", "--turn", "6", "--stage", "scripted"]
+    )
+    assert last.exit_code == 0, last.output
+    log = _played(tmp_path)
+    past = CliRunner().invoke(
+        main,
+        [
+            "prompt",
+            str(SALLY),
+            "--as",
+            "Sally",
+            "--turn",
+            "7",
+            "--log",
+            str(log),
+            "--stage",
+            "scripted",
+        ],
+    )
+    assert past.exit_code == 2 and "max_turns (6)" in past.output
