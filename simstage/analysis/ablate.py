@@ -25,8 +25,7 @@ gives it the directions fitted on all rows.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -39,7 +38,11 @@ from simstage.analysis.probes import (
     problem,
     targeted,
 )
+from simstage.analysis.results import AblationResult, LayerAblation
 from simstage.latent.store import LatentError
+
+Directions = Mapping[int, np.ndarray]
+"""Per block, a direction in the residual stream (`directions`: the unit mean difference)."""
 
 
 def random_unit(dims: int, rng: np.random.Generator) -> np.ndarray:
@@ -63,7 +66,7 @@ def _binary(y: np.ndarray, target: str) -> None:
 
 def directions(
     dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "false_belief"
-) -> dict[int, np.ndarray]:
+) -> Directions:
     """Per layer, the unit mean-difference direction fitted on every labelled row (for re-asking).
 
     Raises:
@@ -71,7 +74,7 @@ def directions(
     """
     keep, y, _, _ = targeted(dataset, target)
     _binary(y, target)
-    result = {}
+    result: dict[int, np.ndarray] = {}
     for layer in chosen_layers(dataset, layers):
         fitted = mean_difference(dataset.X[keep, dataset.layer_index(layer)].astype(np.float64), y)
         assert fitted is not None  # two classes, checked above
@@ -82,7 +85,7 @@ def directions(
 def ablate(
     dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "false_belief", seed: int = 0,
     folds: int = FOLDS,
-) -> dict[str, Any]:  # fmt: skip
+) -> AblationResult:  # fmt: skip
     """Logistic accuracy per layer before and after projecting out the mean difference, and a random control.
 
     Args:
@@ -91,8 +94,9 @@ def ablate(
         seed: the split's seed and the random directions'.
 
     Returns:
-        JSON-ready: target, n, dropped, n_runs, split, chance, and per layer the
-        accuracy `before`, `after` (direction projected out) and `random` (control).
+        The rows' summary (target, n, dropped, n_runs, split, chance, ...) and per layer
+        the accuracy `before`, `after` (direction projected out), `held_out` and `random`
+        (control); `to_json()` is what `simstage latent ablate --json` prints.
 
     Raises:
         LatentError: an unknown target or layer, a target that is not binary, or fewer than two runs.
@@ -131,15 +135,17 @@ def ablate(
         ) -> np.ndarray:
             return predict_logistic(project_out(train, unit), labels, project_out(test, unit))
 
-        scores = {
-            name: rows.score(X, p)
-            for name, p in (
-                ("before", predict_logistic), ("after", after), ("held_out", held_out), ("random", control)
+        per_layer.append(
+            LayerAblation(
+                layer=layer,
+                before=rows.score(X, predict_logistic),
+                after=rows.score(X, after),
+                held_out=rows.score(X, held_out),
+                random=rows.score(X, control),
             )
-        }
-        per_layer.append({"layer": layer, **scores})
-    return {
-        **rows.summary(), "probe": "logistic (standardised), fitted afresh on the projected rows",
-        "layers": per_layer, "behaviour": "simstage.analysis.behaviour (re-asks the probes on the stage; not run here)",
-        "seconds": round(time.perf_counter() - started, 3),
-    }  # fmt: skip
+        )
+    return AblationResult(
+        summary=rows.summary(), probe="logistic (standardised), fitted afresh on the projected rows",
+        layers=tuple(per_layer), behaviour="simstage.analysis.behaviour (re-asks the probes on the stage; not run here)",
+        seconds=round(time.perf_counter() - started, 3),
+    )  # fmt: skip

@@ -10,13 +10,14 @@ control). Probes are asked on private forks, so none of this changes the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simstage.analysis.ablate import random_unit
+from simstage.analysis.ablate import Directions, random_unit
+from simstage.analysis.results import BehaviourAblation, Changed, LayerReasked, Reasked
 from simstage.stage import StageError
 
 
@@ -36,19 +37,23 @@ class AblatingStage:
 
     def choose_many_latent(self, jobs: Sequence[Any], contrast: Any = None) -> tuple[list[int], list[Any]]:
         answers, vectors = self._stage.choose_many_latent(jobs, contrast)
-        self.asked["baseline"].extend(job[2][i] for job, i in zip(jobs, answers))
+        self.asked["baseline"].extend(job[2][i] for job, i in zip(jobs, answers, strict=True))
         for name, steer in self.variants.items():
             self._capture.steer = steer
             try:
                 other, _ = self._stage.choose_many_latent(jobs)
             finally:
                 self._capture.steer = None
-            self.asked[name].extend(job[2][i] for job, i in zip(jobs, other))
+            self.asked[name].extend(job[2][i] for job, i in zip(jobs, other, strict=True))
         return answers, vectors
 
 
-def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> dict[str, Any]:
-    """Play `log_path` again, re-asking its captured probes under each steering: the answers per variant."""
+def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> Reasked:
+    """Play `log_path` again, re-asking its captured probes under each steering: the answers per variant.
+
+    Raises:
+        StageError: the run captured no activations, or its stage cannot be made again.
+    """
     from simstage.run.log import logged_scenario, read_runlog
     from simstage.run.open import stage_for_log
     from simstage.run.verify import replay_events, reproducible
@@ -63,16 +68,27 @@ def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads
         original = reproducible(log)
         replay_events(log, loaded, proxy, len(original))
         logged = [e.answer for e in original if e.type == "probe"]
-        return {"logged": logged[: len(proxy.asked["baseline"])], **proxy.asked}
+        return Reasked(tuple(logged[: len(proxy.asked["baseline"])]), proxy.asked)
     finally:
         stage.close()
 
 
 def behaviour_ablation(
-    logs: Sequence[Path], directions: dict[int, np.ndarray], *, seed: int = 0, threads: int | None = None,
-    progress: Any = None,
-) -> dict[str, Any]:
-    """Per block: how often the answer changes with the direction projected out, and with a random one."""
+    logs: Sequence[Path], directions: Directions, *, seed: int = 0, threads: int | None = None,
+    progress: Callable[[], None] | None = None,
+) -> BehaviourAblation:
+    """Per block: how often the answer changes with the direction projected out, and with a random one.
+
+    Args:
+        logs: the run logs to play again (captured with --latent).
+        directions: per block, the direction to project out (any norm).
+        seed: the random control directions' seed.
+        threads: CPU threads of the stage.
+        progress: called after each log.
+
+    Raises:
+        StageError: a run captured no activations, or its stage cannot be made again.
+    """
     rng = np.random.default_rng(seed)
     units = {layer: d / np.linalg.norm(d) for layer, d in directions.items()}
     variants: dict[str, dict[int, np.ndarray]] = {}
@@ -80,25 +96,27 @@ def behaviour_ablation(
         variants[f"direction@{layer}"] = {layer: unit}
         variants[f"random@{layer}"] = {layer: random_unit(len(unit), rng)}
     asked: dict[str, list[str]] = {}
+    logged: list[str] = []
     for path in logs:
-        for name, answers in reask(Path(path), variants, threads=threads).items():
+        run = reask(Path(path), variants, threads=threads)
+        logged.extend(run.logged)
+        for name, answers in run.asked.items():
             asked.setdefault(name, []).extend(answers)
         if progress is not None:
             progress()
     baseline = asked.get("baseline", [])
-    rows = []
-    for layer in units:
-        row: dict[str, Any] = {"layer": layer, "n": len(baseline)}
-        for kind in ("direction", "random"):
-            answers = asked.get(f"{kind}@{layer}", [])
-            moved = [(a, b) for a, b in zip(baseline, answers) if a != b]
-            row[kind] = {
-                "changed": round(len(moved) / max(1, len(baseline)), 4),
-                "toward": dict(Counter(b for _, b in moved).most_common()),
-            }
-        rows.append(row)
-    return {
-        "n_runs": len(logs),
-        "baseline_matches_log": asked.get("baseline", []) == asked.get("logged", []),
-        "layers": rows,
-    }
+
+    def changed(name: str) -> Changed:
+        moved = [(a, b) for a, b in zip(baseline, asked.get(name, []), strict=False) if a != b]
+        return Changed(
+            round(len(moved) / max(1, len(baseline)), 4), dict(Counter(b for _, b in moved).most_common())
+        )
+
+    return BehaviourAblation(
+        n_runs=len(logs),
+        baseline_matches_log=baseline == logged,
+        layers=tuple(
+            LayerReasked(layer, len(baseline), changed(f"direction@{layer}"), changed(f"random@{layer}"))
+            for layer in units
+        ),
+    )

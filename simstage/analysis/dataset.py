@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from simstage.analysis.results import DatasetSummary
 from simstage.latent.store import LatentError
 
 DATASET_FORMAT = 1
@@ -52,6 +53,10 @@ class LatentDataset:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def summary(self) -> DatasetSummary:
+        """How many probes and runs, which blocks, how wide."""
+        return DatasetSummary(len(self), len(set(self.column("run"))), self.layers, int(self.X.shape[2]))
+
     def column(self, name: str) -> list[Any]:
         """One label for every row."""
         return [row[name] for row in self.labels]
@@ -71,7 +76,7 @@ class LatentDataset:
     def save(self, path: str | Path) -> None:
         """Write one `.npz` (no pickles)."""
         meta = {"format": DATASET_FORMAT, "labels": self.labels, "sources": self.sources}
-        arrays = {"X": self.X, "layers": np.asarray(self.layers, dtype=np.int64), "meta": np.asarray(json.dumps(meta))}
+        arrays: dict[str, Any] = {"X": self.X, "layers": np.asarray(self.layers, dtype=np.int64), "meta": np.asarray(json.dumps(meta))}
         if self.pairs is not None:
             arrays["pairs"] = self.pairs
         with open(path, "wb") as handle:

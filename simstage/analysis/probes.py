@@ -26,11 +26,20 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from simstage.analysis.dataset import LatentDataset
+from simstage.analysis.results import (
+    Accuracy,
+    Behaviour,
+    CcsRows,
+    FitResult,
+    LayerFit,
+    Skipped,
+    TargetSummary,
+)
 from simstage.latent.store import LatentError
 from simstage.stats import Interval, bootstrap_mean
 
@@ -163,17 +172,17 @@ def chosen_layers(dataset: LatentDataset, layers: Sequence[int] | None) -> list[
     return chosen
 
 
-def behaviour(dataset: LatentDataset, rows: np.ndarray) -> dict[str, Any]:
+def behaviour(dataset: LatentDataset, rows: np.ndarray) -> Behaviour:
     """The model's answers against the tracker on `rows`: all, direct, indirect (bootstrapped over runs)."""
-    result: dict[str, Any] = {}
+    cells: dict[str, Accuracy | None] = {}
     for style in ("all", "direct", "indirect"):
         picked = [dataset.labels[i] for i in rows if dataset.labels[i]["correct"] is not None]
         picked = [row for row in picked if style == "all" or row["style"] == style]
         interval = run_accuracy(
             np.array([row["correct"] for row in picked], dtype=bool), [row["run"] for row in picked]
         )
-        result[style] = _interval(interval, len(picked))
-    return result
+        cells[style] = Accuracy.of(interval, len(picked))
+    return Behaviour(cells["all"], cells["direct"], cells["indirect"])
 
 
 @dataclass(frozen=True)
@@ -194,12 +203,12 @@ class Problem:
         """The kept rows' vectors at `layer`, as float64."""
         return dataset.X[self.keep, dataset.layer_index(layer)].astype(np.float64)
 
-    def score(self, X: np.ndarray, predictor: Predictor) -> dict[str, Any] | None:
+    def score(self, X: np.ndarray, predictor: Predictor) -> Accuracy | None:
         """`predictor`'s out-of-fold accuracy, bootstrapped over runs."""
         right = out_of_fold(X, self.y, self.split, predictor) == self.y
-        return _interval(run_accuracy(right, self.runs), len(self.y))
+        return Accuracy.of(run_accuracy(right, self.runs), len(self.y))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> TargetSummary:
         """What the result says about its rows: target, classes, n, dropped, runs, split, chance.
 
         `majority` is the out-of-fold accuracy of the train rows' majority class, where a
@@ -207,15 +216,15 @@ class Problem:
         within runs (a fold's train majority is then often the test minority).
         """
         classes, counts = np.unique(self.y, return_counts=True)
-        return {
-            "target": self.target, "column": TARGETS[self.target], "classes": classes.tolist(),
-            "n": len(self.y), "dropped": self.dropped, "n_runs": len(set(self.runs)),
-            "split": f"seeded group {len(self.split)}-fold over runs (seed {self.seed}): "
+        return TargetSummary(
+            target=self.target, column=TARGETS[self.target], classes=tuple(classes.tolist()),
+            n=len(self.y), dropped=self.dropped, n_runs=len(set(self.runs)),
+            split=f"seeded group {len(self.split)}-fold over runs (seed {self.seed}): "
             "each run is tested once, by probes fitted on other runs",
-            "accuracy": "mean over runs of each run's out-of-fold accuracy, 95% bootstrap over runs",
-            "chance": float(counts.max() / counts.sum()), "chance_method": "share of the majority class among the test rows",
-            "majority": self.score(np.zeros((len(self.y), 1)), predict_majority),
-        }  # fmt: skip
+            accuracy="mean over runs of each run's out-of-fold accuracy, 95% bootstrap over runs",
+            chance=float(counts.max() / counts.sum()), chance_method="share of the majority class among the test rows",
+            majority=self.score(np.zeros((len(self.y), 1)), predict_majority),
+        )  # fmt: skip
 
 
 def problem(
@@ -234,7 +243,7 @@ def problem(
 def fit(
     dataset: LatentDataset, layers: Sequence[int] | None = None, target: str = "container", seed: int = 0,
     folds: int = FOLDS,
-) -> dict[str, Any]:  # fmt: skip
+) -> FitResult:  # fmt: skip
     """Fit the three probes at each layer (CCS where it applies) and score them out of fold.
 
     Args:
@@ -246,9 +255,9 @@ def fit(
         folds: k of the group k-fold.
 
     Returns:
-        JSON-ready: `Problem.summary`, per-layer accuracies with intervals (`ccs` None
-        where CCS does not apply), the behavioural accuracy, `ccs` (what its rows are, or
-        `skipped` and why), seconds.
+        `Problem.summary`, per-layer accuracies with intervals (`ccs` None where CCS does
+        not apply), the behavioural accuracy, `ccs` (what its rows are, or why it was
+        skipped), seconds; `to_json()` is what `simstage latent fit --json` prints.
 
     Raises:
         LatentError: an unknown target or layer, one class, or fewer than two runs.
@@ -260,18 +269,18 @@ def fit(
     for layer in rows.layers:
         X = rows.features(dataset, layer)
         per_layer.append(
-            {
-                "layer": layer,
-                "mean_diff": rows.score(X, predict_mean_difference),
-                "logistic": rows.score(X, predict_logistic),
-                "ccs": paired.score(dataset, layer) if isinstance(paired, Paired) else None,
-            }
+            LayerFit(
+                layer=layer,
+                mean_diff=rows.score(X, predict_mean_difference),
+                logistic=rows.score(X, predict_logistic),
+                ccs=paired.score(dataset, layer) if isinstance(paired, Paired) else None,
+            )
         )
-    return {
-        **rows.summary(), "layers": per_layer, "behaviour": behaviour(dataset, rows.keep),
-        "ccs": paired.summary() if isinstance(paired, Paired) else {"skipped": paired},
-        "seconds": round(time.perf_counter() - started, 3),
-    }  # fmt: skip
+    return FitResult(
+        summary=rows.summary(), layers=tuple(per_layer), behaviour=behaviour(dataset, rows.keep),
+        ccs=paired.summary() if isinstance(paired, Paired) else paired,
+        seconds=round(time.perf_counter() - started, 3),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -285,7 +294,7 @@ class Paired:
     split: list[tuple[np.ndarray, np.ndarray]]
     seed: int
 
-    def score(self, dataset: LatentDataset, layer: int) -> dict[str, Any] | None:
+    def score(self, dataset: LatentDataset, layer: int) -> Accuracy | None:
         """CCS's out-of-fold accuracy at `layer`, bootstrapped over runs."""
         from simstage.analysis.ccs import fit_ccs
 
@@ -295,24 +304,26 @@ class Paired:
         for f, (train, test) in enumerate(self.split):
             probe = fit_ccs(pairs[train, 0], pairs[train, 1], self.truth[train], seed=self.seed * 1000 + f)
             predicted[test] = probe.predict(pairs[test, 0], pairs[test, 1])
-        return _interval(run_accuracy(predicted == self.truth, self.runs), len(self.truth))
+        return Accuracy.of(run_accuracy(predicted == self.truth, self.runs), len(self.truth))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> CcsRows:
+        """What CCS was scored on: rows, runs, the first container's share and CCS's chance."""
         first = float(self.truth.mean())
-        return {
-            "rows": len(self.truth), "n_runs": len(set(self.runs)),
-            "first_true": first, "chance": max(first, 1.0 - first),
-            "method": "contrast-consistent search on each probe's answer completed with either container "
+        return CcsRows(
+            rows=len(self.truth), n_runs=len(set(self.runs)), first_true=first, chance=max(first, 1.0 - first),
+            method="contrast-consistent search on each probe's answer completed with either container "
             "of its pair; unsupervised, its sign set on the train rows; split by run as above",
-        }  # fmt: skip
+        )  # fmt: skip
 
 
-def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = FOLDS) -> Paired | str:
+def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = FOLDS) -> Paired | Skipped:
     """The rows CCS can be scored on for `target`, or why there are none."""
     if target not in CCS_TARGETS:
-        return f"target {target} is not a choice between the pair's two containers (CCS applies to {', '.join(CCS_TARGETS)})"
+        return Skipped(
+            f"target {target} is not a choice between the pair's two containers (CCS applies to {', '.join(CCS_TARGETS)})"
+        )
     if dataset.pairs is None:
-        return "no contrast pairs in this dataset (capture with latent.contrast: true)"
+        return Skipped("no contrast pairs in this dataset (capture with latent.contrast: true)")
     column = TARGETS[target]
     rows = [
         (i, row["contrast"][0] == row[column])
@@ -322,12 +333,9 @@ def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = 
     runs = [dataset.labels[i]["run"] for i, _ in rows]
     truth = np.array([t for _, t in rows], dtype=bool)
     if len(set(runs)) < 2 or len(set(truth.tolist())) < 2:
-        return f"{len(rows)} rows with a pair and a {target} label in it, over {len(set(runs))} run(s): CCS needs both answers and two runs"
+        return Skipped(
+            f"{len(rows)} rows with a pair and a {target} label in it, over {len(set(runs))} run(s): CCS needs both answers and two runs"
+        )
     keep = np.array([i for i, _ in rows], dtype=int)
     return Paired(keep, truth, runs, run_folds(runs, folds, seed), seed)
 
-
-def _interval(interval: Interval | None, rows: int) -> dict[str, Any] | None:
-    if interval is None:
-        return None
-    return {**interval.as_dict(), "rows": rows}

@@ -9,11 +9,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from simstage.cli.errors import fail, friendly_errors, stderr_console
+
+if TYPE_CHECKING:
+    from simstage.analysis.dataset import LatentDataset
+    from simstage.analysis.results import Accuracy, BehaviourAblation, TargetSummary
 
 TARGET = click.Choice(["container", "false_belief", "named_last"])
 TARGET_HELP = (
@@ -96,35 +100,30 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
     with _latent_errors():
         dataset = build_dataset(paths)
         dataset.save(out)
-    runs = len({row["run"] for row in dataset.labels})
+    summary = dataset.summary()
     click.echo(
-        f"{out}: {len(dataset)} probes from {runs} runs, {len(dataset.layers)} layers × {dataset.X.shape[2]}"
+        f"{out}: {summary.probes} probes from {summary.runs} runs, {len(summary.layers)} layers × {summary.dims}"
     )
 
 
-def _load(path: str) -> Any:
+def _load(path: str) -> LatentDataset:
     from simstage.analysis.dataset import load_dataset
 
     return load_dataset(path)
 
 
-def _cell(cell: dict[str, Any] | None) -> str:
-    if cell is None:
-        return "-"
-    if cell["low"] is None:
-        return f"{cell['estimate']:.2f} [n={cell['n']}]"
-    return f"{cell['estimate']:.2f} [{cell['low']:.2f}, {cell['high']:.2f}]"
+def _cell(cell: Accuracy | None) -> str:
+    return "-" if cell is None else cell.text()
 
 
-def _head(result: dict[str, Any]) -> None:
+def _head(summary: TargetSummary) -> None:
     click.echo(
-        f"target {result['target']} ({', '.join(map(str, result['classes']))}): {result['n']} probes, "
-        f"{result['n_runs']} runs, {result['dropped']} dropped (no label)"
+        f"target {summary.target} ({', '.join(summary.classes)}): {summary.n} probes, "
+        f"{summary.n_runs} runs, {summary.dropped} dropped (no label)"
     )
-    click.echo(f"split: {result['split']}")
-    majority = result["majority"]
+    click.echo(f"split: {summary.split}")
     click.echo(
-        f"chance {result['chance']:.2f} (majority class); train-majority baseline {_cell(majority)}"
+        f"chance {summary.chance:.2f} (majority class); train-majority baseline {_cell(summary.majority)}"
     )
 
 
@@ -154,6 +153,7 @@ def fit_command(
     (container, named_last). Its sign is set on the train rows.
     """
     from simstage.analysis.probes import fit
+    from simstage.analysis.results import CcsRows
 
     with _latent_errors():
         result = fit(_load(dataset), layers, target, seed)
@@ -162,23 +162,24 @@ def fit_command(
 
         plot_fit(result, plot)
     if as_json:
-        json.dump(result, sys.stdout, indent=2)
+        json.dump(result.to_json(), sys.stdout, indent=2)
         click.echo()
         return
-    _head(result)
-    ccs = "skipped" not in result["ccs"]
-    click.echo(f"{'layer':>5}  {'mean difference':<22} {'logistic':<22}" + (f" {'CCS':<22}" if ccs else ""))
-    for entry in result["layers"]:
+    _head(result.summary)
+    ccs = result.ccs
+    paired = isinstance(ccs, CcsRows)
+    click.echo(f"{'layer':>5}  {'mean difference':<22} {'logistic':<22}" + (f" {'CCS':<22}" if paired else ""))
+    for entry in result.layers:
         click.echo(
-            f"{entry['layer']:>5}  {_cell(entry['mean_diff']):<22} {_cell(entry['logistic']):<22}"
-            + (f" {_cell(entry['ccs']):<22}" if ccs else "")
+            f"{entry.layer:>5}  {_cell(entry.mean_diff):<22} {_cell(entry.logistic):<22}"
+            + (f" {_cell(entry.ccs):<22}" if paired else "")
         )
-    for style, cell in result["behaviour"].items():
+    for style, cell in result.behaviour.by_style():
         click.echo(f"behaviour ({style}): answers agree with the tracker {_cell(cell)}")
-    if ccs:
-        click.echo(f"ccs: {result['ccs']['rows']} contrast pairs, chance {result['ccs']['chance']:.2f}; {result['ccs']['method']}")
+    if isinstance(ccs, CcsRows):
+        click.echo(f"ccs: {ccs.rows} contrast pairs, chance {ccs.chance:.2f}; {ccs.method}")
     else:
-        click.echo(f"ccs: skipped: {result['ccs']['skipped']}")
+        click.echo(f"ccs: skipped: {ccs.reason}")
     if plot:
         click.echo(f"plot: {plot}")
 
@@ -227,30 +228,34 @@ def ablate_command(
 
     The behavioural sense (--behaviour) re-asks the model with the direction removed.
     """
+    from dataclasses import replace
+
     from simstage.analysis.ablate import ablate
 
     with _latent_errors():
         data = _load(dataset)
         result = ablate(data, layers, target, seed)
         if behaviour:
-            result["reasked"] = _behaviour(data, layers, target, seed, threads)
+            result = replace(result, reasked=_behaviour(data, layers, target, seed, threads))
     if as_json:
-        json.dump(result, sys.stdout, indent=2)
+        json.dump(result.to_json(), sys.stdout, indent=2)
         click.echo()
         return
-    _head(result)
+    _head(result.summary)
     click.echo(
         f"{'layer':>5}  {'before':<22} {'after (direction out)':<22} {'held-out direction out':<22} "
         f"{'random direction out':<22}"
     )
-    for entry in result["layers"]:
-        cells = [_cell(entry[k]) for k in ("before", "after", "held_out", "random")]
-        click.echo(f"{entry['layer']:>5}  " + " ".join(f"{cell:<22}" for cell in cells))
-    if "reasked" in result:
-        _print_behaviour(result["reasked"])
+    for entry in result.layers:
+        cells = [_cell(cell) for cell in (entry.before, entry.after, entry.held_out, entry.random)]
+        click.echo(f"{entry.layer:>5}  " + " ".join(f"{cell:<22}" for cell in cells))
+    if result.reasked is not None:
+        _print_behaviour(result.reasked)
 
 
-def _behaviour(data: Any, layers: list[int] | None, target: str, seed: int, threads: int | None) -> dict[str, Any]:
+def _behaviour(
+    data: LatentDataset, layers: list[int] | None, target: str, seed: int, threads: int | None
+) -> BehaviourAblation:
     from pathlib import Path
 
     from rich.progress import Progress
@@ -268,14 +273,12 @@ def _behaviour(data: Any, layers: list[int] | None, target: str, seed: int, thre
         )  # fmt: skip
 
 
-def _print_behaviour(result: dict[str, Any]) -> None:
+def _print_behaviour(result: BehaviourAblation) -> None:
     click.echo(
-        f"behaviour: {result['n_runs']} runs re-played, answers as logged before steering: "
-        f"{'yes' if result['baseline_matches_log'] else 'NO'}"
+        f"behaviour: {result.n_runs} runs re-played, answers as logged before steering: "
+        f"{'yes' if result.baseline_matches_log else 'NO'}"
     )
     click.echo(f"{'layer':>5}  {'direction out: changed':<26} {'random out: changed':<26} toward (direction)")
-    for row in result["layers"]:
-        toward = ", ".join(f"{name} {count}" for name, count in row["direction"]["toward"].items()) or "-"
-        click.echo(
-            f"{row['layer']:>5}  {row['direction']['changed']:<26.2%} {row['random']['changed']:<26.2%} {toward}"
-        )
+    for row in result.layers:
+        toward = ", ".join(f"{name} {count}" for name, count in row.direction.toward.items()) or "-"
+        click.echo(f"{row.layer:>5}  {row.direction.changed:<26.2%} {row.random.changed:<26.2%} {toward}")

@@ -3,9 +3,10 @@
 One self-contained HTML page, like a run's: the plan, each variant's metrics
 (mean over seeds with its 95% bootstrap interval), the sweep's chart, every run,
 and, when the runs captured activations (`--latent`), the probes' accuracy per
-layer for each target (`simstage.analysis.probes.fit`): mean difference,
-logistic regression and CCS with their intervals shaded, chance and the model's
-behavioural accuracy as lines. Charts are drawn by matplotlib; without it the
+layer for each target, as `simstage.analysis.sweep_latent.latent_profile`
+computed it: mean difference, logistic regression and CCS with their intervals
+shaded, chance and the model's behavioural accuracy as lines. The page renders
+that profile; it fits nothing. Charts are drawn by matplotlib; without it the
 page says so and keeps its tables.
 """
 
@@ -13,19 +14,24 @@ from __future__ import annotations
 
 import base64
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from simstage.analysis.results import CcsRows, FitResult, Skipped
 from simstage.report.page import STYLE
 
-TARGETS = ("container", "false_belief", "named_last")
-Progress = Callable[[str], None]
+if TYPE_CHECKING:
+    from simstage.analysis.sweep_latent import SweepLatent
 
 
-def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tuple[str, list[str]]:
+def sweep_report_html(folder: Path, latent: SweepLatent | None = None) -> tuple[str, list[str]]:
     """The report of the sweep in `folder` as HTML, and the warnings it carries.
+
+    Args:
+        folder: the sweep folder.
+        latent: the probes fitted on its captured runs (`latent_profile`); None: no latent section.
 
     Raises:
         SweepError: `folder` holds no readable sweep plan.
@@ -39,12 +45,13 @@ def sweep_report_html(folder: Path, progress: Progress = lambda _: None) -> tupl
     rows = {run_id: _checked(run_id, row, warnings) for run_id, row in rows.items()}
     entry = described.get("scenario")
     scenario = str(entry.get("path", "?")) if isinstance(entry, dict) else "?"
-    sets = described.get("sets") if isinstance(described.get("sets"), list) else []
+    listed = described.get("sets")
+    sets = listed if isinstance(listed, list) else []
     keys = [str(s["key"]) for s in sets if isinstance(s, dict) and "key" in s]
     sections = [
         _summary(keys, rows),
         _chart(plan, rows, warnings) if plan is not None else "",
-        latent_section(folder, progress, warnings),
+        latent_section(latent, warnings),
         _runs(rows),
     ]
     notes = "".join(f'<div class="warn">warning: {escape(w)}</div>' for w in warnings)
@@ -164,79 +171,63 @@ def _chart(plan: Any, rows: dict[str, dict[str, Any]], warnings: list[str]) -> s
     return f'<figure><img alt="the sweep\'s metrics per variant" src="data:image/png;base64,{data}" style="max-width:100%"></figure>'
 
 
-def latent_section(folder: Path, progress: Progress, warnings: list[str]) -> str:
+def latent_section(latent: SweepLatent | None, warnings: list[str]) -> str:
     """Probe accuracy per layer for each target, when the sweep's runs captured activations ("" when none did)."""
-    from simstage.analysis.dataset import build_dataset, run_logs
-    from simstage.latent.store import LatentError, sidecar_path
-
-    try:
-        logs = [log for log in run_logs([folder]) if sidecar_path(log).exists()]
-    except LatentError:
+    if latent is None:
         return ""
-    if not logs:
+    if isinstance(latent.dataset, Skipped):
+        warnings.append(f"latent probes left out: {latent.dataset.reason}")
         return ""
-    progress(f"latent: reading the activations of {len(logs)} runs")
-    try:
-        dataset = build_dataset(logs)
-    except LatentError as exc:
-        warnings.append(f"latent probes left out: {exc}")
-        return ""
+    dataset = latent.dataset
     parts = [
         '<section class="latent"><h2>Latent beliefs: what the stage represents</h2>'
-        f'<p class="meta">{len(dataset)} captured probes from {len(set(dataset.column("run")))} runs, '
+        f'<p class="meta">{dataset.probes} captured probes from {dataset.runs} runs, '
         f"blocks {dataset.layers[0]}–{dataset.layers[-1]}; probes fitted per block and tested on runs they "
         "were not fitted on (seeded group 5-fold); shading: 95% bootstrap interval over runs. "
         "The same figures: <code>simstage latent fit</code>.</p>"
     ]
-    for index, target in enumerate(TARGETS, 1):
-        progress(f"latent: fitting probes for {target} ({index}/{len(TARGETS)})")
-        parts.append(_target(dataset, target))
+    parts.extend(_target(target, result) for target, result in latent.targets)
     parts.append("</section>")
     return "".join(parts)
 
 
-def _target(dataset: Any, target: str) -> str:
-    from simstage.analysis.probes import fit
-    from simstage.latent.store import LatentError
-
-    try:
-        result = fit(dataset, None, target)
-    except LatentError as exc:
-        return f"<h3>{escape(target)}</h3><p class='meta'>not fitted: {escape(str(exc))}</p>"
+def _target(target: str, result: FitResult | Skipped) -> str:
+    if isinstance(result, Skipped):
+        return f"<h3>{escape(target)}</h3><p class='meta'>not fitted: {escape(result.reason)}</p>"
     try:
         from simstage.analysis.plot import fit_svg
 
         picture = f"<figure>{fit_svg(result)}</figure>"
     except ImportError:
         picture = "<p class='meta'>no picture: plotting needs matplotlib (pip install 'simstage[sweep]')</p>"
-    ccs = result["ccs"]
+    ccs = result.ccs
     note = (
-        f"CCS: {ccs['rows']} contrast pairs, its chance {ccs['chance']:.2f} (which of the pair is the answer)."
-        if "skipped" not in ccs
-        else f"CCS not fitted: {ccs['skipped']}."
+        f"CCS: {ccs.rows} contrast pairs, its chance {ccs.chance:.2f} (which of the pair is the answer)."
+        if isinstance(ccs, CcsRows)
+        else f"CCS not fitted: {ccs.reason}."
     )
-    behaviour = result["behaviour"]["all"]
+    behaviour = result.behaviour.all
     return (
         f"<h3>{escape(target)}</h3>"
-        f"<p class='meta'>{result['n']} probes, chance {result['chance']:.2f}"
-        + (f", behaviour {behaviour['estimate']:.2f}" if behaviour else "")
+        f"<p class='meta'>{result.summary.n} probes, chance {result.summary.chance:.2f}"
+        + (f", behaviour {behaviour.estimate:.2f}" if behaviour else "")
         + f". {escape(note)}</p>{best_table(result)}{picture}"
     )
 
 
-def best_table(result: dict[str, Any]) -> str:
+def best_table(result: FitResult) -> str:
     """Each probe kind's best block and its accuracy with interval."""
     from simstage.analysis.plot import KINDS
 
     rows = []
     for kind, label in KINDS.items():
-        cells = [(entry["layer"], entry.get(kind)) for entry in result["layers"] if entry.get(kind)]
+        cells = [(entry.layer, cell) for entry in result.layers if (cell := entry.cell(kind)) is not None]
         if not cells:
             continue
-        layer, best = max(cells, key=lambda cell: cell[1]["estimate"])
+        layer, best = max(cells, key=lambda pair: pair[1].estimate)
         rows.append(
             f"<tr><td>{escape(label)}</td><td class='num'>{layer}</td>"
-            f"<td>{best['estimate']:.2f} [{_number(best['low'])}, {_number(best['high'])}]</td></tr>"
+            f"<td>{best.estimate:.2f} [{_number(best.low)}, {_number(best.high)}]</td></tr>"
         )
     return f"<table><tr><th>probe</th><th>best block</th><th>accuracy [95%]</th></tr>{''.join(rows)}</table>"
 

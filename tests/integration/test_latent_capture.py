@@ -111,12 +111,12 @@ def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path)
 
     first = read_record(out, captured[0])
     ablation = behaviour_ablation([out], {10: first[10]}, threads=2)
-    assert ablation["baseline_matches_log"] is True  # re-asked as logged, before any steering
-    (row,) = ablation["layers"]
-    assert row["n"] == 3
-    for kind in ("direction", "random"):
-        assert 0 <= row[kind]["changed"] <= 1
-        assert sum(row[kind]["toward"].values()) == round(row[kind]["changed"] * 3)
+    assert ablation.baseline_matches_log is True  # re-asked as logged, before any steering
+    (row,) = ablation.layers
+    assert row.n == 3
+    for changed in (row.direction, row.random):
+        assert 0 <= changed.changed <= 1
+        assert sum(changed.toward.values()) == round(changed.changed * 3)
 
     plain = tmp_path / "plain.jsonl"
     again = runner.invoke(main, ["run", str(SCENES / "sally-anne.yaml"), "--headless", "--threads", "2", "--out", str(plain)])

@@ -10,6 +10,7 @@ import pytest
 from simstage.analysis.ccs import _loss, fit_ccs
 from simstage.analysis.dataset import LatentDataset, build_dataset, load_dataset
 from simstage.analysis.probes import fit
+from simstage.analysis.results import CcsRows, Skipped
 from tests.unit.latent_runs import DIMS, LAYERS, Plant, write_sweep
 
 
@@ -31,19 +32,20 @@ def test_the_dataset_keeps_each_rows_contrast_pair(paired: LatentDataset, tmp_pa
 
 def test_ccs_finds_the_planted_truth_at_its_layer_only(paired: LatentDataset) -> None:
     result = fit(paired, target="container")
-    layers = {entry["layer"]: entry["ccs"] for entry in result["layers"]}
-    assert layers[3]["estimate"] >= 0.9 and layers[3]["method"] == "95% bootstrap over runs"
-    assert layers[1]["estimate"] < 0.75 and layers[5]["estimate"] < 0.75
-    assert result["ccs"]["rows"] == result["n"] and "sign set on the train rows" in result["ccs"]["method"]
+    layers = {entry.layer: entry.ccs for entry in result.layers}
+    assert layers[3].estimate >= 0.9 and layers[3].method == "95% bootstrap over runs"
+    assert layers[1].estimate < 0.75 and layers[5].estimate < 0.75
+    assert isinstance(result.ccs, CcsRows)
+    assert result.ccs.rows == result.summary.n and "sign set on the train rows" in result.ccs.method
 
 
 def test_ccs_says_why_it_does_not_apply(paired: LatentDataset) -> None:
     result = fit(paired, target="false_belief")
-    assert "not a choice between the pair" in result["ccs"]["skipped"]
-    assert all(entry["ccs"] is None for entry in result["layers"])
+    assert isinstance(result.ccs, Skipped) and "not a choice between the pair" in result.ccs.reason
+    assert all(entry.ccs is None for entry in result.layers)
     # named_last is a paired target, but nothing is planted for it: CCS stays near chance.
     unplanted = fit(paired, target="named_last", layers=[3])
-    assert unplanted["layers"][0]["ccs"]["estimate"] < 0.75
+    assert unplanted.layers[0].ccs.estimate < 0.75
 
 
 def test_the_loss_gradient_is_right() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simstage.engine import Simulation
 from simstage.analysis.dataset import COLUMNS, build_dataset, load_dataset
+from simstage.engine import Simulation
 from simstage.latent.store import LatentError, sidecar_path
 from simstage.run.log import RunLogWriter, logged_scenario, read_runlog
 from simstage.run.open import make_header
@@ -102,7 +102,7 @@ def test_a_changed_record_fails_its_sha256(tmp_path: Path) -> None:
 def test_a_missing_sidecar_is_an_error(tmp_path: Path) -> None:
     log = write_run(tmp_path / "alone.jsonl", 3)
     sidecar_path(log).unlink()
-    with pytest.raises(LatentError, match="alone.latent.f32: cannot read"):
+    with pytest.raises(LatentError, match=r"alone\.latent\.f32: cannot read"):
         build_dataset([log])
 
 
@@ -118,7 +118,7 @@ def test_a_log_torn_mid_capture_keeps_the_whole_rows(tmp_path: Path) -> None:
 
 
 def test_missing_paths_and_logs_without_captures_are_named(tmp_path: Path) -> None:
-    with pytest.raises(LatentError, match="nowhere.jsonl: no such file"):
+    with pytest.raises(LatentError, match=r"nowhere\.jsonl: no such file"):
         build_dataset([tmp_path / "nowhere.jsonl"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(LatentError, match="holds no run log"):
@@ -128,7 +128,7 @@ def test_missing_paths_and_logs_without_captures_are_named(tmp_path: Path) -> No
     plain = tmp_path / "plain.jsonl"
     with RunLogWriter(plain, make_header(loaded, stage, 7, 6)) as writer:
         Simulation(loaded.scenario, stage, sink=writer.append).run()
-    with pytest.raises(LatentError, match="plain.jsonl: the run captured no activations"):
+    with pytest.raises(LatentError, match=r"plain\.jsonl: the run captured no activations"):
         build_dataset([plain])
     (tmp_path / "not.npz").write_text("no", encoding="utf-8")
     with pytest.raises(LatentError, match="not a simstage latent dataset"):

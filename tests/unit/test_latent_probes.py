@@ -11,6 +11,7 @@ from simstage.analysis import probes
 from simstage.analysis.ablate import ablate, directions, project_out
 from simstage.analysis.dataset import LatentDataset, build_dataset
 from simstage.analysis.probes import fit, predict_mean_difference, run_folds
+from simstage.analysis.results import AblationResult, FitResult, Skipped
 from simstage.latent.store import LatentError
 from tests.unit.latent_runs import Plant, direction, write_sweep
 
@@ -28,8 +29,8 @@ def unplanted(tmp_path_factory: pytest.TempPathFactory) -> LatentDataset:
     return build_dataset([write_sweep(tmp_path_factory.mktemp("unplanted"), 20)])
 
 
-def by_layer(result: dict) -> dict:
-    return {entry["layer"]: entry for entry in result["layers"]}
+def by_layer(result: FitResult | AblationResult) -> dict:
+    return {entry.layer: entry for entry in result.layers}
 
 
 def test_a_planted_label_is_decoded_at_its_layer_only(planted: LatentDataset) -> None:
@@ -38,24 +39,26 @@ def test_a_planted_label_is_decoded_at_its_layer_only(planted: LatentDataset) ->
     assert time.perf_counter() - started < 30
     layers = by_layer(result)
     for kind in ("mean_diff", "logistic"):
-        assert layers[3][kind]["estimate"] >= 0.9
+        assert layers[3].cell(kind).estimate >= 0.9
         assert (
-            layers[3][kind]["low"] is not None
-            and layers[3][kind]["method"] == "95% bootstrap over runs"
+            layers[3].cell(kind).low is not None
+            and layers[3].cell(kind).method == "95% bootstrap over runs"
         )
-        assert layers[1][kind]["estimate"] < 0.75 and layers[5][kind]["estimate"] < 0.75
-    assert result["n"] == 60 and result["n_runs"] == 20 and result["dropped"] == 0
-    assert 0.5 <= result["chance"] < 0.7
-    assert "no contrast pairs" in result["ccs"]["skipped"] and layers[3]["ccs"] is None
-    assert "group 5-fold over runs" in result["split"]
+        assert layers[1].cell(kind).estimate < 0.75 and layers[5].cell(kind).estimate < 0.75
+    summary = result.summary
+    assert summary.n == 60 and summary.n_runs == 20 and summary.dropped == 0
+    assert 0.5 <= summary.chance < 0.7
+    assert isinstance(result.ccs, Skipped) and "no contrast pairs" in result.ccs.reason
+    assert layers[3].ccs is None
+    assert "group 5-fold over runs" in summary.split
 
 
 def test_a_random_label_stays_near_chance(unplanted: LatentDataset) -> None:
     result = fit(unplanted, target="named_last")
-    for entry in result["layers"]:
+    for entry in result.layers:
         for kind in ("mean_diff", "logistic"):
-            assert entry[kind]["estimate"] < 0.75
-            assert entry[kind]["low"] < 0.6
+            assert entry.cell(kind).estimate < 0.75
+            assert entry.cell(kind).low < 0.6
 
 
 def test_no_run_is_on_both_sides_of_the_split(
@@ -102,8 +105,8 @@ def test_a_label_that_names_the_run_does_not_leak_across_the_split() -> None:
         {"run": r, "false_belief": label[r], "correct": None, "style": "direct"} for r in runs
     ]
     result = fit(LatentDataset(X, (0,), labels), target="false_belief")
-    assert result["layers"][0]["logistic"]["estimate"] < 0.75
-    assert result["behaviour"]["all"] is None
+    assert result.layers[0].logistic.estimate < 0.75
+    assert result.behaviour.all is None
 
 
 def test_rows_without_a_label_are_dropped_and_counted(planted: LatentDataset) -> None:
@@ -111,8 +114,8 @@ def test_rows_without_a_label_are_dropped_and_counted(planted: LatentDataset) ->
     for row in labels[:7]:
         row["believed"] = None
     result = fit(LatentDataset(planted.X, planted.layers, labels), target="container", layers=[3])
-    assert result["dropped"] == 7 and result["n"] == 53
-    assert [entry["layer"] for entry in result["layers"]] == [3]
+    assert result.summary.dropped == 7 and result.summary.n == 53
+    assert [entry.layer for entry in result.layers] == [3]
 
 
 def test_behaviour_is_the_answers_against_the_tracker(planted: LatentDataset) -> None:
@@ -123,11 +126,8 @@ def test_behaviour_is_the_answers_against_the_tracker(planted: LatentDataset) ->
             if row["style"] == style:
                 per_run.setdefault(row["run"], []).append(row["correct"])
         expected = np.mean([np.mean(v) for v in per_run.values()])
-        assert result["behaviour"][style]["estimate"] == pytest.approx(expected)
-    assert (
-        result["behaviour"]["direct"]["rows"] == 40
-        and result["behaviour"]["indirect"]["rows"] == 20
-    )
+        assert dict(result.behaviour.by_style())[style].estimate == pytest.approx(expected)
+    assert result.behaviour.direct.rows == 40 and result.behaviour.indirect.rows == 20
 
 
 def test_more_classes_go_to_the_nearest_mean() -> None:
@@ -153,12 +153,12 @@ def test_ablation_removes_a_planted_rank_one_signal_and_the_random_control_does_
 ) -> None:
     result = ablate(planted, target="named_last")
     at3 = by_layer(result)[3]
-    assert at3["before"]["estimate"] >= 0.9
-    assert at3["after"]["estimate"] <= result["chance"] + 0.1
+    assert at3.before.estimate >= 0.9
+    assert at3.after.estimate <= result.summary.chance + 0.1
     # Fitted on other rows, the one planted direction is still all there is to find.
-    assert at3["held_out"]["estimate"] <= result["chance"] + 0.2
-    assert at3["random"]["estimate"] >= 0.9
-    assert "behaviour" in result
+    assert at3.held_out.estimate <= result.summary.chance + 0.2
+    assert at3.random.estimate >= 0.9
+    assert "simstage.analysis.behaviour" in result.behaviour and result.reasked is None
 
 
 def test_directions_find_the_planted_one(planted: LatentDataset) -> None:

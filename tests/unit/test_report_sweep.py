@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simstage.analysis.results import Skipped
 from simstage.cli import main
 from tests.conftest import SCENARIOS
 from tests.unit.latent_runs import Plant, write_sweep
@@ -44,13 +45,56 @@ def test_a_sweep_report_shows_the_plan_the_variants_the_runs_and_the_latent_prob
 
 
 def test_the_best_block_is_the_planted_one(sweep: Path) -> None:
-    from simstage.analysis.dataset import build_dataset
-    from simstage.analysis.probes import fit
+    from simstage.analysis.results import FitResult
+    from simstage.analysis.sweep_latent import latent_profile
     from simstage.report.sweep_page import best_table
 
-    table = best_table(fit(build_dataset([sweep / "latent"]), None, "named_last"))
+    told: list[str] = []
+    profile = latent_profile(sweep / "latent", told.append)
+    assert profile is not None and not isinstance(profile.dataset, Skipped)
+    assert (profile.dataset.probes, profile.dataset.runs, profile.dataset.layers) == (36, 12, (1, 3, 5))
+    fits = dict(profile.targets)
+    assert list(fits) == ["container", "false_belief", "named_last"]
+    assert all(isinstance(result, FitResult) for result in fits.values())
+    assert told[-1] == "latent: fitting probes for named_last (3/3)"
+    named_last = fits["named_last"]
+    assert isinstance(named_last, FitResult)
+    table = best_table(named_last)
     rows = dict(re.findall(r"<td>(mean difference|logistic regression)</td><td class='num'>(\d+)</td>", table))
     assert rows == {"mean difference": "3", "logistic regression": "3"}
+
+
+def test_the_page_renders_a_latent_profile_it_is_given_and_fits_nothing(sweep: Path) -> None:
+    """A hand-made profile: a target not fitted, and a dataset that could not be read, are shown as such."""
+    from simstage.analysis.results import DatasetSummary
+    from simstage.analysis.sweep_latent import SweepLatent
+    from simstage.report.sweep_page import sweep_report_html
+
+    reason = "target named_last: 36 rows with a label, 1 class(es); a probe needs two or more"
+    profile = SweepLatent(DatasetSummary(36, 12, (1, 3, 5), 16), (("named_last", Skipped(reason)),))
+    page, warnings = sweep_report_html(sweep, profile)
+    assert "36 captured probes from 12 runs, blocks 1–5" in page and "<h3>named_last</h3>" in page
+    assert "not fitted: target named_last: 36 rows" in page and "<svg" not in page and not warnings
+    page, warnings = sweep_report_html(sweep, SweepLatent(Skipped("runs of two widths"), ()))
+    assert "Latent beliefs" not in page and warnings == ["latent probes left out: runs of two widths"]
+    assert "Latent beliefs" not in sweep_report_html(sweep, None)[0]
+
+
+def test_the_report_floor_imports_no_probe_fitting() -> None:
+    """Every import in simstage/report, lazy ones too: of the analysis floor, only its results and their drawing."""
+    import ast
+
+    from tests.conftest import ROOT
+
+    imported: set[str] = set()
+    for path in (ROOT / "simstage" / "report").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    reached = {name for name in imported if name.startswith("simstage.analysis")}
+    assert reached == {"simstage.analysis.results", "simstage.analysis.sweep_latent", "simstage.analysis.plot"}
 
 
 def test_a_folder_that_is_not_a_sweep_is_one_clear_error(tmp_path: Path) -> None:
