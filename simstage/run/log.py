@@ -99,9 +99,10 @@ class RunLogWriter:
     """
 
     def __init__(
-        self, path: str | Path, header: RunHeader, *, overwrite: bool = False, resume: bool = False
+        self, path: str | Path, header: RunHeader, *, overwrite: bool = False, resume: bool = False,
+        kept: int = 0,
     ):
-        """Create the log and write its header; with `resume`, append to a log that has it."""
+        """Create the log and write its header; with `resume`, append to a log that has it (`kept` events)."""
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,6 +112,8 @@ class RunLogWriter:
         """Bytes of the file that hold whole lines: where a failed write is cut back to."""
         self.header = header
         self.count = 0
+        self._kept = kept
+        """Events the log held before this writer's (a resume): counted in a fault's message."""
         self.fault: str | None = None
         """Why the log stopped taking events, once a write failed."""
         if not resume:
@@ -127,7 +130,8 @@ class RunLogWriter:
                 raise FileNotFoundError(errno.ENOENT, "the log file or its folder was deleted")
         except OSError as exc:
             self._cut_back()
-            what = f"{self.count} events" if self.count != 1 else "1 event"
+            whole = self._kept + self.count
+            what = f"{whole} events" if whole != 1 else "1 event"
             self.fault = f"{self.path}: cannot write the run log ({exc.strerror or exc}); it keeps the {what} before"
             raise RunLogError(self.fault) from None
         self._whole = os.lseek(self._fd, 0, os.SEEK_CUR)

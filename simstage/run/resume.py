@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +57,44 @@ def _next_backup(path: Path) -> Path:
     raise StageError(f"too many backups of {path}")  # pragma: no cover
 
 
+def _set_aside(path: Path, header: Any, events: list[Any], count: int) -> Path:
+    """Keep the log as it is in a backup, then rewrite it with `header` and `events` only; return the backup.
+
+    Both files are written whole or not at all (a temporary file, then a rename):
+    on a full disk or a read-only file system the log is left as it was and no
+    backup, empty or partial, is left behind.
+
+    Raises:
+        RunLogError: either file cannot be written; the message names the log and
+            says it is unchanged (`count` events).
+    """
+    from simstage.report.files import atomic_replace, atomic_write_text
+
+    backup = _next_backup(path)
+    lines = [header.model_dump_json(), *(event.model_dump_json() for event in events)]
+    try:
+        data = path.read_bytes()
+        atomic_replace(backup, lambda temporary: temporary.write_bytes(data))
+    except OSError as exc:
+        raise RunLogError(
+            f"{path}: cannot resume: cannot write the backup {backup.name} ({exc.strerror or exc}); "
+            f"the log is unchanged ({count} events)"
+        ) from None
+    try:
+        atomic_write_text(path, "".join(line + "\n" for line in lines))
+    except OSError as exc:
+        backup.unlink(missing_ok=True)  # the log is as it was: the backup would only repeat it
+        raise RunLogError(
+            f"{path}: cannot resume: cannot rewrite the log ({exc.strerror or exc}); "
+            f"it is unchanged ({count} events)"
+        ) from None
+    return backup
+
+
+def _kept_in(backup: Path | None) -> str:
+    return f"; the log as it was before resuming is {backup.name}" if backup else ""
+
+
 @contextmanager
 def resume_run(
     path: str | Path,
@@ -98,29 +135,28 @@ def resume_run(
         if discarded or log.warnings or turns != header.max_turns:
             # The header says how long the run is: readers refuse turns past it.
             header = header.model_copy(update={"max_turns": turns})
-            backup = _next_backup(path)
-            backup.write_bytes(path.read_bytes())
-            kept = path.with_name(path.name + ".resuming")
-            with RunLogWriter(kept, header, overwrite=True) as rewrite:
-                for event in events:
-                    rewrite.append(event)
-            os.replace(kept, path)
+            backup = _set_aside(path, header, events, len(log.events))
         try:
-            writer = RunLogWriter(path, header, resume=True)
+            writer = RunLogWriter(path, header, resume=True, kept=len(events))
         except OSError as exc:
-            raise RunLogError(f"{path}: cannot append: {exc.strerror}") from None
+            raise RunLogError(f"{path}: cannot append: {exc.strerror}{_kept_in(backup)}") from None
         with writer:
             store = LatentStore(path, fresh=False) if scenario.latent is not None else None
             simulation = Simulation(
                 scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events,
                 latent_store=store,
             )
-            simulation.emit(
-                RunResumed(
-                    turn=simulation.turn, previous=previous, discarded=discarded,
-                    backup=str(backup) if backup else None,
+            try:
+                simulation.emit(
+                    RunResumed(
+                        turn=simulation.turn, previous=previous, discarded=discarded,
+                        backup=str(backup) if backup else None,
+                    )
                 )
-            )
-            yield RunSession(loaded, stage, simulation, writer, printer_for(simulation, console))
+                yield RunSession(loaded, stage, simulation, writer, printer_for(simulation, console))
+            except RunLogError as exc:
+                if writer.fault is None or backup is None:
+                    raise
+                raise RunLogError(f"{exc}{_kept_in(backup)}") from None
     finally:
         stage.close()

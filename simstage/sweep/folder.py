@@ -59,7 +59,7 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
         (out / ROWS).mkdir(parents=True, exist_ok=True)
         atomic_write_text(plan_file, json.dumps(plan.describe(), indent=2) + "\n")
     except OSError as exc:
-        raise SweepError(f"--out {out}: cannot write: {exc.strerror}") from None
+        raise SweepError(f"{plan_file}: cannot write: {exc.strerror or exc}") from None
     return False
 
 

@@ -11,13 +11,13 @@ matplotlib and plotext are imported only here, when a plot is asked for.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import fmean
 from typing import Any
 
+from simstage.report.files import atomic_replace
 from simstage.stats import bootstrap_mean, bootstrap_method
 from simstage.sweep.plan import SweepError, SweepPlan, value_text
 from simstage.sweep.table import group_columns, variant_values
@@ -215,10 +215,12 @@ def write_png(path: Path, plan: SweepPlan, charts: list[Panel]) -> Path:
         fontsize=10,
     )
     figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=110)
-    plt.close(figure)
-    os.replace(temporary, path)
+    try:
+        atomic_replace(path, lambda temporary: figure.savefig(temporary, dpi=110, format="png"))
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        plt.close(figure)
     return path
 
 

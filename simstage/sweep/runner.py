@@ -136,8 +136,9 @@ def run_pool(
 
     Raises:
         SweepInterrupted: Ctrl-C twice.
-        Exception: whatever a run raised other than a `StageError` (a bug); the other
-            runs are stopped first.
+        Exception: whatever a run raised other than a `StageError` (a bug, or a
+            `SimstageError` such as a full disk), or `on_outcome` raised; the other runs
+            are stopped first, and those in flight end after their current turn.
     """
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep-run")
@@ -157,9 +158,12 @@ def run_pool(
                 interrupted = True
                 stop.set()
                 on_stopping()
-    except BaseException:
+    except BaseException as exc:
         stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        # A failure (a full disk) waits for the runs in flight to end their turn, so nothing is
+        # left half-written; Ctrl-C twice does not wait.
+        quit_now = isinstance(exc, SweepInterrupted | KeyboardInterrupt)
+        pool.shutdown(wait=not quit_now, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return interrupted

@@ -15,18 +15,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import fmean
 from typing import Any
 
 from simstage.events import ParseFailed, RunEnded
 from simstage.puppeteer.metrics import run_metrics
-from simstage.report.files import atomic_write_text
+from simstage.report.files import atomic_replace, atomic_write_text
 from simstage.stage.base import StageCounters
 from simstage.stats import bootstrap_mean, bootstrap_method, wilson
-from simstage.sweep.plan import ROWS, PlannedRun, SweepPlan, value_text
+from simstage.sweep.plan import ROWS, PlannedRun, SweepError, SweepPlan, value_text
 from simstage.tom.metrics import ProbeScore, probe_verdicts, score_verdicts
 
 RESULTS_CSV = "results.csv"
@@ -125,8 +124,21 @@ def row_path(out: Path, run_id: str) -> Path:
 
 
 def write_row(out: Path, row: dict[str, Any]) -> None:
-    """Write a run's row atomically: after this, the run counts as finished."""
-    atomic_write_text(row_path(out, row["run_id"]), json.dumps(row, indent=1) + "\n")
+    """Write a run's row atomically: after this, the run counts as finished.
+
+    Raises:
+        SweepError: the row cannot be written (a full disk); the run stays unfinished.
+    """
+    path = row_path(out, row["run_id"])
+    _written(path, lambda: atomic_write_text(path, json.dumps(row, indent=1) + "\n"))
+
+
+def _written(path: Path, write: Callable[[], object]) -> None:
+    """Run `write`; an OSError (a full disk, a folder where the file goes) is a SweepError naming `path`."""
+    try:
+        write()
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def read_rows(out: Path, plan: SweepPlan) -> dict[str, dict[str, Any]]:
@@ -264,12 +276,17 @@ def write_results(
 
     Returns:
         The CSV's path and the Parquet file's path (None without pyarrow).
+
+    Raises:
+        SweepError: a table cannot be written (a full disk, a folder in its place);
+            the rows, which the tables are rebuilt from, are kept.
     """
     rows = read_rows(out, plan) if rows is None else rows
     names, flat = table(plan, rows)
     csv_path = out / RESULTS_CSV
-    atomic_write_text(csv_path, _csv_text(names, flat))
-    atomic_write_text(out / SUMMARY_CSV, _csv_text(*summary_table(plan, rows)))
+    _written(csv_path, lambda: atomic_write_text(csv_path, _csv_text(names, flat)))
+    summary_path = out / SUMMARY_CSV
+    _written(summary_path, lambda: atomic_write_text(summary_path, _csv_text(*summary_table(plan, rows))))
     return csv_path, _write_parquet(out / RESULTS_PARQUET, names, flat)
 
 
@@ -297,7 +314,6 @@ def _write_parquet(path: Path, names: list[str], flat: list[dict[str, Any]]) -> 
             # Mixed kinds of values (a setting that is a number in one variant, text in another).
             array = pa.array([None if v is None else value_text(v) for v in values], pa.string())
         arrays.append(array)
-    temporary = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.Table.from_arrays(arrays, names=names), temporary)
-    os.replace(temporary, path)
+    data = pa.Table.from_arrays(arrays, names=names)
+    _written(path, lambda: atomic_replace(path, lambda temporary: pq.write_table(data, temporary)))
     return path
