@@ -19,6 +19,7 @@ from typing import Any
 
 from simstage.cards.errors import CardError
 from simstage.cards.png import PNG_SIGNATURE, png_text_chunks
+from simstage.inputs import read_input
 from simstage.terminal import UNPRINTABLE
 
 MAX_CARD_FILE_BYTES = 32_000_000
@@ -229,8 +230,7 @@ def read_card(path: str | Path) -> Card:
     """
     name = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CARD_FILE_BYTES + 1)
+        data = read_input(path, MAX_CARD_FILE_BYTES)
     except OSError as exc:
         raise CardError(f"{name}: cannot read: {exc.strerror or exc}") from None
     return card_from_bytes(data, name)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simstage import __version__
 from simstage.events import Event, RunEnded, event_from_dict
+from simstage.inputs import read_input
 
 if TYPE_CHECKING:
     from simstage.scenario import LoadedScenario
@@ -204,8 +205,7 @@ def read_runlog(path: str | Path) -> RunLog:
     """
     name = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw_lines = handle.read().split(b"\n")
+        raw_lines = read_input(path).split(b"\n")
     except OSError as exc:
         raise RunLogError(f"{name}: cannot read: {exc.strerror}") from None
     ends_with_newline = raw_lines and raw_lines[-1] == b""

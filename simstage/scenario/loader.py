@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from simstage.inputs import read_input
 from simstage.scenario.checks import Loc, check_references
 from simstage.scenario.models import Scenario
 
@@ -224,7 +225,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_input(path, MAX_SCENARIO_BYTES)
     except OSError as exc:
         raise ScenarioError([LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
     if len(raw) > MAX_SCENARIO_BYTES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from simstage.inputs import read_input
 from simstage.stage.base import Message
 from simstage.stage.templates import BuiltinTemplate, ChatTemplate, JinjaTemplate, TemplateError
 
@@ -67,7 +68,8 @@ def select_renderer(
     if option and option.endswith(".jinja"):
         path = Path(option).expanduser()
         try:
-            text = path.read_text(encoding="utf-8")
+            # Newlines as a text-mode read gives them (\r\n and \r become \n).
+            text = read_input(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         except (OSError, UnicodeDecodeError) as exc:
             raise TemplateError(f"cannot read chat template {path}: {exc}") from None
         return JinjaTemplate(text, bos_token=bos_token, eos_token=eos_token, origin=str(path))

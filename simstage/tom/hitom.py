@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from simstage.inputs import read_input
 from simstage.tom.stories import (
     Benchmark,
     Question,
@@ -112,7 +113,7 @@ def story_steps(story: str, where: str, *, rules: str = "default") -> StoryBuild
 def _records(path: Path) -> list[dict[str, Any]]:
     name = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_input(path).decode("utf-8"))
     except OSError as exc:
         raise StoryError(f"{name}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, ValueError) as exc:

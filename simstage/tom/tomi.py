@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simstage.inputs import read_input
 from simstage.tom.stories import Benchmark, Question, Scored, StoryBuilder, StoryError, StoryStep
 
 _NAME = r"([A-Z][\w-]*)"
@@ -180,7 +181,7 @@ def read_tomi(path: str | Path, *, rules: str = "default") -> Benchmark:
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_input(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StoryError(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     traces = _read_traces(Path(path))
@@ -253,7 +254,7 @@ def _read_traces(path: Path) -> list[tuple[str, str]]:
         return []
     out: list[tuple[str, str]] = []
     try:
-        lines = trace.read_text(encoding="utf-8").splitlines()
+        lines = read_input(trace).decode("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise StoryError(f"{trace}: cannot read: {exc}") from None
     for lineno, line in enumerate(lines, start=1):
