@@ -12,10 +12,10 @@ as one `.npz`: `X`, `layers`, `pairs` when any row has one, and the labels as JS
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
 import numpy as np
 
@@ -24,10 +24,36 @@ from simstage.latent.store import LatentError
 
 DATASET_FORMAT = 1
 
-COLUMNS = (
-    "run", "seed", "turn", "ask", "about", "through", "order", "style", "believed", "truth",
-    "false_belief", "answer", "correct", "named_last", "contrast",
-)  # fmt: skip
+
+
+class ProbeLabels(TypedDict):
+    """One row's labels: the captured probe, the tracker's verdict on it, and what the capture named."""
+
+    run: str
+    """The run's name: its log's file stem (with the folder where two share one)."""
+    seed: int
+    turn: int
+    ask: str
+    about: str
+    through: list[str]
+    order: int
+    """1 + len(through): first-order, second-order, ..."""
+    style: Literal["direct", "indirect"]
+    believed: str | None
+    """The tracker's container (None: the tracker has no answer)."""
+    truth: str
+    false_belief: bool | None
+    answer: str
+    """The model's choice."""
+    correct: bool | None
+    """answer == believed (None without a tracker answer)."""
+    named_last: str | None
+    """The container the question named last (with `latent.name_options`)."""
+    contrast: list[str] | None
+    """The two containers of the row's contrast pair (with `latent.contrast`)."""
+
+
+COLUMNS = tuple(ProbeLabels.__annotations__)
 """The label columns, in the order the README describes them."""
 
 
@@ -38,7 +64,7 @@ class LatentDataset:
     Attributes:
         X: float32 [rows, len(layers), dims].
         layers: the blocks each row holds, in `X`'s order.
-        labels: one dict per row, with the keys of `COLUMNS`.
+        labels: one `ProbeLabels` per row (the keys of `COLUMNS`).
         sources: the run logs the rows came from.
         pairs: float32 [rows, 2, len(layers), dims], NaN where a row has no contrast pair;
             None when none has.
@@ -46,7 +72,7 @@ class LatentDataset:
 
     X: np.ndarray
     layers: tuple[int, ...]
-    labels: list[dict[str, Any]]
+    labels: list[ProbeLabels]
     sources: list[str] = field(default_factory=list)
     pairs: np.ndarray | None = None
 
@@ -58,8 +84,8 @@ class LatentDataset:
         return DatasetSummary(len(self), len(set(self.column("run"))), self.layers, int(self.X.shape[2]))
 
     def column(self, name: str) -> list[Any]:
-        """One label for every row."""
-        return [row[name] for row in self.labels]
+        """One label for every row (`name` one of `COLUMNS`)."""
+        return [cast("Mapping[str, Any]", row)[name] for row in self.labels]
 
     def layer_index(self, layer: int) -> int:
         """Where block `layer` lies in `X`'s second axis.
@@ -148,7 +174,7 @@ def build_dataset(paths: Sequence[str | Path]) -> LatentDataset:
             record that is missing, cut short or differs from its sha256, or runs
             captured with different layers or widths.
     """
-    labels: list[dict[str, Any]] = []
+    labels: list[ProbeLabels] = []
     vectors: list[np.ndarray] = []
     pairs: list[np.ndarray | None] = []
     shape: tuple[tuple[int, ...], int, Path] | None = None
@@ -191,7 +217,7 @@ def _record(log_path: Path, event: Any) -> np.ndarray:
         ) from None
 
 
-def _captures(log_path: Path, name: str) -> list[tuple[Any, dict[str, Any]]]:
+def _captures(log_path: Path, name: str) -> list[tuple[Any, ProbeLabels]]:
     """(event, labels) for each capture of one run, each joined with the probe just before it."""
     from simstage.events import LatentCaptured, ProbeAnswered
     from simstage.run.log import RunLogError, logged_scenario, read_runlog
@@ -206,7 +232,7 @@ def _captures(log_path: Path, name: str) -> list[tuple[Any, dict[str, Any]]]:
     except ScenarioError as exc:
         raise LatentError(f"{log_path}: the header's scenario does not load ({exc})") from None
     verdicts = iter(probe_verdicts(scenario, log.events))
-    rows: list[tuple[Any, dict[str, Any]]] = []
+    rows: list[tuple[Any, ProbeLabels]] = []
     # Probes of this turn not yet matched: a capture follows its probe, perhaps after the
     # turn's other probes when the stage asks them in one batch.
     pending: list[tuple[ProbeAnswered, str | None]] = []
@@ -237,7 +263,7 @@ def _key(event: Any) -> tuple[Any, ...]:
     return (event.turn, event.ask, event.about, tuple(event.through), event.style)
 
 
-def _labels(run: str, seed: int, probe: Any, believed: str | None, capture: Any) -> dict[str, Any]:
+def _labels(run: str, seed: int, probe: Any, believed: str | None, capture: Any) -> ProbeLabels:
     return {
         "run": run, "seed": seed, "turn": probe.turn, "ask": probe.ask, "about": probe.about,
         "through": list(probe.through), "order": len(probe.through) + 1, "style": probe.style,

@@ -44,7 +44,9 @@ from simstage.latent.store import LatentError
 from simstage.stats import Interval, bootstrap_mean
 
 Target = Literal["container", "false_belief", "named_last"]
-TARGETS: dict[str, str] = {
+TargetColumn = Literal["believed", "false_belief", "named_last"]
+"""The `ProbeLabels` columns a target can read."""
+TARGETS: dict[str, TargetColumn] = {
     "container": "believed",
     "false_belief": "false_belief",
     "named_last": "named_last",
@@ -325,11 +327,11 @@ def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = 
     if dataset.pairs is None:
         return Skipped("no contrast pairs in this dataset (capture with latent.contrast: true)")
     column = TARGETS[target]
-    rows = [
-        (i, row["contrast"][0] == row[column])
-        for i, row in enumerate(dataset.labels)
-        if isinstance(row.get("contrast"), list) and len(row["contrast"]) == 2 and row[column] in row["contrast"]
-    ]
+    rows: list[tuple[int, bool]] = []
+    for i, row in enumerate(dataset.labels):
+        pair, label = row.get("contrast"), row[column]
+        if isinstance(pair, list) and len(pair) == 2 and label in pair:
+            rows.append((i, pair[0] == label))
     runs = [dataset.labels[i]["run"] for i, _ in rows]
     truth = np.array([t for _, t in rows], dtype=bool)
     if len(set(runs)) < 2 or len(set(truth.tolist())) < 2:
