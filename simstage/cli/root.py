@@ -10,6 +10,7 @@ from simstage import __version__
 from simstage.cli.bench import bench
 from simstage.cli.cards import card_group
 from simstage.cli.compare import compare
+from simstage.cli.generate import generate
 from simstage.cli.latent import latent_group
 from simstage.cli.prompt import prompt
 from simstage.cli.replay import replay
@@ -52,7 +53,7 @@ def main(ctx: click.Context) -> None:
 
 for command in (
     validate, schema, run, replay, tui, export, eval_group, compare, sweep, report, prompt, card_group,
-    bench, bench_tracker, latent_group,
+    bench, bench_tracker, latent_group, generate,
 ):
     main.add_command(command)
 

@@ -1,0 +1,225 @@
+"""A generated set checked: its balance table (`simstage generate --check`), and the tracker's answers.
+
+The balance table counts, at each order and over all probes: where the answer
+stands among the options, how often the question names it last, the share of
+false-belief probes, of direct questions, of probes passing ExploreToM's filter,
+and what the trivial strategies would score on the same probes (answer reality,
+answer the lower order, chance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simstage.events import Rejected
+from simstage.generate.core import GeneratedScene, GenerateError, IntendedProbe
+from simstage.scenario.checks import check_references
+from simstage.scenario.models import Scenario
+from simstage.tom.timeline import BeliefTimeline
+from simstage.world.actions import resolve
+from simstage.world.state import WorldState
+
+TOLERANCE = 0.10
+"""How far a share may stand from its even value and still count as balanced."""
+
+
+class BalanceRow(BaseModel):
+    """The controls over one group of probes (one order, or all)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    group: str
+    """The order ("1", "2", ...), or "all"."""
+    probes: int
+    """Probes in the group."""
+    position: list[float]
+    """The share of answers at each option position (first, second, ...)."""
+    named_last: float | None
+    """Of the probes that name two containers, the share whose answer is named last."""
+    false_belief: float
+    """The share of false-belief probes."""
+    direct: float
+    """The share of direct questions (the rest are indirect)."""
+    filtered: float
+    """The share whose answer differs from reality and from the lower order (ExploreToM's filter)."""
+    reality: float
+    """Baseline: the accuracy of always answering where the object really is."""
+    lower: float
+    """Baseline: the accuracy of answering one order down (at order 1, reality)."""
+    chance: float
+    """Baseline: the accuracy of picking an option at random."""
+
+
+class BalanceTable(BaseModel):
+    """The balance of a generated set, order by order and over all probes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    family: str
+    scenes: int
+    rows: list[BalanceRow]
+    """One row per order, then "all"."""
+    tolerance: float = TOLERANCE
+    tracker_agrees: int | None = None
+    """Probes whose tracker answer equals the intended one (None: not checked)."""
+    tracker_asked: int | None = None
+    """Probes checked against the tracker."""
+    rejected: list[str] = Field(default_factory=list)
+    """Timeline events the world refused (`FILE: turn N: reason`); a sound set has none."""
+
+    def balanced(self) -> dict[str, bool]:
+        """Whether each control is within the tolerance in every row."""
+        rows, tol = self.rows, self.tolerance + 1e-9
+        return {
+            "answer position": all(
+                abs(share - 1 / len(row.position)) <= tol for row in rows for share in row.position
+            ),
+            "named last": all(
+                row.named_last is None or abs(row.named_last - 0.5) <= tol for row in rows
+            ),
+            "false/true belief": all(abs(row.false_belief - 0.5) <= tol for row in rows),
+            "direct/indirect": all(abs(row.direct - 0.5) <= tol for row in rows),
+        }
+
+
+def _row(group: str, probes: Sequence[IntendedProbe]) -> BalanceRow:
+    n = len(probes)
+    width = max(len(p.options) for p in probes)
+    named = [p for p in probes if p.named]
+    return BalanceRow(
+        group=group,
+        probes=n,
+        position=[sum(p.position == i for p in probes) / n for i in range(width)],
+        named_last=sum(p.named_last == p.answer for p in named) / len(named) if named else None,
+        false_belief=sum(p.false_belief for p in probes) / n,
+        direct=sum(p.style == "direct" for p in probes) / n,
+        filtered=sum(p.filtered for p in probes) / n,
+        reality=sum(p.answer == p.reality for p in probes) / n,
+        lower=sum(p.answer == p.lower for p in probes) / n,
+        chance=sum(1 / len(p.options) for p in probes) / n,
+    )
+
+
+def balance_table(family: str, scenes: Sequence[GeneratedScene]) -> BalanceTable:
+    """The balance of a set of scenes (without the tracker's check)."""
+    probes = [probe for scene in scenes for probe in scene.probes]
+    orders = sorted({p.order for p in probes})
+    rows = [_row(str(order), [p for p in probes if p.order == order]) for order in orders]
+    if probes:
+        rows.append(_row("all", probes))
+    return BalanceTable(family=family, scenes=len(scenes), rows=rows)
+
+
+class TrackerAnswers(BaseModel):
+    """What the ToM tracker answers to a scenario's probes, its timeline played with no stage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answers: list[str | None]
+    """Per probe, in the file's order: the tracker's container (None: no belief)."""
+    rejected: list[str]
+    """Timeline events the world refused (`turn N: reason`)."""
+
+
+def tracker_answers(scenario: Scenario) -> TrackerAnswers:
+    """The tracker's answer to each probe, folding the timeline as a run applies it.
+
+    A run applies each turn's timeline entries at the start of the turn, in file
+    order, and asks the turn's probes at its end; what characters say in between
+    changes no belief about an object (an action a model takes on its turn can:
+    this is the scene as scripted).
+    """
+    world = WorldState.initial(scenario)
+    timeline = BeliefTimeline(scenario)
+    answers: list[str | None] = [None] * len(scenario.probes)
+    rejected = []
+    for turn in range(1, scenario.max_turns + 1):
+        for entry in scenario.timeline:
+            if entry.at != turn:
+                continue
+            event = resolve(world, entry.event, turn, "timeline")  # type: ignore[arg-type]
+            if isinstance(event, Rejected):
+                rejected.append(f"turn {turn}: {event.reason}")
+            world.apply(event)
+            timeline.add(event)
+        for index, probe in enumerate(scenario.probes):
+            if probe.at == turn:
+                belief = timeline.now().where(probe.ask, probe.about, probe.through)
+                answers[index] = None if belief is None else belief.container
+    return TrackerAnswers(answers=answers, rejected=rejected)
+
+
+def scene_scenario(scene: GeneratedScene) -> Scenario:
+    """A generated scene's text read back as a scenario, with the loader's checks but not its
+    line-by-line error locations (libyaml's parser where PyYAML has it: a set is thousands of files).
+
+    Raises:
+        GenerateError: the text is not a valid scenario (a generator bug; `simstage validate` says where).
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        scenario = Scenario.model_validate(yaml.load(scene.text, Loader=loader))
+    except ValidationError as exc:
+        raise GenerateError(
+            f"{scene.file_name}: not a valid scenario: {exc.errors()[0]['msg']}"
+        ) from None
+    problems = check_references(scenario)
+    if problems:
+        raise GenerateError(
+            f"{scene.file_name}: {'.'.join(map(str, problems[0].loc))}: {problems[0].message}"
+        )
+    return scenario
+
+
+def with_tracker(table: BalanceTable, scenes: Sequence[GeneratedScene]) -> BalanceTable:
+    """The table with the tracker's agreement: each scene read back from its text and folded."""
+    agrees = asked = 0
+    rejected = []
+    for scene in scenes:
+        scenario = scene_scenario(scene)
+        found = tracker_answers(scenario)
+        rejected += [f"{scene.file_name}: {reason}" for reason in found.rejected]
+        asked += len(scene.probes)
+        agrees += sum(
+            answer == probe.answer
+            for answer, probe in zip(found.answers, scene.probes, strict=True)
+        )
+    return table.model_copy(
+        update={"tracker_agrees": agrees, "tracker_asked": asked, "rejected": rejected}
+    )
+
+
+def render_table(table: BalanceTable) -> str:
+    """The table as text, for the terminal."""
+    width = max(len(row.position) for row in table.rows) if table.rows else 0
+    head = f"{'order':>5} {'probes':>6}  {'answer position':<{6 * width}} {'named last':>10} {'false':>6}"
+    head += f" {'direct':>6} {'filter':>6}  {'reality':>7} {'lower':>6} {'chance':>6}"
+    lines = [f"{table.family}: {table.scenes} scenes", "", head]
+    for row in table.rows:
+        spots = "".join(f"{share:6.2f}" for share in row.position).ljust(6 * width)
+        last = "-" if row.named_last is None else f"{row.named_last:.2f}"
+        lines.append(
+            f"{row.group:>5} {row.probes:>6}  {spots} {last:>10} {row.false_belief:6.2f} {row.direct:6.2f}"
+            f" {row.filtered:6.2f}  {row.reality:7.2f} {row.lower:6.2f} {row.chance:6.2f}"
+        )
+    lines += [
+        "",
+        "answer position: share of answers at each option; named last: share whose answer the question",
+        "names last; filter: share passing ExploreToM's filter; reality, lower, chance: the accuracy of",
+        "answering reality, the lower order, or at random, on the same probes.",
+        "",
+    ]
+    verdicts = table.balanced()
+    lines.append(
+        f"balanced within ±{table.tolerance:.0%}: "
+        + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in verdicts.items())
+    )
+    if table.tracker_asked is not None:
+        lines.append(
+            f"the tracker's answers equal the intended ones on {table.tracker_agrees} of {table.tracker_asked} probes"
+        )
+    lines += [f"refused: {reason}" for reason in table.rejected]
+    return "\n".join(lines)

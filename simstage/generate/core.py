@@ -1,0 +1,174 @@
+"""What every family shares: its options, the story it writes, and the intended answers it leads to.
+
+A family writes a `Story` (world, cast, timeline, and a `Ledger` of the object's
+beats); `simstage.generate.controls` picks its probes under the balanced
+controls, and `simstage.generate.text` writes the file. `IntendedProbe` and
+`SceneHeader` are what a generated file records and `read_header` gives back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simstage.errors import SimstageError
+from simstage.generate.ledger import Ledger
+
+GENERATOR_VERSION = 1
+"""Bumped whenever the same seed and options would write different scenes."""
+
+
+class GenerateError(SimstageError, ValueError):
+    """Options no story can satisfy, or a header that cannot be read; the message says which."""
+
+
+class FamilyOptions(BaseModel):
+    """What every family takes (`simstage generate FAMILY --order ... --characters ...`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    order: int = Field(2, ge=1, le=4)
+    """Deepest belief order probed: probes ask every order from 1 to this."""
+    characters: int = Field(3, ge=2, le=12)
+    """How many characters."""
+    containers: int = Field(3, ge=2, le=5)
+    """How many containers (the probes' options), all in the room where the object is."""
+    rooms: int = Field(2, ge=2, le=4)
+    """How many locations: the object's room and the rooms characters leave for."""
+    probes: int = Field(2, ge=1, le=8)
+    """Probes per order in each scene."""
+    name_options: bool = True
+    """End each question with two containers, the answer and a foil ("The box or the basket?"),
+    the answer named last in half of them."""
+
+
+class IntendedProbe(BaseModel):
+    """One probe of a generated scene and the answer the generator intends for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    at: int
+    """The turn it is asked at."""
+    ask: str
+    """Who is asked."""
+    about: str
+    """The object."""
+    through: list[str] = Field(default_factory=list)
+    """The chain of minds after the asked one (order 1: none)."""
+    style: Literal["direct", "indirect"]
+    """`direct` asks where; `indirect` which container would be opened first."""
+    named: list[str] = Field(default_factory=list)
+    """The two containers the question names at its end, in order (empty: none)."""
+    order: int
+    """1 for the asked character's own belief, 2 for "A thinks B thinks", ..."""
+    answer: str
+    """The container the generator intends (the belief along the chain)."""
+    reality: str
+    """Where the object is when the probe is asked."""
+    lower: str
+    """The answer one order down: the same chain without its last mind (order 1: reality).
+    Answering it is the "answer the lower order" baseline."""
+    false_belief: bool
+    """Whether `answer` differs from `reality`."""
+    filtered: bool
+    """Whether `answer` differs from both `lower` and `reality` (ExploreToM's filter)."""
+    options: list[str]
+    """The options the stage chooses among, in the order offered (the world's containers)."""
+    position: int
+    """Where `answer` stands among `options` (0-based)."""
+
+    @property
+    def named_last(self) -> str | None:
+        """The container the question names last (None when it names none)."""
+        return self.named[-1] if self.named else None
+
+
+class SceneHeader(BaseModel):
+    """What a generated file's `# simstage-generate:` line records: how to make it again, and its answers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    version: int
+    """`GENERATOR_VERSION` of the generator that wrote it."""
+    family: str
+    """The family's name."""
+    seed: int
+    """The set's seed."""
+    index: int
+    """The scene's place in its set (0-based): `--n index+1` writes it again, last."""
+    options: dict[str, bool | int | float]
+    """The family's options, every one spelled out."""
+    probes: list[IntendedProbe]
+    """The scene's probes, in the file's order, with their intended answers."""
+
+
+@dataclass(frozen=True)
+class GeneratedScene:
+    """One generated scenario file: its name, its text, and what its header records."""
+
+    file_name: str
+    text: str
+    header: SceneHeader
+
+    @property
+    def probes(self) -> list[IntendedProbe]:
+        """The probes with their intended answers."""
+        return self.header.probes
+
+
+@dataclass(frozen=True)
+class CastMember:
+    """A character of a generated story (everyone starts in the object's room)."""
+
+    name: str
+    persona: str
+    goals: tuple[str, ...] = ()
+    style: str | None = None
+
+
+@dataclass
+class Story:
+    """A family's story: everything of the scene except its probes and the order of its containers."""
+
+    title: str
+    description: str
+    locations: list[str]
+    """The object's room first."""
+    containers: list[str]
+    """The containers, all in the object's room (their order in the file is picked later)."""
+    object: str
+    start: str
+    """The container the object starts in."""
+    cast: list[CastMember]
+    timeline: list[tuple[int, dict[str, Any]]]
+    """(turn, event) in the order they happen."""
+    ledger: Ledger
+    chains: list[tuple[str, ...]]
+    """Chains of minds (asked character first) the probes may ask along."""
+    probe_turn: int
+    max_turns: int
+    puppeteer: dict[str, Any] = field(default_factory=lambda: {"kind": "round_robin"})
+    trust: dict[str, list[str]] | None = None
+    """`tom.trust`, when not everyone trusts everyone."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of scenes: its name, its options, and how it writes one story."""
+
+    name: str
+    summary: str
+    options: type[FamilyOptions]
+    story: Callable[[random.Random, Any], Story]
+    check: Callable[[Any], None] = lambda options: None
+    """Refuses options no story of the family can satisfy (raises GenerateError)."""
+
+
+def distinct_chains(names: Sequence[str], order: int) -> list[tuple[str, ...]]:
+    """Every chain of 1..`order` different characters (the asked one first)."""
+    return [chain for k in range(1, order + 1) for chain in itertools.permutations(names, k)]
