@@ -136,9 +136,8 @@ class BeliefTracker:
         if isinstance(turn, int):
             self.turn = max(self.turn, turn)
         if isinstance(event, Moved):
-            entry = Entry(
-                index, self._mask(event.witnesses), event.turn, SEEN, event.to, "witnessed", public=self._public(event)
-            )
+            mask = self._mask(event.witnesses)
+            entry = Entry(index, mask, event.turn, SEEN, event.to, "witnessed", public=self._public(event, mask))
             if self.rules.move_chains == "arrival_order":
                 entry.ranks = self._ranks(event.witnesses, event.who)
             self._add(event.object, entry)
@@ -152,19 +151,21 @@ class BeliefTracker:
                     self._last_with[(event.who, obj)] = index
         elif isinstance(event, Claimed):
             self._claimed(event, index)
-        elif isinstance(event, (Said, Told)):
-            self._speech.append((self._mask(event.witnesses), self._public(event), event.turn, event.text))
-        elif isinstance(event, Asserted):
-            self._speech.append((self._mask(event.witnesses), self._public(event), event.turn, event.text))
+        elif isinstance(event, (Said, Told, Asserted)):
+            mask = self._mask(event.witnesses)
+            self._speech.append((mask, self._public(event, mask), event.turn, event.text))
+        if isinstance(event, Asserted):
             self.facts.stated(
                 event.fact, event.who, event.holds, event.turn, witnesses=event.witnesses,
                 watchers=event.watchers, distracted=event.distracted, private=event.to is not None,
             )
         self.world.apply(event)
 
-    def _public(self, event: Moved | Entered | Peeked | Said | Told | Claimed | Asserted) -> int:
-        """The event's audience: who everyone thinks perceived it."""
-        return (self._mask(event.witnesses) & ~self._mask(event.watchers)) | self._mask(event.distracted)
+    def _public(self, event: Moved | Entered | Peeked | Said | Told | Claimed | Asserted, mask: int) -> int:
+        """The event's audience (who everyone thinks perceived it), from `mask`, who perceived it."""
+        if not event.watchers and not event.distracted:
+            return mask
+        return (mask & ~self._mask(event.watchers)) | self._mask(event.distracted)
 
     def _add(self, obj: str, entry: Entry) -> None:
         entries = self._entries.get(obj)
@@ -183,7 +184,8 @@ class BeliefTracker:
 
     def _entered(self, event: Entered | Peeked, index: int) -> None:
         """Someone comes into a room (or starts watching one) and sees what lies open there."""
-        mask, public = self._mask(event.witnesses), self._public(event)
+        mask = self._mask(event.witnesses)
+        public = self._public(event, mask)
         world = self.world
         if isinstance(event, Peeked):
             # Nobody knows the watcher looked; it knows those there see what lies open.
@@ -209,7 +211,8 @@ class BeliefTracker:
                 self._add(obj, Entry(index, mask, event.turn, ABSENT, container, "inferred", public=public))
 
     def _claimed(self, event: Claimed, index: int) -> None:
-        mask, public = self._mask(event.witnesses), self._public(event)
+        mask = self._mask(event.witnesses)
+        public = self._public(event, mask)
         self._speech.append((mask, public, event.turn, event.text))
         speaker = event.who
         location = self.world.character_location.get(speaker)
