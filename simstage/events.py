@@ -36,11 +36,9 @@ class _Witnessed(_Event):
     witnesses: tuple[str, ...] = ()
     """The characters who perceived the event, the actor included (secret watchers too)."""
     watchers: tuple[str, ...] = ()
-    """Secret watchers among `witnesses`: they watched from another location, knowing who else
-    witnessed; nobody else knows they did. Left out of the JSON when empty."""
+    """Secret watchers among `witnesses` (from another location; nobody knows). Not logged when empty."""
     distracted: tuple[str, ...] = ()
-    """Characters present but not paying attention: not among `witnesses`, though everyone
-    thinks they witnessed. Left out of the JSON when empty."""
+    """Present, not paying attention: not `witnesses`, though all think so. Not logged when empty."""
 
     @model_serializer(mode="wrap")
     def _without_empty_perception(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -134,10 +132,7 @@ class Claimed(_Witnessed):
 
 
 class Asserted(_Witnessed):
-    """A statement that a fact holds, or does not: public, or private to `to`.
-
-    Whether the speaker believed it (a lie) is folded by the tracker, never stored.
-    """
+    """A statement that a fact holds, or not: public, or private to `to` (a lie is folded, not stored)."""
 
     type: Literal["assert"] = "assert"
     who: str
