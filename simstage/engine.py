@@ -10,7 +10,7 @@ Every outcome is an event, appended to the run log and passed to subscribers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from simstage.cast import screenplay
@@ -75,6 +75,7 @@ class Simulation:
         metrics: record per-turn and run metrics (default: the scenario's `puppeteer.metrics`).
         latent_store: where the stage's activations at each probe go, when the scenario asks
             for them (`latent:`) and the stage can read them (`simstage/latent/`).
+        sequences: stage sequences already holding each seat's context (`run/resume.py`).
     """
 
     def __init__(
@@ -89,6 +90,7 @@ class Simulation:
         puppeteer: Puppeteer | None = None,
         metrics: bool | None = None,
         latent_store: Any = None,
+        sequences: Mapping[str, int] | None = None,
     ):
         self.scenario = scenario
         self.stage = stage
@@ -108,7 +110,7 @@ class Simulation:
         self._sink = sink
         self.latent = plan_for(scenario, stage, latent_store)
         self._subscribers: list[Subscriber] = []
-        self._sequences: dict[str, int] = {}
+        self._sequences: dict[str, int] = dict(sequences or {})
         self.finished = False
         self.cancel = threading.Event()
         """Set from any thread to end the run: the line being generated stops at its next chunk."""
@@ -349,6 +351,10 @@ class Simulation:
                 completed = [containers[c] for c in pairs[i]] if pairs else ()
                 self.emit(latent.record(probe, self.turn, self.stage.latent_layers, vectors[i], named[i], completed))
         return events
+
+    def held_sequences(self) -> dict[str, int]:
+        """The stage sequence of each seat (character, director, judge) this run holds."""
+        return dict(self._sequences)
 
     def release_sequences(self) -> None:
         """Drop every stage sequence this run opened (characters, judge, director)."""

@@ -10,19 +10,21 @@ from typing import Any
 from rich.console import Console
 
 from simstage.engine import Simulation
-from simstage.events import ProbeAnswered, RunEnded, TurnEnded
+from simstage.events import RunEnded
 from simstage.latent.store import LatentStore
 from simstage.run.log import RunLog, RunLogError, RunLogWriter, logged_scenario, read_runlog
 from simstage.run.open import RunSession, printer_for, stage_for_log
-from simstage.stage import StageError
+from simstage.scenario import LoadedScenario
+from simstage.stage import Stage, StageError
 
 
-def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
+def resumable_events(log: RunLog) -> tuple[list[Any], str]:
     """The events a resumed run continues from, and how the run had stopped.
 
-    The run's end marker goes, and so does every event of its last turn unless
-    that turn finished (its line ended and all its probes were answered) before
-    the scene's final turn: an unfinished turn is played again from its start.
+    The run's end marker goes, and so does every event of its last turn, which
+    is played again from its start: a turn's events are written one by one and a
+    kill can fall between any two of them (after its line, before what the line
+    did), so only a turn that a later one followed is known to have finished.
 
     Raises:
         RunLogError: the run completed; there is nothing to resume.
@@ -37,16 +39,52 @@ def resumable_events(log: RunLog, scenario: Any) -> tuple[list[Any], str]:
     last = max((e.turn for e in events), default=0)
     if last == 0:
         return events, previous
-    turn_events = [e for e in events if e.turn == last]
-    probes_due = sum(1 for probe in scenario.probes if probe.at == last)
-    finished = (
-        last < (log.header.max_turns or scenario.max_turns)
-        and any(isinstance(e, TurnEnded) for e in turn_events)
-        and sum(1 for e in turn_events if isinstance(e, ProbeAnswered)) >= probes_due
+    return [e for e in events if e.turn != last], previous
+
+
+def restore_stage(
+    log: RunLog, loaded: LoadedScenario, stage: Stage, kept: list[Any], console: Console | None = None
+) -> dict[str, int]:
+    """Bring a stage whose answers depend on its earlier calls (`REMEMBERS_CALLS`) to where the
+    run stopped, by playing the kept events again on it, as `replay --verify` will.
+
+    The scripted stage numbers its lines; the llama stage's KV cache, decoded in other
+    batches (a character's whole history at once), gives slightly different logits, so
+    its seeded samplers can draw other tokens. A stage that answers each call from its
+    prompt and seed alone (litellm) needs nothing.
+
+    Returns:
+        The stage sequence holding each seat's context (empty: the run opens its own).
+        When the replay does not reproduce the kept events, they are dropped, the run
+        goes on from the log, and a warning says it will not verify.
+    """
+    if not stage.REMEMBERS_CALLS:
+        return {}
+    from simstage.terminal import printable
+
+    wanted = [e for e in kept if e.type not in ("run_ended", "run_resumed")]
+    if console is not None and wanted:
+        console.print(f"[dim]restoring the {stage.backend} stage: playing {len(wanted)} kept events again…[/]")
+    store = LatentStore(None) if loaded.scenario.latent is not None else None
+    replay = Simulation(
+        loaded.scenario, stage, seed=log.header.seed, max_turns=log.header.max_turns, latent_store=store
     )
-    if not finished:
-        events = [e for e in events if e.turn != last]
-    return events, previous
+    while not replay.done and len(replay.events) < len(wanted):
+        replay.step()
+    differs = next(
+        (i for i, (a, b) in enumerate(zip(wanted, replay.events)) if a.model_dump() != b.model_dump()),
+        None if len(replay.events) == len(wanted) else min(len(wanted), len(replay.events)),
+    )
+    if differs is None:
+        return replay.held_sequences()
+    replay.release_sequences()
+    if console is not None:
+        console.print(
+            f"{printable(str(log.path))}: the {stage.backend} stage played the kept events otherwise (event "
+            f"{differs + 1} differs); the run goes on from its log, but replay --verify will not match",
+            style="yellow", markup=False,
+        )
+    return {}
 
 
 def _next_backup(path: Path) -> Path:
@@ -123,7 +161,7 @@ def resume_run(
     header = log.header
     loaded = logged_scenario(header)
     scenario = loaded.scenario
-    events, previous = resumable_events(log, scenario)
+    events, previous = resumable_events(log)
     discarded = len(log.events) - len(events)
     stage = stage_for_log(log, loaded, threads=threads)
     try:
@@ -136,6 +174,7 @@ def resume_run(
             # The header says how long the run is: readers refuse turns past it.
             header = header.model_copy(update={"max_turns": turns})
             backup = _set_aside(path, header, events, len(log.events))
+        held = restore_stage(log, loaded, stage, events, console)
         try:
             writer = RunLogWriter(path, header, resume=True, kept=len(events))
         except OSError as exc:
@@ -144,7 +183,7 @@ def resume_run(
             store = LatentStore(path, fresh=False) if scenario.latent is not None else None
             simulation = Simulation(
                 scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events,
-                latent_store=store,
+                latent_store=store, sequences=held,
             )
             try:
                 simulation.emit(

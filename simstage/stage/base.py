@@ -85,6 +85,11 @@ class Stage(Protocol):
     rather than a chat; the cast then writes screenplay prompts (`cast/screenplay.py`)."""
     context_window: int | None
     """Tokens the stage's context holds (None: unknown; prompts are never trimmed)."""
+    REMEMBERS_CALLS: bool
+    """Whether an answer depends on the calls answered before it, not only on its own prompt
+    and seed (the scripted stage numbers its lines; the llama stage's KV cache, decoded in
+    other batches, gives slightly other logits): a resumed run first plays its kept events
+    again on such a stage, to bring it to where the run stopped."""
     counters: StageCounters
 
     def describe(self) -> dict[str, Any]:
@@ -166,6 +171,7 @@ class StageBase:
     SHARES_WINDOW = True
     plays_screenplay = False
     context_window: int | None = None
+    REMEMBERS_CALLS = False
 
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""

@@ -76,6 +76,9 @@ class LlamaStage(SequenceCache, StageBase):
     SUPPORTS_GRAMMAR = True
     SUPPORTS_SEQUENCES = True
     SUPPORTS_BATCHING = True
+    REMEMBERS_CALLS = True
+    """Each character's KV cache: the same history decoded in other batches gives slightly other
+    logits, so a resumed run rebuilds it by playing its kept events again (`run/resume.py`)."""
     plays_screenplay = False
     """Set from the model: True where it has no chat template (see `stage/chat.py`)."""
 

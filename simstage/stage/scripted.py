@@ -34,6 +34,8 @@ class ScriptedStage(StageBase):
 
     backend = "scripted"
     SUPPORTS_SEQUENCES = True
+    REMEMBERS_CALLS = True
+    """The default line names the call it answers ("Line 12.")."""
 
     def __init__(
         self,
