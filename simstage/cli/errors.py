@@ -15,6 +15,8 @@ from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
 
+from simstage.errors import SimstageError
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_BAD_INPUT = 2
@@ -39,17 +41,25 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise SystemExit(code)
 
 
+class StdoutError(SimstageError):
+    """Standard output cannot take what the command prints (a full disk, /dev/full; not a closed pipe).
+
+    Said once, after the command, by the guard around the command line (`cli/stdout.py`).
+    """
+
+
 def friendly_errors(function: F) -> F:
     """Turn the project's input errors into one-line messages and exit status 2."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from simstage.errors import SimstageError
         from simstage.scenario import ScenarioError
         from simstage.terminal import printable
 
         try:
             return function(*args, **kwargs)
+        except StdoutError:
+            raise  # said once, after the command, by the guard around the command line
         except ScenarioError as exc:
             console = stderr_console()
             for problem in exc.problems:

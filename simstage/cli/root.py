@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -22,7 +23,19 @@ from simstage.cli.tui import tui
 from simstage.cli.validate import schema, validate
 
 
+class RootGroup(click.Group):
+    """The root group: every command, and --help, prints to a guarded stdout (`cli/stdout.py`)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; a full stdout is one line and exit 2, a closed pipe exit 0."""
+        from simstage.cli.stdout import guarded_stdout
+
+        with guarded_stdout():
+            return super().main(*args, **kwargs)
+
+
 @click.group(
+    cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     invoke_without_command=True,
 )
