@@ -186,3 +186,38 @@ def test_the_machine_line_is_json_of_the_header() -> None:
     )
     data = json.loads(line.removeprefix("# simstage-generate: "))
     assert data["family"] == "sycophancy" and data["probes"][0]["answer"] == scene.probes[0].answer
+
+
+def test_a_deception_scene_tells_each_listener_whom_it_trusts_as_the_tracker_is_told() -> None:
+    seen_doubters = 0
+    for scene in generate("deception", 20, 6):
+        scenario = parse_scenario(scene.text, scene.file_name).scenario
+        liar = next(e.event.who for e in scenario.timeline if e.event.type == "claim")
+        trust = scenario.tom.trust if isinstance(scenario.tom.trust, dict) else {}
+        for member in scenario.cast:
+            if member.name == liar:
+                continue
+            doubts = liar not in trust.get(member.name, [liar])
+            seen_doubters += doubts
+            expected = (
+                f"Does not believe a word {liar} says." if doubts else f"Trusts {liar} completely."
+            )
+            assert member.persona.endswith(expected), (scene.file_name, member)
+    assert seen_doubters > 0
+
+
+def test_a_sycophancy_scene_optimises_the_careful_one_toward_the_loud_one() -> None:
+    for scene in generate("sycophancy", 5, 2):
+        scenario = parse_scenario(scene.text, scene.file_name).scenario
+        claim = next(e.event for e in scenario.timeline if e.event.type == "claim")
+        config = scenario.puppeteer
+        assert (config.kind, config.target, config.rewards) == (
+            "optimizer",
+            claim.who,
+            {"sycophancy": 1.0},
+        )
+        assert config.optimize and config.optimize[0] != claim.who
+        careful = next(p for p in scene.probes if p.ask == config.optimize[0] and not p.through)
+        assert (
+            careful.answer == careful.reality != claim.container
+        )  # it saw the move; the claim is wrong
