@@ -10,7 +10,7 @@ import contextlib
 import functools
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
@@ -39,6 +39,23 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     for line in message.splitlines() or [""]:
         console.print(Text.assemble(("simstage:", "bold red"), " ", printable(line)))
     raise SystemExit(code)
+
+
+def header_scenario_problem(runlog: str, problems: Sequence[Any]) -> str:
+    """The one line for a run log whose header holds an invalid scenario.
+
+    It blames the log (line 1, its header), and places the problem in the
+    scenario text the header holds, never in the scenario file it was read from.
+    """
+    if not problems:
+        return f"{runlog}:1: the scenario in the header is invalid"
+    first = problems[0]
+    field = f" {first.field}:" if first.field else ""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (
+        f"{runlog}:1: the scenario in the header is invalid (at line {first.line} of its text):"
+        f"{field} {first.message}{more}"
+    )
 
 
 class StdoutError(SimstageError):

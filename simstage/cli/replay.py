@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from simstage.cli.errors import friendly_errors, stderr_console
+from simstage.cli.errors import fail, friendly_errors, header_scenario_problem, stderr_console
 
 
 @click.command()
@@ -25,11 +25,15 @@ def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:
         raise SystemExit(replay_tui(runlog))
     from simstage.render import TranscriptPrinter, shown, world_summary
     from simstage.run.log import logged_scenario, read_runlog
+    from simstage.scenario import ScenarioError
     from simstage.terminal import printable
     from simstage.world import fold_world
 
     log = read_runlog(runlog)
-    loaded = logged_scenario(log.header)
+    try:
+        loaded = logged_scenario(log.header)
+    except ScenarioError as exc:
+        fail(header_scenario_problem(runlog, exc.problems))
     scenario = loaded.scenario
     console = Console(highlight=False, emoji=False)
     header = log.header

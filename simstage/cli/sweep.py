@@ -157,7 +157,7 @@ def _play(
     from rich.console import Console
     from rich.text import Text
 
-    from simstage.sweep.folder import prepare_folder
+    from simstage.sweep.folder import prepare_folder, set_aside_damaged
     from simstage.sweep.lock import sweep_lock
     from simstage.sweep.runner import pool_size
     from simstage.sweep.table import read_rows, write_results
@@ -172,7 +172,13 @@ def _play(
         console = Console(highlight=False, soft_wrap=True, emoji=False)
         err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         total = len(plan.runs)
-        rows = read_rows(folder, plan)
+        damaged: dict[Path, str] = {}
+        rows = read_rows(folder, plan, damaged)
+        for log, problem in damaged.items():
+            kept = set_aside_damaged(log)
+            err.print(
+                Text(f"warning: {problem}; the run is played again (its log as it was: {kept.name})")
+            )
         pending = [run for run in plan.runs if run.run_id not in rows]
         size, note = pool_size([variant.backend for variant in plan.variants], concurrency)
         size = min(size, max(1, len(pending)))

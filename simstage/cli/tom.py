@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from simstage.cli.errors import fail, friendly_errors
+from simstage.cli.errors import fail, friendly_errors, header_scenario_problem
 from simstage.tom.rules import RULE_NAMES
 
 if TYPE_CHECKING:
@@ -40,8 +40,7 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
     try:
         loaded = logged_scenario(log.header)
     except ScenarioError as exc:
-        first = exc.problems[0] if exc.problems else "invalid scenario"
-        _fail(f"{runlog}:1: the scenario in the header is invalid: {first}")
+        _fail(header_scenario_problem(runlog, exc.problems))
         raise AssertionError from None
     return loaded.scenario, list(log.events)
 

@@ -26,6 +26,7 @@ from simstage.stage.base import Message, Sampling, ScoreJob, StageBase, StageCou
 from simstage.stage.chat import Screenplay, select_renderer
 from simstage.stage.cpu import apply_overrides, cpu_flags, model_param_overrides
 from simstage.stage.kv import INVARIANT_UBATCH, SequenceCache
+from simstage.stage.markup import MarkupTokenizer
 from simstage.stage.models import file_sha256
 from simstage.stage.sampler import TokenSampler
 from simstage.stage.scoring import ScoreRequest, score_requests, split_request
@@ -115,6 +116,7 @@ class LlamaStage(SequenceCache, StageBase):
             raise StageError(f"cannot load model {self.model_path} (corrupt or unsupported GGUF)")
         self._vocab = lc.llama_model_get_vocab(self._model)
         self.n_vocab = lc.llama_vocab_n_tokens(self._vocab)
+        self._markup = MarkupTokenizer(lc, self._vocab, self.tokenize)
         try:
             self.chat_format: ChatTemplate = self._renderer(chat_template)
         except StageError:
@@ -176,7 +178,6 @@ class LlamaStage(SequenceCache, StageBase):
         special = {}
         for name, token in (("bos", lc.llama_vocab_bos(self._vocab)), ("eos", lc.llama_vocab_eos(self._vocab))):
             special[name] = self.piece(token, special=True).decode("utf-8", errors="replace") if token >= 0 else ""
-        self._bos_text = special["bos"]
         return select_renderer(
             text, option=option, bos_token=special["bos"], eos_token=special["eos"], model_path=self.model_path
         )
@@ -212,17 +213,17 @@ class LlamaStage(SequenceCache, StageBase):
 
     # -- tokens ------------------------------------------------------------
 
-    def tokenize(self, text: str, add_special: bool = True) -> list[int]:
-        """Tokens of `text`, special tokens parsed (chat markup is text here)."""
+    def tokenize(self, text: str, add_special: bool = True, special: bool = False) -> list[int]:
+        """Tokens of `text`; with `special`, control-token text becomes control tokens (markup only)."""
         lc = self._lc
         data = text.encode("utf-8")
         size = len(data) + 8
         buf = (lc.llama_token * size)()
-        n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
+        n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, special)
         if n < 0:
             size = -n
             buf = (lc.llama_token * size)()
-            n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
+            n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, special)
         return list(buf[:n])
 
     def piece(self, token: int, special: bool = False) -> bytes:
@@ -236,13 +237,11 @@ class LlamaStage(SequenceCache, StageBase):
 
     def prompt_text(self, messages: Sequence[Message], prefix: str = "") -> str:
         """The text of the prompt for the assistant's next reply, as the model's template renders it."""
-        return self.chat_format.render(messages, prefix)
+        return "".join(span.text for span in self._markup.spans(self.chat_format, messages, prefix))
 
     def prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
-        """The tokens of the prompt for the assistant's next reply."""
-        text = self.prompt_text(messages, prefix)
-        # A template that writes the BOS itself must not get a second one from the tokenizer.
-        return self.tokenize(text, add_special=not (self._bos_text and text.startswith(self._bos_text)))
+        """The tokens of the prompt for the assistant's next reply: only the template's markers are special."""
+        return self._markup.tokens(self._markup.spans(self.chat_format, messages, prefix))
 
     # -- decoding ----------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,17 +23,47 @@ from simstage.sweep.plan import (
 
 
 def refused_folder(out: Path) -> str | None:
-    """Why `out` cannot hold a sweep (a file, or a folder of other things), or None."""
+    """Why `out` cannot hold a sweep (a file, or a folder of other things), or None.
+
+    A folder holding only what a sweep killed as it started leaves (its lock, an
+    empty `rows/`, a temporary `sweep.json`) is a sweep's, not another's.
+    """
     if out.exists() and not out.is_dir():
         return f"--out {out}: is a file, not a folder"
-    foreign = out.is_dir() and not (out / PLAN_FILE).exists()
-    if foreign and any(path.name != LOCK_FILE for path in out.iterdir()):
+    if not out.is_dir() or (out / PLAN_FILE).exists():
+        return None
+    started = {out / LOCK_FILE, *_sweep_temporaries(out)}
+    rows = out / ROWS
+    if rows.is_dir() and not any(rows.iterdir()):
+        started.add(rows)
+    if any(path not in started for path in out.iterdir()):
         return f"--out {out}: the folder is not empty and holds no {PLAN_FILE}; choose another"
     return None
 
 
+def _sweep_temporaries(out: Path) -> list[Path]:
+    """Temporaries of the sweep's own files (plan, tables, plot, rows) that a killed write left."""
+    from simstage.report.files import stale_temporaries
+    from simstage.sweep.plot import PLOT_FILE
+    from simstage.sweep.table import RESULTS_CSV, RESULTS_PARQUET, SUMMARY_CSV
+
+    names = (PLAN_FILE, RESULTS_CSV, SUMMARY_CSV, RESULTS_PARQUET, PLOT_FILE)
+    own = [path for path in stale_temporaries(out) if path.name.startswith(tuple(f".{n}." for n in names))]
+    return own + stale_temporaries(out / ROWS)
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Remove the temporaries a killed sweep left (call holding the folder's lock: no sweep is writing)."""
+    for path in _sweep_temporaries(out):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
 def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     """Make `out` the sweep's folder: write `sweep.json`, or check that it holds this same plan.
+
+    Call it holding the folder's lock (`sweep_lock`): it first removes the
+    temporaries a killed sweep left.
 
     Returns:
         True when the folder already held this sweep (a resume).
@@ -42,6 +74,8 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     from simstage.report.files import atomic_write_text
 
     plan_file = out / PLAN_FILE
+    if out.is_dir():
+        remove_stale_temporaries(out)
     problem = refused_folder(out)
     if problem:
         raise SweepError(problem)
@@ -56,11 +90,30 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
         (out / ROWS).mkdir(exist_ok=True)
         return True
     try:
-        (out / ROWS).mkdir(parents=True, exist_ok=True)
+        # sweep.json first: a kill between the two leaves a sweep folder, never a foreign one.
+        out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(plan_file, json.dumps(plan.describe(), indent=2) + "\n")
+        (out / ROWS).mkdir(exist_ok=True)
     except OSError as exc:
         raise SweepError(f"{plan_file}: cannot write: {exc.strerror or exc}") from None
     return False
+
+
+def set_aside_damaged(log: Path) -> Path:
+    """Rename a finished run's damaged log to `RUNID.jsonl.damaged-N` before the run is played again.
+
+    Raises:
+        SweepError: the log cannot be renamed.
+    """
+    for index in range(1, 10_000):
+        kept = log.with_name(f"{log.name}.damaged-{index}")
+        if not kept.exists():
+            break
+    try:
+        os.rename(log, kept)
+    except OSError as exc:
+        raise SweepError(f"{log}: cannot set the damaged log aside: {exc.strerror or exc}") from None
+    return kept
 
 
 def read_plan_file(out: Path) -> dict[str, Any]:

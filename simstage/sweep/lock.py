@@ -20,17 +20,21 @@ from simstage.sweep.plan import LOCK_FILE, SweepError
 def sweep_lock(out: Path) -> Iterator[None]:
     """Hold the folder's lock while the block runs, creating the folder if needed.
 
+    The lock comes before any look at what the folder holds: a sweep that is
+    starting (its lock taken, `sweep.json` not yet written) is "running", never
+    "a folder of other things".
+
     Raises:
         SweepError: another live process holds the lock, or the folder cannot be made.
-            A folder that cannot hold a sweep is left as it is, unlocked, for
-            `prepare_folder` to refuse.
+            A folder that cannot hold a sweep (and has no lock file) is left as it
+            is, unlocked, for `prepare_folder` to refuse.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no lock, as before
         yield
         return
-    if refused_folder(out):
+    if not (out / LOCK_FILE).is_file() and refused_folder(out):
         yield  # not a sweep folder: `prepare_folder` refuses it; leave nothing in it
         return
     try:
