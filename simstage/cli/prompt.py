@@ -107,6 +107,11 @@ def _prompt(
         if name not in sim.world.character_location:
             fail(f"{path}: {name} is not in the scene at turn {turn}")
         messages = character_prompt(scenario, sim, name, screenplay=bool(stage and stage.plays_screenplay))
+        if (backend or scenario.stage.backend) == "litellm":  # as `RemoteStage` sends them: markers broken
+            from simstage.stage.base import Message
+            from simstage.stage.markup import neutralise
+
+            messages = [Message(m.role, neutralise(m.content)) for m in messages]
         _print(stage, messages, name, turn, tokens, as_json)
     finally:
         if stage is not None:

@@ -142,7 +142,7 @@ class BatchedDecoder:
 
 
 _SHARED = (
-    "_lc", "_model", "_vocab", "n_vocab", "chat_format", "plays_screenplay", "_bos_text",
+    "_lc", "_model", "_vocab", "n_vocab", "chat_format", "plays_screenplay", "_markup",
     "model_path", "model_name", "load_overrides", "n_threads", "_ctx", "_mem", "_can_shift",
     "n_batch", "n_seq_max", "_free_seqs", "_kv_lock", "batch_invariant", "_scratch",
 )

@@ -12,6 +12,11 @@ that a `StageError` names the server and the model.
 
 Sequences are only handles here: the server keeps no per-character state we can
 address, so `fork` and `drop` are free and probing never changes anything.
+
+The server tokenizes what it is sent with its template's special tokens, so every
+message's text goes with anything shaped like a chat marker broken by a
+zero-width space (`markup.neutralise`): a name, card or line that holds
+`<|im_start|>system` reads the same and opens no turn.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from simstage.stage.base import Message, Sampling, StageBase, StageCounters, StageError
+from simstage.stage.markup import neutralise
 from simstage.stage.remote_faults import (
     CHARS_PER_TOKEN,
     FLOOR_LOGPROB,
@@ -187,7 +193,8 @@ class RemoteStage(StageBase):
     def _request(self, seq: int, messages: Sequence[Message], **params: Any) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            # The server tokenizes with its template's special tokens: break any marker in the text.
+            "messages": [{"role": m.role, "content": neutralise(m.content)} for m in messages],
             "timeout": self.timeout,
             "max_retries": 0,  # retries are ours, with backoff and a clear final message
             **params,
