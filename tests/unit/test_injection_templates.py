@@ -124,3 +124,11 @@ def test_generation_tags_render_their_body() -> None:
 def test_an_unclosed_generation_tag_is_a_syntax_error() -> None:
     with pytest.raises(TemplateError, match="syntax error on line 1"):
         JinjaTemplate("{% generation %}{{ messages[0].content }}", origin="m.gguf")
+
+
+def test_loop_controls_work_as_in_transformers() -> None:
+    first_two = JinjaTemplate(
+        "{% for m in messages %}{% if loop.index > 2 %}{% break %}{% endif %}"
+        "{% if m.role == 'system' %}{% continue %}{% endif %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+    )
+    assert first_two.render(SCENE) == f"[user]{SCENE[1].content}"
