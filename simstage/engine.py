@@ -13,17 +13,19 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from simstage.asking import Asking, ask_probes
 from simstage.cast import screenplay
-from simstage.cast.probes import ANSWER_PREFIX, probe_question
 from simstage.cast.prompt import CastPrompts, drop_exchanges, exchanges_in
 from simstage.cast.turn import TurnParseError, parse_turn, turn_schema
 from simstage.events import (
     ContextTrimmed,
+    LatentCaptured,
     ParseFailed,
     ProbeAnswered,
     RunEnded,
     TurnEnded,
     TurnStarted,
+    WhoKnowsAnswered,
 )
 from simstage.latent.probing import plan_for
 from simstage.puppeteer import Puppeteer, make_puppeteer
@@ -286,71 +288,23 @@ class Simulation:
         )
         return self._prompt(speaker)
 
-    def probe(self, probe: ProbeConfig) -> ProbeAnswered:
-        """Ask a character a belief question in a private fork of its context."""
+    def probe(self, probe: ProbeConfig) -> ProbeAnswered | WhoKnowsAnswered:
+        """Ask a belief question: of a character in a private fork of its context, or of the narrator."""
         return self.probe_many([probe])[0]
 
-    def probe_many(self, probes: Sequence[ProbeConfig]) -> list[ProbeAnswered]:
-        """Ask several belief questions at once; a batching stage decodes them together.
+    def probe_many(self, probes: Sequence[ProbeConfig]) -> list[ProbeAnswered | WhoKnowsAnswered]:
+        """Ask several belief questions at once; a batching stage decodes them together (`asking.py`).
 
-        Each question runs on a fork of the asked character's sequence, so asking
-        never changes what the character remembers.
+        Each question runs on a fork of its seat's sequence, so asking never changes
+        what anyone remembers.
         """
-        if not probes:
-            return []
-        containers = list(self.scenario.world.containers)
-        jobs = []
-        questions = []
-        named: list[tuple[str, str] | None] = []
-        wanted = [self.latent is not None and self.latent.wants(p) for p in probes]
-        latent = self.latent if any(wanted) else None
-        for probe, captured in zip(probes, wanted):
-            name = probe.ask
-            question = probe_question(
-                name, probe.about, probe.through, probe.style, plural=probe.about in self.world.plural,
-                named=probe.named,
-            )
-            pair = (probe.named[0], probe.named[1]) if probe.named else None
-            if latent is not None and captured and pair is None:
-                question, pair = latent.phrase(question, containers, self.seed, self.turn, len(questions))
-            named.append(pair)
-            here = self.world.character_location[name]
-            if self.stage.plays_screenplay:
-                messages = screenplay.screenplay_messages(self.scenario, name, self.events, question=question)
-                prefix = screenplay.answer_prefix(name)
-            else:
-                messages = self.cast.messages(
-                    name, self.events, question=question, location=here, present=self.world.present(here)
-                )
-                prefix = ANSWER_PREFIX
-            questions.append(question)
-            jobs.append((self.sequence(name), messages, containers, prefix))
-        if latent is not None:
-            pairs = latent.contrast(containers, wanted, named)
-            answers, vectors = self.stage.choose_many_latent(jobs, pairs)
-        else:
-            answers = self.stage.choose_many(jobs)
-        events = []
-        for i, (probe, question, index) in enumerate(zip(probes, questions, answers)):
-            events.append(
-                self.emit(
-                    ProbeAnswered(
-                        turn=self.turn,
-                        ask=probe.ask,
-                        about=probe.about,
-                        through=tuple(probe.through),
-                        style=probe.style,
-                        question=question,
-                        options=tuple(containers),
-                        answer=containers[index],
-                        truth=self.world.object_container[probe.about],
-                    )
-                )
-            )
-            if latent is not None and wanted[i]:
-                completed = [containers[c] for c in pairs[i]] if pairs else ()
-                self.emit(latent.record(probe, self.turn, self.stage.latent_layers, vectors[i], named[i], completed))
-        return events
+        asking = Asking(
+            scenario=self.scenario, stage=self.stage, world=self.world, events=self.events, cast=self.cast,
+            sequence=self.sequence, turn=self.turn, seed=self.seed, latent=self.latent,
+        )  # fmt: skip
+        return [
+            event for event in map(self.emit, ask_probes(asking, probes)) if not isinstance(event, LatentCaptured)
+        ]
 
     def held_sequences(self) -> dict[str, int]:
         """The stage sequence of each seat (character, director, judge) this run holds."""

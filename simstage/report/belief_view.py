@@ -25,6 +25,15 @@ from simstage.tom.matrix import MatrixCell, belief_matrix, matrix_rows, row_labe
 
 MAX_TURNS = 200
 """Most turns carried; longer runs are sampled evenly (the last turn always kept)."""
+MAX_ROWS = 5_000
+"""Most belief chains (the matrix's holder › chain rows) a page carries. They grow with the cube
+of the cast at order 3 (64 characters: 258,112), so a large cast is shown to a shallower order."""
+MAX_CELLS = 100_000
+"""Most belief cells (rows × objects × turns) a page carries, about 1.5 MB of its data."""
+MIN_TURNS = 12
+"""Fewest turns the slider keeps before the page shows a shallower order instead."""
+MAX_DRAWN = 1_500
+"""Most minds one view's graph draws; a larger view (everyone, deep) has only its matrix."""
 ROW_H, NODE_H, COL_GAP, MARGIN = 30, 22, 96, 12
 CHAR_W, PAD_W = 7.4, 18
 """A generous width per character of a 12px label, and the padding around it."""
@@ -38,6 +47,45 @@ def sampled_turns(last: int, limit: int = MAX_TURNS) -> list[int]:
         return list(range(last + 1))
     step = last / (limit - 1)
     return sorted({round(i * step) for i in range(limit - 1)} | {last})
+
+
+def chain_count(characters: int, order: int) -> int:
+    """Rows of the belief matrix: every holder's chains up to `order` (no name twice in a row)."""
+    return characters * sum((characters - 1) ** depth for depth in range(order))
+
+
+def page_extent(characters: int, objects: int, order: int, last: int) -> tuple[int, list[int], str | None]:
+    """What a page of the run can carry: the order shown, the turns shown, and a note when the order is cut.
+
+    The run's order is kept when its chains fit (`MAX_ROWS`) and their cells fit (`MAX_CELLS`)
+    over the run's sampled turns, or over fewer of them but at least `MIN_TURNS`; otherwise
+    the next order down is tried. Order 1 is always shown.
+
+    Args:
+        characters: the cast's size.
+        objects: how many objects the world has.
+        order: the deepest order the run tracks.
+        last: the run's last turn.
+    """
+    every = sampled_turns(last)
+    per_row = max(1, objects)
+    shown, turns = 1, every
+    for depth in range(order, 0, -1):
+        rows = chain_count(characters, depth)
+        fit = MAX_CELLS // max(1, rows * per_row)
+        if depth > 1 and (rows > MAX_ROWS or fit < min(MIN_TURNS, len(every))):
+            continue
+        shown, turns = depth, every if fit >= len(every) else sampled_turns(last, max(2, fit))
+        break
+    if shown == order:
+        return shown, turns, None
+    note = (
+        f"Beliefs are shown to order {shown} of {order}: {characters} characters hold "
+        f"{chain_count(characters, order):,} chains of beliefs up to order {order}, more than a page "
+        f"carries (at most {MAX_ROWS:,} chains and {MAX_CELLS:,} cells). "
+        "`simstage export RUN.jsonl --format csv` lists every one."
+    )
+    return shown, turns, note
 
 
 def _width(text: str) -> float:
@@ -130,12 +178,18 @@ def _pack(cell: MatrixCell, names: dict[str, int], where: dict[str, int]) -> lis
     ]
 
 
-def belief_data(scenario: Scenario, events: Sequence[Any], turns: Sequence[int]) -> dict[str, Any]:
-    """Everything the page's script draws from: the cast, the views' layouts, and the cells of `turns`."""
+def belief_data(
+    scenario: Scenario, events: Sequence[Any], turns: Sequence[int], order: int | None = None
+) -> dict[str, Any]:
+    """Everything the page's script draws from: the cast, the views' layouts, and the cells of `turns`.
+
+    `order` is the deepest order shown (default: the run's, `probe_order`; see `page_extent`).
+    A view of more than `MAX_DRAWN` minds gets `{"too_many": minds}` instead of a layout.
+    """
     from simstage.tom.timeline import probe_order
     from simstage.world.state import WorldState
 
-    order = max(1, probe_order(scenario))
+    order = max(1, probe_order(scenario) if order is None else order)
     cells = belief_matrix(scenario, events, order=order, turns=turns)
     rows = matrix_rows(cells)
     row_of = {row: i for i, row in enumerate(rows)}
@@ -164,7 +218,10 @@ def belief_data(scenario: Scenario, events: Sequence[Any], turns: Sequence[int])
     views = {}
     for holder in [None, *cast]:
         for k in range(1, order + 1):
-            views[f"{holder or ''}|{k}"] = view_layout(rows, containers, holder, k, labels)
+            minds = len(_tree(rows, holder, k))
+            views[f"{holder or ''}|{k}"] = (
+                view_layout(rows, containers, holder, k, labels) if minds <= MAX_DRAWN else {"too_many": minds}
+            )
     return {
         "cast": cast, "objects": objects, "containers": [list(c) for c in containers], "order": order,
         "plural": [bool(scenario.world.objects[o].plural) for o in objects],
@@ -192,9 +249,11 @@ def _reality(
     return out
 
 
-def belief_section(scenario: Scenario, events: Sequence[Any], turns: Sequence[int]) -> str:
+def belief_section(
+    scenario: Scenario, events: Sequence[Any], turns: Sequence[int], order: int | None = None
+) -> str:
     """The Beliefs section: controls, the graph's SVG, the edge panel, the matrix, and their data."""
-    data = belief_data(scenario, events, turns)
+    data = belief_data(scenario, events, turns, order)
     blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     objects = "".join(f'<option value="{k}">{escape(o)}</option>' for k, o in enumerate(data["objects"]))
     holders = '<option value="">everyone</option>' + "".join(

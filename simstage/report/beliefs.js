@@ -33,6 +33,13 @@
     var obj=+pick.object.value, holder=pick.holder.value, order=+pick.order.value;
     var view=D.views[holder+'|'+order], k=shown, real=D.reality[k][obj];
     while(svg.firstChild) svg.removeChild(svg.firstChild);
+    if(view.too_many){
+      // Too many minds for a legible graph (simstage/report/belief_view.py MAX_DRAWN): the matrix lists them.
+      svg.setAttribute('width',640); svg.setAttribute('height',40); svg.setAttribute('viewBox','0 0 640 40');
+      el('text',{x:12,y:24,'class':'label room'},svg).textContent=view.too_many+' minds: too many to draw; pick one holder (the matrix lists them all).';
+      question.textContent='The '+D.objects[obj]+' at turn '+D.turns[k]+'.';
+      return;
+    }
     svg.setAttribute('width',view.width); svg.setAttribute('height',view.height);
     svg.setAttribute('viewBox','0 0 '+view.width+' '+view.height);
     var defs=el('defs',{},svg);

@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from simstage.render import narrate, speaker_colours
-from simstage.report.belief_view import belief_script, belief_section, sampled_turns
+from simstage.report.belief_view import belief_script, belief_section, page_extent
 from simstage.report.charts import metric_charts
 from simstage.scenario.models import Scenario
 from simstage.stats import WILSON, wilson
@@ -174,13 +174,17 @@ def render_page(
     """
     from simstage.puppeteer.metrics import run_metrics
     from simstage.tom.metrics import probe_verdicts, score_verdicts
+    from simstage.tom.timeline import probe_order
 
     colours = {
         name: CSS_COLOURS.get(c, "#111827")
         for name, c in speaker_colours(scenario.cast_names).items()
     }
     last = max((e.turn for e in events), default=0)
-    turns = sampled_turns(last)
+    # A large cast at a deep order has more chains of beliefs than a page can carry.
+    order, turns, cut = page_extent(
+        len(scenario.cast), len(scenario.world.objects), max(1, probe_order(scenario)), last
+    )
     verdicts = probe_verdicts(scenario, events)
     metrics = score_verdicts(verdicts, last)
     summary = run_metrics_table(run_metrics(events, scenario.puppeteer.kind))
@@ -196,6 +200,8 @@ def render_page(
         notes.append(
             '<div class="warn">The run did not record its end (it was cut off); shown up to its last whole event.</div>'
         )
+    if cut is not None:
+        notes.append(f'<p class="meta">{escape(cut)}</p>')
     if len(turns) < last + 1:
         notes.append(
             f'<p class="meta">The belief graph shows {len(turns)} of the run\'s {last + 1} turns.</p>'
@@ -211,7 +217,7 @@ def render_page(
 <h1>{escape(scenario.title)}</h1>
 <p class="meta">{meta}{" · " if meta else ""}{len(events)} events, {last} turns</p>
 {"".join(notes)}
-{belief_section(scenario, events, turns)}
+{belief_section(scenario, events, turns, order)}
 <section class="transcript"><h2>Transcript</h2>
 {transcript_html(events, colours, {id(v.probe): v.tracker for v in verdicts})}
 </section>
