@@ -10,14 +10,18 @@ from rich.markup import escape
 from rich.status import Status
 
 from simstage.events import (
+    Asserted,
     CandidateChosen,
     CandidateScored,
     Claimed,
     DirectionGiven,
+    Distracted,
     Entered,
     Exited,
     Moved,
     ParseFailed,
+    Peeked,
+    PeekStopped,
     ProbeAnswered,
     Rejected,
     RunEnded,
@@ -28,6 +32,7 @@ from simstage.events import (
     TurnEnded,
     TurnMetrics,
     TurnStarted,
+    WhoKnowsAnswered,
 )
 from simstage.scenario.models import Scenario
 from simstage.terminal import printable
@@ -48,6 +53,9 @@ LINES: dict[type, str] = {
     Said: "{who}: {text}",
     Told: "{who} → {to} (privately): {text}",
     Claimed: "{who} claims: {text}",
+    Peeked: "{who} secretly watches the {into}.",
+    PeekStopped: "{who} stops watching the {into}.",
+    Distracted: "{who} stops paying attention (until turn {until}).",
     Rejected: "{who} could not {verb}: {reason}",
     ParseFailed: "{who}'s turn did not parse ({error})",
     RunResumed: "run resumed (it had stopped: {previous})",
@@ -58,13 +66,35 @@ LINES: dict[type, str] = {
 PUPPETEER_EVENTS = (SpeakerChosen, DirectionGiven, CandidateScored, CandidateChosen, TurnMetrics)
 
 
-def narrate(event: Any, tracker: str | None = None) -> str | None:
+Tracker = str | tuple[str, ...] | None
+"""The tracker's answer to a probe: a container or yes / no / don't know (None: no belief about
+an object); for a who-knows probe, the names."""
+
+
+def narrate(event: Any, tracker: Tracker = None) -> str | None:
     """A third-person line of plain text for an event; None for bookkeeping events.
 
     Args:
         event: any event.
         tracker: for a probe, the tracker's answer (`simstage.tom.metrics`), shown beside the model's.
     """
+    line = _line(event, tracker)
+    if line is None:
+        return None
+    unseen, inattentive = getattr(event, "watchers", ()), getattr(event, "distracted", ())
+    if unseen:
+        line += f" [watched unseen by {', '.join(unseen)}]"
+    if inattentive:
+        line += f" [not paying attention: {', '.join(inattentive)}]"
+    return line
+
+
+def _line(event: Any, tracker: Tracker) -> str | None:
+    if isinstance(event, Asserted):
+        to = "" if event.to is None else f" → {event.to} (privately)"
+        return f"{event.who}{to} states: {event.text} [{_holds(event)}]"
+    if isinstance(event, WhoKnowsAnswered):
+        return who_knows_line(event, tracker)
     template = LINES.get(type(event))
     if template is not None:
         extra = {
@@ -80,6 +110,23 @@ def narrate(event: Any, tracker: str | None = None) -> str | None:
     if isinstance(event, PUPPETEER_EVENTS):
         return puppeteer_line(event)
     return None
+
+
+def _holds(event: Asserted) -> str:
+    """What a statement says of its fact."""
+    return f"{event.fact}: {'holds' if event.holds else 'does not hold'}"
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(names) or "nobody"
+
+
+def who_knows_line(event: WhoKnowsAnswered, tracker: Tracker = None) -> str:
+    """A who-knows probe in one line: who is asked, the model's set, and the tracker's beside it."""
+    chain = "".join(f" {name} thinks" for name in event.through)
+    asked = "the narrator is asked" if event.ask is None else f"{event.ask} is asked"
+    beside = "" if not isinstance(tracker, tuple) else f" (tracker: {_listed(tracker)})"
+    return f"{asked} who{chain} knows whether {event.fact} holds → {_listed(event.said)}{beside}"
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -121,16 +168,26 @@ def run_metrics_line(event: Any) -> str:
 
 
 def _score(score: Any) -> str:
+    """`3/4 (75%)`, with the 95% Wilson interval when the group holds several probes."""
     if not score.n:
         return "–"
-    return f"{score.agreed}/{score.n} ({score.accuracy:.0%})"
+    interval = score.interval
+    bounds = f" [{interval.low:.0%}–{interval.high:.0%}]" if score.n > 1 and interval is not None else ""
+    return f"{score.agreed}/{score.n} ({score.accuracy:.0%}{bounds})"
+
+
+KIND_NAMES = {"object": "objects", "fact": "facts", "who_knows": "who knows"}
 
 
 def tom_metrics_line(event: Any) -> str:
-    """A run's ToM score (`TomMetrics`) in one line: model vs tracker, by order and style, false beliefs, reality."""
+    """A run's ToM score (`TomMetrics`) in one line: model vs tracker, by order, style and kind,
+    false beliefs, reality; each group with its count and 95% Wilson interval."""
     parts = [f"ToM: model agrees with the tracker on {_score(event.overall)}"]
     parts += [f"order {order}: {_score(score)}" for order, score in event.by_order.items()]
     parts += [f"{style}: {_score(score)}" for style, score in event.by_style.items()]
+    parts += [f"{KIND_NAMES.get(kind, kind)}: {_score(score)}" for kind, score in event.by_kind.items()]
+    if event.who_knows_f1 is not None:
+        parts.append(f"who-knows F1: {event.who_knows_f1:.2f}")
     parts.append(f"false beliefs: {_score(event.false_belief)}")
     parts.append(f"vs reality: {_score(event.reality)}")
     return "; ".join(parts)
@@ -207,9 +264,18 @@ class TranscriptPrinter:
         if score is not None:
             self.console.print(f"[bold blue]{shown(tom_metrics_line(score))}[/]", highlight=False)
 
-    def format(self, event: Any, tracker: str | None = None) -> str:
+    def format(self, event: Any, tracker: Tracker = None) -> str:
         """One event as rich markup (`tracker`: for a probe, the tracker's answer)."""
-        line = shown(narrate(event, tracker) or "")
+        line = self._format(event, tracker)
+        unseen, inattentive = getattr(event, "watchers", ()), getattr(event, "distracted", ())
+        if unseen:
+            line += f" [dim](watched unseen by {', '.join(map(self._name, unseen))})[/]"
+        if inattentive:
+            line += f" [dim](not paying attention: {', '.join(map(self._name, inattentive))})[/]"
+        return line
+
+    def _format(self, event: Any, tracker: Tracker) -> str:
+        line = shown(_line(event, tracker) or "")  # watchers and inattention: marked by `format`
         if isinstance(event, Said):
             return f"{self._name(event.who)}: {shown(event.text)}"
         if isinstance(event, Told):
@@ -220,7 +286,12 @@ class TranscriptPrinter:
         if isinstance(event, Claimed):
             verdict = "" if event.true else " [red](false)[/]"
             return f"{self._name(event.who)} [bold]claims[/]: {shown(event.text)}{verdict}"
-        if isinstance(event, (Entered, Exited, Moved)):
+        if isinstance(event, Asserted):
+            to = "" if event.to is None else f" [dim]→[/] {self._name(event.to)} [italic dim](privately)[/]"
+            verdict = "" if event.true else " [red](false)[/]"
+            holds = f"[dim]\\[{shown(_holds(event))}][/]"
+            return f"{self._name(event.who)}{to} [bold]states[/]: {shown(event.text)} {holds}{verdict}"
+        if isinstance(event, (Entered, Exited, Moved, Peeked, PeekStopped, Distracted)):
             origin = " [dim](scripted)[/]" if event.origin == "timeline" else ""
             return f"[italic]* {line}[/]{origin}"
         if isinstance(event, (Rejected, ParseFailed)):
@@ -231,6 +302,11 @@ class TranscriptPrinter:
             if tracker is None:
                 return f"[blue]?[/] {line}"
             mark = "[green]✓[/]" if event.answer == tracker else "[yellow]≠[/]"
+            return f"[blue]?[/] {line} {mark}"
+        if isinstance(event, WhoKnowsAnswered):
+            if not isinstance(tracker, tuple):
+                return f"[blue]?[/] {line}"
+            mark = "[green]✓[/]" if set(event.said) == set(tracker) else "[yellow]≠[/]"
             return f"[blue]?[/] {line} {mark}"
         if isinstance(event, DirectionGiven):
             return f"[italic magenta]» {line}[/]"

@@ -62,3 +62,59 @@ def _question(
         f"{goes} to fetch the {obj}. "
         f"Which container {verb} {head} think{_thinks(rest)} {seeker} will open first?"
     )
+
+
+FACT_ANSWER_PREFIX = "The answer is: "
+"""Where the answer to a question about a fact begins (yes, no, don't know)."""
+
+
+def _minds(asked: str | None, chain: Sequence[str]) -> list[str]:
+    """The chain's minds after the asked one, repeated neighbours dropped, the asked one as "you"."""
+    out: list[str] = []
+    previous = asked
+    for name in chain:
+        if name != previous:
+            out.append(name)
+            previous = name
+    return ["you" if name == asked else name for name in out]
+
+
+def _verb(head: str) -> str:
+    return "Do" if head == "you" else "Does"
+
+
+def fact_question(asked: str, said: str, through: Sequence[str] = ()) -> str:
+    """The question for a probe about a fact: "Is it true that …?", or along a chain
+    "Does Margot think Felix thinks it is true that …?"; yes, no or don't know.
+
+    Args:
+        asked: the character asked.
+        said: the fact's sentence as it reads after "that" (`simstage.world.actions.clause`).
+        through: (B, C) for what B thinks C thinks.
+    """
+    minds = _minds(asked, through)
+    if not minds:
+        return f"Is it true that {said}? Yes, no, or don't know?"
+    head, rest = minds[0], minds[1:]
+    return f"{_verb(head)} {head} think{_thinks(rest)} it is true that {said}? Yes, no, or don't know?"
+
+
+def who_knows_question(asked: str | None, said: str, name: str, through: Sequence[str] = ()) -> str:
+    """The question about one cast member of a who-knows probe: "Does Felix know whether …?",
+    or along a chain "Does Margot think Felix knows whether …?"; yes or no.
+
+    Args:
+        asked: the character asked; None for the narrator.
+        said: the fact's sentence as it reads after "that".
+        name: the cast member asked about.
+        through: (B, ...) for who B thinks knows.
+    """
+    minds = _minds(asked, [*through, name])
+    if not minds:
+        return f"Do you know whether {said}? Yes or no?"
+    *outer, last = minds
+    knows = "know" if last == "you" else "knows"
+    if not outer:
+        return f"{_verb(last)} {last} know whether {said}? Yes or no?"
+    head, rest = outer[0], outer[1:]
+    return f"{_verb(head)} {head} think{_thinks(rest)} {last} {knows} whether {said}? Yes or no?"

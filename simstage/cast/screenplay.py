@@ -19,13 +19,25 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simstage.cast.narrator import PUBLIC_LINES, public_line
+from simstage.cast.narrator import public_line
 from simstage.cast.probes import ANSWER_PREFIX
 from simstage.cast.prompt import known_at_start, perceived
 from simstage.cast.turn import MAX_LINE_CHARS
-from simstage.events import Claimed, ContextTrimmed, DirectionGiven, Entered, Rejected, Said, Told
+from simstage.events import (
+    Asserted,
+    Claimed,
+    ContextTrimmed,
+    DirectionGiven,
+    Entered,
+    Peeked,
+    PeekStopped,
+    Rejected,
+    Said,
+    Told,
+)
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
+from simstage.world.actions import clause, statement_text
 from simstage.world.state import WorldState
 
 
@@ -68,12 +80,18 @@ def opening(scenario: Scenario, name: str) -> str:
     ]
     for o, c, others in known_at_start(scenario, name):
         parts.append(f"{_names([name, *others])} {'know' if others else 'knows'} that the {o} {world.be(o)} in the {c}.")
+    for _, fact, holds, group in scenario.fact_knowledge():
+        if name in group:
+            said = clause(world.fact_text[fact])
+            knows = "know" if len(group) > 1 else "knows"
+            parts.append(f"{_names(list(group))} {knows} that {said if holds else 'it is not true that ' + said}.")
     return "[" + " ".join(parts) + "]"
 
 
 OWN_LINES: dict[type, str] = {
     Said: "{who}: {text}",
     Claimed: "{who}: {text}",
+    Asserted: "{who}: {text}",
     Told: '[{who} whispers to {to}: "{text}"]',
     Rejected: "[{who} cannot do that: {reason}.]",
     DirectionGiven: "[A direction for {to} alone: {text}]",
@@ -86,7 +104,21 @@ def direction(event: object, me: str) -> str | None:
 
     Spoken words are `Name: line`; what anyone in the room could see is the
     narrator's line in brackets, and what `me` saw on entering follows its entry.
+    What `me` watched unseen from elsewhere is marked so.
     """
+    line = _direction(event, me)
+    if line is not None and me and me in getattr(event, "watchers", ()):
+        return f"[Unseen, {me} watches from afar: {line.strip('[]')}]"
+    return line
+
+
+def _direction(event: object, me: str) -> str | None:
+    if isinstance(event, Asserted) and event.to is not None:
+        return f'[{event.who} whispers to {event.to}: "{event.text}"]'
+    if isinstance(event, Peeked):
+        return f"[Unseen, {event.who} starts watching the {event.into}.]" if event.who == me else None
+    if isinstance(event, PeekStopped):
+        return f"[{event.who} stops watching the {event.into}.]" if event.who == me else None
     template = OWN_LINES.get(type(event))
     if template is not None:
         return template.format_map(vars(event))
@@ -134,9 +166,9 @@ def turn_prefix(name: str) -> str:
     return f"{name}:"
 
 
-def answer_prefix(name: str) -> str:
-    """Where a character's answer to a probe begins."""
-    return f"{name}: {ANSWER_PREFIX}"
+def answer_prefix(name: str, prefix: str = ANSWER_PREFIX) -> str:
+    """Where a character's answer to a probe begins (`prefix`: the answer's own start)."""
+    return f"{name}: {prefix}"
 
 
 def narrator_messages(scenario: Scenario, events: Iterable[Any]) -> list[Message]:
@@ -144,7 +176,7 @@ def narrator_messages(scenario: Scenario, events: Iterable[Any]) -> list[Message
     messages = [Message("system", header(scenario, None))]
     for event in events:
         # What happened in someone's sight, but not whispers or what only one character noticed.
-        if type(event) in PUBLIC_LINES and event.witnesses:
+        if public_line(event) is not None and event.witnesses:
             line = direction(event, "")
             if line:
                 messages.append(Message("user", line))
@@ -160,7 +192,8 @@ class ActionOption:
 
 
 def action_options(scenario: Scenario, world: WorldState, name: str) -> list[ActionOption]:
-    """Doing nothing more, then every move and exit the world allows `name` right now."""
+    """Doing nothing more, then every move and exit the world allows `name` right now, then
+    saying aloud that each fact holds, or not."""
     here = world.character_location[name]
     options = [ActionOption(f"[{name} stays put.]", None)]
     containers = [c for c, where in world.container_location.items() if where == here]
@@ -176,6 +209,10 @@ def action_options(scenario: Scenario, world: WorldState, name: str) -> list[Act
     for place in scenario.world.locations:
         if place != here:
             options.append(ActionOption(f"[{name} leaves the {here} for the {place}.]", {"type": "exit", "to": place}))
+    for fact, sentence in world.fact_text.items():
+        for holds in (True, False):
+            said = statement_text(sentence, holds)
+            options.append(ActionOption(f'[{name} says: "{said}"]', {"type": "assert", "fact": fact, "holds": holds}))
     return options
 
 

@@ -274,13 +274,23 @@ _NAMED: dict[str, dict[str, str]] = {
     "say": {"who": "character"},
     "tell": {"who": "character", "to": "character"},
     "claim": {"who": "character", "object": "object", "container": "container"},
+    "assert": {"who": "character", "to": "character", "fact": "fact"},
+    "peek": {"who": "character", "into": "location"},
+    "stop_peek": {"who": "character", "into": "location"},
+    "distract": {"who": "character"},
     "turn_started": {"speaker": "character", "location": "location"},
     "probe": {"ask": "character", "about": "object"},
+    "probe:fact": {"ask": "character", "about": "fact"},
+    "who_knows": {"ask": "character", "fact": "fact"},
 }
+"""A field left unset (a public statement's `to`, the narrator's `ask`) names nothing. A probe's
+`about` names a fact when its `kind` is `fact` (the `probe:fact` entry)."""
+_LISTED = dict.fromkeys(("through", "names", "witnesses", "watchers", "distracted"), "character")
+"""Fields that list names, with the kind of each."""
 
 
 def _check_names(log: RunLog, linenos: list[int]) -> None:
-    """Refuse events that name a character, location, container or object the header's scenario lacks.
+    """Refuse events that name a character, location, container, object or fact the header's scenario lacks.
 
     When the header's scenario itself is invalid, the commands report that; nothing is checked here.
     """
@@ -296,16 +306,17 @@ def _check_names(log: RunLog, linenos: list[int]) -> None:
         "location": set(world.locations),
         "container": set(world.containers),
         "object": set(world.objects),
+        "fact": set(world.facts),
     }
     for event, lineno in zip(log.events, linenos, strict=True):
-        fields = _NAMED.get(event.type, {})
+        fields = _NAMED.get(f"{event.type}:{getattr(event, 'kind', None)}") or _NAMED.get(event.type, {})
         names = [(kind, getattr(event, field)) for field, kind in fields.items()]
-        names += [("character", name) for name in getattr(event, "through", ())]
+        names += [(kind, name) for field, kind in _LISTED.items() for name in getattr(event, field, ())]
         names += [("object", o) for o in getattr(event, "sees", {})] + [
             ("container", c) for c in getattr(event, "sees", {}).values()
         ]
         for kind, name in names:
-            if name not in known[kind]:
+            if name is not None and name not in known[kind]:
                 raise RunLogError(
                     f"{log.path}:{lineno}: event {event.type!r} names unknown {kind} {str(name)[:80]!r} "
                     "(not in the header's scenario)"

@@ -6,10 +6,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simstage.scenario.models import KnowsFactConfig, Scenario
+from simstage.scenario.models import KnowsFactConfig, ProbeConfig, Scenario
 from simstage.terminal import UNPRINTABLE
 
 Loc = tuple[str | int, ...]
+WHO_KNOWS_THROUGH = 2
+"""Longest chain of a who-knows probe: "does B think C thinks X knows" reads beliefs four minds deep."""
 
 
 @dataclass(frozen=True)
@@ -108,19 +110,7 @@ def check_references(scenario: Scenario) -> list[Problem]:
             )
 
     for index, probe in enumerate(scenario.probes):
-        base = ("probes", index)
-        if probe.at > scenario.max_turns:
-            problems.append(
-                Problem(base + ("at",), f"turn {probe.at} is beyond max_turns ({scenario.max_turns})")
-            )
-        if probe.ask not in cast:
-            problems.append(Problem(base + ("ask",), unknown("character", probe.ask, cast)))
-        if probe.about not in world.objects:
-            problems.append(Problem(base + ("about",), unknown("object", probe.about, set(world.objects))))
-        for position, name in enumerate(probe.through):
-            if name not in cast:
-                problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
-        problems.extend(_check_named(probe.named, base + ("named",), world.containers, unknown))
+        problems.extend(_check_probe(scenario, probe, ("probes", index), unknown))
     problems.extend(_check_knows(scenario, unknown))
     problems.extend(_check_puppeteer(scenario, unknown))
     trust = scenario.tom.trust
@@ -156,6 +146,41 @@ def _check_name_characters(scenario: Scenario) -> list[Problem]:
                 Problem(loc, f"name {name!r} holds U+{ord(found.group()):04X}: names may not hold "
                         "control characters or bidi overrides")
             )
+    return problems
+
+
+def _check_probe(
+    scenario: Scenario, probe: ProbeConfig, base: Loc, unknown: Callable[[str, str, list[str]], str]
+) -> list[Problem]:
+    """One probe: its turn, who is asked, what about (an object or a fact), the chain, the naming."""
+    world, cast = scenario.world, scenario.cast_names
+    problems: list[Problem] = []
+    if probe.at > scenario.max_turns:
+        problems.append(Problem(base + ("at",), f"turn {probe.at} is beyond max_turns ({scenario.max_turns})"))
+    if probe.ask is None and probe.who_knows is None:
+        problems.append(Problem(base, "a probe about an object or a fact asks a character: give `ask`"))
+    elif probe.ask is not None and probe.ask not in cast:
+        problems.append(Problem(base + ("ask",), unknown("character", probe.ask, cast)))
+    if probe.about is not None and probe.about not in world.objects and probe.about not in world.facts:
+        kind = "object or fact" if world.facts else "object"
+        problems.append(Problem(base + ("about",), unknown(kind, probe.about, [*world.objects, *world.facts])))
+    if probe.who_knows is not None and probe.who_knows not in world.facts:
+        problems.append(Problem(base + ("who_knows",), unknown("fact", probe.who_knows, list(world.facts))))
+    for position, name in enumerate(probe.through):
+        if name not in cast:
+            problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+    kind = scenario.probe_kind(probe)
+    if kind == "object":
+        return problems + _check_named(probe.named, base + ("named",), world.containers, unknown)
+    what = "who knows a fact" if kind == "who_knows" else "about a fact"
+    if probe.style != "direct":
+        problems.append(Problem(base + ("style",), f"a probe {what} is direct (`indirect` asks which container)"))
+    if probe.named:
+        problems.append(Problem(base + ("named",), f"a probe {what} names no containers"))
+    if kind == "who_knows" and probe.ask is None and probe.through:
+        problems.append(Problem(base + ("through",), "the narrator is asked who really knows: no `through` (ask a character)"))
+    elif kind == "who_knows" and len(probe.through) > WHO_KNOWS_THROUGH:
+        problems.append(Problem(base + ("through",), f"a who-knows probe goes through at most {WHO_KNOWS_THROUGH} characters"))
     return problems
 
 

@@ -27,8 +27,9 @@ from simstage.scenario.actions import (
 )
 from simstage.scenario.latent import LatentConfig
 from simstage.scenario.latent import StrictModel as _Strict
+from simstage.scenario.probes import ProbeConfig
 
-__all__ = [  # the actions live in `simstage.scenario.actions`; importable from here as before
+__all__ = [  # actions and probes live in `.actions` and `.probes`; importable from here as before
     "AssertAction", "CardCastEntry", "CharacterConfig", "ClaimAction", "ContainerConfig", "DistractAction",
     "EnterAction", "ExitAction", "FactConfig", "KnowsConfig", "KnowsFactConfig", "LatentConfig", "MoveAction",
     "ObjectConfig", "PeekAction", "ProbeConfig", "PuppeteerConfig", "SayAction", "Scenario", "ScriptedAction",
@@ -252,26 +253,6 @@ class TimelineEntry(_Strict):
     """The event."""
 
 
-class ProbeConfig(_Strict):
-    """A question put to a character, in a private copy of its context, at the end of a turn."""
-
-    at: int = Field(ge=1)
-    """The turn at whose end the question is asked."""
-    ask: str
-    """The character asked."""
-    about: str
-    """The object asked about."""
-    through: list[str] = Field(default_factory=list)
-    """For higher orders: 'where does <through[0]> think ... the object is?'."""
-    style: Literal["direct", "indirect"] = "direct"
-    """`direct` asks where; `indirect` asks which container the character would open first."""
-    named: list[str] = Field(default_factory=list, max_length=2)
-    """Two containers the question names at its end, in this order ("... The box or the basket?"):
-    the one named last is a control label, so a probe of the answer can be told from one of the
-    naming. Empty: the question names none (under `latent.name_options`, a captured question
-    then names two in a seeded order)."""
-
-
 class TomConfig(_Strict):
     """How the theory-of-mind tracker reads the scene."""
 
@@ -372,6 +353,12 @@ class Scenario(_Strict):
                     group = dict.fromkeys([member.name, *known.with_])
                     out.append((member.name, fact, known.holds, tuple(group)))
         return out
+
+    def probe_kind(self, probe: ProbeConfig) -> Literal["object", "fact", "who_knows"]:
+        """What a probe asks: where an object is, whether a fact holds, or who knows a fact."""
+        if probe.who_knows is not None:
+            return "who_knows"
+        return "fact" if probe.about in self.world.facts else "object"
 
     @property
     def cast_names(self) -> list[str]:
