@@ -8,8 +8,6 @@ before the first run starts.
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 import copy
 import hashlib
 import itertools
@@ -23,6 +21,7 @@ from typing import Any
 import yaml
 
 from simstage import __version__
+from simstage.errors import SimstageError
 from simstage.scenario import LoadedScenario, ScenarioError, load_scenario, parse_scenario
 
 PLAN_FORMAT = 1
