@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import product
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from simstage.tom.facts import FactBelief
 
-if TYPE_CHECKING:
-    from simstage.tom.tracker import BeliefTracker
+from simstage.tom.entries import Found, Source
 
-Source = Literal["initial", "witnessed", "told", "claimed", "inferred"]
+if TYPE_CHECKING:
+    from simstage.tom.facts import FactLedger
+
 
 MAX_ORDER = 4
 """The deepest belief order the tracker keeps ("A thinks B thinks C thinks D thinks")."""
@@ -59,6 +60,15 @@ def normalise_chain(holder: str, chain: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+class TrackerView(Protocol):
+    """What a `BeliefState` reads of the tracker it snapshots (`simstage.tom.tracker.BeliefTracker`)."""
+
+    bits: dict[str, int]
+    facts: FactLedger
+
+    def find(self, obj: str, full: tuple[str, ...], stop: int) -> Found | None: ...
+
+
 @dataclass
 class BeliefState:
     """Every character's beliefs, nested up to `order`, at one point of a run."""
@@ -73,7 +83,7 @@ class BeliefState:
     """The objects of the world."""
     reality: dict[str, str]
     """Where each object really is."""
-    _tracker: BeliefTracker = field(repr=False)
+    _tracker: TrackerView = field(repr=False)
     _stops: dict[str, int] = field(repr=False)
     _speech: int = field(repr=False)
     facts: tuple[str, ...] = ()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from simstage.tom.beliefs import Source
+Source = Literal["initial", "witnessed", "told", "claimed", "inferred"]
+"""How a belief about an object was formed."""
 
 SEEN, CLAIM, ABSENT = 0, 1, 2
 """Entry kinds: the object seen somewhere, a claim about it, an open container found without it."""
