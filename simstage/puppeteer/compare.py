@@ -55,13 +55,13 @@ class RunResult:
 
 def play(scenario: Scenario, stage: Any, kind: str, seed: int, max_turns: int | None = None) -> RunResult:
     """One run of `scenario` under `kind` on `stage` (its sequences are released afterwards)."""
-    from simstage.engine import Simulation
     from simstage.render import narrate
+    from simstage.run.open import open_simulation
 
     steered = with_puppeteer(scenario, kind)
     before = stage.counters.batched_calls
     started = time.perf_counter()
-    simulation = Simulation(steered, stage, seed=seed, max_turns=max_turns, metrics=True)
+    simulation = open_simulation(steered, stage, seed=seed, max_turns=max_turns, metrics=True, latent=False).simulation
     try:
         simulation.run()
     finally:
@@ -95,19 +95,35 @@ def run_values(result: RunResult) -> dict[str, float | None]:
         out["reward_gain"] = metrics.reward_gain
         out["flips"] = float(sum(metrics.flips.values()))
     if result.tom is not None:
-        out["tom_accuracy"] = result.tom.overall.accuracy
-        out["tom_false_belief"] = result.tom.false_belief.accuracy
+        out.update(tom_values(result.tom))
     out["seconds"] = result.seconds
     out["batched_calls"] = float(result.batched_calls)
     return out
 
 
+def tom_values(tom: TomMetrics) -> dict[str, float | None]:
+    """A run's ToM scores, flat: overall, false beliefs, then by kind (`tom.kind.fact`, ...), order
+    (`tom.order.2`) and style, the who-knows F1, and the number of probes scored (`tom_n`)."""
+    out: dict[str, float | None] = {
+        "tom_accuracy": tom.overall.accuracy, "tom_false_belief": tom.false_belief.accuracy,
+    }  # fmt: skip
+    for group, scores in (("kind", tom.by_kind), ("order", tom.by_order), ("style", tom.by_style)):
+        out.update({f"tom.{group}.{key}": score.accuracy for key, score in scores.items()})
+    if tom.who_knows_f1 is not None:
+        out["tom.who_knows_f1"] = tom.who_knows_f1
+    out["tom_n"] = float(tom.overall.n)
+    return out
+
+
 def _names(per_run: Sequence[dict[str, float | None]]) -> list[str]:
-    """Metric names in a stable order: rewards first (sorted), then the fixed metrics as `run_values` lists them."""
+    """Metric names in a stable order: rewards first (sorted), then the fixed metrics as `run_values` lists
+    them, the ToM groups (`tom.…`, sorted) among them."""
     fixed = ["persona_fit", "persona_drift", "voice_collapse", "reward_gain", "flips",
-             "tom_accuracy", "tom_false_belief", "seconds", "batched_calls"]
+             "tom_accuracy", "tom_false_belief", "tom.", "tom_n", "seconds", "batched_calls"]
     seen = {name for values in per_run for name in values}
-    return sorted(seen - set(fixed)) + [name for name in fixed if name in seen]
+    groups = sorted(name for name in seen if name.startswith("tom."))
+    rewards = sorted(seen - set(fixed) - set(groups))
+    return rewards + [name for entry in fixed for name in (groups if entry == "tom." else [entry]) if name in seen]
 
 
 def summarise_runs(results: Sequence[RunResult]) -> dict[str, float | None]:
@@ -186,6 +202,7 @@ def compare(
                     "seed": r.seed,
                     "metrics": None if r.metrics is None else r.metrics.model_dump(exclude={"type", "turn"}),
                     "tom_accuracy": None if r.tom is None else r.tom.overall.accuracy,
+                    "tom": None if r.tom is None else r.tom.model_dump(),
                     "values": run_values(r),
                     "batched_calls": r.batched_calls,
                     "lines": r.lines,

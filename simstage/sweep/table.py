@@ -26,7 +26,7 @@ from simstage.report.files import atomic_replace, atomic_write_text
 from simstage.stage.base import StageCounters
 from simstage.stats import bootstrap_mean, bootstrap_method, wilson
 from simstage.sweep.plan import ROWS, PlannedRun, SweepError, SweepPlan, value_text
-from simstage.tom.metrics import ProbeScore, probe_verdicts, score_verdicts
+from simstage.tom.metrics import ProbeScore, ProbeVerdict, run_verdicts, score_verdicts
 
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
@@ -45,12 +45,15 @@ METRIC_COLUMNS = (
     "tom_false_belief",
     "tom_reality_n",
     "tom_reality",
+    "tom_who_knows_f1",
     "voice_collapse",
     "reward_gain",
     "persona_drift",
 )
-"""Columns after the run id and the varied settings, in order; `tom.style.S`, `tom.order.N` (each with
-`.n`) and `reward.NAME` columns follow. `tom_accuracy_low`/`_high`: its 95% Wilson interval."""
+"""Columns after the run id and the varied settings, in order; `tom.style.S`, `tom.order.N`, `tom.kind.K`
+(object, fact, who_knows; each with `.n`, `.low` and `.high`, its 95% Wilson interval) and `reward.NAME`
+columns follow. `tom_accuracy_low`/`_high`: its 95% Wilson interval. `tom_who_knows_f1`: the mean
+per-name F1 of the who-knows probes."""
 TAIL_COLUMNS = ("parse_failures", "prompt_tokens", "generated_tokens", "wall_s", "log")
 
 
@@ -62,10 +65,14 @@ def _scores(scores: dict[str, ProbeScore]) -> dict[str, dict[str, Any]]:
     return {key: {"n": score.n, "agreed": score.agreed, "accuracy": score.accuracy} for key, score in scores.items()}
 
 
+GROUPS = (("tom_by_style", "tom.style."), ("tom_by_order", "tom.order."), ("tom_by_kind", "tom.kind."))
+"""A row's ToM groups (probe style, order, kind) and their columns' prefixes."""
+
+
 def _groups(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A row's ToM scores by probe style and by order, as `tom.style.S` / `tom.order.N` columns."""
+    """A row's ToM scores by probe style, order and kind, as `tom.style.S` / `tom.order.N` / `tom.kind.K` columns."""
     out: dict[str, dict[str, Any]] = {}
-    for field_name, prefix in (("tom_by_style", "tom.style."), ("tom_by_order", "tom.order.")):
+    for field_name, prefix in GROUPS:
         for key, score in sorted((row.get(field_name) or {}).items()):
             out[prefix + key] = score
     return out
@@ -82,13 +89,13 @@ def make_row(
 ) -> dict[str, Any]:
     """A finished run's row, from its events and its stage's counters."""
     scenario = run.variant.loaded.scenario
-    verdicts = probe_verdicts(scenario, events)
+    verdicts = run_verdicts(scenario, events)
     tom = score_verdicts(verdicts, turns)
     metrics = run_metrics(events, scenario.puppeteer.kind)
     ended = next((e for e in reversed(events) if isinstance(e, RunEnded)), None)
     empty = ProbeScore()
     overall = wilson(tom.overall.agreed, tom.overall.n) if tom else None
-    scored = [v.probe for v in verdicts if v.tracker is not None and v.probe.options]
+    scored = [v.probe for v in verdicts if isinstance(v, ProbeVerdict) and v.tracker is not None and v.probe.options]
     return {
         "run_id": run.run_id,
         "settings": run.settings,
@@ -102,10 +109,12 @@ def make_row(
         "tom_chance": _mean([1 / len(probe.options) for probe in scored]),
         "tom_by_style": _scores(tom.by_style) if tom else {},
         "tom_by_order": _scores(tom.by_order) if tom else {},
+        "tom_by_kind": _scores(tom.by_kind) if tom else {},
         "tom_false_belief_n": (tom.false_belief if tom else empty).n,
         "tom_false_belief": tom.false_belief.accuracy if tom else None,
         "tom_reality_n": (tom.reality if tom else empty).n,
         "tom_reality": tom.reality.accuracy if tom else None,
+        "tom_who_knows_f1": tom.who_knows_f1 if tom else None,
         "voice_collapse": metrics.voice_collapse if metrics else None,
         "reward_gain": metrics.reward_gain if metrics else None,
         "persona_drift": _mean(list(metrics.persona_drift.values())) if metrics else None,
@@ -209,21 +218,22 @@ def log_problem(path: Path) -> str | None:
 
 
 def group_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """`tom.style.S` and `tom.order.N` columns the rows have, styles first."""
+    """`tom.style.S`, `tom.order.N` and `tom.kind.K` columns the rows have, in that order."""
     names = {name for row in rows for name in _groups(row)}
-    return sorted(names, key=lambda name: (not name.startswith("tom.style."), name))
+    rank = {prefix: index for index, (_, prefix) in enumerate(GROUPS)}
+    return sorted(names, key=lambda name: (rank[name[: name.index(".", 4) + 1]], name))
 
 
 def columns(plan: SweepPlan, rows: Sequence[dict[str, Any]]) -> list[str]:
     """The table's columns: run id, each varied setting, metrics, ToM groups, `reward.NAME`s, tokens, time, log."""
     rewards = sorted({name for row in rows for name in row.get("rewards") or {}})
-    groups = [part for name in group_columns(rows) for part in (name, f"{name}.n")]
+    groups = [part for name in group_columns(rows) for part in (name, f"{name}.n", f"{name}.low", f"{name}.high")]
     return ["run_id", *plan.keys, *METRIC_COLUMNS, *groups, *(f"reward.{n}" for n in rewards), *TAIL_COLUMNS]
 
 
 def flatten(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     """A row as table cells: settings, ToM groups and rewards spread into their own columns."""
-    hidden = ("settings", "rewards", "tom_by_style", "tom_by_order")
+    hidden = ("settings", "rewards", *(field_name for field_name, _ in GROUPS))
     flat = {name: value for name, value in row.items() if name not in hidden}
     settings = row.get("settings") or {}
     for key in keys:
@@ -231,9 +241,21 @@ def flatten(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     for name, score in _groups(row).items():
         flat[name] = score.get("accuracy")
         flat[f"{name}.n"] = score.get("n")
+        flat[f"{name}.low"], flat[f"{name}.high"] = _wilson(score.get("agreed"), score.get("n"))
     for name, value in (row.get("rewards") or {}).items():
         flat[f"reward.{name}"] = value
     return flat
+
+
+def _wilson(agreed: Any, n: Any) -> tuple[float | None, float | None]:
+    """The 95% Wilson interval of a group's counts (none for counts that are not counts)."""
+    if isinstance(agreed, bool) or isinstance(n, bool) or not isinstance(agreed, int) or not isinstance(n, int):
+        return None, None
+    try:
+        interval = wilson(agreed, n)
+    except ValueError:
+        return None, None
+    return (interval.low, interval.high) if interval else (None, None)
 
 
 def metric_value(row: dict[str, Any], column: str) -> float | None:
@@ -244,7 +266,9 @@ def metric_value(row: dict[str, Any], column: str) -> float | None:
     return float(value)
 
 
-SUMMARY_METRICS = ("tom_accuracy", "tom_false_belief", "tom_reality", "voice_collapse", "reward_gain", "persona_drift")
+SUMMARY_METRICS = (
+    "tom_accuracy", "tom_false_belief", "tom_reality", "tom_who_knows_f1", "voice_collapse", "reward_gain", "persona_drift",
+)
 """Metrics `summary.csv` gives per variant, before the ToM groups and rewards."""
 
 

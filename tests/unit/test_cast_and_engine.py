@@ -9,7 +9,7 @@ import pytest
 from simstage.cast import character_messages, parse_turn, turn_schema
 from simstage.cast.turn import TurnParseError
 from simstage.engine import Simulation
-from simstage.events import ParseFailed, ProbeAnswered, Rejected, RunEnded, Said, Told
+from simstage.events import ParseFailed, ProbeAnswered, Rejected, RunEnded, Said, Told, WhoKnowsAnswered
 from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import SCENARIOS, say
@@ -49,7 +49,7 @@ def test_every_scenario_plays_on_the_scripted_stage(path) -> None:
     assert sim.run() == "completed"
     assert isinstance(sim.events[-1], RunEnded)
     assert sim.turn == loaded.scenario.max_turns
-    probes = [e for e in sim.events if isinstance(e, ProbeAnswered)]
+    probes = [e for e in sim.events if isinstance(e, (ProbeAnswered, WhoKnowsAnswered))]
     assert len(probes) == len(loaded.scenario.probes)
     timeline = [e for e in sim.events if getattr(e, "origin", None) == "timeline"]
     assert len(timeline) == len(loaded.scenario.timeline)
