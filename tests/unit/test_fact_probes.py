@@ -220,3 +220,32 @@ def test_bad_fact_probes_are_located(old: str, new: str, field: str, message: st
     assert problem.field == field and message in problem.message
     line = next(number for number, row in enumerate(text.splitlines(), 1) if new in row)
     assert problem.line == line and str(caught.value).startswith(f"facts.yaml:{line}:")
+
+
+class _Reading(ScriptedStage):
+    """A scripted stage that pretends to read activations: one block of zeros per answer."""
+
+    SUPPORTS_LATENT = True
+    latent_layers = (1,)
+
+    def choose_many_latent(self, jobs, contrast=None):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        blocks = [np.zeros((1 + len(contrast[i]) if contrast else 1, 1, 4)) for i in range(len(jobs))]
+        return self.choose_many(jobs), blocks
+
+
+def test_a_fact_probe_is_captured_with_yes_and_no_as_its_contrast_and_a_who_knows_probe_is_not() -> None:
+    from simstage.events import LatentCaptured
+    from simstage.latent.store import LatentStore
+
+    scenario = parse_scenario(SCENE + "latent: {contrast: true}\n", "facts.yaml").scenario
+    simulation = Simulation(scenario, _Reading(), latent_store=LatentStore(None))
+    simulation.run()
+    captured = [e for e in simulation.events if isinstance(e, LatentCaptured)]
+    asked = [e for e in simulation.events if isinstance(e, (ProbeAnswered, WhoKnowsAnswered))]
+    assert len(captured) == sum(isinstance(e, ProbeAnswered) for e in asked) == 6
+    after = [simulation.events[simulation.events.index(e) - 1] for e in captured]
+    assert all(isinstance(e, ProbeAnswered) and e.about == c.about for e, c in zip(after, captured, strict=True))
+    assert [c.contrast for c in captured if c.about != "ring"] == [("yes", "no")] * 5
+    assert next(c for c in captured if c.about == "ring").contrast == ("box", "drawer")
