@@ -49,18 +49,20 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
 @click.argument("runlog", type=click.Path(dir_okay=False))
 @click.option(
     "--format", "fmt", type=FORMAT_CHOICE, default="graphml", show_default=True,
-    help="Output format; csv is the belief matrix in long form, every turn (one row per holder, chain, object and turn).",
+    help="Output format; csv is the belief matrix in long form, every turn (one row per holder, chain, object or fact, and turn).",
 )
 @click.option("--turn", type=click.IntRange(0), help="Beliefs at the end of this turn (default: the end of the run).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="File to write (default: stdout; a folder prefix with --all-turns).")
 @click.option("--all-turns", is_flag=True, help="One graph per turn the log records (turn 0 and each with events): OUT-turnN.EXT (OUT defaults to the run log's name).")
 @click.option("--order", type=click.IntRange(0, 4), help="Deepest belief order (default: the scenario's tom.order; csv: deeper where a probe asks deeper).")
 def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: bool, order: int | None) -> None:
-    """Export the belief graph of RUNLOG (nodes: characters, objects, containers; edges: beliefs).
+    """Export the belief graph of RUNLOG (nodes: characters, objects, containers, facts; edges: beliefs).
 
     With --format csv: the belief matrix in long form, columns turn, holder,
     chain (">"-joined, empty for the holder's own belief), object, container
-    (empty: no belief), true, source, lie_by; every turn, or only --turn.
+    (empty: no belief), true, source, lie_by, fact, value; every turn, or only
+    --turn. A row about a fact leaves object and container empty: value is
+    true or false (empty: no belief, don't know) and true whether it is right.
 
     \b
     Examples:
@@ -85,9 +87,9 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
     if fmt == "csv":
         if all_turns:
             _fail("--all-turns does not apply to --format csv (it holds every turn already)")
-        from simstage.tom.matrix import belief_matrix, csv_text
+        from simstage.tom.matrix import belief_matrices, csv_text
 
-        _write_or_echo(csv_text(belief_matrix(scenario, events, turn, order)), out, runlog)
+        _write_or_echo(csv_text(*belief_matrices(scenario, events, turn, order)), out, runlog)
         return
     if all_turns:
         stem = Path(out) if out else Path(runlog).with_suffix("")

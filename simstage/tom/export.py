@@ -31,7 +31,7 @@ def _dot_id(text: Any) -> str:
 
 def to_dot(graph: nx.MultiDiGraph) -> str:
     """Graphviz DOT text: nodes shaped by kind, false beliefs in red, lies dashed."""
-    shapes = {"character": "ellipse", "object": "box", "container": "cylinder"}
+    shapes = {"character": "ellipse", "object": "box", "container": "cylinder", "fact": "note"}
     lines = [f"digraph {_dot_id(graph.graph.get('title', 'beliefs'))} {{", "  rankdir=LR;"]
     for node, data in graph.nodes(data=True):
         attrs = {k: v for k, v in data.items()}
@@ -44,6 +44,12 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
             label = data["chain"] + ":" if data["chain"] else ""
             attrs["label"] = f"{label}{data['container'] or '?'}"
             attrs["color"] = "black" if data["true"] else "red"
+            if data.get("lie_by"):
+                attrs["style"] = "dashed"
+        elif data.get("kind") == "fact_belief":
+            label = data["chain"] + ":" if data["chain"] else ""
+            attrs["label"] = f"{label}{str(data['value']).lower()}"
+            attrs["color"] = "black" if data["right"] else "red"
             if data.get("lie_by"):
                 attrs["style"] = "dashed"
         lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [{_dot_attrs(attrs)}];")
@@ -66,10 +72,12 @@ def _mermaid_text(text: Any) -> str:
 
 
 def to_mermaid(graph: nx.MultiDiGraph) -> str:
-    """Mermaid flowchart text; belief edges labelled "chain: container"."""
+    """Mermaid flowchart text; belief edges labelled "chain: container" (a fact's: "chain: true")."""
     ids: dict[Any, str] = {}
     lines = ["flowchart LR"]
-    brackets = {"character": ('(["', '"])'), "object": ('["', '"]'), "container": ('[("', '")]')}
+    brackets = {
+        "character": ('(["', '"])'), "object": ('["', '"]'), "container": ('[("', '")]'), "fact": ('{{"', '"}}'),
+    }
     for node, data in graph.nodes(data=True):
         left, right = brackets.get(data.get("kind", ""), ('["', '"]'))
         lines.append(f"  {_mermaid_id(node, ids)}{left}{_mermaid_text(node)}{right}")
@@ -78,6 +86,10 @@ def to_mermaid(graph: nx.MultiDiGraph) -> str:
             label = (data["chain"] + ": " if data["chain"] else "") + (data["container"] or "?")
             if not data["true"]:
                 label += " (false)"
+        elif data.get("kind") == "fact_belief":
+            label = (data["chain"] + ": " if data["chain"] else "") + str(data["value"]).lower()
+            if not data["right"]:
+                label += " (wrong)"
         else:
             label = data.get("kind", "")
         lines.append(f"  {_mermaid_id(u, ids)} -->|\"{_mermaid_text(label)}\"| {_mermaid_id(v, ids)}")

@@ -1,27 +1,32 @@
-"""The belief matrix: rows holder › chain, columns objects, each cell the believed container.
+"""The belief matrix: rows holder › chain, columns objects and facts, each cell a belief.
 
 A fold over the same `BeliefTimeline` the TUI and the engine keep (no second
 tracker): for every turn, every (holder, chain, object) up to the order gets a
 cell with the believed container, whether it matches the world at that turn,
 how it was formed, who lied, whether it changed since the previous turn, and the
-model's latest probe answer on the same question. The report, the TUI and
-`simstage export --format csv` all read it; it imports nothing from Textual.
+model's latest probe answer on the same question. Every (holder, chain, fact)
+gets a `FactCell` alike: true, false or none (don't know), whether that is right,
+source, turn formed, who lied, and the latest answer of a probe about the fact.
+The report, the TUI and `simstage export --format csv` all read it; it imports
+nothing from Textual.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simstage.events import ProbeAnswered
 from simstage.scenario.models import Scenario
 from simstage.tom.beliefs import BeliefState, normalise_chain
+from simstage.tom.metrics import FACT_ANSWERS
 
 ROW_SEP = " › "
 """Between the names of a row's label: "Priya › Reed › Cole"."""
-CSV_COLUMNS = ("turn", "holder", "chain", "object", "container", "true", "source", "lie_by")
-"""The long-form columns of `simstage export --format csv`."""
+CSV_COLUMNS = ("turn", "holder", "chain", "object", "container", "true", "source", "lie_by", "fact", "value")
+"""The long-form columns of `simstage export --format csv`: an object's row leaves `fact` and
+`value` empty, a fact's leaves `object` and `container` empty (`true`: the belief is right)."""
 
 Row = tuple[str, tuple[str, ...]]
 
@@ -64,6 +69,54 @@ class MatrixCell:
         return self.probe_answer is not None and self.probe_answer != self.container
 
 
+@dataclass(frozen=True)
+class FactCell:
+    """One fact cell: what `holder` thinks (along `chain`) of whether `fact` holds, at the end of `turn`."""
+
+    turn: int
+    """The turn the cell describes (the state at its end)."""
+    holder: str
+    """A, who holds the belief."""
+    chain: tuple[str, ...]
+    """The chain after the holder; () is the holder's own belief."""
+    fact: str
+    """The column: the fact the belief is about."""
+    value: bool | None
+    """True: believed to hold; False: believed not to; None: no belief (don't know)."""
+    right: bool | None
+    """Whether `value` is the fact's truth; None when `value` is None."""
+    source: str | None
+    """How the belief formed (`initial`, `told`, `overheard`, `claimed`, `inferred`); None: no belief."""
+    lie_by: str | None
+    """Who lied, when the belief rests on a lie."""
+    changed: bool
+    """Whether `value` differs from the previous turn's (never at the first turn)."""
+    probe_answer: str | None
+    """The model's answer (yes, no, don't know) to the latest probe on this (holder, chain, fact)
+    at or before `turn`."""
+    formed: int | None = None
+    """The turn the belief formed; None: no belief."""
+
+    @property
+    def order(self) -> int:
+        """1 for the holder's own belief, 2 for "A thinks B thinks", and so on."""
+        return len(self.chain) + 1
+
+    @property
+    def answer(self) -> str:
+        """The tracker's answer in a fact probe's words: yes, no, or don't know."""
+        return FACT_ANSWERS[self.value]
+
+    @property
+    def probe_disagrees(self) -> bool:
+        """Whether a probe asked this and the model's answer differs from the tracker's."""
+        return self.probe_answer is not None and self.probe_answer != self.answer
+
+
+Key = tuple[str, tuple[str, ...], str]
+"""(holder, chain, object or fact)."""
+
+
 def row_label(holder: str, chain: Sequence[str]) -> str:
     """A row's label: ("Priya", ("Reed", "Cole")) -> "Priya › Reed › Cole"."""
     return ROW_SEP.join((holder, *chain))
@@ -74,21 +127,20 @@ def chain_words(holder: str, chain: Sequence[str]) -> str:
     return " ".join(f"{name} thinks" for name in (holder, *chain))
 
 
-def _probe_answers(events: Iterable[Any]) -> list[tuple[int, tuple[str, tuple[str, ...], str], str]]:
-    """Every probe as (turn, (holder, chain, object), answer), in log order; chains normalised."""
-    found = []
+def _probe_answers(events: Iterable[Any]) -> list[tuple[int, Key, str, str]]:
+    """Every probe as (turn, (holder, chain, object or fact), answer, kind), in log order; chains normalised."""
+    found: list[tuple[int, Key, str, str]] = []
     for event in events:
         if isinstance(event, ProbeAnswered):
             chain = normalise_chain(event.ask, event.through)[1:]
-            found.append((event.turn, (event.ask, chain, event.about), event.answer))
+            found.append((event.turn, (event.ask, chain, event.about), event.answer, event.kind))
     return found
 
 
 def _cells(
-    state: BeliefState, turn: int, before: dict[tuple[str, tuple[str, ...], str], str | None] | None,
-    probes: dict[tuple[str, tuple[str, ...], str], str],
+    state: BeliefState, turn: int, before: dict[Key, str | None] | None, probes: dict[Key, str]
 ) -> list[MatrixCell]:
-    """The cells of one state; `before` is the previous turn's containers (None at the first turn)."""
+    """The object cells of one state; `before` is the previous turn's containers (None at the first turn)."""
     out = []
     for holder in state.characters:
         for chain in state.chains(holder):
@@ -114,11 +166,82 @@ def _cells(
     return out
 
 
+def _fact_cells(
+    state: BeliefState, turn: int, before: dict[Key, bool | None] | None, probes: dict[Key, str]
+) -> list[FactCell]:
+    """The fact cells of one state; `before` is the previous turn's values (None at the first turn)."""
+    out = []
+    for holder in state.characters:
+        for chain in state.chains(holder):
+            for fact in state.facts:
+                belief = state.fact_belief(holder, fact, chain)
+                value = None if belief is None else belief.value
+                key = (holder, chain, fact)
+                out.append(
+                    FactCell(
+                        turn=turn, holder=holder, chain=chain, fact=fact, value=value,
+                        right=None if belief is None else belief.right,
+                        source=None if belief is None else belief.source,
+                        lie_by=None if belief is None else belief.lie_by,
+                        changed=before is not None and key in before and before[key] != value,
+                        probe_answer=probes.get(key),
+                        formed=None if belief is None else belief.turn,
+                    )
+                )  # fmt: skip
+    return out
+
+
+def _states(
+    scenario: Scenario, events: Sequence[Any], turn: int | None, order: int | None, turns: Iterable[int] | None
+) -> Iterator[tuple[int, BeliefState, bool, dict[Key, str], dict[Key, str]]]:
+    """(turn, state at its end, whether it is shown, object probe answers, fact probe answers so far),
+    for each turn the matrix reads, in order."""
+    from simstage.tom.timeline import BeliefTimeline
+
+    timeline = BeliefTimeline(scenario, order=order).extend(events)
+    shown = set(turns) if turns is not None else None if turn is None else {turn}
+    if shown is None:
+        # Every turn the log records (a played run records each one; a hostile log's
+        # numbers can be huge, and between its events nothing changes).
+        wanted = sorted({0, *(getattr(e, "turn", 0) for e in events)})
+    else:  # each shown turn beside the turn before it (for `changed`)
+        wanted = sorted({t for k in shown for t in (k - 1, k) if t >= 0})
+    probes = _probe_answers(events)
+    seen: dict[str, dict[Key, str]] = {"object": {}, "fact": {}}
+    next_probe = 0
+    for t in wanted:
+        while next_probe < len(probes) and probes[next_probe][0] <= t:
+            _, key, answer, kind = probes[next_probe]
+            seen[kind][key] = answer
+            next_probe += 1
+        yield t, timeline.at(t), shown is None or t in shown, seen["object"], seen["fact"]
+
+
+def belief_matrices(
+    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
+    turns: Iterable[int] | None = None,
+) -> tuple[list[MatrixCell], list[FactCell]]:
+    """The object cells and the fact cells of the belief matrix, in one fold (see `belief_matrix`)."""
+    cells: list[MatrixCell] = []
+    facts: list[FactCell] = []
+    before: dict[Key, str | None] | None = None
+    values: dict[Key, bool | None] | None = None
+    for t, state, shown, object_probes, fact_probes in _states(scenario, events, turn, order, turns):
+        now = _cells(state, t, before, object_probes)
+        held = _fact_cells(state, t, values, fact_probes)
+        before = {(c.holder, c.chain, c.object): c.container for c in now}
+        values = {(c.holder, c.chain, c.fact): c.value for c in held}
+        if shown:
+            cells.extend(now)
+            facts.extend(held)
+    return cells, facts
+
+
 def belief_matrix(
     scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
     turns: Iterable[int] | None = None,
 ) -> list[MatrixCell]:
-    """The belief matrix, from the run's events.
+    """The belief matrix's object cells, from the run's events.
 
     Args:
         scenario: the scene.
@@ -137,33 +260,19 @@ def belief_matrix(
     Raises:
         ValueError: `order` outside 0..4.
     """
-    from simstage.tom.timeline import BeliefTimeline
-
-    timeline = BeliefTimeline(scenario, order=order).extend(events)
-    shown = set(turns) if turns is not None else None if turn is None else {turn}
-    if shown is None:
-        # Every turn the log records (a played run records each one; a hostile log's
-        # numbers can be huge, and between its events nothing changes).
-        wanted = sorted({0, *(getattr(e, "turn", 0) for e in events)})
-    else:  # each shown turn beside the turn before it (for `changed`)
-        wanted = sorted({t for k in shown for t in (k - 1, k) if t >= 0})
-    probes = _probe_answers(events)
-    seen: dict[tuple[str, tuple[str, ...], str], str] = {}
-    before: dict[tuple[str, tuple[str, ...], str], str | None] | None = None
-    out: list[MatrixCell] = []
-    next_probe = 0
-    for t in wanted:
-        while next_probe < len(probes) and probes[next_probe][0] <= t:
-            seen[probes[next_probe][1]] = probes[next_probe][2]
-            next_probe += 1
-        cells = _cells(timeline.at(t), t, before, seen)
-        before = {(c.holder, c.chain, c.object): c.container for c in cells}
-        if shown is None or t in shown:
-            out.extend(cells)
-    return out
+    return belief_matrices(scenario, events, turn, order, turns)[0]
 
 
-def matrix_rows(cells: Iterable[MatrixCell]) -> list[Row]:
+def fact_matrix(
+    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
+    turns: Iterable[int] | None = None,
+) -> list[FactCell]:
+    """The belief matrix's fact cells, by turn, holder, chain and fact in world order (arguments as
+    `belief_matrix`'s; every (holder, chain, fact) has a cell, `value` None where no belief)."""
+    return belief_matrices(scenario, events, turn, order, turns)[1]
+
+
+def matrix_rows(cells: Iterable[MatrixCell | FactCell]) -> list[Row]:
     """The rows of some cells, in a stable order: holder in cast order, then chain by length, then cast order.
 
     The cast order is the order holders first appear in (as `belief_matrix` makes them).
@@ -195,17 +304,28 @@ def matrix_grid(cells: Iterable[MatrixCell], turn: int) -> dict[Row, dict[str, M
     return grid
 
 
-def csv_text(cells: Iterable[MatrixCell]) -> str:
-    """The cells as long-form CSV (`CSV_COLUMNS`); chains joined by ">", empty for none."""
+def csv_text(cells: Iterable[MatrixCell], facts: Iterable[FactCell] = ()) -> str:
+    """The cells as long-form CSV (`CSV_COLUMNS`); chains joined by ">", empty for none.
+
+    The object cells come first, then the fact cells (`value` true or false, empty for no belief).
+    """
     import csv
     import io
+
+    def flag(value: bool | None) -> str:
+        return "" if value is None else str(value).lower()
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for c in cells:
-        true = "" if c.true is None else str(c.true).lower()
         writer.writerow(
-            [c.turn, c.holder, ">".join(c.chain), c.object, c.container or "", true, c.source or "", c.lie_by or ""]
-        )
+            [c.turn, c.holder, ">".join(c.chain), c.object, c.container or "", flag(c.true), c.source or "",
+             c.lie_by or "", "", ""]
+        )  # fmt: skip
+    for f in facts:
+        writer.writerow(
+            [f.turn, f.holder, ">".join(f.chain), "", "", flag(f.right), f.source or "", f.lie_by or "", f.fact,
+             flag(f.value)]
+        )  # fmt: skip
     return buffer.getvalue()

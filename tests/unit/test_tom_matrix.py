@@ -87,7 +87,8 @@ def test_export_csv_is_read_back_by_pandas(four: tuple, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "-o", str(out)])
     assert result.exit_code == 0, result.output
     frame = pandas.read_csv(out, keep_default_na=False)
-    assert list(frame.columns) == ["turn", "holder", "chain", "object", "container", "true", "source", "lie_by"]
+    columns = ["turn", "holder", "chain", "object", "container", "true", "source", "lie_by", "fact", "value"]
+    assert list(frame.columns) == columns  # fact and value: empty on an object's row
     assert len(frame) == 9 * 52 * 2  # turns 0..8, 52 rows, 2 objects
     lie = frame[(frame.turn == 8) & (frame.holder == "Cole") & (frame.chain == "") & (frame.object == "papers")]
     assert lie[["container", "true", "source", "lie_by"]].values.tolist() == [["bookcase", False, "claimed", "Reed"]]

@@ -1,0 +1,79 @@
+"""Facts in the belief matrix: a column per fact beside the objects, each cell the tracker's belief."""
+
+from __future__ import annotations
+
+import pytest
+
+from simstage.engine import Simulation
+from simstage.scenario import load_scenario
+from simstage.stage.scripted import ScriptedStage
+from simstage.tom.matrix import FactCell, belief_matrices, belief_matrix, fact_matrix, matrix_rows
+from simstage.tom.timeline import BeliefTimeline
+from tests.conftest import ROOT
+
+FACTS = ROOT / "tests" / "data" / "four-facts-order3.yaml"
+
+
+@pytest.fixture(scope="module")
+def played() -> tuple:
+    scenario = load_scenario(FACTS).scenario
+    sim = Simulation(scenario, ScriptedStage())
+    sim.run()
+    return scenario, sim.events
+
+
+def cell_at(cells: list[FactCell], turn: int, holder: str, fact: str, *chain: str) -> FactCell:
+    return next(c for c in cells if (c.turn, c.holder, c.chain, c.fact) == (turn, holder, chain, fact))
+
+
+def test_every_fact_cell_is_the_trackers_belief_at_its_turn(played: tuple) -> None:
+    scenario, events = played
+    cells = fact_matrix(scenario, events)
+    timeline = BeliefTimeline(scenario).extend(events)
+    assert {c.turn for c in cells} == set(range(9))
+    assert len(cells) == 9 * 52 * 2  # turns 0..8, 52 chains at order 3, 2 facts
+    for cell in cells:
+        belief = timeline.at(cell.turn).fact_belief(cell.holder, cell.fact, cell.chain)
+        if belief is None:
+            assert (cell.value, cell.right, cell.source, cell.formed, cell.answer) == (None, None, None, None, "don't know")
+        else:
+            got = (cell.value, cell.right, cell.source, cell.formed, cell.lie_by)
+            assert got == (belief.value, belief.right, belief.source, belief.turn, belief.lie_by)
+    # The same rows as the object cells, and one fold gives both.
+    assert matrix_rows(cells) == matrix_rows(belief_matrix(scenario, events))
+    assert belief_matrices(scenario, events, turn=5) == (belief_matrix(scenario, events, turn=5), fact_matrix(scenario, events, turn=5))
+
+
+def test_fact_cells_show_the_lie_the_watcher_and_the_distracted_witness(played: tuple) -> None:
+    scenario, events = played
+    cells = fact_matrix(scenario, events)
+    # Turn 3: Mara says aloud the papers are not forged, though Reed told her they are. Cole,
+    # watching from the hall unseen, believes her (overheard, wrong, a lie by Mara); Reed, who
+    # saw Mara learn the truth, takes it for her lie and keeps her believing it (inferred).
+    cole = cell_at(cells, 3, "Cole", "forged")
+    assert (cole.value, cole.right, cole.source, cole.lie_by, cole.changed) == (False, False, "overheard", "Mara", True)
+    reed = cell_at(cells, 3, "Reed", "forged", "Mara")
+    assert (reed.value, reed.source, reed.lie_by, reed.changed) == (True, "inferred", "Mara", False)
+    # Nobody knows Cole watched: Mara thinks Cole has no belief.
+    assert cell_at(cells, 3, "Mara", "forged", "Cole").value is None
+    # Turn 5: Mara is distracted while Reed says the house was sold: Reed thinks she heard it.
+    assert cell_at(cells, 5, "Mara", "sold").value is False
+    thought = cell_at(cells, 5, "Reed", "sold", "Mara")
+    assert (thought.value, thought.right, thought.source, thought.changed) == (True, False, "claimed", True)
+    assert not cell_at(cells, 6, "Reed", "sold", "Mara").changed
+
+
+def test_a_fact_probe_answer_shows_from_its_turn_and_is_compared_in_its_words(played: tuple) -> None:
+    scenario, events = played
+    cells = fact_matrix(scenario, events)
+    probe = next(e for e in events if e.type == "probe" and e.kind == "fact" and e.ask == "Cole")
+    assert cell_at(cells, 6, "Cole", "forged").probe_answer is None
+    asked = cell_at(cells, 7, "Cole", "forged")
+    assert asked.answer == "no" and asked.probe_answer == probe.answer
+    assert asked.probe_disagrees == (probe.answer != "no")
+    deep = next(e for e in events if e.type == "probe" and e.kind == "fact" and e.ask == "Reed")
+    cell = cell_at(cells, 8, "Reed", "forged", "Mara", "Cole")
+    assert cell.probe_answer == deep.answer and cell.answer == "don't know"
+    # A fact probe never marks an object cell, nor an object probe a fact cell.
+    assert all(c.probe_answer in (None, *scenario.world.containers) for c in belief_matrix(scenario, events))
+    assert {c.probe_answer for c in cells} <= {None, "yes", "no", "don't know"}
