@@ -17,16 +17,17 @@ def events_before(scenario: Any, turn: int, log_events: list[Any] | None, seed: 
     The earlier turns come from a run log when one is given, else from the
     scripted stage (canned lines, the scenario's own timeline and puppeteer).
     """
-    from simstage.engine import Simulation
     from simstage.events import RunEnded
+    from simstage.run.open import open_simulation
     from simstage.stage.scripted import ScriptedStage
 
     if log_events is not None:
         earlier = [e for e in log_events if e.turn < turn and not isinstance(e, RunEnded)]
-        sim = Simulation(scenario, ScriptedStage(), seed=seed, events=earlier, metrics=False)
+        sim = open_simulation(scenario, ScriptedStage(), seed=seed, events=earlier, metrics=False).simulation
         sim.turn = turn - 1
     else:
-        sim = Simulation(scenario, ScriptedStage(), seed=seed, metrics=False, max_turns=max(turn, scenario.max_turns))
+        turns = max(turn, scenario.max_turns)
+        sim = open_simulation(scenario, ScriptedStage(), seed=seed, metrics=False, max_turns=turns).simulation
         while sim.turn < turn - 1:
             sim.step()
     sim.begin_turn()
@@ -78,8 +79,6 @@ def _prompt(
     path: str, name: str, turn: int, model: str | None, backend: str | None, log_path: str | None,
     tokens: bool, as_json: bool, fail: Any,
 ) -> None:
-    from pathlib import Path
-
     from simstage.scenario import load_scenario
 
     loaded = load_scenario(path)
@@ -99,9 +98,9 @@ def _prompt(
         fail(f"{of} max_turns ({bound})")
     stage: Any = None
     if (backend or scenario.stage.backend) == "llama":
-        from simstage.stage import make_stage
+        from simstage.run.open import build_stage
 
-        stage = make_stage(scenario.stage, model=model, base_dir=Path(loaded.path).parent, vocab_only=True)
+        stage = build_stage(loaded, backend="llama", model=model, vocab_only=True)
     try:
         sim = events_before(scenario, turn, log_events, seed=None)
         if name not in sim.world.character_location:

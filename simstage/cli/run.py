@@ -82,8 +82,6 @@ def run(
             )
         stderr_console().print("simstage: not a terminal; playing headless", markup=False)
     out_path = Path(out) if out else default_log_path(Path(scenario))
-    if out_path.exists() and not force:
-        fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
     console = Console(highlight=False, emoji=False)
     with sigterm_as_interrupt(), open_run(
         scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,

@@ -26,28 +26,20 @@ def run_tui(
     api_base: str | None = None,
 ) -> int:
     """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
-    from simstage.run.open import build_stage
-    from simstage.scenario import load_scenario
+    from simstage.run.open import open_run
+    from simstage.tui.factory import live_app
 
     out_path = Path(out) if out else default_log_path(Path(scenario))
-    if out_path.exists() and not force:
-        fail(f"{out_path} exists; choose another --out or pass --force to overwrite it")
-    loaded = load_scenario(scenario)
-    stage = build_stage(loaded, backend=backend, model=model, threads=threads, api_base=api_base)
-    try:
-        from simstage.tui import make_app
-
-        app = make_app(
-            loaded, stage, out_path, seed=seed, max_turns=max_turns, overwrite=force, autorun=autorun
-        )
-    except BaseException:
-        stage.close()
-        raise
-    try:
-        app.run()
-    finally:
-        assert app.live is not None
-        app.live.close()
+    with open_run(
+        scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns, threads=threads,
+        overwrite=force, api_base=api_base,
+    ) as session:
+        app = live_app(session, autorun=autorun)
+        try:
+            app.run()
+        finally:
+            assert app.live is not None
+            app.live.close()
     click.echo(f"run log: {app.log_path} ({len(app.events)} events)")
     return 0
 

@@ -61,7 +61,8 @@ def play(scenario: Scenario, stage: Any, kind: str, seed: int, max_turns: int | 
     steered = with_puppeteer(scenario, kind)
     before = stage.counters.batched_calls
     started = time.perf_counter()
-    simulation = open_simulation(steered, stage, seed=seed, max_turns=max_turns, metrics=True, latent=False).simulation
+    opened = open_simulation(steered, stage, seed=seed, max_turns=max_turns, metrics=True, latent=False)
+    simulation = opened.simulation
     try:
         simulation.run()
     finally:

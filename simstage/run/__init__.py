@@ -1,7 +1,7 @@
 """The run lifecycle: the log, opening, resuming, forking and verifying a run, and the step controller.
 
 - `log`: the append-only JSONL run log (writer and reader);
-- `open`: build the stage, write the header, open a run;
+- `open`: the one way to open a run (new log, resumed log or in memory): stage, header, simulation;
 - `resume`: continue an interrupted or failed run in its own log;
 - `fork`: continue a run in a new log holding every event so far;
 - `verify`: re-run a logged scene and compare every event;

@@ -1,35 +1,32 @@
-"""Opening a run: the stage for a scenario, the log header, the log, the simulation and its printer."""
+"""Opening a run, the one way every path does it: the stage for a scenario, the log header, the
+simulation on a new log, a continued log or in memory, and its printer.
+
+`open_simulation` is the only place a `Simulation` is built (a test holds it to that), and with
+it the activation store beside the log and the check that a new log's path is free: a run feature
+is added here once for the headless run, the TUI, resume, verify, sweeps, compare and prompt.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 
 from simstage.engine import Simulation
-from simstage.render import TranscriptPrinter
 from simstage.latent.store import LatentStore
-from simstage.run.log import RunHeader, RunLog, RunLogWriter, StageInfo, with_latent
+from simstage.puppeteer import Puppeteer
+from simstage.render import TranscriptPrinter
+from simstage.run.log import RunHeader, RunLog, RunLogError, RunLogWriter, StageInfo, with_latent
 from simstage.scenario import LoadedScenario, load_scenario
+from simstage.scenario.models import Scenario
 from simstage.stage import Stage, StageError, make_stage
 
 SPARE_SEQUENCES = 24
 """Sequences beyond one per character: probes, their options, candidates, forks."""
-
-
-@dataclass
-class RunSession:
-    """A live run: its simulation, log writer and printer."""
-
-    loaded: LoadedScenario
-    stage: Stage
-    simulation: Simulation
-    writer: RunLogWriter
-    printer: TranscriptPrinter | None
 
 
 def build_stage(
@@ -39,13 +36,14 @@ def build_stage(
     model: str | None = None,
     threads: int | None = None,
     api_base: str | list[str] | None = None,
+    vocab_only: bool = False,
 ) -> Stage:
-    """The stage for a scenario, with command-line overrides."""
+    """The stage for a scenario, with command-line overrides (`vocab_only`: its tokenizer and template only)."""
     scenario = loaded.scenario
     config = scenario.stage
     if api_base is not None:
         config = config.model_copy(update={"api_base": api_base})
-    latent = scenario.latent.layers if scenario.latent is not None else None
+    latent = scenario.latent.layers if scenario.latent is not None and not vocab_only else None
     return make_stage(
         config,
         latent_layers=latent,
@@ -54,6 +52,7 @@ def build_stage(
         base_dir=Path(loaded.path).parent,
         n_seq_max=min(256, len(scenario.cast) + SPARE_SEQUENCES),
         n_threads=threads,
+        vocab_only=vocab_only,
     )
 
 
@@ -77,6 +76,32 @@ def make_header(loaded: LoadedScenario, stage: Stage, seed: int, max_turns: int)
     )
 
 
+def claim_log(path: Path, *, overwrite: bool = False) -> None:
+    """Refuse a new run log's path that is taken (unless `overwrite`), before anything slow starts.
+
+    Raises:
+        StageError: `path` exists and `overwrite` is off.
+    """
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise StageError(_taken(path))
+
+
+def _taken(path: Path) -> str:
+    return f"{path} exists; choose another --out or pass --force to overwrite it"
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """A run log the events go to, one line each, after `header`."""
+
+    path: Path
+    header: RunHeader
+    """The run's header: the simulation takes its seed and turn count from it."""
+    how: Literal["new", "overwrite", "append"] = "new"
+    """`new` refuses a file that exists; `append` continues a log that holds `kept` events (resume)."""
+    kept: int = 0
+
+
 class LogSink:
     """Where a simulation's events go: the current run log (a fork swaps in a new one)."""
 
@@ -87,6 +112,97 @@ class LogSink:
         self.writer.append(event)
 
 
+@dataclass(frozen=True)
+class OpenedSimulation:
+    """A simulation, and the run log it writes to (None: in memory)."""
+
+    simulation: Simulation
+    sink: LogSink | None
+
+
+def _writer(log: LogFile) -> RunLogWriter:
+    try:
+        return RunLogWriter(
+            log.path, log.header, overwrite=log.how == "overwrite", resume=log.how == "append", kept=log.kept
+        )
+    except FileExistsError:
+        raise StageError(_taken(log.path)) from None
+    except OSError as exc:
+        if log.how == "append":
+            raise RunLogError(f"{log.path}: cannot append: {exc.strerror}") from None
+        raise StageError(f"cannot write run log {log.path}: {exc.strerror}") from None
+
+
+def open_simulation(
+    scenario: Scenario,
+    stage: Stage,
+    *,
+    log: LogFile | None = None,
+    seed: int | None = None,
+    max_turns: int | None = None,
+    puppeteer: Puppeteer | None = None,
+    events: Iterable[Any] = (),
+    sequences: Mapping[str, int] | None = None,
+    metrics: bool | None = None,
+    latent: bool = True,
+) -> OpenedSimulation:
+    """A simulation of `scenario` on `stage`, writing to `log` or kept in memory.
+
+    Args:
+        scenario: the scene (with a log, the one its header holds).
+        stage: the model.
+        log: the run log (its writer is open; close `sink.writer` when the run is over).
+            Without one, the events stay in the simulation.
+        seed: overrides the scenario's seed (in memory only: a log's header says it).
+        max_turns: overrides the scenario's `max_turns` (in memory only, as `seed`).
+        puppeteer: overrides the scenario's puppeteer.
+        events: an earlier run's events to continue from.
+        sequences: stage sequences already holding each seat's context (`run/resume.py`).
+        metrics: record puppeteer metrics (default: the scenario's `puppeteer.metrics`).
+        latent: capture activations where the scenario asks for them: to the sidecar beside
+            the log (a new log's starts afresh), or in memory digests only (`replay --verify`).
+
+    Raises:
+        StageError: a new log exists (`how="new"`) or cannot be written.
+        RunLogError: a log to append to cannot be opened.
+        ValueError: `seed` or `max_turns` given with a log.
+    """
+    if log is not None and (seed is not None or max_turns is not None):
+        raise ValueError("a run log's header gives the seed and turn count")
+    writer = _writer(log) if log is not None else None
+    try:
+        store = None
+        if latent and scenario.latent is not None:
+            store = LatentStore(log.path if log else None, fresh=log is None or log.how != "append")
+        sink = LogSink(writer) if writer is not None else None
+        simulation = Simulation(
+            scenario, stage, seed=log.header.seed if log else seed,
+            max_turns=log.header.max_turns if log else max_turns, sink=sink, events=events,
+            puppeteer=puppeteer, metrics=metrics, latent_store=store, sequences=sequences,
+        )  # fmt: skip
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        raise
+    return OpenedSimulation(simulation, sink)
+
+
+@dataclass
+class RunSession:
+    """A live run: its scenario, stage, simulation, log and printer."""
+
+    loaded: LoadedScenario
+    stage: Stage
+    simulation: Simulation
+    sink: LogSink
+    printer: TranscriptPrinter | None = None
+
+    @property
+    def writer(self) -> RunLogWriter:
+        """The run log being written."""
+        return self.sink.writer
+
+
 def new_run(
     loaded: LoadedScenario,
     stage: Stage,
@@ -95,31 +211,22 @@ def new_run(
     seed: int | None = None,
     max_turns: int | None = None,
     overwrite: bool = False,
-    puppeteer: Any = None,
-) -> tuple[LogSink, Simulation]:
-    """Write a new run's log header and build its simulation, which writes every event there.
+    puppeteer: Puppeteer | None = None,
+) -> RunSession:
+    """Write a new run's log header and open its simulation, which writes every event there.
 
-    Close `sink.writer` when the run is over.
+    Close `session.writer` when the run is over.
 
     Raises:
         StageError: the run log exists (without `overwrite`) or cannot be written.
     """
     scenario = loaded.scenario
     run_seed = scenario.seed if seed is None else seed
-    turns = max_turns or scenario.max_turns
-    header = make_header(loaded, stage, run_seed, turns)
-    try:
-        writer = RunLogWriter(out, header, overwrite=overwrite)
-    except FileExistsError:
-        raise StageError(f"{out} exists; choose another --out or pass --force") from None
-    except OSError as exc:
-        raise StageError(f"cannot write run log {out}: {exc.strerror}") from None
-    sink = LogSink(writer)
-    store = LatentStore(out) if scenario.latent is not None else None
-    simulation = Simulation(
-        scenario, stage, seed=run_seed, max_turns=turns, sink=sink, puppeteer=puppeteer, latent_store=store
-    )
-    return sink, simulation
+    header = make_header(loaded, stage, run_seed, max_turns or scenario.max_turns)
+    log = LogFile(Path(out), header, "overwrite" if overwrite else "new")
+    opened = open_simulation(scenario, stage, log=log, puppeteer=puppeteer)
+    assert opened.sink is not None
+    return RunSession(loaded, stage, opened.simulation, opened.sink)
 
 
 @contextmanager
@@ -138,16 +245,17 @@ def open_run(
     api_base: str | None = None,
     latent: bool = False,
 ) -> Iterator[RunSession]:
-    """Load, build the stage, open the run log; close everything on the way out.
+    """Check the log's path is free, load, build the stage, open the run log; close everything on the way out.
 
     With `interactive`, the person at the keyboard is the puppeteer (stdin prompts); with
-    `latent`, the stage's activations at each probe are captured (`simstage/latent/`).
+    `latent`, the stage's activations at each probe are captured (`simstage/stage/capture.py`).
     `scenario_path` may be a scenario already loaded (a sweep's variant of one).
 
     Raises:
         ScenarioError: the scenario is invalid.
-        StageError: the stage cannot start.
+        StageError: the run log exists (without `overwrite`), or the stage cannot start.
     """
+    claim_log(Path(out), overwrite=overwrite)
     if isinstance(scenario_path, LoadedScenario):
         loaded = scenario_path
     else:
@@ -161,11 +269,14 @@ def open_run(
             from simstage.puppeteer.human import HumanPuppeteer
 
             puppeteer = HumanPuppeteer()
-        sink, simulation = new_run(
+        session = new_run(
             loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite, puppeteer=puppeteer
         )
-        with sink.writer:
-            yield RunSession(loaded, stage, simulation, sink.writer, printer_for(simulation, console))
+        try:
+            session.printer = printer_for(session.simulation, console)
+            yield session
+        finally:
+            session.writer.close()  # the log the run ends in (a fork swaps it)
     finally:
         stage.close()
 

@@ -9,11 +9,10 @@ from typing import Any
 
 from rich.console import Console
 
-from simstage.engine import Simulation
 from simstage.events import RunEnded
-from simstage.latent.store import LatentStore
-from simstage.run.log import RunLog, RunLogError, RunLogWriter, logged_scenario, read_runlog
-from simstage.run.open import RunSession, printer_for, stage_for_log
+from simstage.run.log import RunLog, RunLogError, logged_scenario, read_runlog
+from simstage.run.open import LogFile, RunSession, open_simulation, printer_for, stage_for_log
+from simstage.run.verify import replay, reproducible
 from simstage.scenario import LoadedScenario
 from simstage.stage import Stage, StageError
 
@@ -62,22 +61,17 @@ def restore_stage(
         return {}
     from simstage.terminal import printable
 
-    wanted = [e for e in kept if e.type not in ("run_ended", "run_resumed")]
+    wanted = reproducible(log, kept)
     if console is not None and wanted:
         console.print(f"[dim]restoring the {stage.backend} stage: playing {len(wanted)} kept events again…[/]")
-    store = LatentStore(None) if loaded.scenario.latent is not None else None
-    replay = Simulation(
-        loaded.scenario, stage, seed=log.header.seed, max_turns=log.header.max_turns, latent_store=store
-    )
-    while not replay.done and len(replay.events) < len(wanted):
-        replay.step()
+    again = replay(log, loaded, stage, len(wanted))
     differs = next(
-        (i for i, (a, b) in enumerate(zip(wanted, replay.events)) if a.model_dump() != b.model_dump()),
-        None if len(replay.events) == len(wanted) else min(len(wanted), len(replay.events)),
+        (i for i, (a, b) in enumerate(zip(wanted, again.events, strict=False)) if a.model_dump() != b.model_dump()),
+        None if len(again.events) == len(wanted) else min(len(wanted), len(again.events)),
     )
     if differs is None:
-        return replay.held_sequences()
-    replay.release_sequences()
+        return again.held_sequences()
+    again.release_sequences()
     if console is not None:
         console.print(
             f"{printable(str(log.path))}: the {stage.backend} stage played the kept events otherwise (event "
@@ -176,15 +170,14 @@ def resume_run(
             backup = _set_aside(path, header, events, len(log.events))
         held = restore_stage(log, loaded, stage, events, console)
         try:
-            writer = RunLogWriter(path, header, resume=True, kept=len(events))
-        except OSError as exc:
-            raise RunLogError(f"{path}: cannot append: {exc.strerror}{_kept_in(backup)}") from None
-        with writer:
-            store = LatentStore(path, fresh=False) if scenario.latent is not None else None
-            simulation = Simulation(
-                scenario, stage, seed=header.seed, max_turns=turns, sink=writer.append, events=events,
-                latent_store=store, sequences=held,
+            opened = open_simulation(
+                scenario, stage, log=LogFile(path, header, "append", len(events)), events=events, sequences=held
             )
+        except RunLogError as exc:
+            raise RunLogError(f"{exc}{_kept_in(backup)}") from None
+        assert opened.sink is not None
+        simulation, writer = opened.simulation, opened.sink.writer
+        with writer:
             try:
                 simulation.emit(
                     RunResumed(
@@ -192,7 +185,7 @@ def resume_run(
                         backup=str(backup) if backup else None,
                     )
                 )
-                yield RunSession(loaded, stage, simulation, writer, printer_for(simulation, console))
+                yield RunSession(loaded, stage, simulation, opened.sink, printer_for(simulation, console))
             except RunLogError as exc:
                 if writer.fault is None or backup is None:
                     raise

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 
 from simstage.engine import Simulation
-from simstage.latent.store import LatentStore
 from simstage.run.log import RunLog, logged_scenario
-from simstage.run.open import stage_for_log
+from simstage.run.open import open_simulation, stage_for_log
 from simstage.scenario import LoadedScenario
 
 
@@ -27,23 +27,26 @@ def _comparable(event: Any) -> dict[str, Any]:
     return event.model_dump()
 
 
-def reproducible(log: RunLog) -> list[Any]:
-    """The log's events a re-run plays again (all but its ends and resumptions)."""
-    return [e for e in log.events if getattr(e, "type", None) not in ("run_ended", "run_resumed")]
+def reproducible(log: RunLog, events: Sequence[Any] | None = None) -> list[Any]:
+    """The log's events (or `events` of it) a re-run plays again: all but its ends and resumptions."""
+    return [e for e in (log.events if events is None else events) if e.type not in ("run_ended", "run_resumed")]
 
 
-def replay_events(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) -> list[Any]:
-    """The scene of `log` played again on `stage` with its seed, until it ends or has `upto` events.
+def replay(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) -> Simulation:
+    """The scene of `log` played again on `stage` with its seed, in memory, until it ends or has `upto` events.
 
     Activations, where the run captured them, are re-read and given their digests; nothing is written.
     """
-    store = LatentStore(None) if loaded.scenario.latent is not None else None
-    simulation = Simulation(
-        loaded.scenario, stage, seed=log.header.seed, max_turns=log.header.max_turns, latent_store=store
-    )
+    header = log.header
+    simulation = open_simulation(loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns).simulation
     while not simulation.done and len(simulation.events) < upto:
         simulation.step()
-    return simulation.events
+    return simulation
+
+
+def replay_events(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) -> list[Any]:
+    """The events of `replay`."""
+    return replay(log, loaded, stage, upto).events
 
 
 def verify_run(log: RunLog, *, threads: int | None = None, console: Console | None = None) -> VerifyReport:

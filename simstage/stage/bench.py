@@ -235,13 +235,15 @@ SCALING_TURNS = (2000, 4000)
 
 _SCALING_CHILD = """
 import json, resource, sys, tempfile, time
-from simstage.engine import Simulation
+from simstage.engine import EventCallback
+from simstage.run.open import open_simulation
 from simstage.stage.bench_scene import bench_scenario
 from simstage.stage.scripted import ScriptedStage
 turns, characters = int(sys.argv[1]), int(sys.argv[2])
 with tempfile.TemporaryFile("w") as log:
-    sim = Simulation(bench_scenario(characters), ScriptedStage(record_prompts=False), max_turns=turns,
-                     sink=lambda event: log.write(event.model_dump_json() + "\\n"))
+    sim = open_simulation(bench_scenario(characters), ScriptedStage(record_prompts=False),
+                          max_turns=turns).simulation
+    sim.subscribe(EventCallback(lambda event: log.write(event.model_dump_json() + "\\n")))
     began = time.perf_counter()
     sim.run()
     seconds = time.perf_counter() - began

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simstage.run.open import new_run
+from simstage.run.open import RunSession, new_run
 from simstage.scenario import LoadedScenario
 from simstage.stage import Stage
 from simstage.tui.app import SimstageApp
@@ -15,9 +15,9 @@ from simstage.tui.live import LiveRun
 def make_app(
     loaded: LoadedScenario, stage: Stage, out: str | Path, *, autorun: bool = False, **run: Any
 ) -> SimstageApp:
-    """A live app: open the run log, build the simulation, wire the panes.
+    """A live app on a new run log (`simstage.run.open.new_run`); the tests' way in.
 
-    Close the run with `app.live.close()` after the app exits (the CLI does).
+    Close the run with `app.live.close()` after the app exits.
 
     Args:
         loaded: the scenario.
@@ -27,17 +27,25 @@ def make_app(
         **run: `seed`, `max_turns`, `overwrite`, as `simstage.run.open.new_run` takes them.
 
     Raises:
-        StageError: the run log cannot be written.
+        StageError: the run log exists or cannot be written.
     """
-    sink, simulation = new_run(loaded, stage, out, **run)
-    live = LiveRun(loaded, stage, simulation, sink)
+    return live_app(new_run(loaded, stage, out, **run), autorun=autorun)
+
+
+def live_app(session: RunSession, *, autorun: bool = False) -> SimstageApp:
+    """A live app over an open run (`simstage.run.open.open_run`, as the CLI opens it): wire the panes.
+
+    Close the run with `app.live.close()` after the app exits.
+    """
+    live = LiveRun(session)
+    stage = session.stage
     described = stage.describe()
     app = SimstageApp(
-        loaded.scenario,
+        session.loaded.scenario,
         live=live,
         backend=str(described.get("backend", stage.backend)),
         model=str(described.get("model", "")),
-        log_path=str(out),
+        log_path=str(session.writer.path),
         max_turns=live.simulation.max_turns,
     )
     if autorun:

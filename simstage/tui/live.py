@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from simstage.cast.partial import PartialTurn, action_preview
-from simstage.engine import Simulation
 from simstage.events import TurnStarted
 from simstage.run.control import StepController
 from simstage.run.fork import fork_log
-from simstage.run.open import LogSink
-from simstage.scenario import LoadedScenario
-from simstage.stage import Stage
+from simstage.run.open import RunSession
 from simstage.tui import messages
 
 Post = Callable[[Any], Any]
@@ -47,19 +44,16 @@ class _Bridge:
 
 
 class LiveRun(StepController):
-    """A live TUI run: the step controller over the simulation, reporting as app messages.
+    """A live TUI run: the step controller over an open run's simulation, reporting as app messages.
 
     Args:
-        loaded: the scenario.
-        stage: the model.
-        simulation: plays the scenario; its sink must be `sink`.
-        sink: the run log the simulation writes to.
+        session: the run (`simstage.run.open`): its simulation writes to its sink's log.
     """
 
-    def __init__(self, loaded: LoadedScenario, stage: Stage, simulation: Simulation, sink: LogSink):
-        super().__init__(simulation, stage)
-        self.loaded = loaded
-        self.sink = sink
+    def __init__(self, session: RunSession):
+        super().__init__(session.simulation, session.stage)
+        self.loaded = session.loaded
+        self.sink = session.sink
         self.post: Post = lambda message: None
         self.simulation.subscribe(_Bridge(self))
 
