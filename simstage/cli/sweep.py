@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from pathlib import Path
@@ -217,19 +216,6 @@ def _play(
             raise SystemExit(1)
 
 
-GIVE_UP_AFTER = 3
-"""Stop a sweep whose first this-many runs all failed: the stage is down, not one run unlucky."""
-
-
-class _GaveUp(Exception):
-    """Every run so far failed."""
-
-
-TABLE_EVERY_S = 1.0
-"""Rebuild the table after a finished run at most this often (and always at the end):
-a sweep of thousands of quick runs would otherwise spend its time rewriting it."""
-
-
 def _run_pending(
     plan: Any,
     folder: Path,
@@ -243,8 +229,6 @@ def _run_pending(
     err: Any,
 ) -> bool:
     """Play the pending runs under a progress bar, adding their rows to `rows`; True when stopped."""
-    import time
-
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -254,12 +238,9 @@ def _run_pending(
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-    from rich.text import Text
 
-    from simstage.sweep.runner import RunOutcome, SweepInterrupted, play_run, run_pool
-    from simstage.sweep.table import write_results
+    from simstage.sweep.runner import play_pending
 
-    total = len(plan.runs)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]runs"),
@@ -272,46 +253,62 @@ def _run_pending(
         console=err,
         disable=not err.is_terminal,
     )
-    task = progress.add_task("sweep", total=total, completed=len(rows), current="")
+    task = progress.add_task("sweep", total=len(plan.runs), completed=len(rows), current="")
     # Lines printed past the live bar's own console would land in the middle of the bar.
     lines = progress.console if err.is_terminal and console.is_terminal else console
-    current: list[str] = []
-    lock = threading.Lock()
-    last_table = [0.0]
+    shown = _Shown(progress, task, lines, err, len(plan.runs))
+    with progress, sigterm_as_interrupt():
+        ending = play_pending(
+            plan, folder, pending, rows, failures, shown, concurrency=size, max_turns=max_turns,
+            threads=threads,
+        )
+    if ending == "gave_up":
+        err.print(
+            f"giving up: the first {len(failures)} runs all failed and none finished "
+            "(is the stage reachable?)",
+            markup=False,
+        )
+    return ending == "stopped"
 
-    def show_current() -> None:
+
+class _Shown:
+    """The sweep as the terminal shows it: a progress bar naming the runs in flight, a line per run."""
+
+    def __init__(self, progress: Any, task: Any, lines: Any, err: Any, total: int):
+        self.progress, self.task, self.lines, self.err, self.total = progress, task, lines, err, total
+        self.current: list[str] = []
+        self.lock = threading.Lock()
+
+    def _show_current(self) -> None:
+        current = self.current
         text = ", ".join(current[:2]) + (f" +{len(current) - 2}" if len(current) > 2 else "")
-        progress.update(task, current=text)
+        self.progress.update(self.task, current=text)
 
-    def play(run: Any, stop: threading.Event) -> RunOutcome:
-        with lock:
-            current.append(run.run_id)
-            show_current()
-        try:
-            return play_run(run, folder, stop, max_turns=max_turns, threads=threads)
-        finally:
-            with lock:
-                current.remove(run.run_id)
-                show_current()
+    def run_started(self, run: Any) -> None:
+        with self.lock:
+            self.current.append(run.run_id)
+            self._show_current()
 
-    def heard(outcome: RunOutcome) -> None:
-        if outcome.status == "finished" and outcome.row is not None:
-            rows[outcome.run.run_id] = outcome.row
-            progress.advance(task)
-            if time.monotonic() - last_table[0] >= TABLE_EVERY_S:
-                write_results(folder, plan, rows)
-                last_table[0] = time.monotonic()
-            lines.print(Text(_finished_line(outcome.row, len(rows), total)))
-        elif outcome.status == "failed":
-            failures.append(outcome)
-            err.print(
+    def run_ended(self, run: Any) -> None:
+        with self.lock:
+            self.current.remove(run.run_id)
+            self._show_current()
+
+    def heard(self, outcome: Any, finished: int) -> None:
+        from rich.text import Text
+
+        if outcome.status == "finished":
+            self.progress.advance(self.task)
+            self.lines.print(Text(_finished_line(outcome.row, finished, self.total)))
+        else:
+            self.err.print(
                 Text.assemble(("failed ", "bold red"), f"{outcome.run.run_id}: {outcome.message}")
             )
-            if len(failures) >= GIVE_UP_AFTER and len(rows) == finished_before:
-                raise _GaveUp
 
-    def stopping() -> None:
-        err.print(
+    def stopping(self) -> None:
+        from rich.text import Text
+
+        self.err.print(
             Text(
                 "stopping: the runs in flight end after their current turn "
                 "(Ctrl-C again to quit at once)",
@@ -319,31 +316,13 @@ def _run_pending(
             )
         )
 
-    finished_before = len(rows)
-    with progress, sigterm_as_interrupt():
-        try:
-            return run_pool(pending, play, concurrency=size, on_outcome=heard, on_stopping=stopping)
-        except _GaveUp:
-            progress.stop()
-            err.print(
-                f"giving up: the first {len(failures)} runs all failed and none finished "
-                "(is the stage reachable?)",
-                markup=False,
-            )
-            return False
-        except SweepInterrupted:
-            progress.stop()
-            write_results(folder, plan, rows)
-            err.print(
-                f"stopped at once; {len(rows)} of {total} runs finished; runs in flight "
-                "will be played again next time",
-                markup=False,
-            )
-            sys.stdout.flush()
-            sys.stderr.flush()
-            # Worker threads may be mid-turn and would hold up a normal exit. Nothing is lost:
-            # a run's row is written only after its whole log, atomically.
-            os._exit(130)
+    def quitting(self, finished: int) -> None:
+        self.progress.stop()
+        self.err.print(
+            f"stopped at once; {finished} of {self.total} runs finished; runs in flight "
+            "will be played again next time",
+            markup=False,
+        )
 
 
 def _finished_line(row: dict[str, Any], done: int, total: int) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from simstage.stage import StageError
 from simstage.sweep.plan import PlannedRun
@@ -167,3 +167,107 @@ def run_pool(
         raise
     pool.shutdown(wait=True)
     return interrupted
+
+
+GIVE_UP_AFTER = 3
+"""Stop a sweep whose first this-many runs all failed: the stage is down, not one run unlucky."""
+
+TABLE_EVERY_S = 1.0
+"""Rebuild the table after a finished run at most this often (and always at the end):
+a sweep of thousands of quick runs would otherwise spend its time rewriting it."""
+
+Ending = Literal["played", "stopped", "gave_up"]
+
+
+def gives_up(failed: int, finished: int) -> bool:
+    """Whether a sweep stops: `failed` runs failed and none `finished` since it started."""
+    return failed >= GIVE_UP_AFTER and finished == 0
+
+
+class _GaveUp(Exception):
+    """Every run so far failed."""
+
+
+class SweepListener(Protocol):
+    """What a sweep's display hears; every call comes from the main thread but `run_started`/`run_ended`."""
+
+    def run_started(self, run: PlannedRun) -> None:
+        """A run begins playing (on its worker thread)."""
+
+    def run_ended(self, run: PlannedRun) -> None:
+        """A run stops playing, however it went (on its worker thread)."""
+
+    def heard(self, outcome: RunOutcome, finished: int) -> None:
+        """A run finished (its row is in the table's rows, `finished` of them) or failed."""
+
+    def stopping(self) -> None:
+        """Ctrl-C: the runs in flight end after their current turn."""
+
+    def quitting(self, finished: int) -> None:
+        """Ctrl-C again: the process exits at once, with `finished` rows in the table."""
+
+
+def play_pending(
+    plan: Any,
+    folder: Path,
+    pending: Sequence[PlannedRun],
+    rows: dict[str, Any],
+    failures: list[RunOutcome],
+    listener: SweepListener,
+    *,
+    concurrency: int,
+    max_turns: int | None = None,
+    threads: int | None = None,
+) -> Ending:
+    """Play a sweep's pending runs, adding each finished row to `rows` and each failure to `failures`.
+
+    The table is rebuilt as rows come (at most every `TABLE_EVERY_S`). The sweep gives up
+    when its first `GIVE_UP_AFTER` runs all fail (`gives_up`). Ctrl-C once stops it after
+    the turns in flight (`stopped`); a second time writes the table and exits the process
+    with status 130 at once: the worker threads may be mid-turn and would hold up a normal
+    exit, and nothing is lost, since a run's row is written only after its whole log.
+
+    Returns:
+        `played`, `stopped` (Ctrl-C) or `gave_up`.
+    """
+    import os
+    import sys
+
+    from simstage.sweep.table import write_results
+
+    finished_before = len(rows)
+    last_table = [0.0]
+
+    def play(run: PlannedRun, stop: threading.Event) -> RunOutcome:
+        listener.run_started(run)
+        try:
+            return play_run(run, folder, stop, max_turns=max_turns, threads=threads)
+        finally:
+            listener.run_ended(run)
+
+    def heard(outcome: RunOutcome) -> None:
+        if outcome.status == "finished" and outcome.row is not None:
+            rows[outcome.run.run_id] = outcome.row
+            if time.monotonic() - last_table[0] >= TABLE_EVERY_S:
+                write_results(folder, plan, rows)
+                last_table[0] = time.monotonic()
+            listener.heard(outcome, len(rows))
+        elif outcome.status == "failed":
+            failures.append(outcome)
+            listener.heard(outcome, len(rows))
+            if gives_up(len(failures), len(rows) - finished_before):
+                raise _GaveUp
+
+    try:
+        stopped = run_pool(
+            pending, play, concurrency=concurrency, on_outcome=heard, on_stopping=listener.stopping
+        )
+    except _GaveUp:
+        return "gave_up"
+    except SweepInterrupted:
+        write_results(folder, plan, rows)
+        listener.quitting(len(rows))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return "stopped" if stopped else "played"
