@@ -37,7 +37,7 @@ def make_stage(
         n_threads: overrides `config.n_threads`.
         vocab_only: the llama stage loads only the tokenizer and the chat template (no context):
             enough to render and count a prompt (`simstage prompt`).
-        latent_layers: the llama stage reads these blocks (or `all`) at probes (`simstage/latent/`).
+        latent_layers: the llama stage reads these blocks (or `all`) at probes (`simstage/stage/capture.py`).
 
     Raises:
         StageError: unknown backend, missing model, or a model that cannot load.

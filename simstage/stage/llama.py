@@ -67,7 +67,7 @@ class LlamaStage(SequenceCache, StageBase):
             sequence's logits do not depend on what else the batch or the KV cache
             holds: runs played many at once (`batch.py`) equal the same runs played alone.
         latent_layers: read these blocks' (or `all`) residual stream when asked (`choose_many_latent`),
-            through llama.cpp's eval callback (`simstage/latent/capture.py`); None: no callback.
+            through llama.cpp's eval callback (`simstage/stage/capture.py`); None: no callback.
 
     Raises:
         StageError: the model cannot be loaded or the context cannot be made.
@@ -142,7 +142,7 @@ class LlamaStage(SequenceCache, StageBase):
         cparams.kv_unified = True
         self.latent = None
         if latent_layers is not None:
-            from simstage.latent.capture import install_capture
+            from simstage.stage.capture import install_capture
 
             try:
                 self.latent = install_capture(lc, self._model, cparams, latent_layers)
@@ -374,14 +374,14 @@ class LlamaStage(SequenceCache, StageBase):
         self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]],
         contrast: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[int], list[np.ndarray]]:  # fmt: skip
-        """`choose_many`, and per job the residual stream read by `simstage.latent.capture.choose_latent`.
+        """`choose_many`, and per job the residual stream read by `simstage.stage.capture.choose_latent`.
 
         Raises:
             StageError: the stage was made without `latent_layers`, or the capture failed.
         """
         if self.latent is None:
             raise StageError("this stage was started without latent capture")
-        from simstage.latent.capture import choose_latent
+        from simstage.stage.capture import choose_latent
 
         requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
         return choose_latent(self, self.latent, requests, contrast)
