@@ -64,7 +64,7 @@ def bench(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from simstage.stage.bench import BenchArgs, measure_turn_scaling, run_bench, run_bench_runs
+    from simstage.bench.figures import BenchArgs, measure_turn_scaling, run_bench, run_bench_runs
 
     if scaling:
         figure = friendly_errors(measure_turn_scaling)(characters)

@@ -15,14 +15,14 @@ from click.testing import CliRunner
 
 from simstage.cli import main
 from simstage.stage.batch import SharedLlama
-from simstage.stage.bench_runs import play_scene_run
+from simstage.bench.runs import play_scene_run
 from simstage.stage.models import resolve_model
 
 pytestmark = pytest.mark.model
 
 
 def _lanes_play(shared: SharedLlama, seeds: list[int], turns: int, tokens: int) -> list[list[str]]:
-    from simstage.stage.bench_runs import _on_lanes
+    from simstage.bench.runs import _on_lanes
 
     played, _ = _on_lanes(shared, seeds, lambda lane, seed: play_scene_run(lane, 3, turns, tokens, seed))
     return [run["lines"] for run in played]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simstage.stage.bench_scene import SceneScript
+from simstage.bench.scene import SceneScript
 from simstage.engine import Simulation
 from simstage.scenario import load_scenario
 from simstage.stage.base import Message, Sampling

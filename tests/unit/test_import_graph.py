@@ -1,8 +1,8 @@
 """No import cycles in simstage: every `import` of one module by another, lazy ones included.
 
-Imports under `if TYPE_CHECKING:` are type hints only and are left out. A
-`from package import name` is an edge to the submodule `package.name` when one
-exists, else to the package itself.
+Imports under `if TYPE_CHECKING:` count too: a circle through type hints is still a
+circle a reader must untangle. A `from package import name` is an edge to the
+submodule `package.name` when one exists, else to the package itself.
 """
 
 from __future__ import annotations
@@ -20,15 +20,6 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _type_checking_lines(tree: ast.Module) -> set[int]:
-    lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for child in node.body:
-                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
-    return lines
-
-
 def import_graph() -> nx.DiGraph:
     """Module -> the simstage modules it imports."""
     modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
@@ -36,11 +27,8 @@ def import_graph() -> nx.DiGraph:
     graph.add_nodes_from(modules)
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        hints = _type_checking_lines(tree)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in ast.walk(tree):
-            if getattr(node, "lineno", None) in hints:
-                continue
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -67,3 +55,27 @@ def test_the_graph_sees_the_imports():
 def test_no_import_cycles():
     cycles = sorted(" -> ".join([*c, c[0]]) for c in nx.simple_cycles(import_graph()))
     assert not cycles, "import cycles:\n" + "\n".join(cycles[:20])
+
+
+def test_type_only_imports_are_edges_too():
+    graph = import_graph()
+    assert graph.has_edge("simstage.tom.beliefs", "simstage.tom.facts")
+
+
+# The stage is the model side: it knows nothing of scenes, characters, beliefs or analysis.
+STAGE_NEVER_IMPORTS = (
+    "simstage.scenario", "simstage.cast", "simstage.tom", "simstage.analysis", "simstage.tui",
+    "simstage.engine", "simstage.run", "simstage.puppeteer", "simstage.sweep", "simstage.report",
+    "simstage.generate",
+)
+
+
+def test_the_stage_imports_no_floor_above_it():
+    graph = import_graph()
+    bad = sorted(
+        f"{a} -> {b}"
+        for a, b in graph.edges
+        if (a == "simstage.stage" or a.startswith("simstage.stage."))
+        and any(b == floor or b.startswith(floor + ".") for floor in STAGE_NEVER_IMPORTS)
+    )
+    assert not bad, "stage/ imports a floor above it:\n" + "\n".join(bad)

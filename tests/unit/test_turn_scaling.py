@@ -98,7 +98,7 @@ def test_a_run_on_the_stage_the_command_line_makes_keeps_no_prompts(sally_anne) 
 
 
 def test_the_scaling_figure_measures_a_run_in_a_child_process_of_its_own() -> None:
-    from simstage.stage.bench import _scaling_run
+    from simstage.bench.figures import _scaling_run
 
     run = _scaling_run(30, 3)
     assert run["turns"] == 30

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from simstage.stage.base import Message, Sampling
-from simstage.stage.bench_scene import SceneScript
-from simstage.stage.ceiling import (
+from simstage.bench.scene import SceneScript
+from simstage.bench.ceiling import (
     measure_amx_setting_cost,
     measure_capture_overhead,
     measure_ceiling,
@@ -237,7 +237,7 @@ _SCALING_CHILD = """
 import json, resource, sys, tempfile, time
 from simstage.engine import EventCallback
 from simstage.run.open import open_simulation
-from simstage.stage.bench_scene import bench_scenario
+from simstage.bench.scene import bench_scenario
 from simstage.stage.scripted import ScriptedStage
 turns, characters = int(sys.argv[1]), int(sys.argv[2])
 with tempfile.TemporaryFile("w") as log:
@@ -320,7 +320,7 @@ def run_bench_runs(
     args: BenchArgs, most: int, progress: Callable[[str, int], Callable[[], None]] | None = None
 ) -> dict[str, Any]:
     """`simstage bench --runs N`: batched runs against one after another (`bench_runs.py`)."""
-    from simstage.stage.bench_runs import measure_runs, run_sizes
+    from simstage.bench.runs import measure_runs, run_sizes
     from simstage.stage.models import resolve_model
 
     path = resolve_model(args.model)

@@ -1,6 +1,6 @@
 """`simstage bench --runs N`: the same seeded runs played batched in one context and one after another.
 
-Each run is the bench scene (`bench_scene.py`) with its own seed: a cast taking
+Each run is the bench scene (`scene.py`) with its own seed: a cast taking
 turns, fixed-length greedy lines with EOS blocked, so both ways do the same
 work. One after another: each run alone on a plain context sized for one run
 (`sweep --concurrency 1`). Batched: N runs at once on lanes of one context sized
@@ -20,7 +20,7 @@ from typing import Any
 
 from simstage.stage.base import Sampling
 from simstage.stage.batch import LlamaLane, SharedLlama
-from simstage.stage.bench_scene import SceneScript
+from simstage.bench.scene import SceneScript
 
 
 def run_sizes(most: int) -> list[int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from simstage.stage.base import Message
-from simstage.stage.bench_scene import SceneScript
+from simstage.bench.scene import SceneScript
 
 
 def measure_ceiling(stage: Any, depth: int, pp_tokens: int = 512, tg_tokens: int = 64) -> dict[str, float]:
