@@ -167,36 +167,31 @@ def _ask(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from simstage.scenario.models import StageConfig
-    from simstage.stage import make_stage
-    from simstage.tom.ask import BATCH, StageAnswers, ask_stage, spread
+    from simstage.tom.ask import ask_questions, question_stage
 
-    indices = spread([item.qtype for item in scored], limit)
-    asked = [scored[i] for i in indices]
-    config = StageConfig(backend=backend, model=model, api_base=api_base, n_ctx=8192, temperature=0.0)
-    stage = make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
-    result = StageAnswers(model=str(stage.describe().get("model")), asked=len(asked))
+    stage = question_stage(backend, model, api_base=api_base, threads=threads)
     err = Console(stderr=True, emoji=False, highlight=False)
     try:
         with Progress(
             TextColumn("asking the model"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=err, transient=True,
         ) as progress:
-            task = progress.add_task("ask", total=len(asked))
-            for position, answer in ask_stage(stage, asked):
-                result.answers[indices[position]] = answer
-                progress.advance(task)
-    except KeyboardInterrupt:
-        err.print(f"interrupted: reporting the {len(result.answers)} of {len(asked)} questions the model answered")
-        if not result.answers:
-            raise SystemExit(130) from None
+            task = progress.add_task("ask", total=None)
+            result = ask_questions(
+                stage, scored, limit, lambda done, total: progress.update(task, completed=done, total=total)
+            )
     finally:
         stage.close()
+    if result.interrupted:
+        err.print(f"interrupted: reporting the {len(result.answers)} of {result.asked} questions the model answered")
+        if not result.answers:
+            raise SystemExit(130)
     return result
 
 
 def _report(
-    name: str, read: Benchmark, rules: str, as_json: bool, disagreements: str | None, stage: StageAnswers | None
+    name: str, read: Benchmark, rules: str, as_json: bool, disagreements: str | None, stage: StageAnswers | None,
+    source: str,
 ) -> None:
     from simstage.tom.ask import stage_summary
     from simstage.tom.stories import summarise
@@ -207,26 +202,13 @@ def _report(
     if stage:
         summary["stage"] = {"model": stage.model, **stage_summary(scored, answers)}
     if disagreements:
-        wrong = []
-        for index, item in enumerate(scored):
-            model = answers.get(index)
-            if item.correct and (index not in answers or model == item.expected):
-                continue
-            record = {
-                "story": item.story, "line": item.line, "type": item.qtype,
-                "question": item.question, "expected": item.expected,
-                "tracker": item.answer, "text": item.story_text,
-            }
-            if item.copy:
-                record["copy"] = item.copy
-            if index in answers:
-                record["stage"] = model
-            wrong.append(json.dumps(record) + "\n")
+        from simstage.report.files import OutputError, write_output
+        from simstage.tom.ask import wrong_answers
+
         try:
-            with open(disagreements, "w", encoding="utf-8") as handle:
-                handle.writelines(wrong)
-        except OSError as exc:
-            _fail(f"cannot write {disagreements}: {exc.strerror}")
+            write_output(disagreements, wrong_answers(scored, answers), inputs=[source])
+        except OutputError as exc:
+            _fail(str(exc))
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -289,7 +271,7 @@ def _evaluate(
         _fail(str(exc))
         raise AssertionError from None  # unreachable: fail exits
     stage = friendly_errors(_ask)(read.scored, backend, model, api_base, threads, limit)
-    _report(name, read, rules, as_json, disagreements, stage)
+    _report(name, read, rules, as_json, disagreements, stage, path)
 
 
 @eval_group.command()

@@ -9,7 +9,8 @@ question sees another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,3 +111,62 @@ def stage_summary(scored: Sequence[Scored], answers: dict[int, str | None]) -> d
         for i, answer in sorted(answers.items())
     ]
     return summarise(as_stage)
+
+
+def question_stage(backend: str, model: str, *, api_base: str | None = None, threads: int | None = None) -> Stage:
+    """The stage `eval --stage` asks: greedy, an 8,192-token window, room for a batch of forks.
+
+    Raises:
+        StageError: the stage cannot start (unknown backend, missing model, no server).
+    """
+    from simstage.scenario.models import StageConfig
+    from simstage.stage import make_stage
+
+    config = StageConfig.model_validate(
+        {"backend": backend, "model": model, "api_base": api_base, "n_ctx": 8192, "temperature": 0.0}
+    )
+    return make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
+
+
+def ask_questions(
+    stage: Stage,
+    scored: Sequence[Scored],
+    limit: int | None = None,
+    answered: Callable[[int, int], None] = lambda done, total: None,
+) -> StageAnswers:
+    """Ask `stage` `limit` of the questions (`spread` over the file; all without a limit).
+
+    `answered(done, total)` is called before the first question and after each answer.
+    Ctrl-C stops asking and keeps the answers so far (`interrupted`); the stage stays open.
+    """
+    indices = spread([item.qtype for item in scored], limit)
+    asked = [scored[i] for i in indices]
+    result = StageAnswers(model=str(stage.describe().get("model")), asked=len(asked))
+    try:
+        answered(0, len(asked))
+        for position, answer in ask_stage(stage, asked):
+            result.answers[indices[position]] = answer
+            answered(len(result.answers), len(asked))
+    except KeyboardInterrupt:
+        pass
+    return result
+
+
+def wrong_answers(scored: Sequence[Scored], answers: dict[int, str | None]) -> str:
+    """Every wrong answer, the tracker's or the model's, as JSON lines."""
+    wrong = []
+    for index, item in enumerate(scored):
+        model = answers.get(index)
+        if item.correct and (index not in answers or model == item.expected):
+            continue
+        record: dict[str, Any] = {
+            "story": item.story, "line": item.line, "type": item.qtype,
+            "question": item.question, "expected": item.expected,
+            "tracker": item.answer, "text": item.story_text,
+        }  # fmt: skip
+        if item.copy:
+            record["copy"] = item.copy
+        if index in answers:
+            record["stage"] = model
+        wrong.append(json.dumps(record) + "\n")
+    return "".join(wrong)

@@ -232,3 +232,19 @@ def test_ctrl_c_while_asking_reports_what_was_answered(tmp_path: Path, monkeypat
     summary = json.loads(result.stdout)
     assert summary["n"] == 12 and summary["stage"]["n"] == 4
     assert wrong.exists()
+
+
+def test_disagreements_never_overwrite_the_stories(tmp_path: Path) -> None:
+    stories = tmp_path / "tomi.txt"
+    write_tomi(stories, 6, seed=4)
+    before = stories.read_bytes()
+    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--disagreements", str(stories)])
+    assert result.exit_code == 2, result.output
+    assert "tomi.txt" in result.stderr and "Traceback" not in result.output
+    assert stories.read_bytes() == before
+
+
+def test_the_eval_command_builds_no_stage_config_and_opens_no_file() -> None:
+    """`eval --stage`'s stage and the disagreements file are tom/'s (tom/ask.py); the command calls them."""
+    source = (Path(__file__).resolve().parents[2] / "simstage" / "cli" / "tom.py").read_text(encoding="utf-8")
+    assert "StageConfig" not in source and "make_stage" not in source and "open(" not in source
