@@ -9,7 +9,8 @@ are as wide as their longest label, and rows are taller than a label, so no two
 labels can overlap whatever the turn or the object. The page's script draws the
 chosen view's belief edges (the deepest minds to the container they believe
 the object is in) for the chosen turn and object from the data built here, and
-the matrix from the same cells (`simstage.tom.matrix`).
+the matrix from the same cells (`simstage.tom.matrix`). A fact is drawn on the
+same tree, its last column the fact's three answers and who knows it (`fact_view`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from simstage.report.fact_view import fact_column, fact_data
 from simstage.scenario.models import Scenario
-from simstage.tom.matrix import MatrixCell, belief_matrix, matrix_rows, row_label
+from simstage.tom.matrix import MatrixCell, belief_matrices, matrix_rows, row_label
 
 MAX_TURNS = 200
 """Most turns carried; longer runs are sampled evenly (the last turn always kept)."""
@@ -29,7 +31,7 @@ MAX_ROWS = 5_000
 """Most belief chains (the matrix's holder › chain rows) a page carries. They grow with the cube
 of the cast at order 3 (64 characters: 258,112), so a large cast is shown to a shallower order."""
 MAX_CELLS = 100_000
-"""Most belief cells (rows × objects × turns) a page carries, about 1.5 MB of its data."""
+"""Most belief cells (rows × (objects + facts) × turns) a page carries, about 1.5 MB of its data."""
 MIN_TURNS = 12
 """Fewest turns the slider keeps before the page shows a shallower order instead."""
 MAX_DRAWN = 1_500
@@ -63,7 +65,7 @@ def page_extent(characters: int, objects: int, order: int, last: int) -> tuple[i
 
     Args:
         characters: the cast's size.
-        objects: how many objects the world has.
+        objects: how many objects and facts the world has (each is a column of cells).
         order: the deepest order the run tracks.
         last: the run's last turn.
     """
@@ -88,7 +90,8 @@ def page_extent(characters: int, objects: int, order: int, last: int) -> tuple[i
     return shown, turns, note
 
 
-def _width(text: str) -> float:
+def label_width(text: str) -> float:
+    """The width of a node that holds `text` as its label."""
     return round(len(text) * CHAR_W + PAD_W, 1)
 
 
@@ -112,7 +115,8 @@ def view_layout(
 
     Returns:
         {"minds": [[row, x, y, w], ...], "links": [[parent row, row], ...],
-         "boxes": [[x, y, w] per container], "rooms": [[room, x, y], ...], "width", "height"}.
+         "boxes": [[x, y, w] per container], "rooms": [[room, x, y], ...], "width", "height",
+         "col": the last column's x, "tree": the tree's height}.
     """
     import igraph
 
@@ -134,7 +138,7 @@ def view_layout(
         depth = len(rows[i][1])
         name = rows[i][1][-1] if rows[i][1] else rows[i][0]
         # Only the view's leaves (its deepest minds) show a probe answer beside their name.
-        depth_w[depth] = max(depth_w.get(depth, 0.0), _width(labels.get(i, name) if depth == order - 1 else name))
+        depth_w[depth] = max(depth_w.get(depth, 0.0), label_width(labels.get(i, name) if depth == order - 1 else name))
     x_of, x = {}, float(MARGIN)
     for depth in sorted(depth_w):
         x_of[depth] = x
@@ -152,7 +156,7 @@ def view_layout(
             room = where
         slots.append(("box", name))
     step = max(float(ROW_H), tree_h / max(1, len(slots)))
-    box_w = max((_width(name) for name, _ in containers), default=60.0)
+    box_w = max((label_width(name) for name, _ in containers), default=60.0)
     boxes: list[list[float]] = []
     rooms: list[list[Any]] = []
     for k, (kind, name) in enumerate(slots):
@@ -163,7 +167,7 @@ def view_layout(
             boxes.append([x, y, box_w])
     height = MARGIN * 2 + max(tree_h, len(slots) * step)
     return {"minds": minds, "links": links, "boxes": boxes, "rooms": rooms,
-            "width": round(x + box_w + MARGIN, 1), "height": round(height, 1)}
+            "width": round(x + box_w + MARGIN, 1), "height": round(height, 1), "col": x, "tree": tree_h}
 
 
 def _pack(cell: MatrixCell, names: dict[str, int], where: dict[str, int]) -> list[int]:
@@ -184,14 +188,15 @@ def belief_data(
     """Everything the page's script draws from: the cast, the views' layouts, and the cells of `turns`.
 
     `order` is the deepest order shown (default: the run's, `probe_order`; see `page_extent`).
-    A view of more than `MAX_DRAWN` minds gets `{"too_many": minds}` instead of a layout.
+    A view of more than `MAX_DRAWN` minds gets `{"too_many": minds}` instead of a layout; with
+    facts, each view's layout has a `fact` column too (`fact_view.fact_column`).
     """
     from simstage.tom.timeline import probe_order
     from simstage.world.state import WorldState
 
     order = max(1, probe_order(scenario) if order is None else order)
-    cells = belief_matrix(scenario, events, order=order, turns=turns)
-    rows = matrix_rows(cells)
+    cells, fact_cells = belief_matrices(scenario, events, order=order, turns=turns)
+    rows = matrix_rows(cells or fact_cells)
     row_of = {row: i for i, row in enumerate(rows)}
     world = WorldState.initial(scenario)
     rooms = {room: k for k, room in enumerate(world.locations)}
@@ -212,6 +217,7 @@ def belief_data(
         if k is not None:
             packed[k][objects.index(cell.object)].extend(_pack(cell, names, where))
     timeline_reality = _reality(scenario, events, turns, objects, where)
+    facts = fact_data(scenario, events, fact_cells, row_of, turns, probed)
     labels = {}
     for i, (name, chain) in enumerate(rows):
         labels[i] = (chain[-1] if chain else name) + (f" · model: {probed[i]} ✓" if i in probed else "")
@@ -219,15 +225,18 @@ def belief_data(
     for holder in [None, *cast]:
         for k in range(1, order + 1):
             minds = len(_tree(rows, holder, k))
-            views[f"{holder or ''}|{k}"] = (
-                view_layout(rows, containers, holder, k, labels) if minds <= MAX_DRAWN else {"too_many": minds}
-            )
+            view: dict[str, Any] = {"too_many": minds}
+            if minds <= MAX_DRAWN:
+                view = view_layout(rows, containers, holder, k, labels)
+            if facts["facts"] and minds <= MAX_DRAWN:
+                view["fact"] = fact_column(view, facts["facts"], cast)
+            views[f"{holder or ''}|{k}"] = view
     return {
         "cast": cast, "objects": objects, "containers": [list(c) for c in containers], "order": order,
         "plural": [bool(scenario.world.objects[o].plural) for o in objects],
         "rows": [[holder, list(chain), row_label(holder, chain)] for holder, chain in rows],
         "sources": list(SOURCES), "turns": list(turns), "cells": packed, "reality": timeline_reality,
-        "views": views,
+        "views": views, **facts,
     }
 
 
@@ -256,20 +265,26 @@ def belief_section(
     data = belief_data(scenario, events, turns, order)
     blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     objects = "".join(f'<option value="{k}">{escape(o)}</option>' for k, o in enumerate(data["objects"]))
+    if data["facts"]:
+        facts = "".join(f'<option value="f{k}">{escape(f)}</option>' for k, f in enumerate(data["facts"]))
+        objects = f'<optgroup label="objects">{objects}</optgroup><optgroup label="facts">{facts}</optgroup>'
+        if not data["objects"]:
+            objects = f'<optgroup label="facts">{facts}</optgroup>'
+
     holders = '<option value="">everyone</option>' + "".join(
         f'<option value="{escape(name)}">{escape(name)}</option>' for name in data["cast"])
     orders = "".join(f'<option value="{k}">{k}</option>' for k in range(1, data["order"] + 1))
     return f"""<section class="beliefs"><h2>Beliefs</h2>
 <div class="controls"><label>Turn <input type="range" id="turn" min="0" max="{len(turns) - 1}" value="{len(turns) - 1}" step="1"></label>
 <span id="turnlabel">turn {turns[-1]}</span>
-<label>object <select id="object">{objects}</select></label>
+<label>{"object or fact" if data["facts"] else "object"} <select id="object">{objects}</select></label>
 <label>holder <select id="holder">{holders}</select></label>
 <label>order <select id="order">{orders}</select></label></div>
 <p class="legend"><span style="color:{TRUE_COLOUR}">&#8594; true belief</span><span style="color:{FALSE_COLOUR}">&#8594; false belief</span>
-<span>- - - from a lie</span><span class="real-key">where it really is</span><span class="changed-key">changed this turn</span><span>&#8800; the model answered otherwise</span></p>
+<span>- - - from a lie</span><span class="real-key">where it really is{" (a fact: the truth, who really knows)" if data["facts"] else ""}</span><span class="changed-key">changed this turn</span><span>&#8800; the model answered otherwise</span></p>
 <p id="question" class="meta"></p>
 <div class="beliefcols"><div class="graphbox"><svg id="beliefs" role="img" aria-label="belief graph"></svg></div>
-<div class="side"><div id="edgeinfo" class="meta">Hover or click an arrow for its chain.</div><div id="matrix"></div></div></div>
+<div class="side"><div id="edgeinfo" class="meta">Hover or click an arrow for its chain.</div><div id="whoknows"></div><div id="matrix"></div></div></div>
 <script type="application/json" id="belief-data">{blob}</script>
 </section>"""
 

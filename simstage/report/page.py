@@ -28,6 +28,8 @@ CSS_COLOURS = {
     "orange1": "#ea580c",
 }
 PRIVATE_EVENTS = ("tell", "direction")
+KINDS = {"object": "objects", "fact": "facts", "who_knows": "who knows (exact set)"}
+"""How the probe table names each kind of probe."""
 MAX_TEXT = 20_000
 """Longest text of one transcript line (a model can loop); the rest is cut with a note."""
 
@@ -50,6 +52,9 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:20px 0 8px}
 #beliefs .mind.disagrees .shape{stroke:#b45309;stroke-width:2}
 #beliefs .container .shape{fill:#f3f4f6;stroke:#374151}#beliefs .container.real .shape{fill:#fef3c7;stroke:#a16207;stroke-width:2.5}
 #beliefs .container.unused{opacity:.45}#beliefs .room{fill:#6b7280;font-style:italic}
+#beliefs .container.who.thought .shape{stroke:#1d4ed8;stroke-width:2.5}#beliefs .none .wire{stroke-dasharray:2 3}
+#whoknows table{margin-bottom:10px}#whoknows caption{text-align:left;font-size:12px;color:#374151;padding:2px 0}
+table.matrix th.fact,table.matrix td.fact{border-left:2px solid #cbd5e1}
 #beliefs .link{fill:none;stroke:#94a3b8;stroke-width:1.2}
 #beliefs .wire{fill:none;stroke-width:1.8}#beliefs .lie .wire{stroke-dasharray:6 4}#beliefs .changed .wire{stroke-width:3}
 #beliefs .hit{fill:none;stroke:transparent;stroke-width:10;cursor:pointer}#beliefs .node{cursor:pointer}
@@ -125,15 +130,20 @@ def _score_cell(score: Any) -> str:
 
 
 def tom_table(metrics: Any) -> str:
-    """Probe accuracy (model vs tracker) overall, by order and by style, false beliefs, reality,
-    each with its 95% Wilson interval (a run's probes are few: the interval says how few)."""
+    """Probe accuracy (model vs tracker) overall, by order, by style and (with facts) by kind, false
+    beliefs, reality, each with its 95% Wilson interval (a run's probes are few: the interval says
+    how few); who-knows probes add their mean per-name F1."""
     if metrics is None:
         return '<p class="meta">No belief probes were asked in this run.</p>'
     rows = [("overall (vs tracker)", metrics.overall)]
     rows += [(f"order {escape(str(order))}", score) for order, score in metrics.by_order.items()]
     rows += [(f"style {escape(str(style))}", score) for style, score in metrics.by_style.items()]
+    if len(metrics.by_kind) > 1 or metrics.who_knows_f1 is not None:
+        rows += [(f"kind {escape(KINDS.get(kind, kind))}", score) for kind, score in metrics.by_kind.items()]
     rows += [("false beliefs (vs tracker)", metrics.false_belief), ("vs reality", metrics.reality)]
     body = "".join(f"<tr><th>{name}</th>{_score_cell(score)}</tr>" for name, score in rows)
+    if metrics.who_knows_f1 is not None:
+        body += f'<tr><th>who knows: per-name F1</th><td colspan="3">{metrics.who_knows_f1:.2f}</td></tr>'
     return f"<table><tr><th>probes</th><th>accuracy</th><th>{WILSON}</th><th>n</th></tr>{body}</table>"
 
 
@@ -183,7 +193,7 @@ def render_page(
     last = max((e.turn for e in events), default=0)
     # A large cast at a deep order has more chains of beliefs than a page can carry.
     order, turns, cut = page_extent(
-        len(scenario.cast), len(scenario.world.objects), max(1, probe_order(scenario)), last
+        len(scenario.cast), len(scenario.world.objects) + len(scenario.world.facts), max(1, probe_order(scenario)), last
     )
     verdicts = probe_verdicts(scenario, events)
     metrics = score_verdicts(verdicts, last)

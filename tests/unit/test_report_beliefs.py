@@ -1,4 +1,5 @@
-"""The report's belief graph in headless Chromium: no label overlaps another or a node, in every view."""
+"""The report's belief graph in headless Chromium: no label overlaps another or a node, in every view
+(every object's and every fact's)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from tests.unit.test_report import CHROMIUM, chromium, report, write_run
 from tests.unit.test_report import belief_data as report_data
 
 FOUR = ROOT / "tests" / "data" / "four-order3.yaml"
+FACTS = ROOT / "tests" / "data" / "four-facts-order3.yaml"
 
-# Walks every object, holder and order the controls offer, draws each view at the shown
-# turn, and measures every text label against every other label and every node other than
-# its own (a label sits inside its node's box) with getBoundingClientRect.
+# Walks every object (and fact), holder and order the controls offer, draws each view at the
+# shown turn, and measures every text label against every other label and every node other
+# than its own (a label sits inside its node's box) with getBoundingClientRect. It also reads
+# what a fact view says of who knows: the side table's rows, and the cast boxes marked.
 MEASURE = """<script>
 (function(){
   function overlap(a,b){return a.left<b.right-0.5&&b.left<a.right-0.5&&a.top<b.bottom-0.5&&b.top<a.bottom-0.5;}
@@ -38,8 +41,12 @@ MEASURE = """<script>
       var inside=labels[i].parentNode.classList.contains('node')?labels[i].parentNode.querySelector('.shape'):null;
       if(inside){var r=inside.getBoundingClientRect(); if(boxes[i].left<r.left||boxes[i].right>r.right) bad.push(labels[i].textContent+' wider than its node');}
     }
+    var text=function(q){return [].slice.call(document.querySelectorAll(q)).map(function(e){return e.textContent;});};
+    var who=[].slice.call(document.querySelectorAll('#whoknows tr')).map(function(r){
+      return [].slice.call(r.children).map(function(c){return c.textContent;});});
     views.push({object:o,holder:h,order:+k,labels:labels.length,nodes:shapes.length,
-      edges:document.querySelectorAll('#beliefs g.belief').length,bad:bad});
+      edges:document.querySelectorAll('#beliefs g.belief').length,bad:bad,who:who,
+      thought:text('#beliefs .who.thought text'),really:text('#beliefs .who.real text')});
   });});});
   var out=document.createElement('pre'); out.id='measured'; out.textContent=JSON.stringify(views);
   document.body.appendChild(out);
@@ -58,14 +65,22 @@ def measured(page: Path, profile: Path) -> list[dict]:
     return json.loads(found.group(1).replace("&amp;", "&"))
 
 
-@pytest.fixture(scope="module")
-def four_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("four")
+def scene_report(folder: Path, scene: Path) -> Path:
     run = folder / "run.jsonl"
-    write_run(FOUR, run)
+    write_run(scene, run)
     out = folder / "report.html"
     assert report(run, out).exit_code == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def four_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return scene_report(tmp_path_factory.mktemp("four"), FOUR)
+
+
+@pytest.fixture(scope="module")
+def facts_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return scene_report(tmp_path_factory.mktemp("facts"), FACTS)
 
 
 def test_views_cover_every_holder_and_order(four_report: Path) -> None:
@@ -124,3 +139,48 @@ def test_report_of_a_40_turn_order_3_scene_is_small(tmp_path: Path) -> None:
     assert len(belief_data(scenario, sim.events, list(range(41)))["turns"]) == 41
     assert len(html.encode("utf-8")) < 2_000_000, len(html)
     assert not re.search(r"""(src|href)\\s*=\\s*["']?(https?:|//)""", html) and "fetch(" not in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_no_label_overlaps_in_any_fact_view_and_who_knows_is_the_trackers(facts_report: Path, tmp_path: Path) -> None:
+    from simstage.run.log import read_runlog
+    from simstage.scenario import load_scenario
+    from simstage.tom.timeline import BeliefTimeline
+
+    page = tmp_path / "measure.html"
+    page.write_text(facts_report.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8")
+    views = measured(page, tmp_path / "profile")
+    assert len(views) == (2 + 2) * 5 * 3  # (objects + facts) x (everyone + 4 holders) x orders 1..3
+    for view in views:
+        assert view["bad"] == [], view
+    facts = [v for v in views if v["object"].startswith("f")]
+    assert len(facts) == 2 * 5 * 3 and all(not v["who"] for v in views if not v["object"].startswith("f"))
+    # Everyone at order 3: 52 minds, 3 answers, 4 cast boxes, 2 headings; every deepest mind has an
+    # arrow (to "don't know" where it has no belief).
+    deepest = next(v for v in facts if v["object"] == "f0" and v["holder"] == "" and v["order"] == 3)
+    assert (deepest["labels"], deepest["nodes"], deepest["edges"]) == (52 + 3 + 4 + 2, 52 + 3 + 4, 36)
+    scenario = load_scenario(FACTS).scenario
+    state = BeliefTimeline(scenario).extend(read_runlog(facts_report.parent / "run.jsonl").events).at(8)
+    cast = list(scenario.cast_names)
+    for view in facts:
+        fact = list(scenario.world.facts)[int(view["object"][1:])]
+        really = state.who_knows(fact)
+        assert [label.removeprefix("✓ ") for label in view["really"]] == list(really)
+        holder = view["holder"]
+        assert view["thought"] == ([f"✓ {n}" for n in state.who_knows(fact, holder)] if holder else [])
+        head, *lines = view["who"]
+        assert head[:-1] == ["who thinks", *cast] and lines[0][0] == "really knows"
+        assert [n for n, mark in zip(cast, lines[0][1:-1], strict=True) if mark == "✓"] == list(really)
+        for line in lines[1:]:
+            names = line[0].removesuffix(" thinks").split(" › ")
+            said = [n for n, mark in zip(cast, line[1:-1], strict=True) if mark == "✓"]
+            assert said == list(state.who_knows(fact, names[0], names[1:])), line
+        # The rows are the view's minds the page holds one order deeper than (it holds order 3: the
+        # holders and their models of the others), one holder's or everyone's.
+        assert len(lines) - 1 == (1 if view["order"] == 1 else 4) * (1 if holder else 4)
+    asked = next(v for v in facts if v["object"] == "f0" and v["holder"] == "Reed" and v["order"] == 1)
+    assert asked["who"][2][0] == "Reed thinks" and asked["who"][2][-1].startswith("Priya, Reed, Cole, Mara")
+    # The measure can fail in a fact view too: with labels three times larger, it finds overlaps.
+    big = page.read_text(encoding="utf-8").replace("</style>", "#beliefs text{font-size:36px}</style>", 1)
+    page.write_text(big, encoding="utf-8")
+    assert all(view["bad"] for view in measured(page, tmp_path / "profile-big") if view["object"].startswith("f"))
