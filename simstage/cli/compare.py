@@ -45,9 +45,7 @@ def compare(
 
     @friendly_errors
     def go() -> None:
-        from simstage.puppeteer.compare import compare as run_compare
-        from simstage.puppeteer.compare import comparison_pairs, paired_differences
-        from simstage.run.open import build_stage
+        from simstage.puppeteer.compare import compare_models
         from simstage.scenario import load_scenario
         from simstage.sweep.plan import parse_seeds
 
@@ -56,27 +54,15 @@ def compare(
         except ValueError as exc:
             fail(str(exc))
         kinds = [k.strip() for k in puppeteers.split(",") if k.strip()]
-        models = [m.strip() for m in (model or "").split(",") if m.strip()] or [None]
+        named = [m.strip() for m in (model or "").split(",") if m.strip()]
+        models: list[str | None] = [*named] if named else [None]
         loaded = load_scenario(scenario)
-        result: dict = {}
-        for name in models:
-            stage = build_stage(loaded, backend=backend, model=name, threads=threads)
-            try:
-                one = run_compare(loaded.scenario, stage, kinds, seed_list, max_turns)
-            except ValueError as exc:
-                fail(str(exc))
-            finally:
-                stage.close()
-            if len(models) > 1:
-                one["puppeteers"] = {f"{kind} on {name}": entry for kind, entry in one["puppeteers"].items()}
-            if result:
-                result["puppeteers"].update(one["puppeteers"])
-            else:
-                result = one
-        if len(models) > 1:
-            result["models"] = models
-        pairs = comparison_pairs(kinds, models if len(models) > 1 else None)  # type: ignore[arg-type]
-        result["paired"] = paired_differences(result["puppeteers"], pairs)
+        try:
+            result = compare_models(
+                loaded, kinds, seed_list, models, backend=backend, threads=threads, max_turns=max_turns
+            )
+        except ValueError as exc:
+            fail(str(exc))
         if as_json:
             click.echo(json.dumps(result, indent=2))
         else:

@@ -212,3 +212,46 @@ def compare(
             ],
         }
     return {"scenario": scenario.title, "seeds": list(seeds), "method": bootstrap_method("seeds"), "puppeteers": table}
+
+
+def compare_models(
+    loaded: Any,
+    kinds: Sequence[str],
+    seeds: Sequence[int],
+    models: Sequence[str | None] = (None,),
+    *,
+    backend: str | None = None,
+    threads: int | None = None,
+    max_turns: int | None = None,
+) -> dict[str, Any]:
+    """`compare` on each model in turn (one loaded at a time), with the paired differences.
+
+    With several models the columns read "PUPPETEER on MODEL" and `models` lists them; each
+    puppeteer is compared with the first, on each model, and each model with the first.
+
+    Raises:
+        ValueError: a puppeteer that cannot run unattended or lacks its settings (before any stage starts).
+        StageError: a model's stage cannot start.
+    """
+    from simstage.run.open import build_stage
+
+    for kind in kinds:
+        with_puppeteer(loaded.scenario, kind)
+    result: dict[str, Any] = {}
+    for name in models:
+        stage = build_stage(loaded, backend=backend, model=name, threads=threads)
+        try:
+            one = compare(loaded.scenario, stage, kinds, seeds, max_turns)
+        finally:
+            stage.close()
+        if len(models) > 1:
+            one["puppeteers"] = {f"{kind} on {name}": entry for kind, entry in one["puppeteers"].items()}
+        if result:
+            result["puppeteers"].update(one["puppeteers"])
+        else:
+            result = one
+    several = [str(name) for name in models] if len(models) > 1 else None
+    if several:
+        result["models"] = several
+    result["paired"] = paired_differences(result["puppeteers"], comparison_pairs(kinds, several))
+    return result

@@ -133,3 +133,11 @@ def test_in_memory_nothing_is_written(tmp_path: Path, monkeypatch: pytest.Monkey
     assert opened.simulation.run() == "completed"
     assert opened.simulation.seed == 2 and opened.simulation.turn == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_refuses_a_puppeteer_before_any_stage_starts(monkeypatch: pytest.MonkeyPatch):
+    built = _no_stage(monkeypatch)
+    args = ["compare", str(SALLY), "--puppeteer", "bare,human", "--model", "a,b", "--stage", "scripted"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "cannot compare puppeteer 'human'" in result.stderr
+    assert built == []
