@@ -26,7 +26,7 @@ from simstage.cast.prompt import CastPrompts
 from simstage.events import FACT_OPTIONS, WHO_KNOWS_OPTIONS, ProbeAnswered, WhoKnowsAnswered
 from simstage.latent.probing import LatentPlan
 from simstage.scenario.models import ProbeConfig, Scenario
-from simstage.stage.base import ChooseJob, Message, Stage
+from simstage.stage.base import ChooseJob, Message, Sampling, Stage
 from simstage.world.actions import clause
 from simstage.world.state import WorldState
 
@@ -112,6 +112,8 @@ def ask_probes(asking: Asking, probes: Sequence[ProbeConfig]) -> list[Any]:
             entry.questions.append(question)
             jobs.append(_job(asking, name, question, entry.options, prefix))
         asked.append(entry)
+    if any(entry.kind == "who_knows" and entry.config.ask is None for entry in asked):
+        _prime_narrator(asking)
     vectors: list[Any] = []
     pairs: list[list[int]] | None = None
     if latent is not None and any(entry.captured for entry in asked):
@@ -131,6 +133,22 @@ def ask_probes(asking: Asking, probes: Sequence[ProbeConfig]) -> list[Any]:
                 )
             )
     return out
+
+
+def _prime_narrator(asking: Asking) -> None:
+    """On a batching stage, decode the story into the narrator's seat once: each of its questions
+    (one per cast member) then forks the story instead of decoding it again.
+
+    The stage's `generate` with nothing to sample decodes the prompt only; a stage that does not
+    batch (the scripted stage, a remote server) is not asked.
+    """
+    stage = asking.stage
+    if not stage.SUPPORTS_BATCHING:
+        return
+    story = story_messages(asking.scenario, asking.events, None, screenplay=stage.plays_screenplay)
+    nothing = Sampling(temperature=0.0, max_tokens=0)
+    for _ in stage.generate(asking.sequence(NARRATOR_SEQUENCE), story, nothing):
+        pass
 
 
 def _job(

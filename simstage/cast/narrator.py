@@ -39,15 +39,15 @@ PUBLIC_LINES: dict[type, str] = {
 only when public)."""
 
 STORY_LINES: dict[type, str] = {
-    **PUBLIC_LINES,
-    Said: '{who} says: "{text}"',
+    **{kind: line for kind, line in PUBLIC_LINES.items() if kind is not Said},
     Told: '{who} tells {to} privately: "{text}"',
     Claimed: '{who} claims: "{text}"',
     Peeked: "{who} starts watching the {into} unseen; nobody knows.",
     PeekStopped: "{who} stops watching the {into}.",
     Distracted: "{who} stops paying attention until the end of turn {until}; nobody notices.",
 }
-"""The narrator's line of each world event, private ones included."""
+"""The narrator's line of each world event, private ones included. Small talk (`say`) is left
+out: it changes no belief the tracker keeps, and the story must fit beside the cast's contexts."""
 
 NARRATOR_INSTRUCTIONS = (
     "You are the narrator of the scene. You saw everything that happened, private words and "
@@ -90,7 +90,7 @@ def story_opening(scenario: Scenario) -> list[str]:
         lines.append(
             f"The {obj} {be} in the {config.in_} (in the {world.containers[config.in_].in_})."
         )
-    for name, fact in world.facts.items():
+    for fact in world.facts.values():
         lines.append(f"It is {'true' if fact.true else 'not true'} that {clause(fact.text)}.")
     for _, obj, container, group in scenario.knowledge():
         lines.append(f"{_group(group)} that the {obj} is in the {container}.")
@@ -120,14 +120,15 @@ def story_line(event: Any) -> str | None:
 
 
 def story_messages(
-    scenario: Scenario, events: Iterable[Any], question: str, *, screenplay: bool = False
+    scenario: Scenario, events: Iterable[Any], question: str | None, *, screenplay: bool = False
 ) -> list[Message]:
     """The whole story so far and a question, as the narrator reads them.
 
     Args:
         scenario: the scene.
         events: the run's events so far.
-        question: what the narrator is asked.
+        question: what the narrator is asked; None for the story alone (every question's
+            prompt begins with it, so a stage can decode it once and fork it).
         screenplay: for a base model: one line a message, the question as a stage direction.
     """
     lines = story_opening(scenario)
@@ -142,13 +143,18 @@ def story_messages(
         lines.append(line)
     intro = f'The scene "{scenario.title}". The characters: {", ".join(scenario.cast_names)}.'
     if screenplay:
+        asked = (
+            []
+            if question is None
+            else [Message("user", f'[Someone asks the narrator: "{question}"]')]
+        )
         return [
             Message("system", f"{intro}\n{NARRATOR_INSTRUCTIONS}\n"),
             *(Message("user", f"[{line}]") for line in lines),
-            Message("user", f'[Someone asks the narrator: "{question}"]'),
+            *asked,
         ]
-    story = "\n".join(lines)
+    story = "The story so far:\n" + "\n".join(lines)
     return [
         Message("system", f"{intro}\n{NARRATOR_INSTRUCTIONS}"),
-        Message("user", f"The story so far:\n{story}\n\nQuestion: {question}"),
+        Message("user", story if question is None else f"{story}\n\nQuestion: {question}"),
     ]

@@ -249,3 +249,39 @@ def test_a_fact_probe_is_captured_with_yes_and_no_as_its_contrast_and_a_who_know
     assert all(isinstance(e, ProbeAnswered) and e.about == c.about for e, c in zip(after, captured, strict=True))
     assert [c.contrast for c in captured if c.about != "ring"] == [("yes", "no")] * 5
     assert next(c for c in captured if c.about == "ring").contrast == ("box", "drawer")
+
+
+class _Batching(ScriptedStage):
+    """A scripted stage that says it batches: it records what `generate` was asked to decode."""
+
+    SUPPORTS_BATCHING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.primed: list[tuple[int, list[Message]]] = []
+        self.asked: list[tuple[int, list[Message]]] = []
+
+    def generate(self, seq, messages, sampling):  # type: ignore[no-untyped-def]
+        if sampling.max_tokens == 0:
+            self.primed.append((seq, list(messages)))
+            return iter(())
+        return super().generate(seq, messages, sampling)
+
+    def choose_many(self, jobs):  # type: ignore[no-untyped-def]
+        self.asked += [(seq, list(messages)) for seq, messages, _, _ in jobs]
+        return super().choose_many(jobs)
+
+
+def test_a_batching_stage_decodes_the_narrators_story_once_and_each_question_extends_it() -> None:
+    from simstage.asking import NARRATOR_SEQUENCE
+
+    stage = _Batching()
+    simulation = Simulation(scene(), stage)
+    simulation.run()
+    narrator = simulation.sequence(NARRATOR_SEQUENCE)
+    assert [seq for seq, _ in stage.primed] == [narrator]  # one turn asks the narrator
+    (story,) = [messages for _, messages in stage.primed]
+    questions = [messages for seq, messages in stage.asked if seq == narrator]
+    assert len(questions) == 2 * len(scene().cast)
+    for messages in questions:
+        assert messages[0] == story[0] and messages[1].content.startswith(story[1].content + "\n\nQuestion: ")
