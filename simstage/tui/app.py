@@ -85,8 +85,8 @@ class SimstageApp(App[str]):
         self.log_path = log_path
         self.max_turns = max_turns or scenario.max_turns
         self.selected = scenario.cast_names[0]
-        self.selected_object: str | None = next(iter(scenario.world.objects), None)
-        """The object the belief matrix shows (`o` picks the next)."""
+        self.selected_object: str | None = next(iter([*scenario.world.objects, *scenario.world.facts]), None)
+        """The object (or fact) the belief matrix shows (`o` picks the next: the objects, then the facts)."""
         self.turn = last_turn(self.events)
         self.state = "paused" if live else "replay"
         self.tokens_per_s: float | None = None
@@ -338,7 +338,7 @@ class SimstageApp(App[str]):
     def action_matrix(self) -> None:
         """Show the belief matrix in place of the transcript and side panes, or hide it."""
         if self.selected_object is None:
-            self.notify("the scene has no objects", severity="warning")
+            self.notify("the scene has no objects or facts", severity="warning")
             return
         matrix = self.query_one(BeliefMatrix)
         matrix.display = not matrix.display
@@ -350,8 +350,8 @@ class SimstageApp(App[str]):
             self.query_one(TurnScrubber).focus()
 
     def action_next_object(self) -> None:
-        """Show the next object in the belief matrix."""
-        objects = list(self.scenario.world.objects)
+        """Show the next object (after the last, the facts) in the belief matrix."""
+        objects = [*self.scenario.world.objects, *self.scenario.world.facts]
         if self.selected_object is not None:
             self.selected_object = objects[(objects.index(self.selected_object) + 1) % len(objects)]
             self.refresh_matrix()

@@ -17,7 +17,7 @@ _TABLE: list[tuple[str, str, str, str, str]] = [
     ("f", "fork", "Fork the run here", "continue in a new run log from this turn", LIVE),
     ("x", "export", "Export the belief graph", "write the tracker's beliefs as a graph", ""),
     ("m", "matrix", "Belief matrix", "show or hide where everyone thinks the selected object is", ""),
-    ("o", "next_object", "Next object", "choose the object the belief matrix shows", ""),
+    ("o", "next_object", "Next object", "choose the object (or fact) the belief matrix shows", ""),
     ("[ ]", "select(1)", "Next character", "choose whose beliefs and secrets are shown", ""),
     ("←/→", "scrub(1)", "Later turn", "move the replay one turn (replay only)", ""),
     ("?", "help", "Help", "list every key", ""),

@@ -30,6 +30,27 @@ class BeliefRow:
 
 
 @dataclass(frozen=True)
+class FactRow:
+    """One belief about a fact as the beliefs pane shows it."""
+
+    chain: tuple[str, ...]
+    fact: str
+    value: bool
+    """True: believed to hold; False: believed not to."""
+    right: bool
+    source: str
+    changed: bool
+    lie_by: str | None = None
+    probed: str | None = None
+    """What the model answered (yes, no, don't know) when this exact question was last probed."""
+
+    @property
+    def answer(self) -> str:
+        """The tracker's answer in a fact probe's words."""
+        return "yes" if self.value else "no"
+
+
+@dataclass(frozen=True)
 class BeliefsView:
     """The selected character's beliefs at a turn, or why there are none."""
 
@@ -37,6 +58,8 @@ class BeliefsView:
     turn: int
     rows: tuple[BeliefRow, ...] = ()
     unavailable: str | None = None
+    facts: tuple[FactRow, ...] = ()
+    """Its beliefs about facts (a fact it has no belief about has no row)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,19 @@ def beliefs_view(timeline: Any, events: Sequence[Any], holder: str, turn: int) -
                 probed_truth=probe.truth if probe is not None else None,
             )
         )
-    return BeliefsView(holder, turn, tuple(rows))
+    facts = []
+    for fact in (b for b in state.fact_beliefs() if b.holder == holder):
+        old_fact = before.fact_belief(holder, fact.fact, fact.chain) if before is not None else None
+        probe = probes.get((fact.chain, fact.fact))
+        facts.append(
+            FactRow(
+                chain=fact.chain, fact=fact.fact, value=fact.value, right=fact.right, source=fact.source,
+                changed=turn > 0 and (old_fact is None or old_fact.value != fact.value), lie_by=fact.lie_by,
+                probed=probe.answer if probe is not None and probe.kind == "fact" else None,
+            )
+        )  # fmt: skip
+    facts.sort(key=lambda row: (len(row.chain), row.chain))
+    return BeliefsView(holder, turn, tuple(rows), facts=tuple(facts))
 
 
 def turn_view(scenario: Scenario, events: Sequence[Any], timeline: Any, turn: int, holder: str) -> TurnView:
@@ -117,14 +152,17 @@ def turn_view(scenario: Scenario, events: Sequence[Any], timeline: Any, turn: in
 
 @dataclass(frozen=True)
 class MatrixLine:
-    """One row of the belief matrix: where `label`'s holder thinks (along its chain) the object is."""
+    """One row of the belief matrix: where `label`'s holder thinks (along its chain) the object is,
+    or for a fact whether it holds."""
 
     label: str
     """"Priya › Reed › Cole": Priya thinks Reed thinks Cole thinks."""
     container: str | None
+    """The believed container; for a fact "true" or "false"; None: no belief."""
     source: str | None
     formed: int | None
     true: bool | None
+    """Whether the belief matches the world (an object's container, a fact's truth)."""
     changed: bool
     probe_answer: str | None
     """The model's latest probe answer to this question, when it differs from the tracker's."""
@@ -133,40 +171,54 @@ class MatrixLine:
 
 @dataclass(frozen=True)
 class MatrixView:
-    """One object across the whole cast at a turn, to the scene's order, or why it cannot be shown."""
+    """One object (or fact) across the whole cast at a turn, to the scene's order, or why it cannot be shown."""
 
     object: str
+    """The object or the fact shown."""
     turn: int
     order: int = 0
     lines: tuple[MatrixLine, ...] = ()
     unavailable: str | None = None
+    kind: str = "object"
+    """`object`, or `fact` when `object` names a fact."""
 
 
 def matrix_view(scenario: Scenario, events: Sequence[Any], turn: int, obj: str) -> MatrixView:
-    """The belief matrix of `obj` at the end of `turn` (rows holder › chain, as `simstage.tom.matrix` orders them)."""
+    """The belief matrix of `obj` (an object or a fact) at the end of `turn` (rows holder › chain,
+    as `simstage.tom.matrix` orders them)."""
+    kind = "fact" if obj in scenario.world.facts else "object"
     try:
-        from simstage.tom.matrix import belief_matrix, matrix_rows, row_label
+        from simstage.tom.matrix import belief_matrix, fact_matrix, matrix_rows, row_label
     except ImportError:
-        return MatrixView(obj, turn, unavailable=TRACKER_MISSING)
+        return MatrixView(obj, turn, unavailable=TRACKER_MISSING, kind=kind)
+    shown = events_upto(events, turn)
     try:
-        cells = [c for c in belief_matrix(scenario, events_upto(events, turn), turn=turn) if c.object == obj]
+        cells: list[Any] = (
+            [c for c in fact_matrix(scenario, shown, turn=turn) if c.fact == obj]
+            if kind == "fact"
+            else [c for c in belief_matrix(scenario, shown, turn=turn) if c.object == obj]
+        )
     except Exception as exc:  # noqa: BLE001 - show why, keep the UI alive
-        return MatrixView(obj, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}")
+        return MatrixView(obj, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}", kind=kind)
     by_row = {(c.holder, c.chain): c for c in cells}
     lines = []
     for row in matrix_rows(cells):
         cell = by_row[row]
+        if kind == "fact":
+            believed, true = None if cell.value is None else str(cell.value).lower(), cell.right
+        else:
+            believed, true = cell.container, cell.true
         lines.append(
             MatrixLine(
                 label=row_label(*row),
-                container=cell.container,
+                container=believed,
                 source=cell.source,
                 formed=cell.formed,
-                true=cell.true,
+                true=true,
                 changed=cell.changed,
                 probe_answer=cell.probe_answer if cell.probe_disagrees else None,
                 lie_by=cell.lie_by,
             )
         )
     order = max((len(c.chain) + 1 for c in cells), default=0)
-    return MatrixView(obj, turn, order, tuple(lines))
+    return MatrixView(obj, turn, order, tuple(lines), kind=kind)

@@ -21,7 +21,7 @@ from simstage.events import RunEnded, TurnEnded
 from simstage.render import TranscriptPrinter, narrate, speaker_colours
 from simstage.scenario.models import Scenario
 from simstage.tom.metrics import VerdictFold
-from simstage.tui.views import BeliefsView
+from simstage.tui.views import BeliefRow, BeliefsView, FactRow
 from simstage.world.state import WorldState
 
 
@@ -125,7 +125,7 @@ def _chain_label(holder: str, chain: tuple[str, ...]) -> str:
 
 
 class BeliefsPane(Tree[str]):
-    """The selected character's beliefs: first order, then nested; false ones in red."""
+    """The selected character's beliefs: first order, then nested; objects, then facts; false ones in red."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("beliefs", **kwargs)
@@ -142,29 +142,57 @@ class BeliefsPane(Tree[str]):
             self.root.add_leaf(Text(view.unavailable, style="dim italic"))
             self.plain.append(view.unavailable)
             return
-        if not view.rows:
+        if not view.rows and not view.facts:
             self.root.add_leaf(Text("no beliefs yet", style="dim"))
             return
-        groups: dict[tuple[str, ...], Any] = {}
+        leaves: dict[tuple[str, ...], list[Text]] = {}
         for row in view.rows:
-            if row.chain not in groups:
-                groups[row.chain] = self.root.add(_chain_label(view.holder, row.chain), expand=True)
-            label = Text()
-            label.append(f"{row.object}: ", style="bold")
-            label.append(row.container or "?", style="" if row.true else "bold red")
-            if not row.true:
-                label.append(" (false)", style="red")
-            if row.changed:
-                label.append(" ✱", style="bold yellow")
-            if row.probed is not None:
-                agree = row.probed == row.container
-                label.append(f" model:{row.probed}", style="blue")
-                label.append(" ✓" if agree else " ≠", style="green" if agree else "yellow")
-            if row.lie_by:
-                label.append(f" lie by {row.lie_by}", style="yellow")
-            label.append(f" ·{row.source}", style="dim")
-            groups[row.chain].add_leaf(label)
-            self.plain.append(f"{_chain_label(view.holder, row.chain)} | {label.plain}")
+            leaves.setdefault(row.chain, []).append(_object_leaf(row))
+        for fact in view.facts:
+            leaves.setdefault(fact.chain, []).append(_fact_leaf(fact))
+        for chain in sorted(leaves, key=lambda chain: (len(chain), chain)):
+            group = self.root.add(_chain_label(view.holder, chain), expand=True)
+            for label in leaves[chain]:
+                group.add_leaf(label)
+                self.plain.append(f"{_chain_label(view.holder, chain)} | {label.plain}")
+
+
+def _object_leaf(row: BeliefRow) -> Text:
+    """A belief about an object: "ring: box", red when false, with marks."""
+    label = Text()
+    label.append(f"{row.object}: ", style="bold")
+    label.append(row.container or "?", style="" if row.true else "bold red")
+    if not row.true:
+        label.append(" (false)", style="red")
+    if row.changed:
+        label.append(" ✱", style="bold yellow")
+    if row.probed is not None:
+        agree = row.probed == row.container
+        label.append(f" model:{row.probed}", style="blue")
+        label.append(" ✓" if agree else " ≠", style="green" if agree else "yellow")
+    if row.lie_by:
+        label.append(f" lie by {row.lie_by}", style="yellow")
+    label.append(f" ·{row.source}", style="dim")
+    return label
+
+
+def _fact_leaf(row: FactRow) -> Text:
+    """A belief about a fact: "debt? true", red when wrong, with marks."""
+    label = Text()
+    label.append(f"{row.fact}? ", style="bold italic")
+    label.append(str(row.value).lower(), style="" if row.right else "bold red")
+    if not row.right:
+        label.append(" (wrong)", style="red")
+    if row.changed:
+        label.append(" ✱", style="bold yellow")
+    if row.probed is not None:
+        agree = row.probed == row.answer
+        label.append(f" model:{row.probed}", style="blue")
+        label.append(" ✓" if agree else " ≠", style="green" if agree else "yellow")
+    if row.lie_by:
+        label.append(f" lie by {row.lie_by}", style="yellow")
+    label.append(f" ·{row.source}", style="dim")
+    return label
 
 
 class PuppeteerPane(Static):
