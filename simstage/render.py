@@ -33,6 +33,7 @@ from simstage.events import (
     TurnMetrics,
     TurnStarted,
     WhoKnowsAnswered,
+    Witnessed,
 )
 from simstage.scenario.models import Scenario
 from simstage.terminal import printable
@@ -79,9 +80,9 @@ def narrate(event: Any, tracker: Tracker = None) -> str | None:
         tracker: for a probe, the tracker's answer (`simstage.tom.metrics`), shown beside the model's.
     """
     line = _line(event, tracker)
-    if line is None:
-        return None
-    unseen, inattentive = getattr(event, "watchers", ()), getattr(event, "distracted", ())
+    if line is None or not isinstance(event, Witnessed):
+        return line
+    unseen, inattentive = event.watchers, event.distracted
     if unseen:
         line += f" [watched unseen by {', '.join(unseen)}]"
     if inattentive:
@@ -267,7 +268,9 @@ class TranscriptPrinter:
     def format(self, event: Any, tracker: Tracker = None) -> str:
         """One event as rich markup (`tracker`: for a probe, the tracker's answer)."""
         line = self._format(event, tracker)
-        unseen, inattentive = getattr(event, "watchers", ()), getattr(event, "distracted", ())
+        if not isinstance(event, Witnessed):
+            return line
+        unseen, inattentive = event.watchers, event.distracted
         if unseen:
             line += f" [dim](watched unseen by {', '.join(map(self._name, unseen))})[/]"
         if inattentive:

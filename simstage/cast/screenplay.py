@@ -34,6 +34,7 @@ from simstage.events import (
     Rejected,
     Said,
     Told,
+    Witnessed,
 )
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
@@ -107,7 +108,7 @@ def direction(event: object, me: str) -> str | None:
     What `me` watched unseen from elsewhere is marked so.
     """
     line = _direction(event, me)
-    if line is not None and me and me in getattr(event, "watchers", ()):
+    if line is not None and isinstance(event, Witnessed) and me in event.watchers:
         return f"[Unseen, {me} watches from afar: {line.strip('[]')}]"
     return line
 
