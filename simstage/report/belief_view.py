@@ -21,7 +21,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from simstage.report.fact_view import fact_column, fact_data
+from simstage.report.fact_view import TRUTH_BOXES, WHO_KNOWS, fact_data
 from simstage.scenario.models import Scenario
 from simstage.tom.matrix import MatrixCell, belief_matrices, matrix_rows, row_label
 
@@ -170,6 +170,36 @@ def view_layout(
             "width": round(x + box_w + MARGIN, 1), "height": round(height, 1), "col": x, "tree": tree_h}
 
 
+def fact_column(view: dict[str, Any], facts: Sequence[str], cast: Sequence[str]) -> dict[str, Any]:
+    """A view's last column in its fact views: the fact's name, its three boxes, then the cast.
+
+    Args:
+        view: the view's layout (`view_layout`: `col`, the column's x, and `tree`, the tree's height).
+        facts: the facts' names (the heading shows the chosen one; the column fits the longest).
+        cast: the cast, whose boxes mark who knows.
+
+    Returns:
+        {"heads": [[x, y] fact name, [x, y] "who knows"], "boxes": [[x, y, w] per `TRUTH_BOXES`],
+         "names": [[x, y, w] per cast member], "width", "height"}.
+    """
+    slots = [True, *(False for _ in TRUTH_BOXES), True, *(False for _ in cast)]  # True: a heading
+    step = max(float(ROW_H), view["tree"] / len(slots))
+    width = max(label_width(text) for text in [*TRUTH_BOXES, *facts, WHO_KNOWS, *(f"✓ {n}" for n in cast)])
+    x = view["col"]
+    heads: list[list[float]] = []
+    boxes: list[list[float]] = []
+    for k, heading in enumerate(slots):
+        y = round(MARGIN + k * step, 1)
+        if heading:
+            heads.append([x, y])
+        else:
+            boxes.append([x, y, width])
+    return {
+        "heads": heads, "boxes": boxes[: len(TRUTH_BOXES)], "names": boxes[len(TRUTH_BOXES) :],
+        "width": round(x + width + MARGIN, 1), "height": round(MARGIN * 2 + max(view["tree"], len(slots) * step), 1),
+    }  # fmt: skip
+
+
 def _pack(cell: MatrixCell, names: dict[str, int], where: dict[str, int]) -> list[int]:
     """A cell as six integers: container, source, formed turn, liar, probe answer (-1: none), changed."""
     return [
@@ -189,7 +219,7 @@ def belief_data(
 
     `order` is the deepest order shown (default: the run's, `probe_order`; see `page_extent`).
     A view of more than `MAX_DRAWN` minds gets `{"too_many": minds}` instead of a layout; with
-    facts, each view's layout has a `fact` column too (`fact_view.fact_column`).
+    facts, each view's layout has a `fact` column too (`fact_column`).
     """
     from simstage.tom.timeline import probe_order
     from simstage.world.state import WorldState

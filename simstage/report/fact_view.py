@@ -84,32 +84,3 @@ def fact_data(
         "truth": [bool(scenario.world.facts[f].true) for f in facts], "fsources": list(FACT_SOURCES),
         "fcells": packed, "who_probes": who,
     }  # fmt: skip
-
-
-def fact_column(view: dict[str, Any], facts: Sequence[str], cast: Sequence[str]) -> dict[str, Any]:
-    """A view's last column in its fact views: the fact's name, its three boxes, then the cast.
-
-    Args:
-        view: the view's layout (`view_layout`: `col`, the column's x, and `tree`, the tree's height).
-        facts: the facts' names (the heading shows the chosen one; the column fits the longest).
-        cast: the cast, whose boxes mark who knows.
-
-    Returns:
-        {"heads": [[x, y] fact name, [x, y] "who knows"], "boxes": [[x, y, w] per `TRUTH_BOXES`],
-         "names": [[x, y, w] per cast member], "width", "height"}.
-    """
-    from simstage.report.belief_view import MARGIN, ROW_H, label_width
-
-    slots = ["head", *TRUTH_BOXES, "head", *cast]
-    step = max(float(ROW_H), view["tree"] / len(slots))
-    width = max(label_width(text) for text in [*TRUTH_BOXES, *facts, WHO_KNOWS, *(f"✓ {n}" for n in cast)])
-    x = view["col"]
-    heads: list[list[float]] = []
-    boxes: list[list[float]] = []
-    for k, kind in enumerate(slots):
-        y = round(MARGIN + k * step, 1)
-        (heads if kind == "head" else boxes).append([x, y] if kind == "head" else [x, y, width])
-    return {
-        "heads": heads, "boxes": boxes[: len(TRUTH_BOXES)], "names": boxes[len(TRUTH_BOXES) :],
-        "width": round(x + width + MARGIN, 1), "height": round(MARGIN * 2 + max(view["tree"], len(slots) * step), 1),
-    }  # fmt: skip
