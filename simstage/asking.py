@@ -26,6 +26,7 @@ from simstage.cast.prompt import CastPrompts
 from simstage.events import FACT_OPTIONS, WHO_KNOWS_OPTIONS, ProbeAnswered, WhoKnowsAnswered
 from simstage.latent.probing import LatentPlan
 from simstage.scenario.models import ProbeConfig, Scenario
+from simstage.stage.abilities import LatentReader, batching
 from simstage.stage.base import ChooseJob, Message, Sampling, Stage
 from simstage.world.actions import clause
 from simstage.world.state import WorldState
@@ -74,7 +75,9 @@ def ask_probes(asking: Asking, probes: Sequence[ProbeConfig]) -> list[Any]:
     """
     if not probes:
         return []
-    scenario, world, latent = asking.scenario, asking.world, asking.latent
+    scenario, world = asking.scenario, asking.world
+    reader = asking.stage.ability(LatentReader) if asking.latent is not None else None
+    latent = asking.latent if reader is not None else None
     containers = tuple(scenario.world.containers)
     jobs: list[ChooseJob] = []
     asked: list[_Probe] = []
@@ -116,17 +119,17 @@ def ask_probes(asking: Asking, probes: Sequence[ProbeConfig]) -> list[Any]:
         _prime_narrator(asking)
     vectors: list[Any] = []
     pairs: list[list[int]] | None = None
-    if latent is not None and any(entry.captured for entry in asked):
+    if latent is not None and reader is not None and any(entry.captured for entry in asked):
         pairs = _contrast(latent, asked, len(jobs), containers)
-        answers, vectors = asking.stage.choose_many_latent(jobs, pairs)
+        answers, vectors = reader.choose_many_latent(jobs, pairs)
     else:
-        answers = asking.stage.choose_many(jobs)
+        answers = batching(asking.stage).choose_many(jobs)
+    layers = reader.layers if reader is not None else ()
     out: list[Any] = []
     for entry in asked:
         out.append(_event(asking, entry, answers))
         if latent is not None and entry.captured:
             completed = [entry.options[c] for c in pairs[entry.first]] if pairs else []
-            layers = asking.stage.latent_layers
             out.append(
                 latent.record(
                     entry.config, asking.turn, layers, vectors[entry.first], entry.named, completed
@@ -143,9 +146,9 @@ def _prime_narrator(asking: Asking) -> None:
     batch (the scripted stage, a remote server) is not asked.
     """
     stage = asking.stage
-    if not stage.SUPPORTS_BATCHING:
+    if not batching(stage).together:
         return
-    story = story_messages(asking.scenario, asking.events, None, screenplay=stage.plays_screenplay)
+    story = story_messages(asking.scenario, asking.events, None, screenplay=stage.describe().plays_screenplay)
     nothing = Sampling(temperature=0.0, max_tokens=0)
     for _ in stage.generate(asking.sequence(NARRATOR_SEQUENCE), story, nothing):
         pass
@@ -156,7 +159,7 @@ def _job(
 ) -> ChooseJob:
     """One question as a stage job: the asked seat's prompt with the question, and where the answer begins."""
     scenario, world, events = asking.scenario, asking.world, asking.events
-    on_screenplay = asking.stage.plays_screenplay
+    on_screenplay = asking.stage.describe().plays_screenplay
     messages: list[Message]
     if name is None:
         messages = story_messages(scenario, events, question, screenplay=on_screenplay)

@@ -31,6 +31,7 @@ from simstage.latent.probing import plan_for
 from simstage.puppeteer import Puppeteer, make_puppeteer
 from simstage.puppeteer.base import Scene
 from simstage.scenario.models import ProbeConfig, SayAction, Scenario
+from simstage.stage.abilities import TokenCounter, counters
 from simstage.stage.base import Sampling, Stage, StageError
 from simstage.world.actions import Action, resolve
 from simstage.world.state import WorldState, fold_world
@@ -200,7 +201,7 @@ class Simulation:
             TurnStarted(turn=self.turn, speaker=speaker, location=here, present=self.world.present(here))
         )
         tokens = 0
-        on_screenplay = self.stage.plays_screenplay
+        on_screenplay = self.stage.describe().plays_screenplay
         if raw is None:
             messages = self._fit_context(speaker)
             sampling = Sampling(
@@ -211,7 +212,8 @@ class Simulation:
                 # A base model speaks free text; its action is then chosen among the world's.
                 json_schema=None if on_screenplay else turn_schema(self.scenario, speaker),
             )
-            before = self.stage.counters.generated_tokens
+            meter = counters(self.stage)
+            before = meter.generated_tokens
             # A puppeteer may write the turn itself (best of N candidates, a human's line).
             raw = self.puppeteer.compose(self.scene(), speaker, messages, sampling)
             if raw is not None:
@@ -228,7 +230,7 @@ class Simulation:
                     chunks.append(chunk)
                     self._token(speaker, chunk)
                 raw = "".join(chunks)
-            tokens = self.stage.counters.generated_tokens - before
+            tokens = meter.generated_tokens - before
         self.emit(TurnEnded(turn=self.turn, speaker=speaker, raw=raw, tokens=tokens))
         try:
             turn = parse_turn(raw, self.scenario, speaker)
@@ -245,19 +247,20 @@ class Simulation:
 
         One share more than the cast is kept free for probes, candidates and forks.
         A stage whose every request gets the whole window (a remote server) does not
-        share it (`SHARES_WINDOW`).
+        share it (`StageDescription.shares_window`).
         """
-        window = self.stage.context_window
+        described = self.stage.describe()
+        window = described.context_window
         if not window:
             return None
-        if not self.stage.SHARES_WINDOW:
+        if not described.shares_window:
             return int(window)
         return int(window) // (len(self.scenario.cast) + 1)
 
     def _prompt(self, speaker: str, dropped: int = 0) -> list[Any]:
         """The speaker's prompt for its turn, leaving out `dropped` more of its oldest exchanges
         (a chat) or lines (a screenplay) than the run has trimmed already."""
-        if self.stage.plays_screenplay:
+        if self.stage.describe().plays_screenplay:
             return screenplay.turn_messages(self.scenario, speaker, self.events, dropped)
         return drop_exchanges(self.cast.messages(speaker, self.events), dropped)
 
@@ -265,19 +268,20 @@ class Simulation:
         """The speaker's prompt, its oldest exchanges dropped when it nears its share; recorded."""
         messages = self._prompt(speaker)
         budget = self.context_budget()
-        if budget is None:
+        counter = self.stage.ability(TokenCounter)
+        if budget is None or counter is None:
             return messages
         reserve = self.sampling.max_tokens
-        before = self.stage.count_tokens(messages)
+        before = counter.count_tokens(messages)
         if before is None or before + reserve <= budget:
             return messages
         # Trim well below the budget, so trimming (and its KV shift) is occasional.
         target = int(budget * 0.6)
-        available = screenplay.lines_in(messages) if self.stage.plays_screenplay else exchanges_in(messages)
+        available = screenplay.lines_in(messages) if self.stage.describe().plays_screenplay else exchanges_in(messages)
         dropped, after = 0, before
         while dropped < available and after + reserve > target:
             dropped += 1
-            after = self.stage.count_tokens(self._prompt(speaker, dropped)) or 0
+            after = counter.count_tokens(self._prompt(speaker, dropped)) or 0
         if dropped == 0:
             return messages
         self.emit(

@@ -10,42 +10,92 @@ control). Probes are asked on private forks, so none of this changes the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from simstage.analysis.ablate import Directions, random_unit
 from simstage.analysis.results import BehaviourAblation, Changed, LayerReasked, Reasked
-from simstage.stage import StageError
+from simstage.stage import Message, Sampling, Stage, StageDescription, StageError
+from simstage.stage.abilities import LatentReader
+from simstage.stage.base import ChooseJob
+
+A = TypeVar("A")
 
 
-class AblatingStage:
-    """A llama stage (behind its owner thread) whose latent probes are also re-asked per steering."""
+class Reasking(LatentReader):
+    """A stage's `LatentReader` that asks each batch again under every steering, and keeps the answers."""
 
-    def __init__(self, stage: Any, variants: dict[str, dict[int, np.ndarray]]):
-        self._stage = stage
-        self._capture = getattr(stage, "inner", stage).latent
-        if self._capture is None:
-            raise StageError("behavioural ablation needs a stage made with latent capture")
+    def __init__(self, reader: LatentReader, variants: dict[str, dict[int, np.ndarray]]):
+        self._reader = reader
         self.variants = variants
         self.asked: dict[str, list[str]] = {name: [] for name in ["baseline", *variants]}
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stage, name)
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self._reader.layers
 
-    def choose_many_latent(self, jobs: Sequence[Any], contrast: Any = None) -> tuple[list[int], list[Any]]:
-        answers, vectors = self._stage.choose_many_latent(jobs, contrast)
+    def choose_many_latent(
+        self,
+        jobs: Sequence[ChooseJob],
+        contrast: Sequence[Sequence[int]] | None = None,
+        steer: Mapping[int, Any] | None = None,
+    ) -> tuple[list[int], list[Any]]:
+        answers, vectors = self._reader.choose_many_latent(jobs, contrast, steer)
         self.asked["baseline"].extend(job[2][i] for job, i in zip(jobs, answers, strict=True))
-        for name, steer in self.variants.items():
-            self._capture.steer = steer
-            try:
-                other, _ = self._stage.choose_many_latent(jobs)
-            finally:
-                self._capture.steer = None
+        for name, variant in self.variants.items():
+            other, _ = self._reader.choose_many_latent(jobs, steer=variant)
             self.asked[name].extend(job[2][i] for job, i in zip(jobs, other, strict=True))
         return answers, vectors
+
+
+class AblatingStage:
+    """A stage whose latent probes are also re-asked per steering: the stage's own, but for its
+    `LatentReader` (a `Reasking`).
+
+    Raises:
+        StageError: the stage reads no activations (made without latent capture).
+    """
+
+    def __init__(self, stage: Stage, variants: dict[str, dict[int, np.ndarray]]):
+        reader = stage.ability(LatentReader)
+        if reader is None:
+            raise StageError("behavioural ablation needs a stage made with latent capture")
+        self._stage = stage
+        self.reasking = Reasking(reader, variants)
+
+    @property
+    def asked(self) -> dict[str, list[str]]:
+        """The answers per variant (`baseline`: unsteered), in the order asked."""
+        return self.reasking.asked
+
+    def describe(self) -> StageDescription:
+        return self._stage.describe()
+
+    def ability(self, kind: type[A]) -> A | None:
+        if kind is LatentReader:
+            return self.reasking if isinstance(self.reasking, kind) else None
+        return self._stage.ability(kind)
+
+    def open_sequence(self) -> int:
+        return self._stage.open_sequence()
+
+    def fork(self, seq: int) -> int:
+        return self._stage.fork(seq)
+
+    def drop(self, seq: int) -> None:
+        self._stage.drop(seq)
+
+    def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
+        return self._stage.generate(seq, messages, sampling)
+
+    def choose(self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = "") -> int:
+        return self._stage.choose(seq, messages, options, prefix)
+
+    def score(self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = "") -> float:
+        return self._stage.score(seq, messages, continuation, prefix)
 
 
 def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> Reasked:

@@ -163,7 +163,7 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
         stage = LlamaStage(path, n_ctx=4096, n_threads=threads, n_seq_max=16, latent_layers=layers)
         try:
             jobs, _ = probe_jobs(stage, characters, 8)
-            asks = {kind: stage.choose_many_latent if layers else stage.choose_many}
+            asks: dict[str, Callable[[Any], Any]] = {kind: stage.choose_many_latent if layers else stage.choose_many}
             if layers:  # also with contrast pairs: two completions decoded and read per probe
                 asks["contrast"] = lambda batch: stage.choose_many_latent(batch, [[0, 1]] * len(batch))
             for name, ask in asks.items():

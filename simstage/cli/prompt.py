@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from simstage.cli.errors import fail, friendly_errors
 from simstage.cli.options import stage_options
+
+if TYPE_CHECKING:
+    from simstage.stage import ClosableStage, Stage
 
 
 def events_before(scenario: Any, turn: int, log_events: list[Any] | None, seed: int | None) -> Any:
@@ -96,7 +99,7 @@ def _prompt(
         bound, of = log.header.max_turns, f"{log_path}: --turn {turn} is past the run's"
     if turn > bound:
         fail(f"{of} max_turns ({bound})")
-    stage: Any = None
+    stage: ClosableStage | None = None
     if (backend or scenario.stage.backend) == "llama":
         from simstage.run.open import build_stage
 
@@ -105,7 +108,8 @@ def _prompt(
         sim = events_before(scenario, turn, log_events, seed=None)
         if name not in sim.world.character_location:
             fail(f"{path}: {name} is not in the scene at turn {turn}")
-        messages = character_prompt(scenario, sim, name, screenplay=bool(stage and stage.plays_screenplay))
+        on_screenplay = stage is not None and stage.describe().plays_screenplay
+        messages = character_prompt(scenario, sim, name, screenplay=on_screenplay)
         if (backend or scenario.stage.backend) == "litellm":  # as `RemoteStage` sends them: markers broken
             from simstage.stage.base import Message
             from simstage.stage.markup import neutralise
@@ -117,14 +121,18 @@ def _prompt(
             stage.close()
 
 
-def _print(stage: Any, messages: list[Any], name: str, turn: int, tokens: bool, as_json: bool) -> None:
-    from simstage.stage.templates import describe_template
+def _print(stage: Stage | None, messages: list[Any], name: str, turn: int, tokens: bool, as_json: bool) -> None:
+    from simstage.stage.abilities import PromptRenderer
 
     report: dict[str, Any] = {"as": name, "turn": turn, "messages": [m.__dict__ for m in messages]}
-    if stage is not None:
-        report.update(describe_template(stage.chat_format))
-        report["text"] = stage.prompt_text(messages)
-        ids = stage.prompt_tokens(messages)
+    renderer = stage.ability(PromptRenderer) if stage is not None else None
+    if stage is not None and renderer is not None:
+        described = stage.describe()
+        report["chat_format"] = described.chat_format
+        report["template_source"] = described.template_source
+        report["template_sha256"] = described.template_sha256
+        report["text"] = renderer.prompt_text(messages)
+        ids = renderer.prompt_tokens(messages)
         report["token_count"] = len(ids)
         if tokens:
             report["tokens"] = ids
@@ -135,7 +143,7 @@ def _print(stage: Any, messages: list[Any], name: str, turn: int, tokens: bool, 
         click.echo(json.dumps(report, ensure_ascii=False))
         return
     click.echo(report["text"], nl=not report["text"].endswith("\n"))
-    if stage is not None:
+    if renderer is not None:
         source = report["template_source"]
         err = click.get_text_stream("stderr")
         line = f"— {name} at turn {turn}: {report['chat_format']} ({source})"

@@ -17,6 +17,8 @@ import numpy as np
 from simstage.cast.probes import naming
 from simstage.events import LatentCaptured
 from simstage.latent.store import LatentStore
+from simstage.stage.abilities import LatentReader
+from simstage.stage.base import Stage
 
 
 @dataclass
@@ -71,8 +73,8 @@ class LatentPlan:
         )  # fmt: skip
 
 
-def plan_for(scenario: Any, stage: Any, store: LatentStore | None) -> LatentPlan | None:
+def plan_for(scenario: Any, stage: Stage, store: LatentStore | None) -> LatentPlan | None:
     """The run's capture plan: None unless the scenario asks for it and the stage can read activations."""
-    if scenario.latent is None or store is None or not stage.SUPPORTS_LATENT:
+    if scenario.latent is None or store is None or stage.ability(LatentReader) is None:
         return None
     return LatentPlan(scenario.latent, scenario.probes, store)

@@ -45,7 +45,7 @@ class BareStage(PuppeteerBase):
         options = floor_options(scenario, events)
         if len(options) == 1:
             speaker = options[0]
-        elif scene.stage.plays_screenplay:
+        elif scene.stage.describe().plays_screenplay:
             # A base model: which `Name:` is the likeliest next line of the public screenplay.
             messages = screenplay.narrator_messages(scenario, events)
             labels = [screenplay.turn_prefix(name) for name in options]

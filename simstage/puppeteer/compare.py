@@ -16,6 +16,8 @@ from typing import Any
 from simstage.events import Claimed, Said
 from simstage.puppeteer.metrics import RunMetrics, run_metrics
 from simstage.scenario.models import Scenario
+from simstage.stage.abilities import counters
+from simstage.stage.base import Stage
 from simstage.stats import bootstrap_mean, bootstrap_method, paired_difference
 from simstage.tom.metrics import TomMetrics, tom_metrics
 
@@ -53,13 +55,14 @@ class RunResult:
     lines: list[str] = field(default_factory=list)
 
 
-def play(scenario: Scenario, stage: Any, kind: str, seed: int, max_turns: int | None = None) -> RunResult:
+def play(scenario: Scenario, stage: Stage, kind: str, seed: int, max_turns: int | None = None) -> RunResult:
     """One run of `scenario` under `kind` on `stage` (its sequences are released afterwards)."""
     from simstage.render import narrate
     from simstage.run.open import open_simulation
 
     steered = with_puppeteer(scenario, kind)
-    before = stage.counters.batched_calls
+    meter = counters(stage)
+    before = meter.batched_calls
     started = time.perf_counter()
     opened = open_simulation(steered, stage, seed=seed, max_turns=max_turns, metrics=True, latent=False)
     simulation = opened.simulation
@@ -74,7 +77,7 @@ def play(scenario: Scenario, stage: Any, kind: str, seed: int, max_turns: int | 
         metrics=run_metrics(events, kind),
         tom=tom_metrics(steered, events),
         seconds=time.perf_counter() - started,
-        batched_calls=stage.counters.batched_calls - before,
+        batched_calls=meter.batched_calls - before,
         lines=[line for e in events if isinstance(e, (Said, Claimed)) and (line := narrate(e))],
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from simstage.stage.abilities import batching
 from simstage.stage.base import Message, Stage
 
 JUDGE_SYSTEM = "You judge lines of dialogue. Answer Yes or No."
@@ -21,7 +22,7 @@ def yes_probability(stage: Stage, seq: int, questions: Sequence[str]) -> list[fl
         for question in questions
     ]
     out = []
-    for yes, no in stage.score_many(seq, jobs):
+    for yes, no in batching(stage).score_many(seq, jobs):
         top = max(yes, no)
         p_yes, p_no = math.exp(yes - top), math.exp(no - top)
         out.append(p_yes / (p_yes + p_no))

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from simstage.events import CandidateChosen, Claimed, Said, Told, TurnMetrics
 from simstage.puppeteer.base import Scene
 from simstage.puppeteer.rewards import JUDGE_SEQUENCE, Candidate, RewardContext, score_candidates
+from simstage.stage.abilities import batching
 from simstage.stage.base import Message
 
 
@@ -89,7 +90,7 @@ def persona_fit(scene: Scene, speaker: str, line: str) -> float:
     scenario = scene.scenario
     ask = Message("user", "Say your next line.")
     neutral = Message("system", scene_preamble(scenario) + "\nYou are a person in this scene.")
-    own, other = scene.stage.score_many(
+    own, other = batching(scene.stage).score_many(
         scene.sequence(JUDGE_SEQUENCE),
         [([system_message(scenario, speaker), ask], [line]), ([neutral, ask], [line])],
     )

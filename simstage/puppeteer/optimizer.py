@@ -15,6 +15,7 @@ from simstage.events import CandidateChosen, CandidateScored
 from simstage.puppeteer.base import PuppeteerBase, Scene, default_speaker
 from simstage.puppeteer.rewards import RewardContext, parse_candidate, score_candidates
 from simstage.scenario.models import PuppeteerConfig
+from simstage.stage.abilities import batching
 from simstage.stage.base import Message, Sampling
 
 
@@ -38,7 +39,7 @@ class Optimizer(PuppeteerBase):
         if self.config.optimize is not None and speaker not in self.config.optimize:
             return None
         seq = scene.sequence(speaker)
-        raws = scene.stage.generate_candidates(seq, messages, sampling, self.config.candidates)
+        raws = batching(scene.stage).generate_candidates(seq, messages, sampling, self.config.candidates)
         candidates = [parse_candidate(raw, scene.scenario, speaker) for raw in raws]
         scores, totals = score_candidates(RewardContext(scene, speaker), candidates, self.config.rewards)
         turn = scene.turn

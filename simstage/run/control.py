@@ -18,6 +18,7 @@ from typing import Any
 
 from simstage.engine import RunCancelled, Simulation
 from simstage.stage import Stage, StageError
+from simstage.stage.abilities import counters
 
 
 @dataclass
@@ -98,7 +99,8 @@ class StepController:
     def _run(self, job: Job) -> None:
         self.busy = True
         self.on_busy(True, job.label)
-        before = self.stage.counters.generated_tokens
+        meter = counters(self.stage)
+        before = meter.generated_tokens
         started = time.perf_counter()
         try:
             job.run()
@@ -112,7 +114,7 @@ class StepController:
             self.on_failed(f"{type(exc).__name__}: {exc}")
         finally:
             self.busy = False
-        self.on_job_done(self.stage.counters.generated_tokens - before, time.perf_counter() - started)
+        self.on_job_done(meter.generated_tokens - before, time.perf_counter() - started)
         self.on_busy(False, job.label)
 
     def finish(self, reason: str) -> None:

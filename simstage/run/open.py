@@ -23,7 +23,7 @@ from simstage.render import TranscriptPrinter
 from simstage.run.log import RunHeader, RunLog, RunLogError, RunLogWriter, StageInfo, with_latent
 from simstage.scenario import LoadedScenario, load_scenario
 from simstage.scenario.models import Scenario
-from simstage.stage import Stage, StageError, make_stage
+from simstage.stage import ClosableStage, Stage, StageError, config_for, make_stage
 
 SPARE_SEQUENCES = 24
 """Sequences beyond one per character: probes, their options, candidates, forks."""
@@ -37,12 +37,12 @@ def build_stage(
     threads: int | None = None,
     api_base: str | list[str] | None = None,
     vocab_only: bool = False,
-) -> Stage:
+) -> ClosableStage:
     """The stage for a scenario, with command-line overrides (`vocab_only`: its tokenizer and template only)."""
     scenario = loaded.scenario
     config = scenario.stage
-    if api_base is not None:
-        config = config.model_copy(update={"api_base": api_base})
+    if api_base is not None:  # a server: an option of the litellm stage, so switch to it first
+        config = config_for(config, backend, api_base=api_base)
     latent = scenario.latent.layers if scenario.latent is not None and not vocab_only else None
     return make_stage(
         config,
@@ -63,7 +63,7 @@ def make_header(loaded: LoadedScenario, stage: Stage, seed: int, max_turns: int)
         scenario_path=loaded.path,
         scenario_sha256=loaded.sha256,
         scenario_text=loaded.text,
-        stage=StageInfo(**stage.describe()),
+        stage=StageInfo(**stage.describe().recorded()),
         seed=seed,
         sampling={
             "temperature": config.temperature,
@@ -192,7 +192,7 @@ class RunSession:
     """A live run: its scenario, stage, simulation, log and printer."""
 
     loaded: LoadedScenario
-    stage: Stage
+    stage: ClosableStage
     simulation: Simulation
     sink: LogSink
     printer: TranscriptPrinter | None = None
@@ -205,7 +205,7 @@ class RunSession:
 
 def new_run(
     loaded: LoadedScenario,
-    stage: Stage,
+    stage: ClosableStage,
     out: str | Path,
     *,
     seed: int | None = None,
@@ -290,7 +290,7 @@ def printer_for(simulation: Simulation, console: Console | None) -> TranscriptPr
     return printer
 
 
-def stage_for_log(log: RunLog, loaded: LoadedScenario, *, threads: int | None = None) -> Stage:
+def stage_for_log(log: RunLog, loaded: LoadedScenario, *, threads: int | None = None) -> ClosableStage:
     """The stage a logged run played on (backend, model, server from its header), to play it again.
 
     Raises:
@@ -300,7 +300,7 @@ def stage_for_log(log: RunLog, loaded: LoadedScenario, *, threads: int | None = 
     stage = build_stage(
         loaded, backend=played.backend, model=played.model, threads=threads, api_base=played.api_base
     )
-    here = stage.describe().get("model_sha256")
+    here = stage.describe().model_sha256
     if played.model_sha256 and here != played.model_sha256:
         stage.close()
         raise StageError(

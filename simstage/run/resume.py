@@ -44,7 +44,7 @@ def resumable_events(log: RunLog) -> tuple[list[Any], str]:
 def restore_stage(
     log: RunLog, loaded: LoadedScenario, stage: Stage, kept: list[Any], console: Console | None = None
 ) -> dict[str, int]:
-    """Bring a stage whose answers depend on its earlier calls (`REMEMBERS_CALLS`) to where the
+    """Bring a stage whose answers depend on its earlier calls (`remembers_calls`) to where the
     run stopped, by playing the kept events again on it, as `replay --verify` will.
 
     The scripted stage numbers its lines; the llama stage's KV cache, decoded in other
@@ -57,13 +57,14 @@ def restore_stage(
         When the replay does not reproduce the kept events, they are dropped, the run
         goes on from the log, and a warning says it will not verify.
     """
-    if not stage.REMEMBERS_CALLS:
+    described = stage.describe()
+    if not described.remembers_calls:
         return {}
     from simstage.terminal import printable
 
     wanted = reproducible(log, kept)
     if console is not None and wanted:
-        console.print(f"[dim]restoring the {stage.backend} stage: playing {len(wanted)} kept events again…[/]")
+        console.print(f"[dim]restoring the {described.backend} stage: playing {len(wanted)} kept events again…[/]")
     again = replay(log, loaded, stage, len(wanted))
     differs = next(
         (i for i, (a, b) in enumerate(zip(wanted, again.events, strict=False)) if a.model_dump() != b.model_dump()),
@@ -74,7 +75,7 @@ def restore_stage(
     again.release_sequences()
     if console is not None:
         console.print(
-            f"{printable(str(log.path))}: the {stage.backend} stage played the kept events otherwise (event "
+            f"{printable(str(log.path))}: the {described.backend} stage played the kept events otherwise (event "
             f"{differs + 1} differs); the run goes on from its log, but replay --verify will not match",
             style="yellow", markup=False,
         )

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from simstage.inputs import read_input
 from simstage.scenario.checks import Loc, check_references
 from simstage.scenario.models import Scenario
+from simstage.stage.config import BACKENDS
 
 MAX_SCENARIO_BYTES = 1_000_000
 MAX_YAML_NODES = 200_000
@@ -108,6 +109,11 @@ def _locate(path: str, root: yaml.Node | None, loc: Loc, message: str) -> Locate
 
 def _pydantic_loc(error: dict) -> Loc:
     loc = tuple(error["loc"])
+    # The stage section's union puts the backend it chose in the path (stage.llama.n_ctx); drop it.
+    if len(loc) > 1 and loc[0] == "stage" and loc[1] in BACKENDS:
+        loc = loc[:1] + loc[2:]
+    if error["type"] == "stage_backend":  # an unknown backend: point at it
+        loc = (*loc, "backend")
     # Function-validator wrappers put their names in the path; drop them.
     return tuple(step for step in loc if not (isinstance(step, str) and step.startswith("function-")))
 

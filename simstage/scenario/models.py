@@ -28,60 +28,15 @@ from simstage.scenario.actions import (
 from simstage.scenario.latent import LatentConfig
 from simstage.scenario.latent import StrictModel as _Strict
 from simstage.scenario.probes import ProbeConfig
+from simstage.stage.config import LitellmStageConfig, LlamaStageConfig, ScriptedStageConfig, StageConfig
 
-__all__ = [  # actions and probes live in `.actions` and `.probes`; importable from here as before
+__all__ = [  # actions, probes and the stage section live in `.actions`, `.probes`, `simstage.stage.config`
     "AssertAction", "CardCastEntry", "CharacterConfig", "ClaimAction", "ContainerConfig", "DistractAction",
-    "EnterAction", "ExitAction", "FactConfig", "KnowsConfig", "KnowsFactConfig", "LatentConfig", "MoveAction",
-    "ObjectConfig", "PeekAction", "ProbeConfig", "PuppeteerConfig", "SayAction", "Scenario", "ScriptedAction",
-    "StageConfig", "StopPeekAction", "TellAction", "TimelineEntry", "TomConfig", "WorldConfig",
+    "EnterAction", "ExitAction", "FactConfig", "KnowsConfig", "KnowsFactConfig", "LatentConfig",
+    "LitellmStageConfig", "LlamaStageConfig", "MoveAction", "ObjectConfig", "PeekAction", "ProbeConfig",
+    "PuppeteerConfig", "SayAction", "Scenario", "ScriptedAction", "ScriptedStageConfig", "StageConfig",
+    "StopPeekAction", "TellAction", "TimelineEntry", "TomConfig", "WorldConfig",
 ]
-
-
-class StageConfig(_Strict):
-    """Which model plays the characters and how it samples."""
-
-    backend: Literal["llama", "litellm", "scripted"] = "llama"
-    """`llama`: in-process llama.cpp; `litellm`: a remote engine; `scripted`: canned lines for tests."""
-    model: str = "default"
-    """`default` (the embedded SmolLM2-135M-Instruct), `gemma3-270m` (embedded base model), or a GGUF path."""
-    n_ctx: int = Field(4096, ge=256, le=1_048_576)
-    """Context window, in tokens, shared by all characters' sequences."""
-    n_threads: int | None = Field(None, ge=1, le=512)
-    """CPU threads for llama.cpp; default: all cores."""
-    n_gpu_layers: int = Field(0, ge=-1)
-    """Layers to offload to a GPU on a CUDA build; -1 offloads all."""
-    chat_template: str | None = None
-    """`llama`: how prompts are rendered. Unset: the GGUF's own `tokenizer.chat_template`
-    (sandboxed), or a screenplay when it has none (a base model). `screenplay` plays a chat
-    model as a base model; a llama.cpp built-in family (`llama3`, `chatml`, `mistral-v7`, ...)
-    serves a GGUF that ships no template; a path ending in `.jinja` (relative to the
-    scenario) uses that template."""
-    amx: bool = False
-    """`llama`: use ggml's AMX buffer type on Intel CPUs with AMX. Off by default, because
-    it crashes at the first multi-token decode (llama.cpp #20824); turn it on only with a
-    llama.cpp build where that is fixed. No effect on CPUs without AMX."""
-    temperature: float = Field(0.7, ge=0.0, le=5.0)
-    """Sampling temperature; 0 is greedy."""
-    top_p: float = Field(0.95, gt=0.0, le=1.0)
-    """Nucleus sampling mass."""
-    max_tokens: int = Field(96, ge=8, le=4096)
-    """Most tokens one character's line (its whole turn, as JSON) may take."""
-    api_base: str | list[str] | None = None
-    """Server URL for the `litellm` backend (e.g. http://127.0.0.1:8000/v1); a list of URLs
-    serving the same model spreads requests over them (a litellm Router)."""
-    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    """Name of the environment variable holding the API key (the key itself never goes in a file)."""
-    timeout: float = Field(120.0, gt=0, le=3600)
-    """`litellm`: seconds to wait for one request."""
-    retries: int = Field(3, ge=0, le=20)
-    """`litellm`: retries (with exponential backoff) when the server is unreachable or busy."""
-    slots: int | None = Field(None, ge=1, le=1024)
-    """`litellm` against llama.cpp's llama-server: pin each character to one of this many
-    server slots (`id_slot`, `cache_prompt`) so its prompt cache stays warm."""
-    response_format: Literal["auto", "json_schema", "json_object", "none"] = "auto"
-    """`litellm`: how turns are constrained to JSON. `json_schema` (OpenAI, vLLM, llama-server),
-    `json_object` with a schema (llama-cpp-python's server), `none` (parse free text);
-    `auto` tries them in that order and keeps the first the server accepts."""
 
 
 class ContainerConfig(_Strict):
@@ -277,7 +232,7 @@ class Scenario(_Strict):
     """What the scene is for, in prose."""
     seed: int = Field(0, ge=0, le=2**31 - 1)
     """Seed for the stage's sampler, so a run can be reproduced."""
-    stage: StageConfig = Field(default_factory=StageConfig)  # type: ignore[arg-type]
+    stage: StageConfig = LlamaStageConfig.model_validate({})
     """The model that plays every character."""
     world: WorldConfig
     """Locations, containers and objects."""

@@ -1,20 +1,30 @@
 """The Stage protocol: the one model that plays every character.
 
-Small on purpose (DESIGN.md): `generate` streams a continuation, `choose` picks
-one of a few strings, `score` gives a continuation's log-probability, and
-sequence handles (`open_sequence`, `fork`, `drop`) let a stage keep one context
-per character. Optional abilities are class flags, not methods that raise.
+Small on purpose: eight members. Six do the work: `generate` streams a
+continuation, `choose` picks one of a few strings, `score` gives a
+continuation's log-probability, and sequence handles (`open_sequence`, `fork`,
+`drop`) let a stage keep one context per character. Two say what the stage is:
+`describe` returns a frozen `StageDescription` (what the run header records, and
+the stage's fixed traits: screenplay or chat, its window, whether the window is
+shared), and `ability(kind)` hands over an optional ability as an object, or
+None where the stage lacks it (`simstage/stage/abilities.py`: batching, latent
+reading and steering, token counting, counters, prompt rendering).
+
+Nothing is asked of a stage by attribute name: a caller that wants more than the
+core asks for the ability by its type and gets a typed object. `close` is the
+opener's (`ClosableStage`, used by `simstage/run/`); the engine sees `Stage`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
 from simstage.errors import SimstageError
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol, runtime_checkable
-
 Role = Literal["system", "user", "assistant"]
+A = TypeVar("A")
 
 
 @dataclass(frozen=True)
@@ -55,45 +65,81 @@ ChooseJob = tuple[int, Sequence[Message], Sequence[str], str]
 ScoreJob = tuple[Sequence[Message], Sequence[str]]
 """(messages, continuations): log-probabilities of each continuation as the reply."""
 
+RECORDED = (
+    "backend", "model", "model_file", "model_sha256", "api_base", "chat_format", "template_source",
+    "template_sha256", "load_params", "decode",
+)  # fmt: skip
+"""The description's fields the run log header records, in the order they were always written."""
 
-@runtime_checkable
-class Stage(Protocol):
-    """The model side of simstage, as the engine sees it: every ability it uses is declared.
 
-    The optional abilities have defaults in `StageBase` (loops over the required
-    methods); a stage that does better overrides them and says so with a flag.
+@dataclass(frozen=True)
+class StageDescription:
+    """What a stage is: what the run log header records, and the traits the engine plays by.
+
+    Fixed for the stage's life, so it may be read at every turn.
     """
 
     backend: str
     """Registry name of the backend: `llama`, `litellm`, `scripted`."""
-    SUPPORTS_GRAMMAR: bool
-    """Whether `Sampling.json_schema` is enforced during generation."""
-    SUPPORTS_SEQUENCES: bool
-    """Whether sequences keep state between calls (so forks are cheap)."""
-    SUPPORTS_BATCHING: bool
-    """Whether `choose_many`, `score_many` and `generate_candidates` decode their work together."""
-    SUPPORTS_LATENT: bool
-    """Whether `choose_many_latent` can read the residual stream (the llama stage made with
-    `latent_layers`)."""
-    latent_layers: tuple[int, ...]
-    """The blocks `choose_many_latent` reads (empty: none)."""
-    SHARES_WINDOW: bool
+    model: str
+    """The model as the scenario or command line named it."""
+    model_file: str | None = None
+    """The GGUF's file name (local stages)."""
+    model_sha256: str | None = None
+    api_base: str | tuple[str, ...] | None = None
+    """The server(s) (remote stages; never the API key)."""
+    chat_format: str | None = None
+    """How prompts are rendered: `jinja`, `builtin:<family>`, `screenplay`."""
+    template_source: str | None = None
+    template_sha256: str | None = None
+    load_params: Mapping[str, Any] | None = None
+    """`llama_model_params` changed from llama.cpp's defaults for this CPU."""
+    decode: str | None = None
+    """`batch-invariant` where logits do not depend on what else a batch holds."""
+    plays_screenplay: bool = False
+    """A base model that continues a screenplay (`Name: line`) rather than a chat: the cast
+    then writes screenplay prompts (`cast/screenplay.py`)."""
+    context_window: int | None = None
+    """Tokens the stage's context holds (None: unknown; prompts are never trimmed)."""
+    shares_window: bool = True
     """Whether all sequences share one `context_window` (llama.cpp's unified KV cache);
     False: each request gets the whole window (a remote server)."""
-    plays_screenplay: bool
-    """Whether the model is a base model that continues a screenplay (`Name: line`)
-    rather than a chat; the cast then writes screenplay prompts (`cast/screenplay.py`)."""
-    context_window: int | None
-    """Tokens the stage's context holds (None: unknown; prompts are never trimmed)."""
-    REMEMBERS_CALLS: bool
+    grammar: bool = False
+    """Whether `Sampling.json_schema` is enforced during generation."""
+    remembers_calls: bool = False
     """Whether an answer depends on the calls answered before it, not only on its own prompt
     and seed (the scripted stage numbers its lines; the llama stage's KV cache, decoded in
     other batches, gives slightly other logits): a resumed run first plays its kept events
     again on such a stage, to bring it to where the run stopped."""
-    counters: StageCounters
 
-    def describe(self) -> dict[str, Any]:
-        """Backend, model name, model file and digest: what the run log header records."""
+    def recorded(self) -> dict[str, Any]:
+        """The fields the run log header records (`run/log.py`'s `StageInfo`), unset ones left out."""
+        out: dict[str, Any] = {}
+        for name in RECORDED:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[name] = value
+        return out
+
+
+class Stage(Protocol):
+    """The model side of simstage, as the engine sees it: eight members, nothing more.
+
+    Anything else a stage can do is an ability: `ability(Batching)`, `ability(LatentReader)`,
+    ... (`simstage/stage/abilities.py`).
+    """
+
+    def describe(self) -> StageDescription:
+        """What the stage is: recorded in the run log header, and its fixed traits."""
+        ...
+
+    def ability(self, kind: type[A]) -> A | None:
+        """The stage's ability of type `kind`, or None where it has none."""
         ...
 
     def open_sequence(self) -> int:
@@ -124,35 +170,9 @@ class Stage(Protocol):
         """Log-probability of `continuation` as the reply (after `prefix`)."""
         ...
 
-    def choose_many(self, jobs: Sequence[ChooseJob]) -> list[int]:
-        """`choose` for several (seq, messages, options, prefix) jobs."""
-        ...
 
-    def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
-        """`score` of each continuation of each job, on forks of `seq` (left unchanged)."""
-        ...
-
-    def generate_candidates(
-        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
-    ) -> list[str]:
-        """`n` independent replies to the same prompt; candidate i samples with seed + i."""
-        ...
-
-    def choose_many_latent(
-        self, jobs: Sequence[ChooseJob], contrast: Sequence[Sequence[int]] | None = None
-    ) -> tuple[list[int], list[Any]]:
-        """`choose_many`, and per job the residual stream [layers, width] at the last token
-        before the answer; with `contrast` (per job, option indices), [1 + k, layers, width]:
-        also the last token of the answer completed with each (`simstage/stage/capture.py`)."""
-        ...
-
-    def count_tokens(self, messages: Sequence[Message]) -> int | None:
-        """Tokens the prompt for `messages` takes (None: the stage cannot tell)."""
-        ...
-
-    def kv_length(self, seq: int) -> int | None:
-        """Tokens sequence `seq` holds (None: the stage keeps no state)."""
-        ...
+class ClosableStage(Stage, Protocol):
+    """A stage as its opener holds it (`make_stage`, `simstage/run/`): it alone closes it."""
 
     def close(self) -> None:
         """Release the model."""
@@ -160,56 +180,14 @@ class Stage(Protocol):
 
 
 class StageBase:
-    """Defaults for a stage's optional abilities: plain loops over the required methods."""
+    """The abilities a stage declares by its classes: `ability(kind)` is the stage itself where it is a `kind`.
 
-    backend = "?"
-    SUPPORTS_GRAMMAR = False
-    SUPPORTS_SEQUENCES = False
-    SUPPORTS_BATCHING = False
-    SUPPORTS_LATENT = False
-    latent_layers: tuple[int, ...] = ()
-    SHARES_WINDOW = True
-    plays_screenplay = False
-    context_window: int | None = None
-    REMEMBERS_CALLS = False
+    A stage class lists the abilities it has among its bases (`class ScriptedStage(StageBase,
+    TokenCounter, Meter)`), so what it offers is written on its first line.
+    """
 
-    def choose(
-        self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
-    ) -> int:
-        raise NotImplementedError
-
-    def score(
-        self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
-    ) -> float:
-        raise NotImplementedError
-
-    def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
-        raise NotImplementedError
-
-    def choose_many(self, jobs: Sequence[ChooseJob]) -> list[int]:
-        """One `choose` after another."""
-        return [self.choose(seq, messages, options, prefix) for seq, messages, options, prefix in jobs]
-
-    def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
-        """One `score` after another."""
-        return [[self.score(seq, messages, text) for text in continuations] for messages, continuations in jobs]
-
-    def generate_candidates(
-        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
-    ) -> list[str]:
-        """One `generate` after another, seeded as a batch would be."""
-        return ["".join(self.generate(seq, messages, replace(sampling, seed=sampling.seed + i))) for i in range(n)]
-
-    def choose_many_latent(
-        self, jobs: Sequence[ChooseJob], contrast: Sequence[Sequence[int]] | None = None
-    ) -> tuple[list[int], list[Any]]:
-        raise StageError(f"the {self.backend} stage cannot read activations (latent capture needs the llama stage)")
-
-    def count_tokens(self, messages: Sequence[Message]) -> int | None:
-        return None
-
-    def kv_length(self, seq: int) -> int | None:
-        return None
+    def ability(self, kind: type[A]) -> A | None:
+        return self if isinstance(self, kind) else None
 
 
 class StageError(SimstageError):

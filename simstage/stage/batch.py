@@ -18,12 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from simstage.stage.base import StageCounters, StageError
+from simstage.stage.base import StageCounters, StageDescription, StageError
 from simstage.stage.llama import LlamaStage
 
 Item = tuple[int, int, int, bool]
@@ -164,7 +164,6 @@ class LlamaLane(LlamaStage):
         self._cache = {}
         self.counters = StageCounters()
         self.n_ctx = n_ctx
-        self.context_window = n_ctx
         self._open = True
         shared.decoder.join()
 
@@ -174,8 +173,9 @@ class LlamaLane(LlamaStage):
         self.counters.batched_calls += batched
         return out
 
-    def describe(self) -> dict[str, Any]:
-        return dict(self._shared.description)
+    def describe(self) -> StageDescription:
+        """The shared model's description; the window is the lane's own."""
+        return replace(self._shared.description, context_window=self.n_ctx)
 
     def close(self) -> None:
         if not getattr(self, "_open", False):

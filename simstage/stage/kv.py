@@ -59,6 +59,7 @@ class SequenceCache:
     """The sequences of one llama.cpp context (a mixin of `LlamaStage`, which sets the fields below)."""
 
     _lc: Any
+    _vocab: Any
     _ctx: Any
     _mem: Any
     _batch: Any

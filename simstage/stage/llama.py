@@ -15,24 +15,33 @@ import ctypes
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from simstage.stage.base import Message, Sampling, ScoreJob, StageBase, StageCounters, StageError
+from simstage.stage.abilities import Batching, LatentReader, Meter, PromptRenderer, TokenCounter
+from simstage.stage.base import (
+    Message,
+    Sampling,
+    ScoreJob,
+    StageBase,
+    StageCounters,
+    StageDescription,
+    StageError,
+)  # fmt: skip
 from simstage.stage.chat import Screenplay, select_renderer
 from simstage.stage.cpu import apply_overrides, cpu_flags, model_param_overrides
 from simstage.stage.kv import INVARIANT_UBATCH, SequenceCache
 from simstage.stage.markup import MarkupTokenizer
 from simstage.stage.models import file_sha256
-from simstage.stage.sampler import TokenSampler
+from simstage.stage.sampler import TokenSampler, sample_candidates
 from simstage.stage.scoring import ScoreRequest, score_requests, split_request
 from simstage.stage.templates import ChatTemplate, describe_template
 
 _BACKEND_READY = False
+A = TypeVar("A")
 
 
 def _llama() -> Any:
@@ -46,7 +55,7 @@ def _llama() -> Any:
     return llama_cpp
 
 
-class LlamaStage(SequenceCache, StageBase):
+class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter, PromptRenderer, Meter):
     """The in-process stage.
 
     Args:
@@ -67,21 +76,18 @@ class LlamaStage(SequenceCache, StageBase):
             sequence's logits do not depend on what else the batch or the KV cache
             holds: runs played many at once (`batch.py`) equal the same runs played alone.
         latent_layers: read these blocks' (or `all`) residual stream when asked (`choose_many_latent`),
-            through llama.cpp's eval callback (`simstage/stage/capture.py`); None: no callback.
+            through llama.cpp's eval callback (`simstage/stage/capture.py`); None: no callback, and
+            no `LatentReader` ability.
 
     Raises:
         StageError: the model cannot be loaded or the context cannot be made.
     """
 
-    backend = "llama"
-    SUPPORTS_GRAMMAR = True
-    SUPPORTS_SEQUENCES = True
-    SUPPORTS_BATCHING = True
-    REMEMBERS_CALLS = True
-    """Each character's KV cache: the same history decoded in other batches gives slightly other
-    logits, so a resumed run rebuilds it by playing its kept events again (`run/resume.py`)."""
+    together = True
+    """`choose_many`, `score_many` and `generate_candidates` share `llama_batch`es."""
     plays_screenplay = False
     """Set from the model: True where it has no chat template (see `stage/chat.py`)."""
+    _description: StageDescription | None = None
 
     def __init__(
         self,
@@ -150,14 +156,12 @@ class LlamaStage(SequenceCache, StageBase):
                 lc.llama_model_free(self._model)
                 self._model = None
                 raise StageError(str(exc)) from None
-            self.SUPPORTS_LATENT, self.latent_layers = True, self.latent.layers
         self._ctx = lc.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             lc.llama_model_free(self._model)
             self._model = None
             raise StageError(f"cannot create a llama.cpp context of {n_ctx} tokens")
         self.n_ctx = lc.llama_n_ctx(self._ctx)
-        self.context_window = self.n_ctx
         self.n_batch = n_batch
         self.n_seq_max = n_seq_max
         self._mem = lc.llama_get_memory(self._ctx)
@@ -184,16 +188,30 @@ class LlamaStage(SequenceCache, StageBase):
 
     # -- bookkeeping -------------------------------------------------------
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "backend": "llama",
-            "model": self.model_name,
-            "model_file": self.model_path.name,
-            "model_sha256": file_sha256(self.model_path),
-            **describe_template(self.chat_format),
-            "load_params": dict(self.load_overrides),
-            **({"decode": "batch-invariant"} if self.batch_invariant else {}),
-        }
+    def describe(self) -> StageDescription:
+        """Each character's KV cache remembers calls: the same history decoded in other batches gives
+        slightly other logits, so a resumed run rebuilds it by playing its kept events again."""
+        if self._description is None:
+            self._description = StageDescription(
+                backend="llama", model=self.model_name, model_file=self.model_path.name,
+                model_sha256=file_sha256(self.model_path), **describe_template(self.chat_format),
+                load_params=dict(self.load_overrides),
+                decode="batch-invariant" if getattr(self, "batch_invariant", False) else None,
+                plays_screenplay=self.plays_screenplay, context_window=getattr(self, "n_ctx", None),
+                grammar=True, remembers_calls=True,
+            )  # fmt: skip
+        return self._description
+
+    def ability(self, kind: type[A]) -> A | None:
+        """Batching, token counting, prompt rendering, counters; latent reading where made with `latent_layers`."""
+        if kind is LatentReader and self.latent is None:
+            return None
+        return super().ability(kind)
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The blocks `choose_many_latent` reads (empty: none)."""
+        return self.latent.layers if self.latent is not None else ()
 
     def close(self) -> None:
         lc = self._lc
@@ -286,56 +304,8 @@ class LlamaStage(SequenceCache, StageBase):
     def generate_candidates(
         self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
     ) -> list[str]:
-        """`n` independent replies to the same prompt, decoded together.
-
-        The prompt is decoded once into a fork of `seq`; each candidate samples on
-        its own fork with its own seeded sampler chain, and every step decodes
-        one token for all live candidates in a single `llama_batch`. `seq` is left
-        unchanged and all forks are dropped.
-        """
-        lc = self._lc
-        prompt = self.prompt_tokens(messages)
-        base = self.fork(seq)
-        forks: list[int] = []
-        chains: list[Any] = []
-        try:
-            self.sync(base, prompt)
-            first = self._seq_logits[base]
-            forks = [self.fork(base) for _ in range(n)]
-            chains = [
-                TokenSampler(lc, self._vocab, self.n_vocab, replace(sampling, seed=sampling.seed + i))
-                for i in range(n)
-            ]
-            decoders = [codecs.getincrementaldecoder("utf-8")(errors="replace") for _ in range(n)]
-            texts: list[list[str]] = [[] for _ in range(n)]
-            logits = [first] * n
-            alive = list(range(n))
-            for _ in range(sampling.max_tokens):
-                items: list[tuple[int, int, int, bool]] = []
-                owners: list[int] = []
-                for i in alive:
-                    token = chains[i].sample(logits[i])
-                    if lc.llama_vocab_is_eog(self._vocab, token):
-                        continue
-                    self.counters.generated_tokens += 1
-                    texts[i].append(decoders[i].decode(self.piece(token)))
-                    cache = self._cache[forks[i]]
-                    items.append((token, len(cache), forks[i], True))
-                    cache.append(token)
-                    owners.append(i)
-                if not items:
-                    break
-                out = self.decode(items)
-                for k, i in enumerate(owners):
-                    logits[i] = out[k]
-                alive = owners
-            return ["".join(parts) + decoder.decode(b"", final=True) for parts, decoder in zip(texts, decoders)]
-        finally:
-            for chain in chains:
-                chain.free()
-            for fork in forks:
-                self.drop(fork)
-            self.drop(base)
+        """`n` independent replies to the same prompt, decoded together (`sampler.sample_candidates`)."""
+        return sample_candidates(self, self.piece, seq, self.prompt_tokens(messages), sampling, n)
 
     def _eog_tokens(self) -> list[int]:
         if getattr(self, "_eog", None) is None:
@@ -372,8 +342,8 @@ class LlamaStage(SequenceCache, StageBase):
 
     def choose_many_latent(
         self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]],
-        contrast: Sequence[Sequence[int]] | None = None,
-    ) -> tuple[list[int], list[np.ndarray]]:  # fmt: skip
+        contrast: Sequence[Sequence[int]] | None = None, steer: Mapping[int, Any] | None = None,
+    ) -> tuple[list[int], list[Any]]:  # fmt: skip
         """`choose_many`, and per job the residual stream read by `simstage.stage.capture.choose_latent`.
 
         Raises:
@@ -384,7 +354,11 @@ class LlamaStage(SequenceCache, StageBase):
         from simstage.stage.capture import choose_latent
 
         requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
-        return choose_latent(self, self.latent, requests, contrast)
+        self.latent.steer = dict(steer) if steer else None
+        try:
+            return choose_latent(self, self.latent, requests, contrast)
+        finally:
+            self.latent.steer = None
 
     def choose(
         self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""

@@ -4,39 +4,45 @@ llama.cpp contexts are not thread-safe. `OwnedStage` wraps any stage so that
 every call runs on one dedicated thread, in order. Streaming calls stream
 back through a queue chunk by chunk; a consumer that stops early cancels the
 generation between tokens.
+
+Every member of the protocol is written out here, and so is every ability with
+methods (`Owned*` below): a type checker sees each one, and a new ability that is
+not wrapped here is not offered through the owner (`ability` returns None).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
-_STREAMING = frozenset({"generate", "generate_tokens"})
+from simstage.stage.abilities import Batching, LatentReader, Meter, PromptRenderer, TokenCounter
+from simstage.stage.base import (
+    ChooseJob,
+    ClosableStage,
+    Message,
+    Sampling,
+    ScoreJob,
+    StageDescription,
+    StageError,
+)  # fmt: skip
+
+A = TypeVar("A")
+T = TypeVar("T")
 _DONE = object()
 _AHEAD = 16
 
 
-class OwnedStage:
-    """A stage whose every call runs on its own owner thread.
+class OwnerThread:
+    """The thread that runs every call on a stage, one after another."""
 
-    Attributes that are not methods (counters, chat_format, n_ctx, flags) are
-    read directly; they are plain values the owner thread updates.
-    """
-
-    def __init__(self, stage: Any):
-        self._stage = stage
+    def __init__(self) -> None:
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._serve, name="simstage-stage", daemon=True)
-        self._closed = False
+        self.closed = False
         self._thread.start()
-
-    @property
-    def inner(self) -> Any:
-        """The wrapped stage (use only from the owner thread)."""
-        return self._stage
 
     def _serve(self) -> None:
         while True:
@@ -51,16 +57,23 @@ class OwnedStage:
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 future.set_exception(exc)
 
-    def _submit(self, call: Callable[[], Any]) -> Any:
+    def call(self, call: Callable[[], T]) -> T:
+        """Run `call` on the owner thread and return what it returns (or raise what it raised)."""
         if threading.current_thread() is self._thread:
             return call()
-        if self._closed:
-            raise RuntimeError("the stage is closed")
-        future: Future[Any] = Future()
+        if self.closed:
+            raise StageError("the stage is closed")
+        future: Future[T] = Future()
         self._jobs.put((call, future))
         return future.result()
 
-    def _stream(self, method: Callable[..., Iterator[str]], *args: Any, **kwargs: Any) -> Iterator[str]:
+    def stream(self, start: Callable[[], Iterator[str]]) -> Iterator[str]:
+        """The chunks of the iterator `start` makes, produced on the owner thread."""
+        if threading.current_thread() is self._thread:
+            yield from start()
+            return
+        if self.closed:
+            raise StageError("the stage is closed")
         # Bounded: the producer stays a few chunks ahead, so stopping early stops it soon.
         chunks: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD)
         cancelled = threading.Event()
@@ -75,7 +88,7 @@ class OwnedStage:
             return False
 
         def produce() -> None:
-            iterator = method(*args, **kwargs)
+            iterator = start()
             try:
                 for chunk in iterator:
                     if not hand_over(chunk):
@@ -84,15 +97,12 @@ class OwnedStage:
                 hand_over(exc)
                 return
             finally:
-                close = getattr(iterator, "close", None)
+                close = getattr(iterator, "close", None)  # a generator's; a plain iterator has none
                 if close is not None:
                     close()
             hand_over(_DONE)
 
         future: Future[Any] = Future()
-        if threading.current_thread() is self._thread:
-            yield from method(*args, **kwargs)
-            return
         self._jobs.put((produce, future))
         try:
             while True:
@@ -106,21 +116,144 @@ class OwnedStage:
             cancelled.set()
             future.result()
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._stage, name)
-        if not callable(attribute):
-            return attribute
-        if name in _STREAMING:
-            return lambda *args, **kwargs: self._stream(attribute, *args, **kwargs)
-        return lambda *args, **kwargs: self._submit(lambda: attribute(*args, **kwargs))
+    def stop(self) -> None:
+        """Stop the thread once the calls queued before are done."""
+        self.closed = True
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+
+class OwnedStage:
+    """A stage whose every call runs on its own owner thread.
+
+    Args:
+        stage: the stage to own; use it only through this wrapper from now on.
+    """
+
+    def __init__(self, stage: ClosableStage):
+        self._stage = stage
+        self._owner = OwnerThread()
+        self._description: StageDescription | None = None
+
+    def describe(self) -> StageDescription:
+        """The stage's description, read once on the owner thread (it is fixed for the stage's life)."""
+        if self._description is None:
+            self._description = self._owner.call(self._stage.describe)
+        return self._description
+
+    def ability(self, kind: type[A]) -> A | None:
+        """The stage's ability, its calls run on the owner thread; counters (plain values) as they are."""
+        inner = self._stage.ability(kind)
+        owner = self._owner
+        wrapped: object
+        if inner is None:
+            return None
+        # One stage object often offers several abilities: wrap it as the one asked for.
+        if kind is Batching and isinstance(inner, Batching):
+            wrapped = OwnedBatching(owner, inner)
+        elif kind is LatentReader and isinstance(inner, LatentReader):
+            wrapped = OwnedLatentReader(owner, inner)
+        elif kind is TokenCounter and isinstance(inner, TokenCounter):
+            wrapped = OwnedTokenCounter(owner, inner)
+        elif kind is PromptRenderer and isinstance(inner, PromptRenderer):
+            wrapped = OwnedPromptRenderer(owner, inner)
+        elif kind is Meter:
+            wrapped = inner  # plain values the owner thread updates
+        else:
+            return None
+        return wrapped if isinstance(wrapped, kind) else None
+
+    def open_sequence(self) -> int:
+        return self._owner.call(self._stage.open_sequence)
+
+    def fork(self, seq: int) -> int:
+        return self._owner.call(lambda: self._stage.fork(seq))
+
+    def drop(self, seq: int) -> None:
+        self._owner.call(lambda: self._stage.drop(seq))
+
+    def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
+        return self._owner.stream(lambda: self._stage.generate(seq, messages, sampling))
+
+    def choose(
+        self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
+    ) -> int:
+        return self._owner.call(lambda: self._stage.choose(seq, messages, options, prefix))
+
+    def score(
+        self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
+    ) -> float:
+        return self._owner.call(lambda: self._stage.score(seq, messages, continuation, prefix))
 
     def close(self) -> None:
         """Release the model on its thread, then stop the thread."""
-        if self._closed:
+        if self._owner.closed:
             return
         try:
-            self._submit(self._stage.close)
+            self._owner.call(self._stage.close)
         finally:
-            self._closed = True
-            self._jobs.put(None)
-            self._thread.join(timeout=10)
+            self._owner.stop()
+
+
+class OwnedBatching(Batching):
+    """A stage's `Batching`, called on its owner thread."""
+
+    def __init__(self, owner: OwnerThread, inner: Batching):
+        self._owner, self._inner = owner, inner
+        self.together = inner.together
+
+    def choose_many(self, jobs: Sequence[ChooseJob]) -> list[int]:
+        return self._owner.call(lambda: self._inner.choose_many(jobs))
+
+    def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
+        return self._owner.call(lambda: self._inner.score_many(seq, jobs))
+
+    def generate_candidates(
+        self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
+    ) -> list[str]:
+        return self._owner.call(lambda: self._inner.generate_candidates(seq, messages, sampling, n))
+
+
+class OwnedLatentReader(LatentReader):
+    """A stage's `LatentReader`, called on its owner thread."""
+
+    def __init__(self, owner: OwnerThread, inner: LatentReader):
+        self._owner, self._inner = owner, inner
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self._inner.layers
+
+    def choose_many_latent(
+        self,
+        jobs: Sequence[ChooseJob],
+        contrast: Sequence[Sequence[int]] | None = None,
+        steer: Mapping[int, Any] | None = None,
+    ) -> tuple[list[int], list[Any]]:
+        return self._owner.call(lambda: self._inner.choose_many_latent(jobs, contrast, steer))
+
+
+class OwnedTokenCounter(TokenCounter):
+    """A stage's `TokenCounter`, called on its owner thread."""
+
+    def __init__(self, owner: OwnerThread, inner: TokenCounter):
+        self._owner, self._inner = owner, inner
+
+    def count_tokens(self, messages: Sequence[Message]) -> int | None:
+        return self._owner.call(lambda: self._inner.count_tokens(messages))
+
+    def kv_length(self, seq: int) -> int | None:
+        return self._owner.call(lambda: self._inner.kv_length(seq))
+
+
+class OwnedPromptRenderer(PromptRenderer):
+    """A stage's `PromptRenderer`, called on its owner thread."""
+
+    def __init__(self, owner: OwnerThread, inner: PromptRenderer):
+        self._owner, self._inner = owner, inner
+
+    def prompt_text(self, messages: Sequence[Message], prefix: str = "") -> str:
+        return self._owner.call(lambda: self._inner.prompt_text(messages, prefix))
+
+    def prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
+        return self._owner.call(lambda: self._inner.prompt_tokens(messages, prefix))

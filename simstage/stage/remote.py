@@ -28,7 +28,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from simstage.stage.base import Message, Sampling, StageBase, StageCounters, StageError
+from simstage.stage.abilities import Meter, TokenCounter
+from simstage.stage.base import (
+    Message,
+    Sampling,
+    StageBase,
+    StageCounters,
+    StageDescription,
+    StageError,
+)
 from simstage.stage.markup import neutralise
 from simstage.stage.remote_faults import (
     CHARS_PER_TOKEN,
@@ -50,7 +58,7 @@ _HOMES: dict[tuple[Any, ...], list[int]] = {}
 _ROUTERS_LOCK = threading.Lock()
 
 
-class RemoteStage(StageBase):
+class RemoteStage(StageBase, TokenCounter, Meter):
     """A stage played by a server behind litellm.
 
     Args:
@@ -67,10 +75,9 @@ class RemoteStage(StageBase):
         completion: the completion function (tests pass a fake; default: litellm's).
     """
 
-    backend = "litellm"
-    SUPPORTS_GRAMMAR = True
-    SHARES_WINDOW = False
-    """Each request gets the server's whole window: prompts are trimmed to it, not to a share."""
+    _home_key: tuple[Any, ...] | None = None
+    """The shared Router this stage counts itself on (several servers only)."""
+    _home = 0
 
     def __init__(
         self,
@@ -102,7 +109,7 @@ class RemoteStage(StageBase):
             raise StageError(f"unknown response_format {response_format!r}")
         self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
         self._format_confirmed = response_format != "auto"
-        self.context_window = n_ctx
+        self._n_ctx = n_ctx
         self.counters = StageCounters()
         self._next_seq = 0
         self._slot_of: dict[int, int] = {}
@@ -158,12 +165,15 @@ class RemoteStage(StageBase):
         home = f"simstage-{self._home}"
         return lambda **kwargs: router.completion(**{**kwargs, "model": home})
 
-    def describe(self) -> dict[str, Any]:
-        """Backend, model and server(s); the API key is never included."""
-        info: dict[str, Any] = {"backend": "litellm", "model": self.model}
-        if self.api_bases:
-            info["api_base"] = self.api_bases[0] if len(self.api_bases) == 1 else list(self.api_bases)
-        return info
+    def describe(self) -> StageDescription:
+        """Backend, model and server(s), never the API key. Each request gets the server's whole
+        window (`n_ctx`): prompts are trimmed to it, not to a share."""
+        bases = self.api_bases
+        return StageDescription(
+            backend="litellm", model=self.model,
+            api_base=(bases[0] if len(bases) == 1 else tuple(bases)) if bases else None,
+            context_window=self._n_ctx, shares_window=False, grammar=True,
+        )  # fmt: skip
 
     # -- sequences (handles only) ---------------------------------------------------
 
@@ -187,6 +197,10 @@ class RemoteStage(StageBase):
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """An estimate (characters / 3, plus a few per message): enough to trim in time."""
         return sum(len(m.content) // CHARS_PER_TOKEN + 8 for m in messages)
+
+    def kv_length(self, seq: int) -> None:
+        """The server's cache is not ours to see."""
+        return None
 
     # -- requests --------------------------------------------------------------------
 

@@ -8,13 +8,17 @@ invalid. A JSON grammar over a 49k vocabulary otherwise halves generation speed.
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from simstage.stage.base import Sampling, StageError
+from simstage.stage.kv import SequenceCache
 
 
 class TokenSampler:
@@ -124,3 +128,57 @@ def _declared_order(schema: Any) -> list[str]:
 
     walk(schema)
     return order
+
+
+def sample_candidates(
+    stage: SequenceCache, piece: Callable[[int], bytes], seq: int, prompt: Sequence[int], sampling: Sampling, n: int
+) -> list[str]:
+    """`n` independent replies to the same prompt, decoded together (`piece`: a token's bytes).
+
+    The prompt is decoded once into a fork of `seq`; each candidate samples on
+    its own fork with its own seeded sampler chain, and every step decodes
+    one token for all live candidates in a single `llama_batch`. `seq` is left
+    unchanged and all forks are dropped.
+    """
+    lc = stage._lc
+    base = stage.fork(seq)
+    forks: list[int] = []
+    chains: list[Any] = []
+    try:
+        stage.sync(base, prompt)
+        first = stage.seq_logits(base)
+        forks = [stage.fork(base) for _ in range(n)]
+        chains = [
+            TokenSampler(lc, stage._vocab, stage.n_vocab, replace(sampling, seed=sampling.seed + i))
+            for i in range(n)
+        ]
+        decoders = [codecs.getincrementaldecoder("utf-8")(errors="replace") for _ in range(n)]
+        texts: list[list[str]] = [[] for _ in range(n)]
+        logits = [first] * n
+        alive = list(range(n))
+        for _ in range(sampling.max_tokens):
+            items: list[tuple[int, int, int, bool]] = []
+            owners: list[int] = []
+            for i in alive:
+                token = chains[i].sample(logits[i])
+                if lc.llama_vocab_is_eog(stage._vocab, token):
+                    continue
+                stage.counters.generated_tokens += 1
+                texts[i].append(decoders[i].decode(piece(token)))
+                cache = stage._cache[forks[i]]
+                items.append((token, len(cache), forks[i], True))
+                cache.append(token)
+                owners.append(i)
+            if not items:
+                break
+            out = stage.decode(items)
+            for k, i in enumerate(owners):
+                logits[i] = out[k]
+            alive = owners
+        return ["".join(parts) + decoder.decode(b"", final=True) for parts, decoder in zip(texts, decoders, strict=True)]
+    finally:
+        for chain in chains:
+            chain.free()
+        for fork in forks:
+            stage.drop(fork)
+        stage.drop(base)

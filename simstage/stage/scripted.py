@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
 
-from simstage.stage.base import Message, Sampling, StageBase, StageCounters
+from simstage.stage.abilities import Meter, TokenCounter
+from simstage.stage.base import Message, Sampling, StageBase, StageCounters, StageDescription
 
 LineSource = Callable[[int, Sequence[Message]], str]
 
@@ -17,7 +17,7 @@ def default_line(call: int, messages: Sequence[Message]) -> str:
     return json.dumps({"say": f"Line {call + 1}.", "action": None})
 
 
-class ScriptedStage(StageBase):
+class ScriptedStage(StageBase, TokenCounter, Meter):
     """Plays canned lines.
 
     Args:
@@ -28,14 +28,10 @@ class ScriptedStage(StageBase):
         chunk: split each line into chunks of this many characters when streaming.
         delay: seconds to sleep per chunk (to test responsiveness against a slow stage).
         n_ctx: a pretend context window, in words.
+        plays_screenplay: say it is a base model, so the cast writes screenplay prompts.
         record_prompts: keep every prompt in `prompts` (for tests); off for long runs, where
             each prompt holds the whole run so far and keeping them all grows with its square.
     """
-
-    backend = "scripted"
-    SUPPORTS_SEQUENCES = True
-    REMEMBERS_CALLS = True
-    """The default line names the call it answers ("Line 12.")."""
 
     def __init__(
         self,
@@ -47,14 +43,18 @@ class ScriptedStage(StageBase):
         delay: float = 0.0,
         n_ctx: int | None = None,
         record_prompts: bool = True,
+        plays_screenplay: bool = False,
     ):
         self._lines: deque[str] = deque(lines)
         self._fallback = fallback
         self._chooser = chooser
         self._chunk = max(1, chunk)
         self._delay = delay
-        self.context_window = n_ctx
-        """A pretend context window (in words), to exercise context trimming without a model."""
+        # The default line names the call it answers ("Line 12."): its answers depend on the calls before.
+        self._description = StageDescription(
+            backend="scripted", model="scripted", context_window=n_ctx, plays_screenplay=plays_screenplay,
+            remembers_calls=True,
+        )  # fmt: skip
         self._calls = 0
         self._next_seq = 0
         self.prompts: list[tuple[int, list[Message]]] = []
@@ -66,12 +66,16 @@ class ScriptedStage(StageBase):
         """Add lines to play next."""
         self._lines.extend(lines)
 
-    def describe(self) -> dict[str, Any]:
-        return {"backend": "scripted", "model": "scripted"}
+    def describe(self) -> StageDescription:
+        """A pretend context window (`n_ctx`, in words) exercises context trimming without a model."""
+        return self._description
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Words, standing in for tokens."""
         return sum(len(m.content.split()) + 2 for m in messages)
+
+    def kv_length(self, seq: int) -> None:
+        return None
 
     def open_sequence(self) -> int:
         self._next_seq += 1

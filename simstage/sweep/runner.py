@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from simstage.stage import StageError
+from simstage.stage.abilities import counters
 from simstage.sweep.plan import PlannedRun
 from simstage.sweep.table import make_row, write_row
 
@@ -85,7 +86,7 @@ def play_run(
             row = make_row(
                 run,
                 simulation.events,
-                session.stage.counters,
+                counters(session.stage),
                 turns=simulation.turn,
                 wall_s=wall_s,
                 log=log_name(run),

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simstage.cast.probes import ANSWER_PREFIX
-from simstage.stage.base import ChooseJob, Message, Stage
+from simstage.stage.abilities import batching
+from simstage.stage.base import ChooseJob, ClosableStage, Message, Stage
 from simstage.tom.stories import Scored, summarise
 
 INSTRUCTIONS = (
@@ -69,7 +70,7 @@ def ask_stage(stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH) -> 
             jobs: list[ChooseJob] = [
                 (base, question_messages(scored[i]), list(scored[i].options), ANSWER_PREFIX) for i in group
             ]
-            for i, choice in zip(group, stage.choose_many(jobs), strict=True):
+            for i, choice in zip(group, batching(stage).choose_many(jobs), strict=True):
                 yield i, scored[i].options[choice]
     finally:
         stage.drop(base)
@@ -113,18 +114,18 @@ def stage_summary(scored: Sequence[Scored], answers: dict[int, str | None]) -> d
     return summarise(as_stage)
 
 
-def question_stage(backend: str, model: str, *, api_base: str | None = None, threads: int | None = None) -> Stage:
+def question_stage(
+    backend: str, model: str, *, api_base: str | None = None, threads: int | None = None
+) -> ClosableStage:
     """The stage `eval --stage` asks: greedy, an 8,192-token window, room for a batch of forks.
 
     Raises:
         StageError: the stage cannot start (unknown backend, missing model, no server).
     """
-    from simstage.scenario.models import StageConfig
-    from simstage.stage import make_stage
+    from simstage.stage import LlamaStageConfig, config_for, make_stage
 
-    config = StageConfig.model_validate(
-        {"backend": backend, "model": model, "api_base": api_base, "n_ctx": 8192, "temperature": 0.0}
-    )
+    greedy = LlamaStageConfig.model_validate({"model": model, "n_ctx": 8192, "temperature": 0.0})
+    config = config_for(greedy, backend, api_base=api_base)
     return make_stage(config, n_seq_max=2 * BATCH + 4, n_threads=threads)
 
 
@@ -141,7 +142,7 @@ def ask_questions(
     """
     indices = spread([item.qtype for item in scored], limit)
     asked = [scored[i] for i in indices]
-    result = StageAnswers(model=str(stage.describe().get("model")), asked=len(asked))
+    result = StageAnswers(model=stage.describe().model, asked=len(asked))
     try:
         answered(0, len(asked))
         for position, answer in ask_stage(stage, asked):

@@ -7,13 +7,13 @@ from typing import Any
 
 from simstage.run.open import RunSession, new_run
 from simstage.scenario import LoadedScenario
-from simstage.stage import Stage
+from simstage.stage import ClosableStage
 from simstage.tui.app import SimstageApp
 from simstage.tui.live import LiveRun
 
 
 def make_app(
-    loaded: LoadedScenario, stage: Stage, out: str | Path, *, autorun: bool = False, **run: Any
+    loaded: LoadedScenario, stage: ClosableStage, out: str | Path, *, autorun: bool = False, **run: Any
 ) -> SimstageApp:
     """A live app on a new run log (`simstage.run.open.new_run`); the tests' way in.
 
@@ -43,8 +43,8 @@ def live_app(session: RunSession, *, autorun: bool = False) -> SimstageApp:
     app = SimstageApp(
         session.loaded.scenario,
         live=live,
-        backend=str(described.get("backend", stage.backend)),
-        model=str(described.get("model", "")),
+        backend=described.backend,
+        model=described.model,
         log_path=str(session.writer.path),
         max_turns=live.simulation.max_turns,
     )

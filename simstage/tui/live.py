@@ -17,6 +17,7 @@ from simstage.events import TurnStarted
 from simstage.run.control import StepController
 from simstage.run.fork import fork_log
 from simstage.run.open import RunSession
+from simstage.stage.abilities import TokenCounter
 from simstage.tui import messages
 
 Post = Callable[[Any], Any]
@@ -52,6 +53,7 @@ class LiveRun(StepController):
 
     def __init__(self, session: RunSession):
         super().__init__(session.simulation, session.stage)
+        self._owned = session.stage
         self.loaded = session.loaded
         self.sink = session.sink
         self.post: Post = lambda message: None
@@ -73,16 +75,19 @@ class LiveRun(StepController):
 
     def on_job_done(self, tokens: int, seconds: float) -> None:
         rate = None
-        if self.stage.backend != "scripted" and tokens and seconds > 0:
+        if self.stage.describe().backend != "scripted" and tokens and seconds > 0:
             rate = tokens / seconds
         self.post(messages.StageStats(rate, self.kv_use()))
 
     def kv_use(self) -> dict[str, int]:
         """Tokens held per character's sequence, where the stage can tell (stage thread only)."""
         use: dict[str, int] = {}
+        counter = self.stage.ability(TokenCounter)
+        if counter is None:
+            return use
         for name, seq in dict(self.simulation._sequences).items():  # noqa: SLF001
             try:
-                held = self.stage.kv_length(seq)
+                held = counter.kv_length(seq)
             except Exception:  # noqa: BLE001 - a stat, never fatal
                 continue
             if held is not None:
@@ -112,4 +117,4 @@ class LiveRun(StepController):
             self.loop_done.wait(timeout)
         self.finish("interrupted")
         self.sink.writer.close()
-        self.stage.close()
+        self._owned.close()

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from simstage.scenario.models import StageConfig
+from simstage.stage.config import LlamaStageConfig
 from simstage.stage.cpu import (
     apply_overrides,
     cpu_safe_defaults,
@@ -75,8 +75,8 @@ def test_overrides_land_on_the_params_struct():
 
 
 def test_the_stage_option_defaults_to_avoiding_amx():
-    assert StageConfig().amx is False
-    assert StageConfig(amx=True).amx is True
+    assert LlamaStageConfig.model_validate({}).amx is False
+    assert LlamaStageConfig.model_validate({"amx": True}).amx is True
 
 
 def test_high_level_llama_defaults_are_patched_only_inside_the_block(monkeypatch):

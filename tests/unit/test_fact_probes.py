@@ -19,6 +19,7 @@ from simstage.events import (
 )
 from simstage.scenario import ScenarioError, parse_scenario
 from simstage.scenario.models import Scenario
+from simstage.stage.abilities import Batching, LatentReader, OneByOne
 from simstage.stage.base import Message
 from simstage.stage.scripted import ScriptedStage
 from simstage.tom.metrics import (
@@ -222,17 +223,18 @@ def test_bad_fact_probes_are_located(old: str, new: str, field: str, message: st
     assert problem.line == line and str(caught.value).startswith(f"facts.yaml:{line}:")
 
 
-class _Reading(ScriptedStage):
+class _Reading(ScriptedStage, LatentReader):
     """A scripted stage that pretends to read activations: one block of zeros per answer."""
 
-    SUPPORTS_LATENT = True
-    latent_layers = (1,)
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return (1,)
 
-    def choose_many_latent(self, jobs, contrast=None):  # type: ignore[no-untyped-def]
+    def choose_many_latent(self, jobs, contrast=None, steer=None):  # type: ignore[no-untyped-def]
         import numpy as np
 
         blocks = [np.zeros((1 + len(contrast[i]) if contrast else 1, 1, 4)) for i in range(len(jobs))]
-        return self.choose_many(jobs), blocks
+        return OneByOne(self).choose_many(jobs), blocks
 
 
 def test_a_fact_probe_is_captured_with_yes_and_no_as_its_contrast_and_a_who_knows_probe_is_not() -> None:
@@ -251,10 +253,10 @@ def test_a_fact_probe_is_captured_with_yes_and_no_as_its_contrast_and_a_who_know
     assert next(c for c in captured if c.about == "ring").contrast == ("box", "drawer")
 
 
-class _Batching(ScriptedStage):
+class _Batching(ScriptedStage, Batching):
     """A scripted stage that says it batches: it records what `generate` was asked to decode."""
 
-    SUPPORTS_BATCHING = True
+    together = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -269,7 +271,7 @@ class _Batching(ScriptedStage):
 
     def choose_many(self, jobs):  # type: ignore[no-untyped-def]
         self.asked += [(seq, list(messages)) for seq, messages, _, _ in jobs]
-        return super().choose_many(jobs)
+        return OneByOne(self).choose_many(jobs)
 
 
 def test_a_batching_stage_decodes_the_narrators_story_once_and_each_question_extends_it() -> None:

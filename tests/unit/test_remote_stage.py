@@ -160,7 +160,7 @@ def test_the_key_comes_from_the_environment_and_is_never_described(monkeypatch) 
     remote = stage(server, api_key_env="SIMSTAGE_TEST_KEY")
     list(remote.generate(remote.open_sequence(), PROMPT, Sampling()))
     assert server.requests[0]["api_key"] == "sk-secret-123"
-    assert "sk-secret-123" not in json.dumps(remote.describe())
+    assert "sk-secret-123" not in json.dumps(remote.describe().recorded())
     monkeypatch.delenv("SIMSTAGE_TEST_KEY")
     with pytest.raises(StageError, match="SIMSTAGE_TEST_KEY"):
         stage(server, api_key_env="SIMSTAGE_TEST_KEY")
@@ -211,9 +211,8 @@ def test_error_helpers() -> None:
 
 
 def test_make_stage_needs_a_litellm_model_name(sally_anne) -> None:
-    config = sally_anne.scenario.stage.model_copy(update={"backend": "litellm"})
     with pytest.raises(StageError, match="openai/NAME"):
-        make_stage(config)
+        make_stage(sally_anne.scenario.stage, backend="litellm")
 
 
 def test_a_scene_plays_through_the_remote_stage(sally_anne) -> None:
@@ -234,7 +233,7 @@ def test_several_servers_share_one_router_and_runs_spread_over_them() -> None:
     bases = ["http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"]
     stages = [RemoteStage("openai/spread-test", api_base=bases) for _ in range(3)]
     assert [stage._home for stage in stages] == [0, 1, 0]
-    assert stages[0].describe()["api_base"] == bases
+    assert stages[0].describe().api_base == tuple(bases)
     stages[1].close()
     assert RemoteStage("openai/spread-test", api_base=bases)._home == 1  # the freed server
 

@@ -20,10 +20,11 @@ from tests.conftest import SCENARIOS
 class BaseModel(ScriptedStage):
     """A scripted stage that says it plays a screenplay, rendering prompts as one would."""
 
-    plays_screenplay = True
-
     def __init__(self, lines=(), chooser=None):
-        super().__init__(lines, fallback=lambda call, messages: f" Line {call + 1}.\nAnne: not mine", chooser=chooser)
+        super().__init__(
+            lines, fallback=lambda call, messages: f" Line {call + 1}.\nAnne: not mine", chooser=chooser,
+            plays_screenplay=True,
+        )
         self.rendered: list[str] = []
         self.choices: list[tuple[str, list[str]]] = []
 
