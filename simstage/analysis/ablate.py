@@ -90,7 +90,8 @@ def ablate(
 
     Args:
         dataset, layers, folds: as in `probes.fit`.
-        target: a binary target (`false_belief`, `named_last`, or `container` with two containers).
+        target: a binary target (`false_belief`, `named_last`, `has_belief`, or `container` or `fact` with
+            two classes).
         seed: the split's seed and the random directions'.
 
     Returns:

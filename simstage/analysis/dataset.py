@@ -7,6 +7,10 @@ here from the log, never stored in it. Runs captured with `latent.contrast` also
 give each row its contrast pair (`pairs[row]`, [2, layers, dims]: the answer
 completed with each of the containers in its `contrast` label). The dataset saves
 as one `.npz`: `X`, `layers`, `pairs` when any row has one, and the labels as JSON.
+
+A probe about a fact gives a row too (`kind` "fact"): its label `fact` is the tracker's
+answer (yes, no, don't know) and `has_belief` whether the asked character holds a
+belief at all; `believed` is an object's only.
 """
 
 from __future__ import annotations
@@ -39,14 +43,22 @@ class ProbeLabels(TypedDict):
     order: int
     """1 + len(through): first-order, second-order, ..."""
     style: Literal["direct", "indirect"]
+    kind: Literal["object", "fact"]
+    """What the probe asked about: where an object is, or whether a fact holds."""
     believed: str | None
-    """The tracker's container (None: the tracker has no answer)."""
+    """The tracker's container (None: the tracker has no answer, or the probe is about a fact)."""
+    fact: str | None
+    """A fact probe's tracker answer: yes, no, or don't know (no belief); None for an object."""
+    has_belief: bool
+    """Whether the tracker gives the asked character (along the chain) a belief at all."""
     truth: str
+    """Where the object was, or for a fact yes (it holds) or no."""
     false_belief: bool | None
+    """The belief differs from the truth (None: no belief)."""
     answer: str
     """The model's choice."""
     correct: bool | None
-    """answer == believed (None without a tracker answer)."""
+    """answer == the tracker's answer (None when an object probe has none)."""
     named_last: str | None
     """The container the question named last (with `latent.name_options`)."""
     contrast: list[str] | None
@@ -127,7 +139,7 @@ def load_dataset(path: str | Path) -> LatentDataset:
         ) from None
     if not isinstance(meta, dict) or meta.get("format") != DATASET_FORMAT:
         raise LatentError(f"{path}: unsupported latent dataset format")
-    labels = meta["labels"]
+    labels = [_upgraded(row) for row in meta["labels"]]
     if X.ndim != 3 or X.shape[0] != len(labels) or X.shape[1] != len(layers):
         raise LatentError(
             f"{path}: X of shape {X.shape} does not fit {len(labels)} rows of {len(layers)} layers"
@@ -141,6 +153,14 @@ def load_dataset(path: str | Path) -> LatentDataset:
         list(meta.get("sources", [])),
         None if pairs is None else pairs.astype(np.float32, copy=False),
     )
+
+
+def _upgraded(row: dict[str, Any]) -> ProbeLabels:
+    """A row saved before fact probes: about an object, with a belief wherever it has a container."""
+    row.setdefault("kind", "object")
+    row.setdefault("fact", None)
+    row.setdefault("has_belief", row.get("believed") is not None)
+    return cast("ProbeLabels", row)
 
 
 def run_logs(paths: Iterable[str | Path]) -> list[Path]:
@@ -263,13 +283,18 @@ def _key(event: Any) -> tuple[Any, ...]:
     return (event.turn, event.ask, event.about, tuple(event.through), event.style)
 
 
-def _labels(run: str, seed: int, probe: Any, believed: str | None, capture: Any) -> ProbeLabels:
+def _labels(run: str, seed: int, probe: Any, tracker: str | None, capture: Any) -> ProbeLabels:
+    from simstage.tom.metrics import FACT_ANSWERS
+
+    fact = probe.kind == "fact"
+    believed = None if fact else tracker
+    held = tracker is not None and tracker != FACT_ANSWERS[None] if fact else tracker is not None
     return {
         "run": run, "seed": seed, "turn": probe.turn, "ask": probe.ask, "about": probe.about,
         "through": list(probe.through), "order": len(probe.through) + 1, "style": probe.style,
-        "believed": believed, "truth": probe.truth,
-        "false_belief": None if believed is None else believed != probe.truth,
-        "answer": probe.answer, "correct": None if believed is None else probe.answer == believed,
+        "kind": probe.kind, "believed": believed, "fact": tracker if fact else None, "has_belief": held,
+        "truth": probe.truth, "false_belief": tracker != probe.truth if held else None,
+        "answer": probe.answer, "correct": None if tracker is None else probe.answer == tracker,
         "named_last": capture.named_last,
         "contrast": list(capture.contrast) if len(capture.contrast) == 2 else None,
     }  # fmt: skip

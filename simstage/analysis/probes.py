@@ -8,7 +8,8 @@ Three probes per layer:
 - **logistic**: scikit-learn's logistic regression on standardised features.
 - **CCS** (`simstage.analysis.ccs`): unsupervised, on the contrast pairs of runs
   captured with `latent.contrast`, for targets that name one of the pair's
-  containers (`container`, `named_last`); its sign is set on the train rows.
+  options (`container`, `named_last`; `fact`, whose pair is yes and no); its sign
+  is set on the train rows.
 
 The split is a seeded group k-fold over runs (`run_folds`): the runs are shuffled
 with the seed and dealt into k folds; each fold is tested once by probes fitted on
@@ -43,17 +44,23 @@ from simstage.analysis.results import (
 from simstage.latent.store import LatentError
 from simstage.stats import Interval, bootstrap_mean
 
-Target = Literal["container", "false_belief", "named_last"]
-TargetColumn = Literal["believed", "false_belief", "named_last"]
+Target = Literal["container", "false_belief", "named_last", "fact", "has_belief"]
+TargetColumn = Literal["believed", "false_belief", "named_last", "fact", "has_belief"]
 """The `ProbeLabels` columns a target can read."""
 TARGETS: dict[str, TargetColumn] = {
     "container": "believed",
     "false_belief": "false_belief",
     "named_last": "named_last",
+    "fact": "fact",
+    "has_belief": "has_belief",
 }
-"""Each target and the dataset column it reads."""
-CCS_TARGETS = ("container", "named_last")
-"""The targets CCS can be asked for: their label is one of the pair's containers."""
+"""Each target and the dataset column it reads: `fact` is the tracker's answer to a fact probe
+(yes, no, don't know; object rows have none), `has_belief` whether the asked character holds a
+belief at all (object and fact rows)."""
+FACT_TARGETS = ("fact", "has_belief")
+"""The targets a dataset without fact probes is not fitted on by default (`targets_for`)."""
+CCS_TARGETS = ("container", "named_last", "fact")
+"""The targets CCS can be asked for: their label is one of the pair's options."""
 FOLDS = 5
 Predictor = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """(train X, train y, test X) → predicted test y."""
@@ -166,6 +173,12 @@ def targeted(dataset: LatentDataset, target: str) -> tuple[np.ndarray, np.ndarra
     return keep, y, runs, len(values) - len(keep)
 
 
+def targets_for(dataset: LatentDataset) -> list[str]:
+    """The targets worth fitting on `dataset`: every one, less the fact targets when no row is a fact probe's."""
+    facts = any(kind == "fact" for kind in dataset.column("kind"))
+    return [target for target in TARGETS if facts or target not in FACT_TARGETS]
+
+
 def chosen_layers(dataset: LatentDataset, layers: Sequence[int] | None) -> list[int]:
     """The layers asked for (all by default), each checked against the dataset."""
     chosen = list(dataset.layers) if not layers else list(layers)
@@ -251,8 +264,10 @@ def fit(
     Args:
         dataset: the rows.
         layers: the blocks to probe (default: every captured one).
-        target: `container` (the tracker's believed container), `false_belief`, or
-            `named_last` (the control label: which container the question named last).
+        target: `container` (the tracker's believed container), `false_belief`,
+            `named_last` (the control label: which container the question named last), `fact`
+            (the tracker's answer to a fact probe: yes, no, don't know) or `has_belief` (whether
+            the asked character holds a belief at all).
         seed: the split's seed.
         folds: k of the group k-fold.
 

@@ -24,7 +24,8 @@ class SweepLatent:
     dataset: DatasetSummary | Skipped
     """The captured probes, or why they could not be read into one dataset."""
     targets: tuple[tuple[str, FitResult | Skipped], ...]
-    """Each target (in `probes.TARGETS`' order) with its fit, or why it was not fitted; empty when `dataset` is skipped."""
+    """Each target (in `probes.TARGETS`' order; the fact targets only with fact probes) with its fit, or why it
+    was not fitted; empty when `dataset` is skipped."""
 
 
 def latent_profile(folder: Path, progress: Progress = lambda _: None) -> SweepLatent | None:
@@ -40,7 +41,7 @@ def latent_profile(folder: Path, progress: Progress = lambda _: None) -> SweepLa
         a `Skipped` dataset, not an error.
     """
     from simstage.analysis.dataset import build_dataset, run_logs
-    from simstage.analysis.probes import TARGETS, fit
+    from simstage.analysis.probes import fit, targets_for
     from simstage.latent.store import LatentError, sidecar_path
 
     try:
@@ -55,8 +56,9 @@ def latent_profile(folder: Path, progress: Progress = lambda _: None) -> SweepLa
     except LatentError as exc:
         return SweepLatent(Skipped(str(exc)), ())
     targets: list[tuple[str, FitResult | Skipped]] = []
-    for index, target in enumerate(TARGETS, 1):
-        progress(f"latent: fitting probes for {target} ({index}/{len(TARGETS)})")
+    wanted = targets_for(dataset)
+    for index, target in enumerate(wanted, 1):
+        progress(f"latent: fitting probes for {target} ({index}/{len(wanted)})")
         try:
             targets.append((target, fit(dataset, None, target)))
         except LatentError as exc:

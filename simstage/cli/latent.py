@@ -19,11 +19,13 @@ if TYPE_CHECKING:
     from simstage.analysis.dataset import LatentDataset
     from simstage.analysis.results import Accuracy, BehaviourAblation, TargetSummary
 
-TARGET = click.Choice(["container", "false_belief", "named_last"])
+TARGET = click.Choice(["container", "false_belief", "named_last", "fact", "has_belief"])
 TARGET_HELP = (
     "What the probes decode: container (the tracker's believed container), false_belief "
-    "(that belief differs from where the object is), named_last (the control label: the "
-    "container the question named last; needs latent.name_options)."
+    "(that belief differs from the truth), named_last (the control label: the "
+    "container the question named last; needs latent.name_options), fact (the tracker's "
+    "answer to a fact probe: yes, no, don't know), has_belief (whether the asked character "
+    "holds a belief at all)."
 )
 
 
@@ -90,10 +92,12 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
     """Build a dataset from run logs or sweep folders (every *.jsonl inside).
 
     One row per captured probe: its vectors [layers, width] and the labels run
-    (the log's file stem), seed, turn, ask, about, through, order, style,
-    believed (the tracker's container, or none), truth, false_belief, answer
-    (the model's choice), correct (answer == believed) and named_last. Every
-    run must have captured the same layers at the same width.
+    (the log's file stem), seed, turn, ask, about, through, order, style, kind
+    (object or fact), believed (the tracker's container, or none), fact (a fact
+    probe's tracker answer: yes, no, don't know), has_belief, truth,
+    false_belief, answer (the model's choice), correct (answer == the tracker's)
+    and named_last. Every run must have captured the same layers at the same
+    width.
     """
     from simstage.analysis.dataset import build_dataset
 

@@ -2,7 +2,10 @@
 
 The engine asks `plan_for` once; with a plan, its probes go through the stage's
 `choose_many_latent`, each record goes to the run's sidecar, and a
-`LatentCaptured` event follows the probe's `ProbeAnswered`.
+`LatentCaptured` event follows the probe's `ProbeAnswered`. A probe about an object
+or a fact is captured (a fact's contrast pair is its answers yes and no, and no
+options are named: `phrase` and `contrast` are for objects); a who-knows probe,
+one question per cast member, never is.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 from simstage.cast.probes import naming
 from simstage.events import LatentCaptured
 from simstage.latent.store import LatentStore
+from simstage.scenario.probes import ProbeConfig
 from simstage.stage.abilities import LatentReader
 from simstage.stage.base import Stage
 
@@ -31,7 +35,10 @@ class LatentPlan:
     """The scenario's `probes:` (to tell which are captured)."""
     store: LatentStore
 
-    def wants(self, probe: Any) -> bool:
+    def wants(self, probe: ProbeConfig) -> bool:
+        """Whether `probe` (an entry of `probes:`, or one asked in the TUI) is captured."""
+        if probe.who_knows is not None:
+            return False
         if self.config.probes == "all":
             return True
         return any(probe is entry and i in self.config.probes for i, entry in enumerate(self.probes))
