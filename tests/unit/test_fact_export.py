@@ -96,3 +96,27 @@ def test_a_fact_belief_that_changes_is_a_change(run_log: Path) -> None:
     start = {key for key, data in fact_edges(belief_graph(scenario, events, 0)).items()}
     assert start == {"Reed||forged", "Priya||sold", "Priya|Mara|sold", "Priya|Mara>Priya|sold", "Mara||sold",
                      "Mara|Priya|sold", "Mara|Priya>Mara|sold"}  # fmt: skip
+
+
+def test_export_csv_of_the_dinner_party_has_fact_rows_pandas_reads(tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    dinner = ROOT / "scenarios" / "dinner-party.yaml"
+    run = tmp_path / "dinner.jsonl"
+    played = CliRunner().invoke(main, ["run", str(dinner), "--headless", "--stage", "scripted", "--out", str(run)])
+    assert played.exit_code == 0, played.output
+    out = tmp_path / "dinner.csv"
+    result = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pandas.read_csv(out)
+    facts = frame[frame.fact.notna()]
+    scenario = load_scenario(dinner).scenario
+    assert set(facts.fact) == set(scenario.world.facts) == {"debt", "pawned", "fake", "threat"}
+    assert len(facts) == 9 * 52 * 4  # turns 0..8, 4 characters' chains to order 3, 4 facts
+    assert facts.object.isna().all() and set(facts.value.dropna()) <= {True, False}
+    # Margot heard of the debt from Edwin at turn 6 and believed Felix's denial at turn 7.
+    margot = facts[(facts.holder == "Margot") & facts.chain.isna() & (facts.fact == "debt")].set_index("turn")
+    assert margot.loc[6, "value"] == True and margot.loc[6, "source"] == "told"  # noqa: E712 - pandas' booleans
+    assert margot.loc[7, "value"] == False and margot.loc[7, "lie_by"] == "Felix"  # noqa: E712
+    state = BeliefTimeline(scenario).extend(events_of(run)).at(7)
+    belief = state.fact_belief("Margot", "debt")
+    assert belief is not None and (belief.value, belief.source, belief.lie_by) == (False, "claimed", "Felix")

@@ -16,6 +16,7 @@ from tests.unit.test_report import belief_data as report_data
 
 FOUR = ROOT / "tests" / "data" / "four-order3.yaml"
 FACTS = ROOT / "tests" / "data" / "four-facts-order3.yaml"
+DINNER = ROOT / "scenarios" / "dinner-party.yaml"
 
 # Walks every object (and fact), holder and order the controls offer, draws each view at the
 # shown turn, and measures every text label against every other label and every node other
@@ -83,6 +84,11 @@ def facts_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return scene_report(tmp_path_factory.mktemp("facts"), FACTS)
 
 
+@pytest.fixture(scope="module")
+def dinner_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return scene_report(tmp_path_factory.mktemp("dinner"), DINNER)
+
+
 def test_views_cover_every_holder_and_order(four_report: Path) -> None:
     html = four_report.read_text(encoding="utf-8")
     data = report_data(html)
@@ -141,29 +147,29 @@ def test_report_of_a_40_turn_order_3_scene_is_small(tmp_path: Path) -> None:
     assert not re.search(r"""(src|href)\\s*=\\s*["']?(https?:|//)""", html) and "fetch(" not in html
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_no_label_overlaps_in_any_fact_view_and_who_knows_is_the_trackers(facts_report: Path, tmp_path: Path) -> None:
+def fact_views(report_page: Path, scene: Path, tmp_path: Path) -> list[dict]:
+    """Every view of a report measured in Chromium: none has an overlap; in each fact view, who really
+    knows, who the viewed holder thinks knows (the ✓ boxes) and every line of the who-knows table are
+    the tracker's at the shown turn. Returns the fact views."""
     from simstage.run.log import read_runlog
     from simstage.scenario import load_scenario
     from simstage.tom.timeline import BeliefTimeline
 
     page = tmp_path / "measure.html"
-    page.write_text(facts_report.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8")
+    page.write_text(report_page.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8")
     views = measured(page, tmp_path / "profile")
-    assert len(views) == (2 + 2) * 5 * 3  # (objects + facts) x (everyone + 4 holders) x orders 1..3
+    scenario = load_scenario(scene).scenario
+    world = scenario.world
+    assert len(views) == (len(world.objects) + len(world.facts)) * (1 + len(scenario.cast)) * 3
     for view in views:
         assert view["bad"] == [], view
     facts = [v for v in views if v["object"].startswith("f")]
-    assert len(facts) == 2 * 5 * 3 and all(not v["who"] for v in views if not v["object"].startswith("f"))
-    # Everyone at order 3: 52 minds, 3 answers, 4 cast boxes, 2 headings; every deepest mind has an
-    # arrow (to "don't know" where it has no belief).
-    deepest = next(v for v in facts if v["object"] == "f0" and v["holder"] == "" and v["order"] == 3)
-    assert (deepest["labels"], deepest["nodes"], deepest["edges"]) == (52 + 3 + 4 + 2, 52 + 3 + 4, 36)
-    scenario = load_scenario(FACTS).scenario
-    state = BeliefTimeline(scenario).extend(read_runlog(facts_report.parent / "run.jsonl").events).at(8)
+    assert len(facts) == len(world.facts) * (1 + len(scenario.cast)) * 3
+    assert all(not v["who"] for v in views if not v["object"].startswith("f"))
+    state = BeliefTimeline(scenario).extend(read_runlog(report_page.parent / "run.jsonl").events).at(8)
     cast = list(scenario.cast_names)
     for view in facts:
-        fact = list(scenario.world.facts)[int(view["object"][1:])]
+        fact = list(world.facts)[int(view["object"][1:])]
         really = state.who_knows(fact)
         assert [label.removeprefix("✓ ") for label in view["really"]] == list(really)
         holder = view["holder"]
@@ -177,10 +183,33 @@ def test_no_label_overlaps_in_any_fact_view_and_who_knows_is_the_trackers(facts_
             assert said == list(state.who_knows(fact, names[0], names[1:])), line
         # The rows are the view's minds the page holds one order deeper than (it holds order 3: the
         # holders and their models of the others), one holder's or everyone's.
-        assert len(lines) - 1 == (1 if view["order"] == 1 else 4) * (1 if holder else 4)
-    asked = next(v for v in facts if v["object"] == "f0" and v["holder"] == "Reed" and v["order"] == 1)
-    assert asked["who"][2][0] == "Reed thinks" and asked["who"][2][-1].startswith("Priya, Reed, Cole, Mara")
+        others = len(cast) - 1
+        assert len(lines) - 1 == (1 if view["order"] == 1 else 1 + others) * (1 if holder else len(cast))
+    print("fact views", len(facts), "labels", sum(v["labels"] for v in facts), "overlaps 0")
     # The measure can fail in a fact view too: with labels three times larger, it finds overlaps.
     big = page.read_text(encoding="utf-8").replace("</style>", "#beliefs text{font-size:36px}</style>", 1)
     page.write_text(big, encoding="utf-8")
     assert all(view["bad"] for view in measured(page, tmp_path / "profile-big") if view["object"].startswith("f"))
+    return facts
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_no_label_overlaps_in_any_fact_view_and_who_knows_is_the_trackers(facts_report: Path, tmp_path: Path) -> None:
+    facts = fact_views(facts_report, FACTS, tmp_path)
+    # Everyone at order 3: 52 minds, 3 answers, 4 cast boxes, 2 headings; every deepest mind has an
+    # arrow (to "don't know" where it has no belief).
+    deepest = next(v for v in facts if v["object"] == "f0" and v["holder"] == "" and v["order"] == 3)
+    assert (deepest["labels"], deepest["nodes"], deepest["edges"]) == (52 + 3 + 4 + 2, 52 + 3 + 4, 36)
+    asked = next(v for v in facts if v["object"] == "f0" and v["holder"] == "Reed" and v["order"] == 1)
+    assert asked["who"][2][0] == "Reed thinks" and asked["who"][2][-1].startswith("Priya, Reed, Cole, Mara")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_no_label_overlaps_in_any_fact_view_of_the_dinner_party(dinner_report: Path, tmp_path: Path) -> None:
+    data = report_data(dinner_report.read_text(encoding="utf-8"))
+    assert data["order"] == 3 and len(data["cast"]) == 4 and data["facts"] == ["debt", "pawned", "fake", "threat"]
+    facts = fact_views(dinner_report, DINNER, tmp_path)
+    assert len(facts) == 4 * 5 * 3
+    # The narrator's who-knows answers show on the "really knows" line of the fact they ask about.
+    debt = next(v for v in facts if v["object"] == "f0" and v["holder"] == "" and v["order"] == 1)
+    assert debt["who"][1][-1] != ""
