@@ -106,6 +106,18 @@ class PromptRenderer:
         raise NotImplementedError
 
 
+class Restart:
+    """Starting over: the stage as it was just loaded, only the model kept.
+
+    A battery plays many runs on one loaded model (`simstage/battery/player.py`); restarted
+    between them, each run answers as it would on a fresh stage, so its log `replay --verify`s.
+    """
+
+    def restart(self) -> None:
+        """Drop every sequence, forget every call and zero the counters."""
+        raise NotImplementedError
+
+
 class Meter:
     """What the stage has done (`StageCounters`): benchmarks, sweeps and the status bar read it."""
 

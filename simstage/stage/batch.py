@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simstage.stage.base import StageCounters, StageDescription, StageError
+from simstage.stage.abilities import Restart
+from simstage.stage.base import A, StageCounters, StageDescription, StageError
 from simstage.stage.llama import LlamaStage
 
 Item = tuple[int, int, int, bool]
@@ -176,6 +177,10 @@ class LlamaLane(LlamaStage):
     def describe(self) -> StageDescription:
         """The shared model's description; the window is the lane's own."""
         return replace(self._shared.description, context_window=self.n_ctx)
+
+    def ability(self, kind: type[A]) -> A | None:
+        """A llama stage's abilities but `Restart`: the context is every lane's."""
+        return None if kind is Restart else super().ability(kind)
 
     def close(self) -> None:
         if not getattr(self, "_open", False):

@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from simstage.stage.abilities import Batching, LatentReader, Meter, PromptRenderer, TokenCounter
+from simstage.stage.abilities import (
+    Batching,
+    LatentReader,
+    Meter,
+    PromptRenderer,
+    Restart,
+    TokenCounter,
+)
 from simstage.stage.base import (
     Message,
     Sampling,
@@ -55,7 +62,7 @@ def _llama() -> Any:
     return llama_cpp
 
 
-class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter, PromptRenderer, Meter):
+class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter, PromptRenderer, Meter, Restart):
     """The in-process stage.
 
     Args:
@@ -212,6 +219,18 @@ class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter,
     def layers(self) -> tuple[int, ...]:
         """The blocks `choose_many_latent` reads (empty: none)."""
         return self.latent.layers if self.latent is not None else ()
+
+    def restart(self) -> None:
+        """Clear the whole KV cache and hand out sequences from the first again, as a new context does."""
+        with self._kv_lock:
+            self._lc.llama_memory_clear(self._mem, True)
+            self._free_seqs = list(range(self.n_seq_max - 1, -1, -1))
+            self._scratch = self._free_seqs.pop(0) if self._scratch is not None else None
+        self._cache.clear()
+        self._seq_logits = {}
+        self._decoded = {}
+        self._calls = 0
+        self.counters = StageCounters()
 
     def close(self) -> None:
         lc = self._lc

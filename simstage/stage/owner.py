@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from simstage.stage.abilities import Batching, LatentReader, Meter, PromptRenderer, TokenCounter
+from simstage.stage.abilities import (
+    Batching,
+    LatentReader,
+    Meter,
+    PromptRenderer,
+    Restart,
+    TokenCounter,
+)
 from simstage.stage.base import (
     ChooseJob,
     ClosableStage,
@@ -157,6 +164,8 @@ class OwnedStage:
             wrapped = OwnedTokenCounter(owner, inner)
         elif kind is PromptRenderer and isinstance(inner, PromptRenderer):
             wrapped = OwnedPromptRenderer(owner, inner)
+        elif kind is Restart and isinstance(inner, Restart):
+            wrapped = OwnedRestart(owner, inner)
         elif kind is Meter:
             wrapped = inner  # plain values the owner thread updates
         else:
@@ -257,3 +266,13 @@ class OwnedPromptRenderer(PromptRenderer):
 
     def prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
         return self._owner.call(lambda: self._inner.prompt_tokens(messages, prefix))
+
+
+class OwnedRestart(Restart):
+    """A stage's `Restart`, called on its owner thread."""
+
+    def __init__(self, owner: OwnerThread, inner: Restart):
+        self._owner, self._inner = owner, inner
+
+    def restart(self) -> None:
+        self._owner.call(self._inner.restart)

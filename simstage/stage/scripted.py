@@ -6,7 +6,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from simstage.stage.abilities import Meter, TokenCounter
+from simstage.stage.abilities import Meter, Restart, TokenCounter
 from simstage.stage.base import Message, Sampling, StageBase, StageCounters, StageDescription
 
 LineSource = Callable[[int, Sequence[Message]], str]
@@ -17,7 +17,7 @@ def default_line(call: int, messages: Sequence[Message]) -> str:
     return json.dumps({"say": f"Line {call + 1}.", "action": None})
 
 
-class ScriptedStage(StageBase, TokenCounter, Meter):
+class ScriptedStage(StageBase, TokenCounter, Meter, Restart):
     """Plays canned lines.
 
     Args:
@@ -73,6 +73,12 @@ class ScriptedStage(StageBase, TokenCounter, Meter):
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Words, standing in for tokens."""
         return sum(len(m.content.split()) + 2 for m in messages)
+
+    def restart(self) -> None:
+        """Number calls and sequences from the first again (lines enqueued and prompts recorded stay)."""
+        self._calls = 0
+        self._next_seq = 0
+        self.counters = StageCounters()
 
     def kv_length(self, seq: int) -> None:
         return None

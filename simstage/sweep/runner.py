@@ -8,18 +8,23 @@ turns with a clean `interrupted` record in their logs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from simstage.stage import StageError
 from simstage.stage.abilities import counters
+from simstage.stage.base import ClosableStage, StageCounters
 from simstage.sweep.plan import PlannedRun
 from simstage.sweep.table import make_row, write_row
+
+if TYPE_CHECKING:
+    from simstage.run.open import RunSession
 
 CONCURRENT_BACKENDS = ("litellm", "scripted")
 """Backends whose runs may play at once: a remote engine serves them, or nothing heavy does."""
@@ -50,8 +55,13 @@ def play_run(
     *,
     max_turns: int | None = None,
     threads: int | None = None,
+    loaded_stage: Callable[[PlannedRun], ClosableStage] | None = None,
 ) -> RunOutcome:
     """Play one run on a fresh stage, write its log (from scratch) and then its row.
+
+    With `loaded_stage`, the run plays on the stage it gives instead (a battery's model,
+    loaded once and restarted between runs), which stays open; the run's sequences are
+    dropped when it ends, and its row counts only the tokens it spent.
 
     A `StageError` (the stage cannot start, a server is unreachable) ends the run's
     log with an `error` record and returns `failed`, with no row, so the next
@@ -63,15 +73,14 @@ def play_run(
         return RunOutcome(run, "skipped")
     log_path = out / log_name(run)
     try:
-        with open_run(
-            run.variant.loaded,
-            log_path,
-            seed=run.seed,
-            max_turns=max_turns,
-            threads=threads,
-            overwrite=True,
-        ) as session:
+        if loaded_stage is None:
+            opened = open_run(run.variant.loaded, log_path, seed=run.seed, max_turns=max_turns, threads=threads, overwrite=True)
+        else:
+            opened = _on_stage(loaded_stage(run), run, log_path, max_turns)
+        with opened as session:
             simulation = session.simulation
+            before = counters(session.stage)
+            spent_before = StageCounters(before.prompt_tokens, before.generated_tokens)
             started = time.perf_counter()
             try:
                 result = simulation.run(stop=stop, stopped="the sweep was stopped")
@@ -83,10 +92,15 @@ def play_run(
             if result == "interrupted":
                 return RunOutcome(run, "interrupted")
             wall_s = time.perf_counter() - started
+            after = counters(session.stage)
+            spent = StageCounters(
+                after.prompt_tokens - spent_before.prompt_tokens,
+                after.generated_tokens - spent_before.generated_tokens,
+            )
             row = make_row(
                 run,
                 simulation.events,
-                counters(session.stage),
+                spent,
                 turns=simulation.turn,
                 wall_s=wall_s,
                 log=log_name(run),
@@ -96,6 +110,20 @@ def play_run(
     # The log is closed (and synced) before the row exists: a row always means a whole log.
     write_row(out, row)
     return RunOutcome(run, "finished", row)
+
+
+@contextlib.contextmanager
+def _on_stage(stage: ClosableStage, run: PlannedRun, log_path: Path, max_turns: int | None) -> Iterator[RunSession]:
+    """A run on a stage already loaded: its log closed and its sequences dropped at the end; the stage left open."""
+    from simstage.run.open import new_run
+
+    session = new_run(run.variant.loaded, stage, log_path, seed=run.seed, max_turns=max_turns, overwrite=True)
+    try:
+        yield session
+    finally:
+        session.writer.close()
+        with contextlib.suppress(StageError):
+            session.simulation.release_sequences()
 
 
 def pool_size(backends: Sequence[str], requested: int | None) -> tuple[int, str | None]:
@@ -219,8 +247,11 @@ def play_pending(
     concurrency: int,
     max_turns: int | None = None,
     threads: int | None = None,
+    play_one: Callable[[PlannedRun, Path, threading.Event], RunOutcome] | None = None,
 ) -> Ending:
     """Play a sweep's pending runs, adding each finished row to `rows` and each failure to `failures`.
+
+    Each run plays through `play_one` (a battery's: on its model's loaded stage), or `play_run`.
 
     The table is rebuilt as rows come (at most every `TABLE_EVERY_S`). The sweep gives up
     when its first `GIVE_UP_AFTER` runs all fail (`gives_up`). Ctrl-C once stops it after
@@ -242,6 +273,8 @@ def play_pending(
     def play(run: PlannedRun, stop: threading.Event) -> RunOutcome:
         listener.run_started(run)
         try:
+            if play_one is not None:
+                return play_one(run, folder, stop)
             return play_run(run, folder, stop, max_turns=max_turns, threads=threads)
         finally:
             listener.run_ended(run)
