@@ -87,14 +87,14 @@ class LlamaStageConfig(_LlamaOptions, _Common):
 class LitellmStageConfig(_LitellmOptions, _Common):
     """A remote engine reached through litellm (any OpenAI-compatible server)."""
 
-    backend: Literal["litellm"] = "litellm"
+    backend: Literal["litellm"]
     """`llama`: in-process llama.cpp; `litellm`: a remote engine; `scripted`: canned lines for tests."""
 
 
 class ScriptedStageConfig(_LitellmOptions, _LlamaOptions, _Common):
     """Canned lines, for tests and demos: the other backends' options are accepted and ignored."""
 
-    backend: Literal["scripted"] = "scripted"
+    backend: Literal["scripted"]
     """`llama`: in-process llama.cpp; `litellm`: a remote engine; `scripted`: canned lines for tests."""
 
 

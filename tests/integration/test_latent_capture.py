@@ -133,9 +133,7 @@ def test_projecting_a_direction_out_changes_what_the_next_blocks_read() -> None:
         _, (plain,) = stage.choose_many_latent([job])
         _, (again,) = stage.choose_many_latent([job])
         direction = plain[1] / np.linalg.norm(plain[1])
-        stage.latent.steer = {10: direction}
-        _, (steered,) = stage.choose_many_latent([job])
-        stage.latent.steer = None
+        _, (steered,) = stage.choose_many_latent([job], steer={10: direction})  # this call only
         _, (after,) = stage.choose_many_latent([job])
     finally:
         stage.close()

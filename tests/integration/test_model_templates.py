@@ -85,7 +85,7 @@ def test_a_scene_plays_on_each_template_with_exact_prompts_and_kv_reuse(relabell
             sim.run()
             turns = [e for e in sim.events if isinstance(e, TurnEnded)]
             assert len(turns) == 3, stem
-            assert stage.describe()["chat_format"] == "jinja"
+            assert stage.describe().chat_format == "jinja"
             full = sum(len(tokens) for _, tokens in prompts)
             # Only what a sequence has not seen is decoded, whichever template renders it.
             assert 0 < stage.counters.prompt_tokens < full, stem

@@ -7,7 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from simstage.stage.abilities import Batching, LatentReader, Meter, OneByOne, TokenCounter, batching, counters
+from simstage.stage.abilities import (
+    Batching,
+    LatentReader,
+    Meter,
+    OneByOne,
+    TokenCounter,
+    batching,
+    counters,
+)
 from simstage.stage.base import Message, Sampling, StageError
 from simstage.stage.owner import OwnedStage
 from simstage.stage.scripted import ScriptedStage

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 from typing_extensions import get_protocol_members
 
 from simstage.analysis.behaviour import AblatingStage
-from simstage.stage import ClosableStage, Stage
+from simstage.stage import ClosableStage, Stage, StageError
+from simstage.stage.abilities import LatentReader, TokenCounter, batching
 from simstage.stage.batch import LlamaLane
 from simstage.stage.llama import LlamaStage
 from simstage.stage.owner import OwnedStage
@@ -84,3 +86,39 @@ def test_the_scripted_stage_traits_come_from_its_arguments() -> None:
     described = ScriptedStage(n_ctx=50, plays_screenplay=True).describe()
     assert described.context_window == 50 and described.plays_screenplay and described.remembers_calls
     assert ScriptedStage().describe().context_window is None
+
+
+class _Steerable(ScriptedStage, LatentReader):
+    """Answers the second option when steered; notes each call's steering."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steers: list[object] = []
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return (3,)
+
+    def choose_many_latent(self, jobs, contrast=None, steer=None):  # type: ignore[no-untyped-def]
+        self.steers.append(steer)
+        return [1 if steer else 0 for _ in jobs], [np.zeros((1, 4)) for _ in jobs]
+
+
+def test_an_ablating_stage_reasks_each_latent_probe_under_every_steering() -> None:
+    inner = _Steerable()
+    direction, control = {3: np.ones(4) / 2}, {3: -np.ones(4) / 2}
+    ablating = AblatingStage(inner, {"direction@3": direction, "random@3": control})
+    reader = ablating.ability(LatentReader)
+    assert reader is not None and reader.layers == (3,)
+    answers, vectors = reader.choose_many_latent([(0, [], ["box", "basket"], "")])
+    assert answers == [0] and len(vectors) == 1
+    assert ablating.asked == {"baseline": ["box"], "direction@3": ["basket"], "random@3": ["basket"]}
+    assert inner.steers == [None, direction, control]
+    # Everything else is the stage's own.
+    assert ablating.describe() is inner.describe() and ablating.ability(TokenCounter) is inner
+    assert batching(ablating).choose_many([(0, [], ["a", "b"], "")]) == [0]
+
+
+def test_behavioural_ablation_needs_a_stage_that_reads_activations() -> None:
+    with pytest.raises(StageError, match="latent capture"):
+        AblatingStage(ScriptedStage(), {})
