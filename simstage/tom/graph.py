@@ -65,8 +65,8 @@ def belief_graph(
     graph = nx.MultiDiGraph(title=scenario.title, turn=state.turn, order=state.order)
     for name in state.characters:
         graph.add_node(name, kind="character", label=name)
-    for container, location in state._tracker.world.container_location.items():
-        graph.add_node(container, kind="container", label=container, location=location)
+    for container, config in scenario.world.containers.items():  # containers never move
+        graph.add_node(container, kind="container", label=container, location=config.in_)
     for obj in state.objects:
         graph.add_node(obj, kind="object", label=obj)
         graph.add_edge(obj, state.reality[obj], key=f"located|{obj}", kind="located", turn=state.turn)
