@@ -9,6 +9,9 @@
   one run share its story, so runs, not probes, are the independent units.
 - `paired_difference(a, b)`: the mean of per-seed differences a - b over the
   seeds both have, with the same bootstrap resampling seeds.
+- `bootstrap_clusters(sums, counts)`: a rate pooled over clusters (probes
+  within scenes: sum of sums over sum of counts), with a bootstrap that
+  resamples whole clusters, so probes that share a scene count as one unit.
 
 Bootstraps are seeded, so the same numbers always give the same interval.
 """
@@ -132,3 +135,50 @@ def paired_difference(
     keys = [key for key in a if key in b and a[key] is not None and b[key] is not None]
     differences = [float(a[key]) - float(b[key]) for key in keys]  # type: ignore[arg-type]
     return bootstrap_mean(differences, unit=unit, resamples=resamples, seed=seed)
+
+
+CLUSTER_BLOCK = 1_000
+"""Resamples drawn at once by `bootstrap_clusters` (bounds its memory on many clusters)."""
+
+
+def bootstrap_clusters(
+    sums: Sequence[float], counts: Sequence[int], *, unit: str = "scenes", resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> Interval | None:
+    """`sum(sums) / sum(counts)` with a percentile-bootstrap 95% interval that resamples clusters.
+
+    Args:
+        sums: per cluster (scene), the sum of its values (probes answered right, or differences).
+        counts: per cluster, how many values it holds; clusters of 0 are left out.
+        unit: what a cluster is, named in the method ("scenes").
+        resamples: bootstrap resamples.
+        seed: the resampling's random seed (the interval is reproducible).
+
+    Returns:
+        None without values; with one cluster the interval has no bounds. `n` counts the clusters.
+
+    Raises:
+        ValueError: `sums` and `counts` of different lengths, or a negative count.
+    """
+    import numpy as np
+
+    if len(sums) != len(counts):
+        raise ValueError("sums and counts must be as many")
+    if any(count < 0 for count in counts):
+        raise ValueError("a cluster cannot hold fewer than 0 values")
+    kept = [(float(total), int(count)) for total, count in zip(sums, counts, strict=True) if count > 0]
+    if not kept:
+        return None
+    method = bootstrap_method(unit)
+    totals = np.array([total for total, _ in kept])
+    sizes = np.array([count for _, count in kept], dtype=np.int64)
+    estimate = float(totals.sum() / sizes.sum())
+    if len(kept) < 2:
+        return Interval(estimate, None, None, 1, method)
+    rng = np.random.default_rng(seed)
+    ratios: list[float] = []
+    for start in range(0, resamples, CLUSTER_BLOCK):
+        picks = rng.integers(0, len(kept), size=(min(CLUSTER_BLOCK, resamples - start), len(kept)))
+        ratios.extend((totals[picks].sum(axis=1) / sizes[picks].sum(axis=1)).tolist())
+    low, high = _percentiles(ratios)
+    return Interval(estimate, min(low, estimate), max(high, estimate), len(kept), method)

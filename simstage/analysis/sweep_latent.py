@@ -8,7 +8,7 @@ tabulates the result; it fits nothing itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,14 +40,26 @@ def latent_profile(folder: Path, progress: Progress = lambda _: None) -> SweepLa
         a dataset that cannot be built (runs of different widths, a torn sidecar) is
         a `Skipped` dataset, not an error.
     """
-    from simstage.analysis.dataset import build_dataset, run_logs
-    from simstage.analysis.probes import fit, targets_for
+    from simstage.analysis.dataset import run_logs
     from simstage.latent.store import LatentError, sidecar_path
 
     try:
         logs = [log for log in run_logs([folder]) if sidecar_path(log).exists()]
     except LatentError:
         return None
+    return latent_of_logs(logs, progress)
+
+
+def latent_of_logs(logs: Sequence[Path], progress: Progress = lambda _: None) -> SweepLatent | None:
+    """`latent_profile` of the run logs given (each with its sidecar): one model's runs of a battery.
+
+    Returns:
+        None when no log is given.
+    """
+    from simstage.analysis.dataset import build_dataset
+    from simstage.analysis.probes import fit, targets_for
+    from simstage.latent.store import LatentError
+
     if not logs:
         return None
     progress(f"latent: reading the activations of {len(logs)} runs")

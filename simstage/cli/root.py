@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from simstage import __version__
+from simstage.cli.battery import battery
 from simstage.cli.bench import bench
 from simstage.cli.cards import card_group
 from simstage.cli.compare import compare
@@ -66,7 +67,7 @@ def main(ctx: click.Context) -> None:
 
 for command in (
     validate, schema, run, replay, tui, export, eval_group, compare, sweep, report, prompt, card_group,
-    bench, bench_tracker, latent_group, generate,
+    bench, bench_tracker, latent_group, generate, battery,
 ):
     main.add_command(command)
 

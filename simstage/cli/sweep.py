@@ -227,8 +227,11 @@ def _run_pending(
     failures: list[Any],
     console: Any,
     err: Any,
+    play_one: Any = None,
 ) -> bool:
-    """Play the pending runs under a progress bar, adding their rows to `rows`; True when stopped."""
+    """Play the pending runs under a progress bar, adding their rows to `rows`; True when stopped.
+
+    `play_one` plays each run instead of `play_run` (a battery's: on its model's loaded stage)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -260,7 +263,7 @@ def _run_pending(
     with progress, sigterm_as_interrupt():
         ending = play_pending(
             plan, folder, pending, rows, failures, shown, concurrency=size, max_turns=max_turns,
-            threads=threads,
+            threads=threads, play_one=play_one,
         )
     if ending == "gave_up":
         err.print(

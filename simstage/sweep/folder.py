@@ -17,44 +17,43 @@ from simstage.sweep.plan import (
     Setting,
     SweepError,
     SweepPlan,
-    seeds_text,
-    value_text,
 )
 
 
-def refused_folder(out: Path) -> str | None:
+def refused_folder(out: Path, plan_file: str = PLAN_FILE) -> str | None:
     """Why `out` cannot hold a sweep (a file, or a folder of other things), or None.
 
     A folder holding only what a sweep killed as it started leaves (its lock, an
-    empty `rows/`, a temporary `sweep.json`) is a sweep's, not another's.
+    empty `rows/`, a temporary `sweep.json`) is a sweep's, not another's. `plan_file`:
+    the file that records the plan (a battery's: `battery.json`).
     """
     if out.exists() and not out.is_dir():
         return f"--out {out}: is a file, not a folder"
-    if not out.is_dir() or (out / PLAN_FILE).exists():
+    if not out.is_dir() or (out / plan_file).exists():
         return None
-    started = {out / LOCK_FILE, *_sweep_temporaries(out)}
+    started = {out / LOCK_FILE, *_sweep_temporaries(out, plan_file)}
     rows = out / ROWS
     if rows.is_dir() and not any(rows.iterdir()):
         started.add(rows)
     if any(path not in started for path in out.iterdir()):
-        return f"--out {out}: the folder is not empty and holds no {PLAN_FILE}; choose another"
+        return f"--out {out}: the folder is not empty and holds no {plan_file}; choose another"
     return None
 
 
-def _sweep_temporaries(out: Path) -> list[Path]:
+def _sweep_temporaries(out: Path, plan_file: str = PLAN_FILE) -> list[Path]:
     """Temporaries of the sweep's own files (plan, tables, plot, rows) that a killed write left."""
     from simstage.report.files import stale_temporaries
     from simstage.sweep.plot import PLOT_FILE
     from simstage.sweep.table import RESULTS_CSV, RESULTS_PARQUET, SUMMARY_CSV
 
-    names = (PLAN_FILE, RESULTS_CSV, SUMMARY_CSV, RESULTS_PARQUET, PLOT_FILE)
+    names = (plan_file, RESULTS_CSV, SUMMARY_CSV, RESULTS_PARQUET, PLOT_FILE)
     own = [path for path in stale_temporaries(out) if path.name.startswith(tuple(f".{n}." for n in names))]
     return own + stale_temporaries(out / ROWS)
 
 
-def remove_stale_temporaries(out: Path) -> None:
+def remove_stale_temporaries(out: Path, plan_file: str = PLAN_FILE) -> None:
     """Remove the temporaries a killed sweep left (call holding the folder's lock: no sweep is writing)."""
-    for path in _sweep_temporaries(out):
+    for path in _sweep_temporaries(out, plan_file):
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
 
@@ -73,19 +72,20 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     """
     from simstage.report.files import atomic_write_text
 
-    plan_file = out / PLAN_FILE
+    plan_file = out / plan.plan_file
+    what = "sweep" if plan.plan_file == PLAN_FILE else "battery"
     if out.is_dir():
-        remove_stale_temporaries(out)
-    problem = refused_folder(out)
+        remove_stale_temporaries(out, plan.plan_file)
+    problem = refused_folder(out, plan.plan_file)
     if problem:
         raise SweepError(problem)
     if plan_file.exists():
-        before = read_plan_file(out)
-        differences = _differences(before, plan)
+        before = read_plan_file(out) if plan.plan_file == PLAN_FILE else _read_json(plan_file)
+        differences = plan.differences(before)
         if differences:
             raise SweepError(
-                f"--out {out} holds another sweep ({'; '.join(differences)}); "
-                "choose another --out, or repeat that sweep's command to finish it"
+                f"--out {out} holds another {what} ({'; '.join(differences)}); "
+                f"choose another --out, or repeat that {what}'s command to finish it"
             )
         (out / ROWS).mkdir(exist_ok=True)
         return True
@@ -125,45 +125,27 @@ def read_plan_file(out: Path) -> dict[str, Any]:
     plan_file = out / PLAN_FILE
     if not plan_file.is_file():
         raise SweepError(f"{out}: not a sweep folder (no {PLAN_FILE})")
-    try:
-        data = json.loads(plan_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SweepError(f"{plan_file}: cannot read: {exc.strerror}") from None
-    except ValueError as exc:
-        raise SweepError(f"{plan_file}: not JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT or "scenario" not in data:
+    data = _read_json(plan_file)
+    if data.get("format") != PLAN_FORMAT or "scenario" not in data:
         raise SweepError(f"{plan_file}: not a simstage sweep plan")
     return data
 
 
-def _differences(before: dict[str, Any], plan: SweepPlan) -> list[str]:
-    now = plan.identity()
-    found = []
-    if (before.get("scenario") or {}).get("sha256") != now["scenario_sha256"]:
-        found.append("the scenario file differs from the one it ran")
-    if before.get("sets") != now["sets"]:
-        found.append(
-            f"--set there: {sets_text(before.get('sets'))}; here: {sets_text(now['sets'])}"
-        )
-    if before.get("seeds") != now["seeds"]:
-        found.append(
-            f"--seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(now['seeds'])}"
-        )
-    if before.get("max_turns") != now["max_turns"]:
-        found.append(f"--max-turns there: {before.get('max_turns')}; here: {now['max_turns']}")
-    return found
+def _read_json(path: Path) -> dict[str, Any]:
+    """A plan file's JSON object.
 
-
-def sets_text(sets: Any) -> str:
-    """A plan's `sets` as the `--set` options that made them (`none`; `?` for a damaged plan)."""
-    if not sets:
-        return "none"
+    Raises:
+        SweepError: unreadable, or not a JSON object.
+    """
     try:
-        return " ".join(
-            f"--set {s['key']}={','.join(value_text(v) for v in s['values'])}" for s in sets
-        )
-    except (TypeError, KeyError):
-        return "?"
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise SweepError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise SweepError(f"{path}: not a simstage plan")
+    return data
 
 
 def plan_from_folder(out: Path) -> tuple[str, list[Setting], list[int], int | None]:

@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from simstage.sweep.folder import refused_folder
-from simstage.sweep.plan import LOCK_FILE, SweepError
+from simstage.sweep.plan import LOCK_FILE, PLAN_FILE, SweepError
 
 
 @contextmanager
-def sweep_lock(out: Path) -> Iterator[None]:
-    """Hold the folder's lock while the block runs, creating the folder if needed.
+def sweep_lock(out: Path, plan_file: str = PLAN_FILE) -> Iterator[None]:
+    """Hold the folder's lock while the block runs, creating the folder if needed (`plan_file`: the file
+    that records what the folder holds; a battery's is `battery.json`).
 
     The lock comes before any look at what the folder holds: a sweep that is
     starting (its lock taken, `sweep.json` not yet written) is "running", never
@@ -34,7 +35,7 @@ def sweep_lock(out: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX: no lock, as before
         yield
         return
-    if not (out / LOCK_FILE).is_file() and refused_folder(out):
+    if not (out / LOCK_FILE).is_file() and refused_folder(out, plan_file):
         yield  # not a sweep folder: `prepare_folder` refuses it; leave nothing in it
         return
     try:

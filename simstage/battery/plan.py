@@ -1,0 +1,404 @@
+"""A battery's plan: its scenes (generated or read), every run's scenario, and the run ids.
+
+A run is one scene on one model under one puppeteer and one probe style, with one
+seed. Its scenario is the scene's YAML with the model's `stage:` section, the
+puppeteer and the style applied, validated like any scenario, so its run log's
+header holds exactly what it played (`replay --verify` stays honest). Runs are in
+model order: every run of a model plays on one loaded stage (`battery/player.py`).
+
+The plan is a `SweepPlan` whose settings are the battery's axes (model, family,
+scene, puppeteer, style), so the sweep's folder, lock, rows and tables serve it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from simstage import __version__
+from simstage.battery.file import AS_WRITTEN, Battery, BatteryError, LoadedBattery, Loc, ModelEntry
+from simstage.scenario import ScenarioError, load_scenario, parse_scenario
+from simstage.sweep.plan import (
+    MAX_RUNS,
+    PlannedRun,
+    Setting,
+    SweepError,
+    SweepPlan,
+    Variant,
+    parse_seeds,
+    seeds_text,
+)
+
+BATTERY_FILE = "battery.json"
+"""The plan a battery folder holds (a sweep's holds `sweep.json`)."""
+BATTERY_FORMAT = 1
+SCENES = "scenes"
+"""The folder, inside a battery's, that holds every scene it plays (generated or copied)."""
+KEYS = ("model", "family", "scene", "puppeteer", "style")
+"""A run's settings: the table's columns after the run id."""
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+@dataclass(frozen=True)
+class BatteryScene:
+    """One scene of the battery: the file it is in the battery's folder and where it came from."""
+
+    name: str
+    """The file name without `.yaml`: its part of run ids and tables."""
+    text: str
+    """What `scenes/NAME.yaml` holds."""
+    family: str | None
+    """The family that generated it; None for a scenario file."""
+    entry: int
+    """Its entry in the battery's `scenes:`."""
+
+    @property
+    def file_name(self) -> str:
+        """Its file in `scenes/`."""
+        return f"{self.name}.yaml"
+
+    @property
+    def sha256(self) -> str:
+        """Digest of its text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class BatteryPlan(SweepPlan):
+    """Every run of a battery, model by model, with the scenes it plays."""
+
+    plan_file: ClassVar[str] = BATTERY_FILE
+    loaded: LoadedBattery | None = None
+    scenes: list[BatteryScene] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two plans the same battery: its file's text, its scenes' texts, seeds and turns."""
+        return {
+            "battery_sha256": self.scenario_sha256,
+            "scenes": {scene.name: scene.sha256 for scene in self.scenes},
+            "seeds": self.seeds,
+            "max_turns": self.max_turns,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """The content of `battery.json`: the battery's text too, so the folder stands alone."""
+        assert self.loaded is not None
+        return {
+            "format": BATTERY_FORMAT,
+            "kind": "battery",
+            "simstage": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "battery": {
+                "path": self.scenario_path,
+                "sha256": self.scenario_sha256,
+                "text": self.loaded.text,
+            },
+            "title": self.loaded.battery.title,
+            "models": self.models,
+            "scenes": {scene.name: scene.sha256 for scene in self.scenes},
+            "families": {scene.name: scene.family for scene in self.scenes},
+            "sets": [{"key": s.key, "values": list(s.values)} for s in self.sets],
+            "seeds": self.seeds,
+            "max_turns": self.max_turns,
+            "runs": len(self.runs),
+        }
+
+    def differences(self, before: dict[str, Any]) -> list[str]:
+        """How the battery a folder holds (its `battery.json`) differs from this one (empty: the same)."""
+        found = []
+        if (before.get("battery") or {}).get("sha256") != self.scenario_sha256:
+            found.append("the battery file differs from the one it ran")
+        listed = before.get("scenes")
+        scenes: dict[str, Any] = listed if isinstance(listed, dict) else {}
+        changed = [s.name for s in self.scenes if s.name in scenes and scenes[s.name] != s.sha256]
+        if changed:
+            found.append(
+                f"scene {changed[0]} differs from the one it played (the generator or the file changed)"
+            )
+        if before.get("seeds") != self.seeds:
+            found.append(
+                f"seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(self.seeds)}"
+            )
+        if before.get("max_turns") != self.max_turns:
+            found.append(f"max_turns there: {before.get('max_turns')}; here: {self.max_turns}")
+        return found
+
+
+def make_battery_plan(loaded: LoadedBattery) -> BatteryPlan:
+    """The battery's scenes and runs, every run's scenario validated, before anything plays.
+
+    Raises:
+        BatteryError: a problem of the battery itself, located in its file.
+        ScenarioError: a scenario file it lists is invalid (located in that file).
+    """
+    battery = loaded.battery
+    seeds = _seeds(loaded)
+    scenes = collect_scenes(loaded)
+    runs_total = (
+        len(battery.models)
+        * len(seeds)
+        * sum(
+            len(_axis(battery, scene, "puppeteers")) * len(_axis(battery, scene, "styles"))
+            for scene in scenes
+        )
+    )
+    if runs_total > MAX_RUNS:
+        raise loaded.error((), f"the battery has {runs_total} runs; at most {MAX_RUNS}")
+    plan = BatteryPlan(
+        loaded.path, loaded.sha256, [], seeds, battery.max_turns, loaded=loaded, scenes=scenes,
+        models=[model.label for model in battery.models],
+    )  # fmt: skip
+    blamed: dict[tuple[Loc, str], list[str]] = {}
+    for index, model in enumerate(battery.models):
+        for scene in scenes:
+            base = yaml.safe_load(scene.text)
+            for puppeteer in _axis(battery, scene, "puppeteers"):
+                for style in _axis(battery, scene, "styles"):
+                    settings = (("model", model.label), ("family", scene.family or "file"), ("scene", scene.name),
+                                ("puppeteer", puppeteer), ("style", style))  # fmt: skip
+                    try:
+                        variant_loaded = _variant(
+                            loaded, index, model, scene, base, puppeteer, style
+                        )
+                    except _Blamed as exc:
+                        for where in exc.blamed:
+                            blamed.setdefault(where, []).append(scene.name)
+                        continue
+                    slug = "__".join(
+                        [model.label, scene.name]
+                        + [v for v in (puppeteer, style) if v != AS_WRITTEN]
+                    )
+                    plan.variants.append(Variant(settings, variant_loaded, slug))
+    if blamed:
+        raise BatteryError(
+            [
+                loaded.problem(loc, _scenes_named(text, names))
+                for (loc, text), names in blamed.items()
+            ]
+        )
+    plan.sets = [
+        Setting(key, tuple(dict.fromkeys(dict(v.settings)[key] for v in plan.variants)))
+        for key in KEYS
+    ]
+    plan.runs = [
+        PlannedRun(f"{v.slug}__seed{seed}", v, seed) for v in plan.variants for seed in seeds
+    ]
+    return plan
+
+
+class _Blamed(Exception):
+    """A run's scenario is invalid: each problem as (where in the battery, what), its scene not named."""
+
+    def __init__(self, blamed: list[tuple[Loc, str]]):
+        self.blamed = blamed
+
+
+def _scenes_named(text: str, names: list[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    more = f" and {len(unique) - 1} more" if len(unique) > 1 else ""
+    return f"{text} (scene {unique[0]}{more})"
+
+
+def _seeds(loaded: LoadedBattery) -> list[int]:
+    seeds = loaded.battery.seeds
+    try:
+        return parse_seeds(seeds if isinstance(seeds, str) else ",".join(str(s) for s in seeds))
+    except SweepError as exc:
+        raise loaded.error(("seeds",), str(exc).removeprefix("--seeds: ")) from None
+
+
+def _axis(battery: Battery, scene: BatteryScene, name: str) -> list[str]:
+    """The scene's puppeteers or styles: its entry's own, else the battery's."""
+    own = getattr(battery.scenes[scene.entry], name)
+    return list(own if own is not None else getattr(battery, name))
+
+
+def _axis_loc(battery: Battery, scene: BatteryScene, name: str) -> Loc:
+    """Where the scene's puppeteers or styles are written."""
+    return (
+        ("scenes", scene.entry, name)
+        if getattr(battery.scenes[scene.entry], name) is not None
+        else (name,)
+    )
+
+
+def collect_scenes(loaded: LoadedBattery) -> list[BatteryScene]:
+    """Every scene of the battery: each family's generated set, each file read (cards resolved).
+
+    Raises:
+        BatteryError: a family or option that is not one, or two entries giving scenes the same name.
+        ScenarioError: a scenario file is invalid.
+    """
+    from simstage.generate import GenerateError, generate
+
+    scenes: list[BatteryScene] = []
+    taken: set[str] = set()
+    for index, entry in enumerate(loaded.battery.scenes):
+        if entry.family is not None:
+            try:
+                generated = generate(entry.family, entry.n, entry.seed, **entry.options)
+            except GenerateError as exc:
+                where: Loc = (
+                    ("scenes", index, "options") if entry.options else ("scenes", index, "family")
+                )
+                raise loaded.error(where, str(exc)) from None
+            made = [
+                BatteryScene(g.file_name.removesuffix(".yaml"), g.text, entry.family, index)
+                for g in generated
+            ]
+        else:
+            assert entry.file is not None
+            path = (
+                Path(entry.file) if Path(entry.file).is_absolute() else loaded.folder / entry.file
+            )
+            if not path.is_file():
+                raise loaded.error(
+                    ("scenes", index, "file"), f"{entry.file}: no such scenario file"
+                )
+            scenario = load_scenario(path)
+            stem = _UNSAFE.sub("_", path.stem).strip("._") or "scene"
+            name, number = stem, 2
+            while name.lower() in taken:
+                name, number = f"{stem}-{number}", number + 1
+            made = [BatteryScene(name, scenario.text, None, index)]
+        for scene in made:
+            if scene.name.lower() in taken:
+                raise loaded.error(
+                    ("scenes", index),
+                    f"its scene {scene.name} is another entry's too (same family and seed?)",
+                )
+            taken.add(scene.name.lower())
+        scenes.extend(made)
+    return scenes
+
+
+def _variant(
+    loaded: LoadedBattery, index: int, model: ModelEntry, scene: BatteryScene, base: dict[str, Any],
+    puppeteer: str, style: str,
+) -> Any:  # fmt: skip
+    """The scene as one run plays it (model, puppeteer, style, latent applied), validated."""
+    battery = loaded.battery
+    data = copy.deepcopy(base)
+    data["stage"] = {
+        **battery.stage,
+        "backend": model.backend,
+        "model": _model_path(loaded, model),
+        **model.stage,
+    }
+    if puppeteer != AS_WRITTEN:
+        steered = dict(data.get("puppeteer") or {})
+        needs = {"optimizer": "rewards", "scripted": "order"}.get(puppeteer)
+        if needs and not steered.get(needs):
+            message = f"the {puppeteer} puppeteer needs `puppeteer.{needs}`, which the scene lacks"
+            raise _Blamed([(_axis_loc(battery, scene, "puppeteers"), message)])
+        data["puppeteer"] = {**steered, "kind": puppeteer, "metrics": True}
+    if style != AS_WRITTEN:
+        data["probes"] = restyled(data, style)
+    if battery.latent is not None:
+        data["latent"] = battery.latent
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    try:
+        return parse_scenario(text, f"{SCENES}/{scene.file_name}")
+    except ScenarioError as exc:
+        raise _Blamed(
+            [_blame(loaded, index, model, scene, problem) for problem in exc.problems]
+        ) from None
+
+
+def _model_path(loaded: LoadedBattery, model: ModelEntry) -> str:
+    """The model as the stage is told it: a GGUF path relative to the battery file made absolute."""
+    if model.backend != "llama" or Path(model.model).is_absolute():
+        return model.model
+    beside = loaded.folder / model.model
+    return str(beside.resolve()) if beside.is_file() else model.model
+
+
+def _blame(
+    loaded: LoadedBattery, index: int, model: ModelEntry, scene: BatteryScene, problem: Any
+) -> tuple[Loc, str]:
+    """Where in the battery a problem of a run's scenario comes from, and what it is."""
+    field_name = problem.field or ""
+    parts = field_name.split(".")
+    battery = loaded.battery
+    loc: Loc
+    if parts[0] == "stage":
+        key = parts[1] if len(parts) > 1 else ""
+        loc = (
+            ("models", index, "stage", key)
+            if key in model.stage
+            else ("stage", key)
+            if key in battery.stage
+            else ("models", index)
+        )
+    elif parts[0] == "puppeteer":
+        loc = _axis_loc(battery, scene, "puppeteers")
+    elif parts[0] == "latent":
+        loc = ("latent",)
+    else:
+        loc = ("scenes", scene.entry)
+    return (
+        loc,
+        f"on {model.label}: {field_name}: {problem.message}"
+        if field_name
+        else f"on {model.label}: {problem.message}",
+    )
+
+
+def restyled(data: dict[str, Any], style: str) -> list[dict[str, Any]]:
+    """The scene's probes with every question about an object asked `style`-ly (`both`: each asked both ways).
+
+    Facts and who-knows questions are asked directly only, so they are kept as they are.
+    """
+    objects = set((data.get("world") or {}).get("objects") or {})
+    probes: list[dict[str, Any]] = []
+    for probe in data.get("probes") or []:
+        about_object = probe.get("about") in objects and probe.get("who_knows") is None
+        if not about_object:
+            probes.append(probe)
+        elif style == "both":
+            for each in ("direct", "indirect"):
+                asked = copy.deepcopy({**probe, "style": each})
+                if asked not in probes:
+                    probes.append(asked)
+        else:
+            probes.append(copy.deepcopy({**probe, "style": style}))
+    return probes
+
+
+def write_scenes(out: Path, plan: BatteryPlan) -> None:
+    """Write every scene into `out/scenes/` (hold the folder's lock); a scene already there must be the same.
+
+    Raises:
+        SweepError: a scene there differs from this battery's, or cannot be written.
+    """
+    from simstage.report.files import atomic_write_text, stale_temporaries
+
+    folder = out / SCENES
+    try:
+        folder.mkdir(exist_ok=True)
+        for temporary in stale_temporaries(folder):
+            temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise SweepError(f"{folder}: cannot write: {exc.strerror or exc}") from None
+    for scene in plan.scenes:
+        path = folder / scene.file_name
+        try:
+            if path.is_file() and path.read_text(encoding="utf-8") == scene.text:
+                continue
+            if path.exists():
+                raise SweepError(
+                    f"{path}: differs from the scene this battery plays; choose another --out"
+                )
+            atomic_write_text(path, scene.text)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SweepError(
+                f"{path}: cannot write: {getattr(exc, 'strerror', None) or exc}"
+            ) from None

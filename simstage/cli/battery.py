@@ -1,0 +1,127 @@
+"""`simstage battery BATTERY.yaml`: scenes × models × puppeteers × styles × seeds, one folder, one load per model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simstage.cli.errors import friendly_errors
+
+
+@click.command()
+@click.argument("battery_file", metavar="BATTERY.yaml", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Battery folder (default: batteries/NAME-TIME/). Given a folder of the same battery, "
+    "finishes its missing runs.",
+)
+@click.option(
+    "--threads", type=click.IntRange(1), metavar="N", help="CPU threads for the llama stage."
+)
+def battery(**options: Any) -> None:
+    """Play every scene of BATTERY.yaml on every model, under every puppeteer and style, with every seed.
+
+    The battery file lists scene families (generated, with their options) or
+    scenario files, models (an embedded name, a GGUF path, a litellm model),
+    puppeteers, probe styles and seeds (see the README's "Batteries"). Every run
+    writes DIR/RUNID.jsonl and its row (DIR/rows/), and DIR/results.csv holds them
+    all, as `simstage sweep` does; the scenes themselves are written to
+    DIR/scenes/, and DIR/battery.json records the battery. Runs play model by
+    model: each model is loaded once and restarted between its runs, so each run
+    plays as on a fresh stage and its log `replay --verify`s.
+
+    The battery is resumable: stopping it (Ctrl-C, a kill, a crash) and repeating
+    the command with the same --out plays only the runs not finished. Then
+    `simstage report DIR` writes its profile. Exit status: 0 all runs finished, 1
+    some run failed, 2 bad input, 130 stopped.
+
+    \b
+    Examples:
+      simstage battery scenarios/batteries/embedded.yaml --out batteries/embedded
+      simstage report batteries/embedded            (the profile, as HTML)
+      simstage report batteries/embedded --json     (the profile, as JSON)
+    """
+    friendly_errors(_play)(**options)
+
+
+def _play(battery_file: str, out: str | None, threads: int | None) -> None:
+    from datetime import datetime
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from simstage.battery.file import load_battery
+    from simstage.battery.plan import BATTERY_FILE, make_battery_plan, write_scenes
+    from simstage.battery.player import LoadedModels, play_on_loaded
+    from simstage.cli.sweep import _run_pending
+    from simstage.sweep.folder import prepare_folder, set_aside_damaged
+    from simstage.sweep.lock import sweep_lock
+    from simstage.sweep.table import read_rows, write_results
+
+    loaded = load_battery(battery_file)
+    plan = make_battery_plan(loaded)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(out) if out else Path("batteries") / f"{Path(battery_file).stem}-{stamp}"
+    with sweep_lock(folder, BATTERY_FILE):
+        resumed = prepare_folder(folder, plan)
+        write_scenes(folder, plan)
+        console = Console(highlight=False, soft_wrap=True, emoji=False)
+        err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+        total = len(plan.runs)
+        damaged: dict[Path, str] = {}
+        rows = read_rows(folder, plan, damaged)
+        for log, problem in damaged.items():
+            kept = set_aside_damaged(log)
+            err.print(
+                Text(
+                    f"warning: {problem}; the run is played again (its log as it was: {kept.name})"
+                )
+            )
+        pending = [run for run in plan.runs if run.run_id not in rows]
+        shape = " × ".join(
+            [f"{len(plan.models)} models", f"{len(plan.scenes)} scenes"]
+            + [
+                f"{len(s.values)} {s.key}s"
+                for s in plan.sets
+                if s.key in ("puppeteer", "style") and len(s.values) > 1
+            ]
+            + [f"{len(plan.seeds)} seeds"]
+        )
+        err.print(Text.assemble(("battery", "bold"), f" {total} runs ({shape}) in {folder}"))
+        if resumed:
+            err.print(Text(f"{len(rows)} finished before; {len(pending)} to play", style="dim"))
+        failures: list[Any] = []
+        interrupted = False
+        if pending:
+            models = LoadedModels(plan, threads=threads)
+            try:
+                interrupted = _run_pending(
+                    plan, folder, pending, rows, 1, plan.max_turns, threads, failures, console, err,
+                    play_one=lambda run, where, stop: play_on_loaded(models, run, where, stop, max_turns=plan.max_turns),
+                )  # fmt: skip
+            finally:
+                models.close()
+            err.print(Text(f"{models.loads} model loads for {len(pending)} runs", style="dim"))
+        write_results(folder, plan, rows)
+        again = "re-run the same command" if out is not None else f"re-run with --out {folder}"
+        if interrupted:
+            err.print(
+                f"{len(rows)} of {total} runs finished; {again} to finish the rest", markup=False
+            )
+            raise SystemExit(130)
+        err.print(
+            f"{len(rows)} of {total} runs finished; table: {folder / 'results.csv'}; "
+            f"profile: simstage report {folder}",
+            markup=False,
+        )
+        if failures:
+            many = len(failures) != 1
+            err.print(
+                f"{len(failures)} run{'s' if many else ''} failed; {again} to retry {'them' if many else 'it'}",
+                markup=False,
+            )
+            raise SystemExit(1)

@@ -1,0 +1,278 @@
+"""`simstage battery` on the scripted stage: two "models" with different answer policies, two families, seeds.
+
+The models are the scripted stage under two names: `first` always answers the first
+option, `named-last` the option the question names last. A battery of both over the
+false-belief and sycophancy families completes, loads each model once, survives a
+SIGKILL (the same command finishes only the missing runs), every log verifies, and the
+profile report shows baselines, intervals and paired differences (its JSON reads back).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import simstage.run.open
+from simstage.analysis.profile import Profile, battery_profile
+from simstage.cli import main
+from simstage.run.log import read_runlog
+from simstage.run.verify import verify_run
+from simstage.stage.base import Message
+from simstage.stage.scripted import ScriptedStage
+from simstage.sweep import runner as sweep_runner
+from tests.conftest import ROOT
+
+BATTERY = """\
+title: Two scripted policies
+models:
+  - {name: first, backend: scripted, model: first}
+  - {name: named-last, backend: scripted, model: named-last}
+scenes:
+  - {family: false-belief, n: 2, seed: 3, options: {order: 2, characters: 3, events: 4, probes: 1}}
+  - {family: sycophancy, n: 1, seed: 3, options: {turns: 1, candidates: 2}, puppeteers: [as-written, bare]}
+styles: [both]
+seeds: 1-3
+stage: {max_tokens: 32}
+"""
+RUNS = 2 * (2 + 1 * 2) * 3
+"""Models × (false-belief scenes + sycophancy scenes × puppeteers) × seeds."""
+_NAMED = re.compile(r"[Tt]he ([^?.]+?) or the ([^?.]+?)\?")
+
+
+def named_last(messages: Sequence[Message], options: Sequence[str]) -> int:
+    """The index of the option the question names last (the first option when it names none)."""
+    found = _NAMED.findall(messages[-1].content if messages else "")
+    return options.index(found[-1][1]) if found and found[-1][1] in options else 0
+
+
+def policy_stage(
+    config: object, *args: object, delay: float = 0.0, **kwargs: object
+) -> ScriptedStage:
+    """The scripted stage whose answers follow the model its `stage:` section names."""
+    chooser = named_last if getattr(config, "model", None) == "named-last" else None
+    return ScriptedStage(chooser=chooser, record_prompts=False, delay=delay)
+
+
+# The battery in a child process, its stage slow so it can be killed between runs.
+SLOW_BATTERY = """
+import sys
+import simstage.run.open
+from tests.unit.test_battery import policy_stage
+simstage.run.open.make_stage = lambda config, *a, **k: policy_stage(config, delay=float(sys.argv[1]))
+from simstage.cli import main
+main(sys.argv[2:], prog_name="simstage")
+"""
+
+
+@pytest.fixture
+def battery_file(tmp_path: Path) -> Path:
+    path = tmp_path / "two.yaml"
+    path.write_text(BATTERY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def policies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each stage built, by the model it plays."""
+    built: list[str] = []
+
+    def build(config: object, *args: object, **kwargs: object) -> ScriptedStage:
+        built.append(str(getattr(config, "model", "?")))
+        return policy_stage(config)
+
+    monkeypatch.setattr(simstage.run.open, "make_stage", build)
+    return built
+
+
+@pytest.fixture
+def played(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The run ids played in this process."""
+    ids: list[str] = []
+    original = sweep_runner.play_run
+
+    def counting(run, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ids.append(run.run_id)
+        return original(run, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_runner, "play_run", counting)
+    monkeypatch.setattr("simstage.battery.player.play_run", counting)
+    return ids
+
+
+def battery(*args: str) -> object:
+    return CliRunner().invoke(main, ["battery", *args])
+
+
+def rows_in(out: Path) -> set[str]:
+    return {path.stem for path in (out / "rows").glob("*.json")}
+
+
+def test_a_battery_of_two_models_and_two_families_completes_with_one_load_per_model(
+    battery_file: Path, tmp_path: Path, policies: list[str], played: list[str]
+) -> None:
+    out = tmp_path / "out"
+    result = battery(str(battery_file), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert len(played) == len(rows_in(out)) == len(list(out.glob("*.jsonl"))) == RUNS
+    assert policies == ["first", "named-last"]  # one load per model
+    assert sorted(p.name for p in (out / "scenes").iterdir()) == [
+        "false-belief-s3-0000.yaml", "false-belief-s3-0001.yaml", "sycophancy-s3-0000.yaml",
+    ]  # fmt: skip
+    plan = json.loads((out / "battery.json").read_text(encoding="utf-8"))
+    assert (
+        plan["kind"] == "battery"
+        and plan["runs"] == RUNS
+        and plan["models"] == ["first", "named-last"]
+    )
+    header = read_runlog(out / "named-last__sycophancy-s3-0000__bare__both__seed2.jsonl").header
+    assert (
+        header.seed == 2
+        and "kind: bare" in header.scenario_text
+        and "model: named-last" in header.scenario_text
+    )
+
+    again = battery(str(battery_file), "--out", str(out))
+    assert again.exit_code == 0, again.output
+    assert len(played) == RUNS and f"{RUNS} finished before; 0 to play" in again.output
+
+
+def test_every_log_of_the_battery_verifies(
+    battery_file: Path, tmp_path: Path, policies: list[str]
+) -> None:
+    out = tmp_path / "out"
+    assert battery(str(battery_file), "--out", str(out)).exit_code == 0
+    logs = sorted(out.glob("*.jsonl"))
+    assert len(logs) == RUNS
+    for log in logs:
+        report = verify_run(read_runlog(log))
+        assert report.matched, f"{log.name}: {report.message}"
+
+
+def test_a_killed_battery_finishes_only_the_missing_runs(
+    battery_file: Path, tmp_path: Path, policies: list[str], played: list[str]
+) -> None:
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_BATTERY, "0.01", "battery", str(battery_file), "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while len(rows_in(out)) < 3 if (out / "rows").is_dir() else True:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "fewer than 3 runs after 120 s"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    finished = rows_in(out)
+    assert 3 <= len(finished) < RUNS
+
+    result = battery(str(battery_file), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    every = {path.stem for path in out.glob("*.jsonl")}
+    assert len(every) == RUNS and rows_in(out) == every
+    assert sorted(played) == sorted(every - finished)  # no run played twice
+    for run_id in every:
+        log = read_runlog(out / f"{run_id}.jsonl")
+        assert log.ended and log.events[-1].reason == "completed" and not log.warnings
+
+
+def _by_group(profile: Profile, model: str) -> dict[tuple[object, ...], object]:
+    found = next(m for m in profile.models if m.model == model)
+    return {(c.order, c.style, c.belief, c.kind): c for c in found.cells}
+
+
+def test_the_profile_shows_baselines_intervals_and_paired_differences(
+    battery_file: Path, tmp_path: Path, policies: list[str]
+) -> None:
+    out = tmp_path / "out"
+    assert battery(str(battery_file), "--out", str(out)).exit_code == 0
+    profile = battery_profile(out)
+    assert [m.model for m in profile.models] == ["first", "named-last"]
+    assert profile.runs_finished == profile.runs_planned == RUNS
+    for cell in _by_group(profile, "named-last").values():
+        # The model answers the option named last: exactly that baseline's score, probe for probe.
+        assert cell.accuracy.value == cell.baselines["last_named"].value
+    for (order, _, belief, _), cell in _by_group(profile, "first").items():
+        if order == 1 and belief in ("true", "false"):
+            assert cell.baselines["reality"].value == (1.0 if belief == "true" else 0.0)
+        if cell.accuracy.units > 1:
+            assert cell.accuracy.low is not None and cell.accuracy.high is not None
+            assert cell.accuracy.low <= cell.accuracy.value <= cell.accuracy.high
+        else:
+            assert cell.accuracy.low is None  # one scene: no interval to give
+    (overall,) = [d for d in profile.differences if d.group == "all"]
+    assert (overall.a, overall.b) == ("first", "named-last")
+    assert overall.difference.value == pytest.approx(overall.accuracy_a - overall.accuracy_b)
+    assert overall.difference.n == profile.models[0].probes
+    for model in profile.models:
+        assert model.agreement is not None and model.agreement.pairs > 0
+        kinds = {(d.a, d.b) for d in model.puppeteers}
+        assert ("optimizer", "bare") in kinds
+        assert "reward.sycophancy" in {d.metric for d in model.puppeteers}
+
+    result = CliRunner().invoke(main, ["report", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert Profile.model_validate_json(result.stdout) == profile
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for text in ("answer reality", "answer the lower order", "answer the last-named option", "chance",
+                 "Model vs model, paired", "first − named-last", "Direct vs indirect", "Puppeteers, paired", "<svg"):  # fmt: skip
+        assert text in page, text
+    assert re.search(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", page)  # an accuracy with its interval
+
+
+def test_a_bad_battery_is_one_located_line_per_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "models: [default, {name: b, model: x, temperature: 2}]\n"
+        "scenes:\n  - {family: false-belief, options: {order: 9}}\n",
+        encoding="utf-8",
+    )
+    result = battery(str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert (
+        f"{path}:1:" in result.output
+        and "models.1.temperature: Extra inputs are not permitted" in result.output
+    )
+    assert not (tmp_path / "out").exists()
+    path.write_text(
+        "models: [default]\nscenes:\n  - {family: false-belief, options: {order: 9}}\n",
+        encoding="utf-8",
+    )
+    result = battery(str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and f"{path}:3:" in result.output and "order" in result.output
+
+
+def test_a_scene_that_a_model_cannot_play_is_blamed_on_the_model(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "models:\n  - {name: a, backend: scripted}\n  - {name: b, backend: scripted, stage: {n_ctx: 10}}\n"
+        "scenes: [{family: false-belief, n: 3}]\n",
+        encoding="utf-8",
+    )
+    result = battery(str(path))
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"simstage: {path}:3:") and "n_ctx" in line and "and 2 more" in line
+
+
+def test_another_battery_in_the_same_folder_is_refused(
+    battery_file: Path, tmp_path: Path, policies: list[str]
+) -> None:
+    out = tmp_path / "out"
+    assert battery(str(battery_file), "--out", str(out)).exit_code == 0
+    battery_file.write_text(BATTERY.replace("seeds: 1-3", "seeds: 1-4"), encoding="utf-8")
+    result = battery(str(battery_file), "--out", str(out))
+    assert result.exit_code == 2 and "holds another battery" in result.output
+    result = CliRunner().invoke(main, ["sweep", "--out", str(out)])
+    assert result.exit_code == 2 and "not a sweep folder" in result.output
