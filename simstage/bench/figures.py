@@ -104,6 +104,7 @@ def run_naive(
         out = llm.create_completion(
             tokens, max_tokens=args.line_tokens, temperature=0.0, top_k=1, logit_bias=bias,
         )
+        assert isinstance(out, dict), "a completion without stream=True is one response"
         return out["choices"][0]["text"]
 
     llama_cpp.llama_perf_context_reset(ctx)

@@ -145,9 +145,8 @@ def _print(stage: Stage | None, messages: list[Any], name: str, turn: int, token
     click.echo(report["text"], nl=not report["text"].endswith("\n"))
     if renderer is not None:
         source = report["template_source"]
-        err = click.get_text_stream("stderr")
         line = f"— {name} at turn {turn}: {report['chat_format']} ({source})"
         if tokens:
             line += f", {report['token_count']} tokens"
-        click.echo(line, file=err)
+        click.echo(line, err=True)
 

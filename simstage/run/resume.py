@@ -30,8 +30,8 @@ def resumable_events(log: RunLog) -> tuple[list[Any], str]:
     """
     events = list(log.events)
     previous = "cut off"
-    while events and isinstance(events[-1], RunEnded):
-        end = events.pop()
+    while events and isinstance(end := events[-1], RunEnded):
+        events.pop()
         if end.reason == "completed":
             raise RunLogError(f"{log.path}: the run completed at turn {end.turn}; nothing to resume")
         previous = end.reason + (f": {end.message}" if end.message else "")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from simstage.errors import SimstageError
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import yaml
@@ -107,7 +109,7 @@ def _locate(path: str, root: yaml.Node | None, loc: Loc, message: str) -> Locate
     return LocatedProblem(path, line, column, field, message)
 
 
-def _pydantic_loc(error: dict) -> Loc:
+def _pydantic_loc(error: Mapping[str, Any]) -> Loc:
     loc = tuple(error["loc"])
     # The stage section's union puts the backend it chose in the path (stage.llama.n_ctx); drop it.
     if len(loc) > 1 and loc[0] == "stage" and loc[1] in BACKENDS:

@@ -28,7 +28,7 @@ ACTIONS = [(key, action, name, help_text) for key, action, name, help_text, _ in
 """Every action as (key, action, palette name, help), as the help screen and the palette list them."""
 LIVE_ONLY = {action for _key, action, _name, _help, needs in _TABLE if needs == LIVE}
 
-KEY_BINDINGS = [
+KEY_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("space", "toggle_run", "run/pause"),
     Binding("n", "step", "step"),
     Binding("s", "speak", "speak as"),
