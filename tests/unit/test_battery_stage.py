@@ -79,25 +79,33 @@ def test_runs_on_one_restarted_stage_equal_runs_on_fresh_stages_and_verify(
     stop = threading.Event()
     for folder in ("one", "fresh"):
         (tmp_path / folder / "rows").mkdir(parents=True)
-    monkeypatch.setattr(simstage.run.open, "make_stage", lambda *a, **k: ScriptedStage(record_prompts=False))
+    monkeypatch.setattr(
+        simstage.run.open, "make_stage", lambda *a, **k: ScriptedStage(record_prompts=False)
+    )
     for seed in (1, 2, 3):
         on_one = play_run(_run(seed), tmp_path / "one", stop, loaded_stage=loaded)
         alone = play_run(_run(seed), tmp_path / "fresh", stop)
         assert on_one.status == alone.status == "finished"
         assert on_one.row is not None and alone.row is not None
         assert on_one.row["generated_tokens"] == alone.row["generated_tokens"] > 0
-        assert _events(tmp_path / "one" / f"seed{seed}.jsonl") == _events(tmp_path / "fresh" / f"seed{seed}.jsonl")
+        assert _events(tmp_path / "one" / f"seed{seed}.jsonl") == _events(
+            tmp_path / "fresh" / f"seed{seed}.jsonl"
+        )
         report = verify_run(read_runlog(tmp_path / "one" / f"seed{seed}.jsonl"))
         assert report.matched, report.message
     assert len(loads) == 3
 
 
-def test_without_a_restart_a_later_run_differs_from_a_fresh_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_restart_a_later_run_differs_from_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What the restart is for: the scripted stage numbers its lines, so a used stage says other lines."""
     shared = ScriptedStage(record_prompts=False)
     stop = threading.Event()
     (tmp_path / "rows").mkdir()
-    monkeypatch.setattr(simstage.run.open, "make_stage", lambda *a, **k: ScriptedStage(record_prompts=False))
+    monkeypatch.setattr(
+        simstage.run.open, "make_stage", lambda *a, **k: ScriptedStage(record_prompts=False)
+    )
     play_run(_run(1), tmp_path, stop, loaded_stage=lambda run: shared)
     play_run(_run(2), tmp_path, stop, loaded_stage=lambda run: shared)
     report = verify_run(read_runlog(tmp_path / "seed2.jsonl"))
