@@ -78,7 +78,7 @@ def _speaker(event: Any) -> str | None:
     return None
 
 
-def transcript_html(events: Sequence[Any], colours: dict[str, str], trackers: dict[int, str | None]) -> str:
+def transcript_html(events: Sequence[Any], colours: dict[str, str], trackers: dict[int, Any]) -> str:
     """The transcript: one row per narrated event under a header per turn; private lines marked.
 
     `trackers` gives the tracker's answer to each probe, by the probe event's `id`.
@@ -183,7 +183,7 @@ def render_page(
         ended: whether the run recorded its end.
     """
     from simstage.puppeteer.metrics import run_metrics
-    from simstage.tom.metrics import probe_verdicts, score_verdicts
+    from simstage.tom.metrics import run_verdicts, score_verdicts
     from simstage.tom.timeline import probe_order
 
     colours = {
@@ -195,7 +195,7 @@ def render_page(
     order, turns, cut = page_extent(
         len(scenario.cast), len(scenario.world.objects) + len(scenario.world.facts), max(1, probe_order(scenario)), last
     )
-    verdicts = probe_verdicts(scenario, events)
+    verdicts = run_verdicts(scenario, events)
     metrics = score_verdicts(verdicts, last)
     summary = run_metrics_table(run_metrics(events, scenario.puppeteer.kind))
     charts = metric_charts(events, colours)
