@@ -77,7 +77,7 @@ class Simulation:
         puppeteer: overrides the scenario's puppeteer.
         metrics: record per-turn and run metrics (default: the scenario's `puppeteer.metrics`).
         latent_store: where the stage's activations at each probe go, when the scenario asks
-            for them (`latent:`) and the stage can read them (`simstage/latent/`).
+            for them (`latent:`) and the stage can read them (`simstage/stage/capture.py`).
         sequences: stage sequences already holding each seat's context (`run/resume.py`).
     """
 
