@@ -148,7 +148,9 @@ def _prime_narrator(asking: Asking) -> None:
     stage = asking.stage
     if not batching(stage).together:
         return
-    story = story_messages(asking.scenario, asking.events, None, screenplay=stage.describe().plays_screenplay)
+    story = story_messages(
+        asking.scenario, asking.events, None, screenplay=stage.describe().plays_screenplay
+    )
     nothing = Sampling(temperature=0.0, max_tokens=0)
     for _ in stage.generate(asking.sequence(NARRATOR_SEQUENCE), story, nothing):
         pass

@@ -182,8 +182,16 @@ class Simulation:
     def scene(self) -> Scene:
         """The view of the run a puppeteer, reward or metric gets: never the simulation itself."""
         return Scene(
-            scenario=self.scenario, events=self.events, world=self.world, turn=self.turn, seed=self.seed,
-            sampling=self.sampling, stage=self.stage, sequence=self.sequence, emit=self.emit, act=self.act,
+            scenario=self.scenario,
+            events=self.events,
+            world=self.world,
+            turn=self.turn,
+            seed=self.seed,
+            sampling=self.sampling,
+            stage=self.stage,
+            sequence=self.sequence,
+            emit=self.emit,
+            act=self.act,
         )
 
     def begin_turn(self) -> int:
@@ -198,7 +206,9 @@ class Simulation:
         """Give `speaker` the floor: the stage generates its turn, or `raw` is used as it."""
         here = self.world.character_location[speaker]
         self.emit(
-            TurnStarted(turn=self.turn, speaker=speaker, location=here, present=self.world.present(here))
+            TurnStarted(
+                turn=self.turn, speaker=speaker, location=here, present=self.world.present(here)
+            )
         )
         tokens = 0
         on_screenplay = self.stage.describe().plays_screenplay
@@ -220,7 +230,9 @@ class Simulation:
                 self._token(speaker, raw)
             elif on_screenplay:
                 seq = self.sequence(speaker)
-                line = screenplay.play_line(self.stage, seq, messages, sampling, lambda c: self._token(speaker, c))
+                line = screenplay.play_line(
+                    self.stage, seq, messages, sampling, lambda c: self._token(speaker, c)
+                )
                 options = screenplay.action_options(self.scenario, self.world, speaker)
                 action = screenplay.choose_action(self.stage, seq, messages, options, speaker, line)
                 raw = screenplay.screenplay_turn(line, action)
@@ -238,7 +250,9 @@ class Simulation:
             self.emit(ParseFailed(turn=self.turn, who=speaker, raw=raw, error=str(exc)))
             return
         if turn.say:
-            self.emit(resolve(self.world, SayAction(type="say", who=speaker, text=turn.say), self.turn))
+            self.emit(
+                resolve(self.world, SayAction(type="say", who=speaker, text=turn.say), self.turn)
+            )
         if turn.action is not None:
             self.emit(resolve(self.world, turn.action, self.turn))
 
@@ -277,7 +291,11 @@ class Simulation:
             return messages
         # Trim well below the budget, so trimming (and its KV shift) is occasional.
         target = int(budget * 0.6)
-        available = screenplay.lines_in(messages) if self.stage.describe().plays_screenplay else exchanges_in(messages)
+        available = (
+            screenplay.lines_in(messages)
+            if self.stage.describe().plays_screenplay
+            else exchanges_in(messages)
+        )
         dropped, after = 0, before
         while dropped < available and after + reserve > target:
             dropped += 1
@@ -286,8 +304,12 @@ class Simulation:
             return messages
         self.emit(
             ContextTrimmed(
-                turn=self.turn, who=speaker, dropped=dropped, tokens_before=before,
-                tokens_after=after, budget=budget,
+                turn=self.turn,
+                who=speaker,
+                dropped=dropped,
+                tokens_before=before,
+                tokens_after=after,
+                budget=budget,
             )
         )
         return self._prompt(speaker)
@@ -307,7 +329,9 @@ class Simulation:
             sequence=self.sequence, turn=self.turn, seed=self.seed, latent=self.latent,
         )  # fmt: skip
         return [
-            event for event in map(self.emit, ask_probes(asking, probes)) if not isinstance(event, LatentCaptured)
+            event
+            for event in map(self.emit, ask_probes(asking, probes))
+            if not isinstance(event, LatentCaptured)
         ]
 
     def held_sequences(self) -> dict[str, int]:

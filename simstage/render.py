@@ -39,7 +39,16 @@ from simstage.scenario.models import Scenario
 from simstage.terminal import printable
 from simstage.world.state import WorldState
 
-PALETTE = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_red", "bright_cyan", "orange1")
+PALETTE = (
+    "cyan",
+    "magenta",
+    "green",
+    "yellow",
+    "bright_blue",
+    "bright_red",
+    "bright_cyan",
+    "orange1",
+)
 
 
 def speaker_colours(names: Sequence[str]) -> dict[str, str]:
@@ -100,7 +109,9 @@ def _line(event: Any, tracker: Tracker) -> str | None:
     if template is not None:
         extra = {
             "verb": event.action.get("type", "act") if isinstance(event, Rejected) else "",
-            "among": f" (among {', '.join(event.options)})" if isinstance(event, SpeakerChosen) and event.options else "",
+            "among": f" (among {', '.join(event.options)})"
+            if isinstance(event, SpeakerChosen) and event.options
+            else "",
         }
         return template.format_map({**vars(event), **extra})
     if isinstance(event, ProbeAnswered):
@@ -159,7 +170,10 @@ def puppeteer_line(event: Any) -> str:
 def run_metrics_line(event: Any) -> str:
     """A run's puppeteer metrics (`RunMetrics`) in one line."""
     parts = []
-    parts.append("persona drift " + (", ".join(f"{k} {v:+.2f}" for k, v in event.persona_drift.items()) or "–"))
+    parts.append(
+        "persona drift "
+        + (", ".join(f"{k} {v:+.2f}" for k, v in event.persona_drift.items()) or "–")
+    )
     parts.append(f"voice collapse {_num(event.voice_collapse)}")
     parts += [f"{k} {v:.2f}" for k, v in event.rewards.items()]
     if event.reward_gain is not None:
@@ -173,7 +187,9 @@ def _score(score: Any) -> str:
     if not score.n:
         return "–"
     interval = score.interval
-    bounds = f" [{interval.low:.0%}–{interval.high:.0%}]" if score.n > 1 and interval is not None else ""
+    bounds = (
+        f" [{interval.low:.0%}–{interval.high:.0%}]" if score.n > 1 and interval is not None else ""
+    )
     return f"{score.agreed}/{score.n} ({score.accuracy:.0%}{bounds})"
 
 
@@ -186,7 +202,9 @@ def tom_metrics_line(event: Any) -> str:
     parts = [f"ToM: model agrees with the tracker on {_score(event.overall)}"]
     parts += [f"order {order}: {_score(score)}" for order, score in event.by_order.items()]
     parts += [f"{style}: {_score(score)}" for style, score in event.by_style.items()]
-    parts += [f"{KIND_NAMES.get(kind, kind)}: {_score(score)}" for kind, score in event.by_kind.items()]
+    parts += [
+        f"{KIND_NAMES.get(kind, kind)}: {_score(score)}" for kind, score in event.by_kind.items()
+    ]
     if event.who_knows_f1 is not None:
         parts.append(f"who-knows F1: {event.who_knows_f1:.2f}")
     parts.append(f"false beliefs: {_score(event.false_belief)}")
@@ -251,7 +269,9 @@ class TranscriptPrinter:
         if event.turn != self._turn and not isinstance(event, (RunEnded, RunResumed)):
             self._turn = event.turn
             self.console.rule(f"[dim]turn {event.turn}[/]", style="dim")
-        self.console.print(self.format(event, None if verdict is None else verdict.tracker), highlight=False)
+        self.console.print(
+            self.format(event, None if verdict is None else verdict.tracker), highlight=False
+        )
 
     def _summary(self) -> None:
         """The run's ToM score and puppeteer metrics, folded from what was printed."""
@@ -290,10 +310,16 @@ class TranscriptPrinter:
             verdict = "" if event.true else " [red](false)[/]"
             return f"{self._name(event.who)} [bold]claims[/]: {shown(event.text)}{verdict}"
         if isinstance(event, Asserted):
-            to = "" if event.to is None else f" [dim]→[/] {self._name(event.to)} [italic dim](privately)[/]"
+            to = (
+                ""
+                if event.to is None
+                else f" [dim]→[/] {self._name(event.to)} [italic dim](privately)[/]"
+            )
             verdict = "" if event.true else " [red](false)[/]"
             holds = f"[dim]\\[{shown(_holds(event))}][/]"
-            return f"{self._name(event.who)}{to} [bold]states[/]: {shown(event.text)} {holds}{verdict}"
+            return (
+                f"{self._name(event.who)}{to} [bold]states[/]: {shown(event.text)} {holds}{verdict}"
+            )
         if isinstance(event, (Entered, Exited, Moved, Peeked, PeekStopped, Distracted)):
             origin = " [dim](scripted)[/]" if event.origin == "timeline" else ""
             return f"[italic]* {line}[/]{origin}"

@@ -15,7 +15,7 @@ import sys
 def main() -> None:
     """Run `llama_cpp.server` as `__main__`, with CPU-safe model defaults."""
     try:
-        import llama_cpp.server  # noqa: F401
+        import llama_cpp.server  # noqa: F401 - only whether the server extra is installed
     except ImportError:
         sys.exit("simstage: the server needs the server extra: pip install 'simstage[server]'")
     from simstage.stage.cpu import cpu_safe_defaults

@@ -64,7 +64,13 @@ class Interval:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: estimate, low, high, n, method."""
-        return {"estimate": self.estimate, "low": self.low, "high": self.high, "n": self.n, "method": self.method}
+        return {
+            "estimate": self.estimate,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "method": self.method,
+        }
 
 
 def wilson(successes: int, n: int, *, z: float = Z95) -> Interval | None:
@@ -124,8 +130,12 @@ def bootstrap_mean(
 
 
 def paired_difference(
-    a: Mapping[Any, float | None], b: Mapping[Any, float | None], *, unit: str = "seeds",
-    resamples: int = RESAMPLES, seed: int = SEED,
+    a: Mapping[Any, float | None],
+    b: Mapping[Any, float | None],
+    *,
+    unit: str = "seeds",
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> Interval | None:
     """Mean of a[key] - b[key] over the keys (seeds) both have a value for, bootstrapped over keys.
 
@@ -142,7 +152,11 @@ CLUSTER_BLOCK = 1_000
 
 
 def bootstrap_clusters(
-    sums: Sequence[float], counts: Sequence[int], *, unit: str = "scenes", resamples: int = RESAMPLES,
+    sums: Sequence[float],
+    counts: Sequence[int],
+    *,
+    unit: str = "scenes",
+    resamples: int = RESAMPLES,
     seed: int = SEED,
 ) -> Interval | None:
     """`sum(sums) / sum(counts)` with a percentile-bootstrap 95% interval that resamples clusters.
@@ -166,7 +180,9 @@ def bootstrap_clusters(
         raise ValueError("sums and counts must be as many")
     if any(count < 0 for count in counts):
         raise ValueError("a cluster cannot hold fewer than 0 values")
-    kept = [(float(total), int(count)) for total, count in zip(sums, counts, strict=True) if count > 0]
+    kept = [
+        (float(total), int(count)) for total, count in zip(sums, counts, strict=True) if count > 0
+    ]
     if not kept:
         return None
     method = bootstrap_method(unit)

@@ -28,7 +28,17 @@ def compare_json(scenario: str, puppeteers: str, seeds: str) -> dict:
 
     from simstage.cli import main
 
-    args = ["compare", str(SCENARIOS / scenario), "--stage", "scripted", "--puppeteer", puppeteers, "--seeds", seeds, "--json"]
+    args = [
+        "compare",
+        str(SCENARIOS / scenario),
+        "--stage",
+        "scripted",
+        "--puppeteer",
+        puppeteers,
+        "--seeds",
+        seeds,
+        "--json",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
@@ -55,6 +65,8 @@ def llama_stage():
     from simstage.stage.llama import LlamaStage
     from simstage.stage.models import resolve_model
 
-    stage = LlamaStage(resolve_model("default"), model_name="default", n_ctx=4096, n_threads=2, n_seq_max=32)
+    stage = LlamaStage(
+        resolve_model("default"), model_name="default", n_ctx=4096, n_threads=2, n_seq_max=32
+    )
     yield stage
     stage.close()

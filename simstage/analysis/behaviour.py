@@ -91,14 +91,20 @@ class AblatingStage:
     def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
         return self._stage.generate(seq, messages, sampling)
 
-    def choose(self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = "") -> int:
+    def choose(
+        self, seq: int, messages: Sequence[Message], options: Sequence[str], prefix: str = ""
+    ) -> int:
         return self._stage.choose(seq, messages, options, prefix)
 
-    def score(self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = "") -> float:
+    def score(
+        self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
+    ) -> float:
         return self._stage.score(seq, messages, continuation, prefix)
 
 
-def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None) -> Reasked:
+def reask(
+    log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads: int | None = None
+) -> Reasked:
     """Play `log_path` again, re-asking its captured probes under each steering: the answers per variant.
 
     Raises:
@@ -124,7 +130,11 @@ def reask(log_path: Path, variants: dict[str, dict[int, np.ndarray]], *, threads
 
 
 def behaviour_ablation(
-    logs: Sequence[Path], directions: Directions, *, seed: int = 0, threads: int | None = None,
+    logs: Sequence[Path],
+    directions: Directions,
+    *,
+    seed: int = 0,
+    threads: int | None = None,
     progress: Callable[[], None] | None = None,
 ) -> BehaviourAblation:
     """Per block: how often the answer changes with the direction projected out, and with a random one.
@@ -159,14 +169,17 @@ def behaviour_ablation(
     def changed(name: str) -> Changed:
         moved = [(a, b) for a, b in zip(baseline, asked.get(name, []), strict=False) if a != b]
         return Changed(
-            round(len(moved) / max(1, len(baseline)), 4), dict(Counter(b for _, b in moved).most_common())
+            round(len(moved) / max(1, len(baseline)), 4),
+            dict(Counter(b for _, b in moved).most_common()),
         )
 
     return BehaviourAblation(
         n_runs=len(logs),
         baseline_matches_log=baseline == logged,
         layers=tuple(
-            LayerReasked(layer, len(baseline), changed(f"direction@{layer}"), changed(f"random@{layer}"))
+            LayerReasked(
+                layer, len(baseline), changed(f"direction@{layer}"), changed(f"random@{layer}")
+            )
             for layer in units
         ),
     )

@@ -57,7 +57,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
 
-def _loss(params: np.ndarray, pos: np.ndarray, neg: np.ndarray, decay: float) -> tuple[float, np.ndarray]:
+def _loss(
+    params: np.ndarray, pos: np.ndarray, neg: np.ndarray, decay: float
+) -> tuple[float, np.ndarray]:
     """CCS loss and its gradient in (θ, b)."""
     theta, bias = params[:-1], params[-1]
     p_pos, p_neg = _sigmoid(pos @ theta + bias), _sigmoid(neg @ theta + bias)
@@ -96,7 +98,14 @@ def fit_ccs(
     best: tuple[float, np.ndarray] | None = None
     for _ in range(restarts):
         start = np.append(rng.standard_normal(pos.shape[1]) / np.sqrt(pos.shape[1]), 0.0)
-        result = minimize(_loss, start, args=(a, b, decay), jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITER})
+        result = minimize(
+            _loss,
+            start,
+            args=(a, b, decay),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": MAX_ITER},
+        )
         if best is None or result.fun < best[0]:
             best = (float(result.fun), result.x)
     assert best is not None

@@ -29,7 +29,6 @@ from simstage.latent.store import LatentError
 DATASET_FORMAT = 1
 
 
-
 class ProbeLabels(TypedDict):
     """One row's labels: the captured probe, the tracker's verdict on it, and what the capture named."""
 
@@ -93,7 +92,9 @@ class LatentDataset:
 
     def summary(self) -> DatasetSummary:
         """How many probes and runs, which blocks, how wide."""
-        return DatasetSummary(len(self), len(set(self.column("run"))), self.layers, int(self.X.shape[2]))
+        return DatasetSummary(
+            len(self), len(set(self.column("run"))), self.layers, int(self.X.shape[2])
+        )
 
     def column(self, name: str) -> list[Any]:
         """One label for every row (`name` one of `COLUMNS`)."""
@@ -114,7 +115,11 @@ class LatentDataset:
     def save(self, path: str | Path) -> None:
         """Write one `.npz` (no pickles)."""
         meta = {"format": DATASET_FORMAT, "labels": self.labels, "sources": self.sources}
-        arrays: dict[str, Any] = {"X": self.X, "layers": np.asarray(self.layers, dtype=np.int64), "meta": np.asarray(json.dumps(meta))}
+        arrays: dict[str, Any] = {
+            "X": self.X,
+            "layers": np.asarray(self.layers, dtype=np.int64),
+            "meta": np.asarray(json.dumps(meta)),
+        }
         if self.pairs is not None:
             arrays["pairs"] = self.pairs
         with open(path, "wb") as handle:

@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from simstage.analysis.results import FitResult
 
-KINDS: dict[str, str] = {"mean_diff": "mean difference", "logistic": "logistic regression", "ccs": "CCS (unsupervised)"}
+KINDS: dict[str, str] = {
+    "mean_diff": "mean difference",
+    "logistic": "logistic regression",
+    "ccs": "CCS (unsupervised)",
+}
 """Each probe kind (a `LayerFit` field) and its name on the page."""
 
 
@@ -55,7 +59,9 @@ def fit_figure(result: FitResult) -> Any:
         axes.plot(layers, [c.estimate for c in cells], marker="o", markersize=3, label=label)
         bounds = [(c.low, c.high) for c in cells if c.low is not None and c.high is not None]
         if len(bounds) == len(cells):
-            axes.fill_between(layers, [low for low, _ in bounds], [high for _, high in bounds], alpha=0.2)
+            axes.fill_between(
+                layers, [low for low, _ in bounds], [high for _, high in bounds], alpha=0.2
+            )
     axes.axhline(
         summary.chance,
         color="grey",
@@ -67,9 +73,7 @@ def fit_figure(result: FitResult) -> Any:
     if behaviour is not None:
         # The model's own answers against the tracker's belief, whatever the probes decode.
         label = f"behaviour: answers agree with the tracker {behaviour.estimate:.2f}"
-        axes.axhline(
-            behaviour.estimate, color="black", linestyle=":", linewidth=1.2, label=label
-        )
+        axes.axhline(behaviour.estimate, color="black", linestyle=":", linewidth=1.2, label=label)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(0, 1.02)
     axes.set_xlabel("layer (block output l_out-L)")

@@ -319,7 +319,9 @@ class Paired:
         pairs = dataset.pairs[self.keep, :, dataset.layer_index(layer)].astype(np.float64)
         predicted = np.empty(len(self.truth), dtype=bool)
         for f, (train, test) in enumerate(self.split):
-            probe = fit_ccs(pairs[train, 0], pairs[train, 1], self.truth[train], seed=self.seed * 1000 + f)
+            probe = fit_ccs(
+                pairs[train, 0], pairs[train, 1], self.truth[train], seed=self.seed * 1000 + f
+            )
             predicted[test] = probe.predict(pairs[test, 0], pairs[test, 1])
         return Accuracy.of(run_accuracy(predicted == self.truth, self.runs), len(self.truth))
 
@@ -333,7 +335,9 @@ class Paired:
         )  # fmt: skip
 
 
-def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = FOLDS) -> Paired | Skipped:
+def paired_problem(
+    dataset: LatentDataset, target: str, seed: int, folds: int = FOLDS
+) -> Paired | Skipped:
     """The rows CCS can be scored on for `target`, or why there are none."""
     if target not in CCS_TARGETS:
         return Skipped(
@@ -355,4 +359,3 @@ def paired_problem(dataset: LatentDataset, target: str, seed: int, folds: int = 
         )
     keep = np.array([i for i, _ in rows], dtype=int)
     return Paired(keep, truth, runs, run_folds(runs, folds, seed), seed)
-

@@ -30,7 +30,9 @@ class Accuracy(Interval):
         """`interval` with its row count (None stays None: nothing was scored)."""
         if interval is None:
             return None
-        return cls(interval.estimate, interval.low, interval.high, interval.n, interval.method, rows)
+        return cls(
+            interval.estimate, interval.low, interval.high, interval.n, interval.method, rows
+        )
 
     def as_dict(self) -> Json:
         """JSON-ready: estimate, low, high, n, method, rows."""
@@ -131,7 +133,12 @@ class LayerFit:
 
     def to_json(self) -> Json:
         """JSON-ready: layer and each probe's accuracy."""
-        return {"layer": self.layer, "mean_diff": _json(self.mean_diff), "logistic": _json(self.logistic), "ccs": _json(self.ccs)}
+        return {
+            "layer": self.layer,
+            "mean_diff": _json(self.mean_diff),
+            "logistic": _json(self.logistic),
+            "ccs": _json(self.ccs),
+        }
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,13 @@ class CcsRows:
 
     def to_json(self) -> Json:
         """JSON-ready, the keys in field order."""
-        return {"rows": self.rows, "n_runs": self.n_runs, "first_true": self.first_true, "chance": self.chance, "method": self.method}
+        return {
+            "rows": self.rows,
+            "n_runs": self.n_runs,
+            "first_true": self.first_true,
+            "chance": self.chance,
+            "method": self.method,
+        }
 
 
 @dataclass(frozen=True)
@@ -196,7 +209,12 @@ class LayerReasked:
 
     def to_json(self) -> Json:
         """JSON-ready: layer, n, direction, random."""
-        return {"layer": self.layer, "n": self.n, "direction": self.direction.to_json(), "random": self.random.to_json()}
+        return {
+            "layer": self.layer,
+            "n": self.n,
+            "direction": self.direction.to_json(),
+            "random": self.random.to_json(),
+        }
 
 
 @dataclass(frozen=True)

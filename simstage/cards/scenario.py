@@ -101,7 +101,8 @@ def _merge(entry: CardCastEntry, fields: dict[str, Any]) -> dict[str, Any]:
         member["tom_depth"] = entry.tom_depth
     if entry.knows:
         member["knows"] = {
-            obj: k if isinstance(k, (str, bool)) else k.model_dump(by_alias=True) for obj, k in entry.knows.items()
+            obj: k if isinstance(k, (str, bool)) else k.model_dump(by_alias=True)
+            for obj, k in entry.knows.items()
         }
     first_line = entry.first_line or fields.get("first_line")
     if first_line:

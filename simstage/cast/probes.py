@@ -96,7 +96,9 @@ def fact_question(asked: str, said: str, through: Sequence[str] = ()) -> str:
     if not minds:
         return f"Is it true that {said}? Yes, no, or don't know?"
     head, rest = minds[0], minds[1:]
-    return f"{_verb(head)} {head} think{_thinks(rest)} it is true that {said}? Yes, no, or don't know?"
+    return (
+        f"{_verb(head)} {head} think{_thinks(rest)} it is true that {said}? Yes, no, or don't know?"
+    )
 
 
 def who_knows_question(asked: str | None, said: str, name: str, through: Sequence[str] = ()) -> str:

@@ -47,7 +47,7 @@ def scene_preamble(scenario: Scenario) -> str:
     It comes first, so the stage decodes it once and shares it between sequences.
     """
     world = scenario.world
-    lines = [f"This is the scene \"{scenario.title}\"."]
+    lines = [f'This is the scene "{scenario.title}".']
     # The description is for the person running the scene (it may tell the plot); never prompt it.
     lines.append("The characters: " + ", ".join(scenario.cast_names) + ".")
     lines.append(f"Places: {', '.join(world.locations)}.")
@@ -84,7 +84,9 @@ def opening_observations(scenario: Scenario, name: str) -> list[str]:
     world = WorldState.initial(scenario)
     here = world.character_location[name]
     others = [who for who in world.present(here) if who != name]
-    lines = [f"The scene opens. You are in the {here}" + (f" with {_names(others)}." if others else ".")]
+    lines = [
+        f"The scene opens. You are in the {here}" + (f" with {_names(others)}." if others else ".")
+    ]
     for obj, container in world.object_container.items():
         if world.container_location[container] == here:
             lines.append(f"The {obj} {world.be(obj)} in the {container}.")
@@ -121,7 +123,11 @@ def _names(names: Sequence[str]) -> str:
 def describe(event: object, me: str) -> str | None:
     """One witnessed event as `me` perceived it; None for what is not shown."""
     line = _describe(event, me)
-    if line and isinstance(event, (Entered, Exited, Moved, Said, Claimed, Asserted)) and me in event.watchers:
+    if (
+        line
+        and isinstance(event, (Entered, Exited, Moved, Said, Claimed, Asserted))
+        and me in event.watchers
+    ):
         return f"(Unseen, you watch) {line}"
     return line
 
@@ -146,7 +152,11 @@ def _describe(event: object, me: str) -> str | None:
         return f'{event.who} says: "{event.text}"'
     if isinstance(event, Told):
         if event.who == me:
-            return None if event.origin == "stage" else f'You tell {event.to} privately: "{event.text}"'
+            return (
+                None
+                if event.origin == "stage"
+                else f'You tell {event.to} privately: "{event.text}"'
+            )
         return f'{event.who} tells you privately: "{event.text}"'
     if isinstance(event, Claimed):
         if event.who == me and event.origin == "stage":
@@ -157,8 +167,16 @@ def _describe(event: object, me: str) -> str | None:
         if event.who == me:
             if event.origin == "stage":
                 return None
-            return f'You tell {event.to} privately: "{event.text}"' if event.to else f'You say: "{event.text}"'
-        return f'{event.who} tells you privately: "{event.text}"' if event.to else f'{event.who} says: "{event.text}"'
+            return (
+                f'You tell {event.to} privately: "{event.text}"'
+                if event.to
+                else f'You say: "{event.text}"'
+            )
+        return (
+            f'{event.who} tells you privately: "{event.text}"'
+            if event.to
+            else f'{event.who} says: "{event.text}"'
+        )
     if isinstance(event, Peeked) and event.who == me:
         seen = "".join(f" You see the {o} in the {c}." for o, c in event.sees.items())
         return f"Unseen, you start watching the {event.into}.{seen}"
@@ -225,14 +243,20 @@ class PromptFold:
                 self._pending.append(line)
 
     def messages(
-        self, *, question: str | None = None, location: str | None = None, present: Sequence[str] = ()
+        self,
+        *,
+        question: str | None = None,
+        location: str | None = None,
+        present: Sequence[str] = (),
     ) -> list[Message]:
         """The prompt after the events taken in so far (see `character_messages`)."""
         pending = self._pending
         if question is not None:
             where = _where(self.name, location or "", present) if location else ""
             pending = [*pending, f"{where} Answer truthfully, as {self.name}: {question}".strip()]
-        return drop_exchanges([*self._exchanges, Message("user", _user_block(pending))], self._dropped)
+        return drop_exchanges(
+            [*self._exchanges, Message("user", _user_block(pending))], self._dropped
+        )
 
 
 class CastPrompts:

@@ -53,7 +53,11 @@ def header(scenario: Scenario, name: str | None) -> str:
     world = scenario.world
     lines = [f'THE SCENE: "{scenario.title}"', f"PLACES: {', '.join(world.locations)}."]
     if world.containers:
-        lines.append("IN THEM: " + ", ".join(f"the {c} (in the {cfg.in_})" for c, cfg in world.containers.items()) + ".")
+        lines.append(
+            "IN THEM: "
+            + ", ".join(f"the {c} (in the {cfg.in_})" for c, cfg in world.containers.items())
+            + "."
+        )
     lines.append("CAST:")
     # Not `Name: text`, which is how a line of dialogue looks.
     for member in scenario.cast:
@@ -77,15 +81,21 @@ def opening(scenario: Scenario, name: str) -> str:
     present = world.present(here)
     parts = [f"The {here}.", f"{_names(present)} {'is' if len(present) == 1 else 'are'} here."]
     parts += [
-        f"The {o} {world.be(o)} in the {c}." for o, c in world.object_container.items() if world.container_location[c] == here
+        f"The {o} {world.be(o)} in the {c}."
+        for o, c in world.object_container.items()
+        if world.container_location[c] == here
     ]
     for o, c, others in known_at_start(scenario, name):
-        parts.append(f"{_names([name, *others])} {'know' if others else 'knows'} that the {o} {world.be(o)} in the {c}.")
+        parts.append(
+            f"{_names([name, *others])} {'know' if others else 'knows'} that the {o} {world.be(o)} in the {c}."
+        )
     for _, fact, holds, group in scenario.fact_knowledge():
         if name in group:
             said = clause(world.fact_text[fact])
             knows = "know" if len(group) > 1 else "knows"
-            parts.append(f"{_names(list(group))} {knows} that {said if holds else 'it is not true that ' + said}.")
+            parts.append(
+                f"{_names(list(group))} {knows} that {said if holds else 'it is not true that ' + said}."
+            )
     return "[" + " ".join(parts) + "]"
 
 
@@ -117,7 +127,9 @@ def _direction(event: object, me: str) -> str | None:
     if isinstance(event, Asserted) and event.to is not None:
         return f'[{event.who} whispers to {event.to}: "{event.text}"]'
     if isinstance(event, Peeked):
-        return f"[Unseen, {event.who} starts watching the {event.into}.]" if event.who == me else None
+        return (
+            f"[Unseen, {event.who} starts watching the {event.into}.]" if event.who == me else None
+        )
     if isinstance(event, PeekStopped):
         return f"[{event.who} stops watching the {event.into}.]" if event.who == me else None
     template = OWN_LINES.get(type(event))
@@ -132,7 +144,12 @@ def _direction(event: object, me: str) -> str | None:
 
 
 def screenplay_messages(
-    scenario: Scenario, name: str, events: Iterable[object], *, question: str | None = None, dropped: int = 0
+    scenario: Scenario,
+    name: str,
+    events: Iterable[object],
+    *,
+    question: str | None = None,
+    dropped: int = 0,
 ) -> list[Message]:
     """`name`'s screenplay so far, one line a message (the screenplay renderer joins them).
 
@@ -203,17 +220,27 @@ def action_options(scenario: Scenario, world: WorldState, name: str) -> list[Act
             continue
         for target in containers:
             if target != container:
-                options.append(ActionOption(
-                    f"[{name} moves the {obj} from the {container} to the {target}.]",
-                    {"type": "move", "object": obj, "to": target},
-                ))
+                options.append(
+                    ActionOption(
+                        f"[{name} moves the {obj} from the {container} to the {target}.]",
+                        {"type": "move", "object": obj, "to": target},
+                    )
+                )
     for place in scenario.world.locations:
         if place != here:
-            options.append(ActionOption(f"[{name} leaves the {here} for the {place}.]", {"type": "exit", "to": place}))
+            options.append(
+                ActionOption(
+                    f"[{name} leaves the {here} for the {place}.]", {"type": "exit", "to": place}
+                )
+            )
     for fact, sentence in world.fact_text.items():
         for holds in (True, False):
             said = statement_text(sentence, holds)
-            options.append(ActionOption(f'[{name} says: "{said}"]', {"type": "assert", "fact": fact, "holds": holds}))
+            options.append(
+                ActionOption(
+                    f'[{name} says: "{said}"]', {"type": "assert", "fact": fact, "holds": holds}
+                )
+            )
     return options
 
 
@@ -229,7 +256,11 @@ def screenplay_turn(line: str, action: dict[str, Any] | None) -> str:
 
 
 def play_line(
-    stage: Any, seq: int, messages: Sequence[Message], sampling: Any, on_chunk: Callable[[str], None]
+    stage: Any,
+    seq: int,
+    messages: Sequence[Message],
+    sampling: Any,
+    on_chunk: Callable[[str], None],
 ) -> str:
     """Stream a character's line: the continuation after its `Name:`, up to the end of the line.
 
@@ -255,13 +286,23 @@ def play_line(
     return spoken_line(text.strip())
 
 
-def turn_messages(scenario: Scenario, name: str, events: Iterable[object], dropped: int = 0) -> list[Message]:
+def turn_messages(
+    scenario: Scenario, name: str, events: Iterable[object], dropped: int = 0
+) -> list[Message]:
     """The screenplay that ends in `name`'s open line, for its turn."""
-    return [*screenplay_messages(scenario, name, events, dropped=dropped), Message("assistant", turn_prefix(name))]
+    return [
+        *screenplay_messages(scenario, name, events, dropped=dropped),
+        Message("assistant", turn_prefix(name)),
+    ]
 
 
 def choose_action(
-    stage: Any, seq: int, messages: Sequence[Message], options: Sequence[ActionOption], name: str, line: str
+    stage: Any,
+    seq: int,
+    messages: Sequence[Message],
+    options: Sequence[ActionOption],
+    name: str,
+    line: str,
 ) -> dict[str, Any] | None:
     """The stage direction the model finds likeliest after the character's line."""
     if len(options) == 1:

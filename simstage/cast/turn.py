@@ -56,39 +56,68 @@ def turn_model(scenario: Scenario, name: str) -> type[BaseModel]:
     world = scenario.world
     others = tuple(who for who in scenario.cast_names if who != name)
     return _reply_model(
-        tuple(world.locations), tuple(world.objects), tuple(world.containers), others, tuple(world.facts)
+        tuple(world.locations),
+        tuple(world.objects),
+        tuple(world.containers),
+        others,
+        tuple(world.facts),
     )
+
+
+def _required(kind: Any) -> Any:
+    """A required field of `create_model` (its type is built at run time, so typed as Any)."""
+    return (kind, ...)
 
 
 @lru_cache(maxsize=256)
 def _reply_model(
-    locations: tuple[str, ...], objects: tuple[str, ...], containers: tuple[str, ...], others: tuple[str, ...],
+    locations: tuple[str, ...],
+    objects: tuple[str, ...],
+    containers: tuple[str, ...],
+    others: tuple[str, ...],
     facts: tuple[str, ...] = (),
 ) -> type[BaseModel]:
     config = ConfigDict(extra="forbid")
     variants: list[Any] = []
     places = _literal(list(locations))
-    variants.append(create_model("Exit", __config__=config, type=(Literal["exit"], ...), to=(places, ...)))
-    variants.append(create_model("Enter", __config__=config, type=(Literal["enter"], ...), to=(places, ...)))
+    variants.append(
+        create_model(
+            "Exit", __config__=config, type=_required(Literal["exit"]), to=_required(places)
+        )
+    )
+    variants.append(
+        create_model(
+            "Enter", __config__=config, type=_required(Literal["enter"]), to=_required(places)
+        )
+    )
     if objects and containers:
         things = _literal(list(objects))
         boxes = _literal(list(containers))
         variants.append(
             create_model(
-                "Move", __config__=config, type=(Literal["move"], ...), object=(things, ...),
-                to=(boxes, ...),
+                "Move",
+                __config__=config,
+                type=_required(Literal["move"]),
+                object=_required(things),
+                to=_required(boxes),
             )
         )
         variants.append(
             create_model(
-                "Claim", __config__=config, type=(Literal["claim"], ...), object=(things, ...),
-                container=(boxes, ...),
+                "Claim",
+                __config__=config,
+                type=_required(Literal["claim"]),
+                object=_required(things),
+                container=_required(boxes),
             )
         )
     if others:
         variants.append(
             create_model(
-                "Tell", __config__=config, type=(Literal["tell"], ...), to=(_literal(list(others)), ...),
+                "Tell",
+                __config__=config,
+                type=_required(Literal["tell"]),
+                to=(_literal(list(others)), ...),
                 text=(str, Field(min_length=1, max_length=MAX_ASIDE_CHARS)),
             )
         )
@@ -97,14 +126,22 @@ def _reply_model(
         names = _literal(list(facts))
         variants.append(
             create_model(
-                "Assert", __config__=config, type=(Literal["assert"], ...), fact=(names, ...), holds=(bool, ...)
+                "Assert",
+                __config__=config,
+                type=_required(Literal["assert"]),
+                fact=_required(names),
+                holds=_required(bool),
             )
         )
         if others:
             variants.append(
                 create_model(
-                    "AssertTo", __config__=config, type=(Literal["assert"], ...), to=(_literal(list(others)), ...),
-                    fact=(names, ...), holds=(bool, ...),
+                    "AssertTo",
+                    __config__=config,
+                    type=_required(Literal["assert"]),
+                    to=(_literal(list(others)), ...),
+                    fact=_required(names),
+                    holds=_required(bool),
                 )
             )
     action_type: Any = None
@@ -114,7 +151,7 @@ def _reply_model(
         "Turn",
         __config__=config,
         say=(str, Field(max_length=MAX_LINE_CHARS)),
-        action=(action_type | None, ...),
+        action=_required(action_type | None),
     )
 
 
@@ -148,13 +185,18 @@ def parse_turn(raw: str, scenario: Scenario, name: str) -> Turn:
         first = exc.errors()[0]
         where = ".".join(str(step) for step in first["loc"])
         raise TurnParseError(f"{where}: {first['msg']}") from None
-    action = None
-    if parsed.action is not None:  # type: ignore[attr-defined]
-        fields = parsed.action.model_dump()  # type: ignore[attr-defined]
+    reply: Any = parsed  # a model made at run time for this scene's names
+    action: Action | None = None
+    if reply.action is not None:
+        fields = reply.action.model_dump()
         kind = fields["type"]
-        models: dict[str, type[BaseModel]] = {
-            "move": MoveAction, "exit": ExitAction, "enter": EnterAction,
-            "tell": TellAction, "claim": ClaimAction, "assert": AssertAction,
+        models: dict[str, Any] = {
+            "move": MoveAction,
+            "exit": ExitAction,
+            "enter": EnterAction,
+            "tell": TellAction,
+            "claim": ClaimAction,
+            "assert": AssertAction,
         }
-        action = models[kind].model_validate({**fields, "who": name})  # type: ignore[assignment]
-    return Turn(say=parsed.say.strip(), action=action)  # type: ignore[attr-defined]
+        action = models[kind].model_validate({**fields, "who": name})
+    return Turn(say=reply.say.strip(), action=action)

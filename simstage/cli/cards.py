@@ -40,4 +40,3 @@ def import_card(card: str, location: str) -> None:
         fail(str(exc))
         return
     click.echo(yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=100), nl=False)
-

@@ -12,15 +12,31 @@ from simstage.cli.options import MODEL_HELP, stage_options
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--puppeteer", "puppeteers", default="bare,director,optimizer", show_default=True,
-              help="Comma-separated puppeteer kinds to compare.")
-@click.option("--seeds", default="1-3", show_default=True, help="Seeds: a range (1-5) and/or a list (1,4,9).")
+@click.option(
+    "--puppeteer",
+    "puppeteers",
+    default="bare,director,optimizer",
+    show_default=True,
+    help="Comma-separated puppeteer kinds to compare.",
+)
+@click.option(
+    "--seeds", default="1-3", show_default=True, help="Seeds: a range (1-5) and/or a list (1,4,9)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@stage_options(model_help=MODEL_HELP + " Several, comma-separated (default,gemma3-270m), compares the models too.")
+@stage_options(
+    model_help=MODEL_HELP
+    + " Several, comma-separated (default,gemma3-270m), compares the models too."
+)
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
 def compare(
-    scenario: str, puppeteers: str, seeds: str, as_json: bool, backend: str | None,
-    model: str | None, threads: int | None, max_turns: int | None,
+    scenario: str,
+    puppeteers: str,
+    seeds: str,
+    as_json: bool,
+    backend: str | None,
+    model: str | None,
+    threads: int | None,
+    max_turns: int | None,
 ) -> None:
     """Play SCENARIO under each puppeteer for each seed; print a table of metrics.
 
@@ -59,7 +75,13 @@ def compare(
         loaded = load_scenario(scenario)
         try:
             result = compare_models(
-                loaded, kinds, seed_list, models, backend=backend, threads=threads, max_turns=max_turns
+                loaded,
+                kinds,
+                seed_list,
+                models,
+                backend=backend,
+                threads=threads,
+                max_turns=max_turns,
             )
         except ValueError as exc:
             fail(str(exc))
@@ -100,7 +122,9 @@ def _print_table(result: dict) -> None:
     paired = result.get("paired") or []
     if not paired:
         return
-    differences = Table(title=f"paired by seed: B − A, mean over the seeds both played [{result['method']}]")
+    differences = Table(
+        title=f"paired by seed: B − A, mean over the seeds both played [{result['method']}]"
+    )
     differences.add_column("metric")
     pairs = list(dict.fromkeys((row["a"], row["b"]) for row in paired))
     for a, b in pairs:

@@ -172,7 +172,10 @@ def fit_command(
     _head(result.summary)
     ccs = result.ccs
     paired = isinstance(ccs, CcsRows)
-    click.echo(f"{'layer':>5}  {'mean difference':<22} {'logistic':<22}" + (f" {'CCS':<22}" if paired else ""))
+    click.echo(
+        f"{'layer':>5}  {'mean difference':<22} {'logistic':<22}"
+        + (f" {'CCS':<22}" if paired else "")
+    )
     for entry in result.layers:
         click.echo(
             f"{entry.layer:>5}  {_cell(entry.mean_diff):<22} {_cell(entry.logistic):<22}"
@@ -216,8 +219,13 @@ def fit_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @friendly_errors
 def ablate_command(
-    dataset: str, layers: list[int] | None, target: str, seed: int, behaviour: bool,
-    threads: int | None, as_json: bool,
+    dataset: str,
+    layers: list[int] | None,
+    target: str,
+    seed: int,
+    behaviour: bool,
+    threads: int | None,
+    as_json: bool,
 ) -> None:
     """Project the mean-difference direction out of each layer, then probe again (information sense).
 
@@ -268,7 +276,9 @@ def _behaviour(
     from simstage.analysis.behaviour import behaviour_ablation
 
     if not data.sources:
-        fail("the dataset names no run logs to re-play (build it again with simstage latent dataset)")
+        fail(
+            "the dataset names no run logs to re-play (build it again with simstage latent dataset)"
+        )
     with Progress(console=stderr_console(), transient=True) as progress:
         task = progress.add_task("re-asking", total=len(data.sources))
         return behaviour_ablation(
@@ -282,7 +292,11 @@ def _print_behaviour(result: BehaviourAblation) -> None:
         f"behaviour: {result.n_runs} runs re-played, answers as logged before steering: "
         f"{'yes' if result.baseline_matches_log else 'NO'}"
     )
-    click.echo(f"{'layer':>5}  {'direction out: changed':<26} {'random out: changed':<26} toward (direction)")
+    click.echo(
+        f"{'layer':>5}  {'direction out: changed':<26} {'random out: changed':<26} toward (direction)"
+    )
     for row in result.layers:
         toward = ", ".join(f"{name} {count}" for name, count in row.direction.toward.items()) or "-"
-        click.echo(f"{row.layer:>5}  {row.direction.changed:<26.2%} {row.random.changed:<26.2%} {toward}")
+        click.echo(
+            f"{row.layer:>5}  {row.direction.changed:<26.2%} {row.random.changed:<26.2%} {toward}"
+        )

@@ -25,17 +25,28 @@ def stage_options(
     The command receives them as `backend`, `model`, `threads` (and `api_base`).
     """
     options = [
-        click.option("--stage", "backend", type=click.Choice(list(BACKENDS)), help="Override the scenario's stage backend."),
+        click.option(
+            "--stage",
+            "backend",
+            type=click.Choice(list(BACKENDS)),
+            help="Override the scenario's stage backend.",
+        ),
         click.option("--model", help=model_help),
     ]
     if threads:
         options.append(
-            click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage (default: all cores).")
+            click.option(
+                "--threads",
+                type=click.IntRange(1),
+                help="CPU threads for the llama stage (default: all cores).",
+            )
         )
     if api_base:
         options.append(
             click.option(
-                "--api-base", "api_base", metavar="URL",
+                "--api-base",
+                "api_base",
+                metavar="URL",
                 help="Server URL for --stage litellm (e.g. http://127.0.0.1:8000/v1); recorded in the run log.",
             )
         )

@@ -26,11 +26,15 @@ def events_before(scenario: Any, turn: int, log_events: list[Any] | None, seed: 
 
     if log_events is not None:
         earlier = [e for e in log_events if e.turn < turn and not isinstance(e, RunEnded)]
-        sim = open_simulation(scenario, ScriptedStage(), seed=seed, events=earlier, metrics=False).simulation
+        sim = open_simulation(
+            scenario, ScriptedStage(), seed=seed, events=earlier, metrics=False
+        ).simulation
         sim.turn = turn - 1
     else:
         turns = max(turn, scenario.max_turns)
-        sim = open_simulation(scenario, ScriptedStage(), seed=seed, metrics=False, max_turns=turns).simulation
+        sim = open_simulation(
+            scenario, ScriptedStage(), seed=seed, metrics=False, max_turns=turns
+        ).simulation
         while sim.turn < turn - 1:
             sim.step()
     sim.begin_turn()
@@ -44,7 +48,9 @@ def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> li
     from simstage.events import TurnStarted
 
     here = sim.world.character_location[name]
-    started = TurnStarted(turn=sim.turn, speaker=name, location=here, present=sim.world.present(here))
+    started = TurnStarted(
+        turn=sim.turn, speaker=name, location=here, present=sim.world.present(here)
+    )
     events = [*sim.events, started]
     if screenplay:
         return play.turn_messages(scenario, name, events)
@@ -53,15 +59,45 @@ def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> li
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--as", "name", required=True, metavar="NAME", help="The character whose prompt to show.")
-@click.option("--turn", default=1, show_default=True, type=click.IntRange(1), help="The turn at which NAME gets the floor.")
-@stage_options(threads=False, model_help="Render with this model's chat template: 'default', an embedded model's name, or a GGUF path.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), metavar="RUN.jsonl", help="Take the earlier turns from a recorded run instead of the scripted stage.")
-@click.option("--tokens", is_flag=True, help="Also print the token count (and the tokens, with --json).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the text, messages, chat format and tokens.")
+@click.option(
+    "--as", "name", required=True, metavar="NAME", help="The character whose prompt to show."
+)
+@click.option(
+    "--turn",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="The turn at which NAME gets the floor.",
+)
+@stage_options(
+    threads=False,
+    model_help="Render with this model's chat template: 'default', an embedded model's name, or a GGUF path.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    metavar="RUN.jsonl",
+    help="Take the earlier turns from a recorded run instead of the scripted stage.",
+)
+@click.option(
+    "--tokens", is_flag=True, help="Also print the token count (and the tokens, with --json)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object: the text, messages, chat format and tokens.",
+)
 def prompt(
-    scenario: str, name: str, turn: int, model: str | None, backend: str | None, log_path: str | None,
-    tokens: bool, as_json: bool,
+    scenario: str,
+    name: str,
+    turn: int,
+    model: str | None,
+    backend: str | None,
+    log_path: str | None,
+    tokens: bool,
+    as_json: bool,
 ) -> None:
     """Print the exact text the stage decodes for NAME at a turn.
 
@@ -79,8 +115,15 @@ def prompt(
 
 
 def _prompt(
-    path: str, name: str, turn: int, model: str | None, backend: str | None, log_path: str | None,
-    tokens: bool, as_json: bool, fail: Any,
+    path: str,
+    name: str,
+    turn: int,
+    model: str | None,
+    backend: str | None,
+    log_path: str | None,
+    tokens: bool,
+    as_json: bool,
+    fail: Any,
 ) -> None:
     from simstage.scenario import load_scenario
 
@@ -110,7 +153,9 @@ def _prompt(
             fail(f"{path}: {name} is not in the scene at turn {turn}")
         on_screenplay = stage is not None and stage.describe().plays_screenplay
         messages = character_prompt(scenario, sim, name, screenplay=on_screenplay)
-        if (backend or scenario.stage.backend) == "litellm":  # as `RemoteStage` sends them: markers broken
+        if (
+            backend or scenario.stage.backend
+        ) == "litellm":  # as `RemoteStage` sends them: markers broken
             from simstage.stage.base import Message
             from simstage.stage.markup import neutralise
 
@@ -121,7 +166,9 @@ def _prompt(
             stage.close()
 
 
-def _print(stage: Stage | None, messages: list[Any], name: str, turn: int, tokens: bool, as_json: bool) -> None:
+def _print(
+    stage: Stage | None, messages: list[Any], name: str, turn: int, tokens: bool, as_json: bool
+) -> None:
     from simstage.stage.abilities import PromptRenderer
 
     report: dict[str, Any] = {"as": name, "turn": turn, "messages": [m.__dict__ for m in messages]}
@@ -149,4 +196,3 @@ def _print(stage: Stage | None, messages: list[Any], name: str, turn: int, token
         if tokens:
             line += f", {report['token_count']} tokens"
         click.echo(line, err=True)
-

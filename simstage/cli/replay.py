@@ -10,8 +10,14 @@ from simstage.cli.errors import fail, friendly_errors, header_scenario_problem, 
 
 @click.command()
 @click.argument("runlog", type=click.Path(dir_okay=False))
-@click.option("--verify", is_flag=True, help="Re-run the scene with the same model and seed; report whether every event matches.")
-@click.option("--threads", type=click.IntRange(1), help="CPU threads for the llama stage (--verify).")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Re-run the scene with the same model and seed; report whether every event matches.",
+)
+@click.option(
+    "--threads", type=click.IntRange(1), help="CPU threads for the llama stage (--verify)."
+)
 @click.option("--tui", "tui", is_flag=True, help="Open the run in the TUI, with a turn scrubber.")
 @friendly_errors
 def replay(runlog: str, verify: bool, threads: int | None, tui: bool) -> None:

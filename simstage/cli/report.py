@@ -62,7 +62,9 @@ def report(runlog: str, out: str | None, as_json: bool) -> None:
         return
     target = out or str(Path(runlog).with_suffix(".html"))
     try:
-        refuse_input(target, [runlog])  # before the work: a report never replaces what it reports on
+        refuse_input(
+            target, [runlog]
+        )  # before the work: a report never replaces what it reports on
         html, warnings, count = report_html(runlog)
         written = write_output(target, html, inputs=[runlog])
     except (RunLogError, ReportError, OutputError) as exc:

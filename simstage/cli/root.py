@@ -66,8 +66,23 @@ def main(ctx: click.Context) -> None:
 
 
 for command in (
-    validate, schema, run, replay, tui, export, eval_group, compare, sweep, report, prompt, card_group,
-    bench, bench_tracker, latent_group, generate, battery,
+    validate,
+    schema,
+    run,
+    replay,
+    tui,
+    export,
+    eval_group,
+    compare,
+    sweep,
+    report,
+    prompt,
+    card_group,
+    bench,
+    bench_tracker,
+    latent_group,
+    generate,
+    battery,
 ):
     main.add_command(command)
 

@@ -15,15 +15,38 @@ from simstage.cli.options import default_log_path, stage_options
 
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--resume", "resume", type=click.Path(dir_okay=False), metavar="RUN.jsonl", help="Continue an interrupted or failed run, appending to its log (the scenario, stage and seed come from the log).")
-@click.option("--headless", is_flag=True, help="Print the transcript instead of opening the TUI (the default when not in a terminal).")
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
+@click.option(
+    "--resume",
+    "resume",
+    type=click.Path(dir_okay=False),
+    metavar="RUN.jsonl",
+    help="Continue an interrupted or failed run, appending to its log (the scenario, stage and seed come from the log).",
+)
+@click.option(
+    "--headless",
+    is_flag=True,
+    help="Print the transcript instead of opening the TUI (the default when not in a terminal).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Run log to write (default: runs/NAME-TIME.jsonl).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
 @stage_options(api_base=True)
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
-@click.option("--interactive", is_flag=True, help="Steer from the keyboard: pick speakers, write lines, inject events (stdin).")
-@click.option("--latent", is_flag=True, help="Capture the stage's residual stream at each probe into RUN.latent.f32 beside the log (the scenario's latent: settings, or every layer); headless; llama stage only.")
+@click.option(
+    "--interactive",
+    is_flag=True,
+    help="Steer from the keyboard: pick speakers, write lines, inject events (stdin).",
+)
+@click.option(
+    "--latent",
+    is_flag=True,
+    help="Capture the stage's residual stream at each probe into RUN.latent.f32 beside the log (the scenario's latent: settings, or every layer); headless; llama stage only.",
+)
 @friendly_errors
 def run(
     scenario: str | None,
@@ -52,13 +75,21 @@ def run(
     from simstage.run.open import open_run
 
     if max_turns is not None and max_turns > LONGEST_RUN:
-        fail(f"--max-turns {max_turns} is past the longest run a log can hold ({LONGEST_RUN} turns)")
+        fail(
+            f"--max-turns {max_turns} is past the longest run a log can hold ({LONGEST_RUN} turns)"
+        )
     if resume is not None:
         if scenario is not None:
             fail("give either SCENARIO or --resume RUN.jsonl, not both")
         ignored = {
-            "--out": out, "--force": force, "--stage": backend, "--model": model,
-            "--api-base": api_base, "--seed": seed, "--interactive": interactive, "--latent": latent,
+            "--out": out,
+            "--force": force,
+            "--stage": backend,
+            "--model": model,
+            "--api-base": api_base,
+            "--seed": seed,
+            "--interactive": interactive,
+            "--latent": latent,
         }
         given = [name for name, value in ignored.items() if value not in (None, False)]
         if given:
@@ -76,18 +107,38 @@ def run(
 
             raise SystemExit(
                 run_tui(
-                    scenario, backend=backend, model=model, out=out, force=force, seed=seed,
-                    max_turns=max_turns, threads=threads, autorun=True, api_base=api_base,
+                    scenario,
+                    backend=backend,
+                    model=model,
+                    out=out,
+                    force=force,
+                    seed=seed,
+                    max_turns=max_turns,
+                    threads=threads,
+                    autorun=True,
+                    api_base=api_base,
                 )
             )
         stderr_console().print("simstage: not a terminal; playing headless", markup=False)
     out_path = Path(out) if out else default_log_path(Path(scenario))
     console = Console(highlight=False, emoji=False)
-    with sigterm_as_interrupt(), open_run(
-        scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns,
-        threads=threads, overwrite=force, console=console, interactive=interactive, api_base=api_base,
-        latent=latent,
-    ) as session:
+    with (
+        sigterm_as_interrupt(),
+        open_run(
+            scenario,
+            out_path,
+            backend=backend,
+            model=model,
+            seed=seed,
+            max_turns=max_turns,
+            threads=threads,
+            overwrite=force,
+            console=console,
+            interactive=interactive,
+            api_base=api_base,
+            latent=latent,
+        ) as session,
+    ):
         _play(session, console, f"run log: {out_path} ({{count}} events)")
 
 
@@ -96,7 +147,10 @@ def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
     from simstage.run.resume import resume_run
 
     console = Console(highlight=False, emoji=False)
-    with sigterm_as_interrupt(), resume_run(path, threads=threads, max_turns=max_turns, console=console) as session:
+    with (
+        sigterm_as_interrupt(),
+        resume_run(path, threads=threads, max_turns=max_turns, console=console) as session,
+    ):
         console.print(
             f"[dim]resuming {shown(path)} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
         )

@@ -87,7 +87,11 @@ def guarded_stdout() -> Iterator[None]:
             on stderr); 0 when its reader went away.
     """
     original = sys.stdout
-    if original is None or original is not sys.__stdout__ or not isinstance(original, io.TextIOWrapper):
+    if (
+        original is None
+        or original is not sys.__stdout__
+        or not isinstance(original, io.TextIOWrapper)
+    ):
         yield
         return
     original.flush()

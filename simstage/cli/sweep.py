@@ -133,8 +133,10 @@ def _plan(
         path, settings, seed_list, turns = plan_from_folder(Path(out))
         return make_plan(path, settings, seed_list, turns), Path(out)
     settings = [parse_set(text) for text in sets]
-    if latent and load_scenario(scenario).scenario.latent is None and not any(
-        text.split("=", 1)[0].split(".")[0] == "latent" for text in sets
+    if (
+        latent
+        and load_scenario(scenario).scenario.latent is None
+        and not any(text.split("=", 1)[0].split(".")[0] == "latent" for text in sets)
     ):
         settings.append(parse_set("latent.layers=all"))
     seed_list = parse_seeds(seeds) if seeds is not None else [load_scenario(scenario).scenario.seed]
@@ -176,7 +178,9 @@ def _play(
         for log, problem in damaged.items():
             kept = set_aside_damaged(log)
             err.print(
-                Text(f"warning: {problem}; the run is played again (its log as it was: {kept.name})")
+                Text(
+                    f"warning: {problem}; the run is played again (its log as it was: {kept.name})"
+                )
             )
         pending = [run for run in plan.runs if run.run_id not in rows]
         size, note = pool_size([variant.backend for variant in plan.variants], concurrency)
@@ -199,7 +203,9 @@ def _play(
         write_results(folder, plan, rows)
         again = "re-run the same command" if out is not None else f"re-run with --out {folder}"
         if interrupted:
-            err.print(f"{len(rows)} of {total} runs finished; {again} to finish the rest", markup=False)
+            err.print(
+                f"{len(rows)} of {total} runs finished; {again} to finish the rest", markup=False
+            )
             raise SystemExit(130)
         err.print(
             f"{len(rows)} of {total} runs finished; table: {folder / 'results.csv'}", markup=False
@@ -262,8 +268,16 @@ def _run_pending(
     shown = _Shown(progress, task, lines, err, len(plan.runs))
     with progress, sigterm_as_interrupt():
         ending = play_pending(
-            plan, folder, pending, rows, failures, shown, concurrency=size, max_turns=max_turns,
-            threads=threads, play_one=play_one,
+            plan,
+            folder,
+            pending,
+            rows,
+            failures,
+            shown,
+            concurrency=size,
+            max_turns=max_turns,
+            threads=threads,
+            play_one=play_one,
         )
     if ending == "gave_up":
         err.print(
@@ -278,7 +292,13 @@ class _Shown:
     """The sweep as the terminal shows it: a progress bar naming the runs in flight, a line per run."""
 
     def __init__(self, progress: Any, task: Any, lines: Any, err: Any, total: int):
-        self.progress, self.task, self.lines, self.err, self.total = progress, task, lines, err, total
+        self.progress, self.task, self.lines, self.err, self.total = (
+            progress,
+            task,
+            lines,
+            err,
+            total,
+        )
         self.current: list[str] = []
         self.lock = threading.Lock()
 

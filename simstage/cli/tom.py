@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 FORMAT_CHOICE = click.Choice(["graphml", "gexf", "json", "dot", "mermaid", "csv"])
 
 
-
 def _fail(message: str) -> None:
 
     fail(message)
@@ -48,14 +47,37 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
 @click.command()
 @click.argument("runlog", type=click.Path(dir_okay=False))
 @click.option(
-    "--format", "fmt", type=FORMAT_CHOICE, default="graphml", show_default=True,
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICE,
+    default="graphml",
+    show_default=True,
     help="Output format; csv is the belief matrix in long form, every turn (one row per holder, chain, object or fact, and turn).",
 )
-@click.option("--turn", type=click.IntRange(0), help="Beliefs at the end of this turn (default: the end of the run).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="File to write (default: stdout; a folder prefix with --all-turns).")
-@click.option("--all-turns", is_flag=True, help="One graph per turn the log records (turn 0 and each with events): OUT-turnN.EXT (OUT defaults to the run log's name).")
-@click.option("--order", type=click.IntRange(0, 4), help="Deepest belief order (default: the scenario's tom.order; csv: deeper where a probe asks deeper).")
-def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: bool, order: int | None) -> None:
+@click.option(
+    "--turn",
+    type=click.IntRange(0),
+    help="Beliefs at the end of this turn (default: the end of the run).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: stdout; a folder prefix with --all-turns).",
+)
+@click.option(
+    "--all-turns",
+    is_flag=True,
+    help="One graph per turn the log records (turn 0 and each with events): OUT-turnN.EXT (OUT defaults to the run log's name).",
+)
+@click.option(
+    "--order",
+    type=click.IntRange(0, 4),
+    help="Deepest belief order (default: the scenario's tom.order; csv: deeper where a probe asks deeper).",
+)
+def export(
+    runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: bool, order: int | None
+) -> None:
     """Export the belief graph of RUNLOG (nodes: characters, objects, containers, facts; edges: beliefs).
 
     With --format csv: the belief matrix in long form, columns turn, holder,
@@ -100,15 +122,24 @@ def export(runlog: str, fmt: str, turn: int | None, out: str | None, all_turns: 
                 refuse_input(path, [runlog])
             stem.parent.mkdir(parents=True, exist_ok=True)
             for t, path in zip(turns, paths, strict=True):
-                write_output(path, render_graph(belief_graph(scenario, events, t, order=order), fmt), inputs=[runlog])
+                write_output(
+                    path,
+                    render_graph(belief_graph(scenario, events, t, order=order), fmt),
+                    inputs=[runlog],
+                )
         except OutputError as exc:
             _fail(str(exc))
         except OSError as exc:
             _fail(f"cannot write {stem.parent}: {exc.strerror or exc}")
         gaps = "" if len(turns) == last + 1 else " (the turns with events)"
-        click.echo(f"wrote {len(turns)} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}{gaps}", err=True)
+        click.echo(
+            f"wrote {len(turns)} graphs: {stem.parent / stem.name}-turn0..{last}{SUFFIX[fmt]}{gaps}",
+            err=True,
+        )
         return
-    _write_or_echo(render_graph(belief_graph(scenario, events, turn, order=order), fmt), out, runlog)
+    _write_or_echo(
+        render_graph(belief_graph(scenario, events, turn, order=order), fmt), out, runlog
+    )
 
 
 def _write_or_echo(text: str, out: str | None, runlog: str) -> None:
@@ -135,20 +166,47 @@ def eval_options(command: Any) -> Any:
     """The options `eval tomi` and `eval hitom` share: output, and asking a model the questions too."""
     options = [
         click.option(
-            "--rules", type=click.Choice(list(RULE_NAMES)), default="default", show_default=True,
+            "--rules",
+            type=click.Choice(list(RULE_NAMES)),
+            default="default",
+            show_default=True,
             help="The tracker's rule set: simstage's own, or ToMi's or Hi-ToM's generator's (see the README).",
         ),
-        click.option("--json", "as_json", is_flag=True, help='Print {"n", "accuracy", "interval", "by_type"} (and "stage" with --stage) as JSON.'),
-        click.option("--disagreements", type=click.Path(dir_okay=False), help="Write every wrong answer (tracker's or model's) here (JSONL)."),
         click.option(
-            "--stage", "backend", is_flag=False, flag_value="llama", default=None,
+            "--json",
+            "as_json",
+            is_flag=True,
+            help='Print {"n", "accuracy", "interval", "by_type"} (and "stage" with --stage) as JSON.',
+        ),
+        click.option(
+            "--disagreements",
+            type=click.Path(dir_okay=False),
+            help="Write every wrong answer (tracker's or model's) here (JSONL).",
+        ),
+        click.option(
+            "--stage",
+            "backend",
+            is_flag=False,
+            flag_value="llama",
+            default=None,
             type=click.Choice(["llama", "litellm", "scripted"]),
             help="Also ask the model each question (alone: the in-process llama stage).",
         ),
-        click.option("--model", default="default", show_default=True, help="With --stage: an embedded model's name, a GGUF path, or (litellm) a name such as openai/NAME."),
-        click.option("--api-base", "api_base", metavar="URL", help="With --stage litellm: the server's URL."),
+        click.option(
+            "--model",
+            default="default",
+            show_default=True,
+            help="With --stage: an embedded model's name, a GGUF path, or (litellm) a name such as openai/NAME.",
+        ),
+        click.option(
+            "--api-base", "api_base", metavar="URL", help="With --stage litellm: the server's URL."
+        ),
         click.option("--threads", type=click.IntRange(1), help="With --stage llama: CPU threads."),
-        click.option("--limit", type=click.IntRange(1), help="With --stage: ask the model N questions, spread evenly over the file."),
+        click.option(
+            "--limit",
+            type=click.IntRange(1),
+            help="With --stage: ask the model N questions, spread evenly over the file.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -156,8 +214,12 @@ def eval_options(command: Any) -> Any:
 
 
 def _ask(
-    scored: list[Any], backend: str | None, model: str, api_base: str | None,
-    threads: int | None, limit: int | None,
+    scored: list[Any],
+    backend: str | None,
+    model: str,
+    api_base: str | None,
+    threads: int | None,
+    limit: int | None,
 ) -> StageAnswers | None:
     """The stage's answers, or None without --stage."""
     if backend is None:
@@ -173,24 +235,38 @@ def _ask(
     err = Console(stderr=True, emoji=False, highlight=False)
     try:
         with Progress(
-            TextColumn("asking the model"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True,
+            TextColumn("asking the model"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         ) as progress:
             task = progress.add_task("ask", total=None)
             result = ask_questions(
-                stage, scored, limit, lambda done, total: progress.update(task, completed=done, total=total)
+                stage,
+                scored,
+                limit,
+                lambda done, total: progress.update(task, completed=done, total=total),
             )
     finally:
         stage.close()
     if result.interrupted:
-        err.print(f"interrupted: reporting the {len(result.answers)} of {result.asked} questions the model answered")
+        err.print(
+            f"interrupted: reporting the {len(result.answers)} of {result.asked} questions the model answered"
+        )
         if not result.answers:
             raise SystemExit(130)
     return result
 
 
 def _report(
-    name: str, read: Benchmark, rules: str, as_json: bool, disagreements: str | None, stage: StageAnswers | None,
+    name: str,
+    read: Benchmark,
+    rules: str,
+    as_json: bool,
+    disagreements: str | None,
+    stage: StageAnswers | None,
     source: str,
 ) -> None:
     from simstage.tom.ask import stage_summary
@@ -236,7 +312,9 @@ def _print_table(name: str, summary: dict[str, Any]) -> None:
     )
     stage = summary.get("stage")
     if stage:
-        click.echo(f"{name}: {stage['n']} questions asked of {stage['model']}, accuracy {_rate(stage)}")
+        click.echo(
+            f"{name}: {stage['n']} questions asked of {stage['model']}, accuracy {_rate(stage)}"
+        )
     copies = list(summary.get("by_copy", {}))
     heading = f"  {'type':<26} {'n':>5}  {'tracker [95% Wilson]':<24}"
     heading += "".join(f" {'copy ' + copy:<24}" for copy in copies)
@@ -246,7 +324,10 @@ def _print_table(name: str, summary: dict[str, Any]) -> None:
     by_copy = summary.get("by_type_copy", {})
     for qtype, score in summary["by_type"].items():
         line = f"  {qtype:<26} {score['n']:>5}  {_rate(score):<24}"
-        line += "".join(f" {_rate(by_copy[qtype][c]) if c in by_copy.get(qtype, {}) else '-':<24}" for c in copies)
+        line += "".join(
+            f" {_rate(by_copy[qtype][c]) if c in by_copy.get(qtype, {}) else '-':<24}"
+            for c in copies
+        )
         if stage:
             model = stage["by_type"].get(qtype)
             line += f" {model['n']:>5}  {_rate(model):<24}" if model else f" {0:>5}  {'-':<24}"
@@ -258,9 +339,18 @@ def _print_table(name: str, summary: dict[str, Any]) -> None:
 
 
 def _evaluate(
-    name: str, reader: Callable[..., Benchmark], path: str, *, rules: str, as_json: bool,
-    disagreements: str | None, backend: str | None, model: str, api_base: str | None,
-    threads: int | None, limit: int | None,
+    name: str,
+    reader: Callable[..., Benchmark],
+    path: str,
+    *,
+    rules: str,
+    as_json: bool,
+    disagreements: str | None,
+    backend: str | None,
+    model: str,
+    api_base: str | None,
+    threads: int | None,
+    limit: int | None,
 ) -> None:
     """Read a benchmark file, score the tracker under `rules`, ask the stage when told to, and report."""
     from simstage.tom.stories import StoryError
@@ -322,4 +412,3 @@ def bench_tracker(characters: int, order: int, events: int, seed: int) -> None:
         f"fold {result.fold_s:.3f} s ({result.events / max(result.fold_s, 1e-9):,.0f} events/s); "
         f"{result.queries} queries {result.query_s * 1000:.1f} ms"
     )
-

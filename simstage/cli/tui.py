@@ -31,8 +31,15 @@ def run_tui(
 
     out_path = Path(out) if out else default_log_path(Path(scenario))
     with open_run(
-        scenario, out_path, backend=backend, model=model, seed=seed, max_turns=max_turns, threads=threads,
-        overwrite=force, api_base=api_base,
+        scenario,
+        out_path,
+        backend=backend,
+        model=model,
+        seed=seed,
+        max_turns=max_turns,
+        threads=threads,
+        overwrite=force,
+        api_base=api_base,
     ) as session:
         app = live_app(session, autorun=autorun)
         try:
@@ -70,7 +77,6 @@ def serve_web(argv: list[str], port: int) -> None:
     try:
         from textual_serve.server import Server
     except ImportError:
-
         fail("the web TUI needs textual-serve: pip install 'simstage[web]'")
         return
     command = shlex.join([sys.executable, "-m", "simstage", "tui", *argv])
@@ -80,7 +86,11 @@ def serve_web(argv: list[str], port: int) -> None:
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @stage_options(api_base=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Run log to write (default: runs/NAME-TIME.jsonl).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Run log to write (default: runs/NAME-TIME.jsonl).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
@@ -110,8 +120,14 @@ def tui(
     """
     if web:
         argv = [scenario, "--max-turns", str(max_turns)] if max_turns else [scenario]
-        for flag, value in (("--stage", backend), ("--model", model), ("--out", out),
-                            ("--seed", seed), ("--threads", threads), ("--api-base", api_base)):
+        for flag, value in (
+            ("--stage", backend),
+            ("--model", model),
+            ("--out", out),
+            ("--seed", seed),
+            ("--threads", threads),
+            ("--api-base", api_base),
+        ):
             if value is not None:
                 argv += [flag, str(value)]
         argv += [flag for flag, on in (("--force", force), ("--run", autorun)) if on]
@@ -119,7 +135,15 @@ def tui(
         return
     raise SystemExit(
         run_tui(
-            scenario, backend=backend, model=model, out=out, force=force, seed=seed,
-            max_turns=max_turns, threads=threads, autorun=autorun, api_base=api_base,
+            scenario,
+            backend=backend,
+            model=model,
+            out=out,
+            force=force,
+            seed=seed,
+            max_turns=max_turns,
+            threads=threads,
+            autorun=autorun,
+            api_base=api_base,
         )
     )

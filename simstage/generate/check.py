@@ -146,7 +146,9 @@ def tracker_answers(scenario: Scenario) -> TrackerAnswers:
             world.apply(event)
             timeline.add(event)
         for index, probe in enumerate(scenario.probes):
-            if probe.at == turn and probe.ask is not None and probe.about is not None:  # generated: objects
+            if (
+                probe.at == turn and probe.ask is not None and probe.about is not None
+            ):  # generated: objects
                 belief = timeline.now().where(probe.ask, probe.about, probe.through)
                 answers[index] = None if belief is None else belief.container
     return TrackerAnswers(answers=answers, rejected=rejected)

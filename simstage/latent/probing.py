@@ -41,7 +41,9 @@ class LatentPlan:
             return False
         if self.config.probes == "all":
             return True
-        return any(probe is entry and i in self.config.probes for i, entry in enumerate(self.probes))
+        return any(
+            probe is entry and i in self.config.probes for i, entry in enumerate(self.probes)
+        )
 
     def phrase(
         self, question: str, containers: Sequence[str], seed: int, turn: int, index: int
@@ -53,7 +55,10 @@ class LatentPlan:
         return naming(question, first, last), (first, last)
 
     def contrast(
-        self, containers: Sequence[str], wanted: Sequence[bool], named: Sequence[tuple[str, str] | None]
+        self,
+        containers: Sequence[str],
+        wanted: Sequence[bool],
+        named: Sequence[tuple[str, str] | None],
     ) -> list[list[int]] | None:
         """Per probe, the options completed for its contrast pair, in the world's order (None: no pairs).
 

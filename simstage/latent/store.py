@@ -9,8 +9,6 @@ record the log names whole; a torn tail past the last named record is ignored.
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 import hashlib
 import math
 import os
@@ -18,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from simstage.errors import SimstageError
 
 SUFFIX = ".latent.f32"
 

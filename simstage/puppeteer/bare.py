@@ -53,6 +53,10 @@ class BareStage(PuppeteerBase):
         else:
             messages = narrator_messages(scenario, events)
             labels = [" " + name for name in options]
-            speaker = options[scene.stage.choose(scene.sequence(SEQUENCE), messages, labels, prefix=PREFIX)]
-        scene.emit(SpeakerChosen(turn=scene.turn, by=self.kind, speaker=speaker, options=tuple(options)))
+            speaker = options[
+                scene.stage.choose(scene.sequence(SEQUENCE), messages, labels, prefix=PREFIX)
+            ]
+        scene.emit(
+            SpeakerChosen(turn=scene.turn, by=self.kind, speaker=speaker, options=tuple(options))
+        )
         return speaker

@@ -54,7 +54,9 @@ class Puppeteer(Protocol):
         """The name of the character who speaks at `scene.turn` (None: end the scene)."""
         ...
 
-    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
+    def compose(
+        self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling
+    ) -> str | None:
         """The speaker's whole turn, or None to let the stage generate it."""
         ...
 
@@ -64,7 +66,9 @@ class PuppeteerBase:
 
     kind = "?"
 
-    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
+    def compose(
+        self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling
+    ) -> str | None:
         return None
 
 

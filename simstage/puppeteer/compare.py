@@ -55,7 +55,9 @@ class RunResult:
     lines: list[str] = field(default_factory=list)
 
 
-def play(scenario: Scenario, stage: Stage, kind: str, seed: int, max_turns: int | None = None) -> RunResult:
+def play(
+    scenario: Scenario, stage: Stage, kind: str, seed: int, max_turns: int | None = None
+) -> RunResult:
     """One run of `scenario` under `kind` on `stage` (its sequences are released afterwards)."""
     from simstage.render import narrate
     from simstage.run.open import open_simulation
@@ -64,7 +66,9 @@ def play(scenario: Scenario, stage: Stage, kind: str, seed: int, max_turns: int 
     meter = counters(stage)
     before = meter.batched_calls
     started = time.perf_counter()
-    opened = open_simulation(steered, stage, seed=seed, max_turns=max_turns, metrics=True, latent=False)
+    opened = open_simulation(
+        steered, stage, seed=seed, max_turns=max_turns, metrics=True, latent=False
+    )
     simulation = opened.simulation
     try:
         simulation.run()
@@ -89,7 +93,9 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 def run_values(result: RunResult) -> dict[str, float | None]:
     """One run's metrics, flat, by metric name (None where the run has no such figure)."""
-    out: dict[str, float | None] = dict.fromkeys(("persona_fit", "persona_drift", "voice_collapse", "reward_gain", "flips"))
+    out: dict[str, float | None] = dict.fromkeys(
+        ("persona_fit", "persona_drift", "voice_collapse", "reward_gain", "flips")
+    )
     metrics = result.metrics
     if metrics is not None:
         out.update(sorted(metrics.rewards.items()))
@@ -122,12 +128,25 @@ def tom_values(tom: TomMetrics) -> dict[str, float | None]:
 def _names(per_run: Sequence[dict[str, float | None]]) -> list[str]:
     """Metric names in a stable order: rewards first (sorted), then the fixed metrics as `run_values` lists
     them, the ToM groups (`tom.…`, sorted) among them."""
-    fixed = ["persona_fit", "persona_drift", "voice_collapse", "reward_gain", "flips",
-             "tom_accuracy", "tom_false_belief", "tom.", "tom_n", "seconds", "batched_calls"]
+    fixed = [
+        "persona_fit",
+        "persona_drift",
+        "voice_collapse",
+        "reward_gain",
+        "flips",
+        "tom_accuracy",
+        "tom_false_belief",
+        "tom.",
+        "tom_n",
+        "seconds",
+        "batched_calls",
+    ]
     seen = {name for values in per_run for name in values}
     groups = sorted(name for name in seen if name.startswith("tom."))
     rewards = sorted(seen - set(fixed) - set(groups))
-    return rewards + [name for entry in fixed for name in (groups if entry == "tom." else [entry]) if name in seen]
+    return rewards + [
+        name for entry in fixed for name in (groups if entry == "tom." else [entry]) if name in seen
+    ]
 
 
 def summarise_runs(results: Sequence[RunResult]) -> dict[str, float | None]:
@@ -147,17 +166,25 @@ def intervals(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def comparison_pairs(kinds: Sequence[str], models: Sequence[str] | None = None) -> list[tuple[str, str]]:
+def comparison_pairs(
+    kinds: Sequence[str], models: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
     """Which columns to compare, each pair differing in one thing: each puppeteer against the first,
     and with several models (columns "KIND on MODEL"), each model against the first for every puppeteer."""
     if not models or len(models) < 2:
         return [(kinds[0], kind) for kind in kinds[1:]]
-    pairs = [(f"{kinds[0]} on {model}", f"{kind} on {model}") for model in models for kind in kinds[1:]]
-    pairs += [(f"{kind} on {models[0]}", f"{kind} on {model}") for kind in kinds for model in models[1:]]
+    pairs = [
+        (f"{kinds[0]} on {model}", f"{kind} on {model}") for model in models for kind in kinds[1:]
+    ]
+    pairs += [
+        (f"{kind} on {models[0]}", f"{kind} on {model}") for kind in kinds for model in models[1:]
+    ]
     return pairs
 
 
-def paired_differences(table: dict[str, Any], pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+def paired_differences(
+    table: dict[str, Any], pairs: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
     """For each pair (A, B) and each metric both have: the mean over seeds of B - A, seed by seed,
     with its 95% bootstrap interval over seeds.
 
@@ -170,7 +197,8 @@ def paired_differences(table: dict[str, Any], pairs: Sequence[tuple[str, str]]) 
         if a not in table or b not in table:
             continue
         by_seed = {
-            key: {row["seed"]: row.get("values", {}) for row in table[key]["per_seed"]} for key in (a, b)
+            key: {row["seed"]: row.get("values", {}) for row in table[key]["per_seed"]}
+            for key in (a, b)
         }
         names = _names(list(by_seed[a].values()) + list(by_seed[b].values()))
         for name in names:
@@ -184,7 +212,11 @@ def paired_differences(table: dict[str, Any], pairs: Sequence[tuple[str, str]]) 
 
 
 def compare(
-    scenario: Scenario, stage: Any, kinds: Sequence[str], seeds: Sequence[int], max_turns: int | None = None
+    scenario: Scenario,
+    stage: Any,
+    kinds: Sequence[str],
+    seeds: Sequence[int],
+    max_turns: int | None = None,
 ) -> dict[str, Any]:
     """Every (puppeteer, seed) run, and per puppeteer the means of its metrics with their intervals.
 
@@ -204,7 +236,9 @@ def compare(
             "per_seed": [
                 {
                     "seed": r.seed,
-                    "metrics": None if r.metrics is None else r.metrics.model_dump(exclude={"type", "turn"}),
+                    "metrics": None
+                    if r.metrics is None
+                    else r.metrics.model_dump(exclude={"type", "turn"}),
                     "tom_accuracy": None if r.tom is None else r.tom.overall.accuracy,
                     "tom": None if r.tom is None else r.tom.model_dump(),
                     "values": run_values(r),
@@ -214,7 +248,12 @@ def compare(
                 for r in results
             ],
         }
-    return {"scenario": scenario.title, "seeds": list(seeds), "method": bootstrap_method("seeds"), "puppeteers": table}
+    return {
+        "scenario": scenario.title,
+        "seeds": list(seeds),
+        "method": bootstrap_method("seeds"),
+        "puppeteers": table,
+    }
 
 
 def compare_models(
@@ -248,7 +287,9 @@ def compare_models(
         finally:
             stage.close()
         if len(models) > 1:
-            one["puppeteers"] = {f"{kind} on {name}": entry for kind, entry in one["puppeteers"].items()}
+            one["puppeteers"] = {
+                f"{kind} on {name}": entry for kind, entry in one["puppeteers"].items()
+            }
         if result:
             result["puppeteers"].update(one["puppeteers"])
         else:

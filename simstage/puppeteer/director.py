@@ -55,7 +55,10 @@ class Director(PuppeteerBase):
         options = floor_options(scenario, events)
         seq = scene.sequence(SEQUENCE)
         transcript = f"The scene so far:\n{public_transcript(events)}"
-        ask = [director_system(scenario), Message("user", f"{transcript}\n\nWho should speak next?")]
+        ask = [
+            director_system(scenario),
+            Message("user", f"{transcript}\n\nWho should speak next?"),
+        ]
         if len(options) == 1:
             speaker = options[0]
         else:
@@ -72,7 +75,9 @@ class Director(PuppeteerBase):
             max_tokens=self.max_tokens,
             seed=(scene.seed * 7_919 + turn) & 0x7FFFFFFF,
         )
-        raw = "".join(stage.generate(seq, [director_system(scenario), Message("user", request)], sampling))
+        raw = "".join(
+            stage.generate(seq, [director_system(scenario), Message("user", request)], sampling)
+        )
         text = clean_direction(raw)
         if text:
             scene.emit(DirectionGiven(turn=turn, to=speaker, text=text))

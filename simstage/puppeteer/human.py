@@ -15,13 +15,12 @@ A world event is applied at once and the prompt comes back for the same turn.
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 import json
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
+from simstage.errors import SimstageError
 from simstage.events import SpeakerChosen
 from simstage.puppeteer.base import PuppeteerBase, Scene, default_speaker
 from simstage.scenario.models import (
@@ -54,12 +53,13 @@ def parse_world_event(text: str, scenario: Scenario) -> Any:
         raise HumanInputError("an empty world event")
     verb, args = words[0].lower(), words[1:]
     if verb in ("exit", "enter") and len(args) == 2:
-        model = ExitAction if verb == "exit" else EnterAction
-        return model(type=verb, who=args[0], to=args[1])
+        if verb == "exit":
+            return ExitAction(type="exit", who=args[0], to=args[1])
+        return EnterAction(type="enter", who=args[0], to=args[1])
     if verb == "move" and len(args) == 3:
         return MoveAction(type="move", who=args[0], object=args[1], to=args[2])
     if verb == "claim" and len(args) == 3:
-        return ClaimAction(type="claim", who=args[0], object=args[1], container=args[2])
+        return ClaimAction(type="claim", who=args[0], object=args[1], container=args[2], text=None)
     raise HumanInputError(f"not a world event: {text!r} ({HELP})")
 
 
@@ -122,6 +122,8 @@ class HumanPuppeteer(PuppeteerBase):
             scene.emit(SpeakerChosen(turn=turn, by=self.kind, speaker=speaker))
             return speaker
 
-    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
+    def compose(
+        self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling
+    ) -> str | None:
         """The line the human typed for this turn, if any (the stage writes it otherwise)."""
         return self._lines.pop(scene.turn, None)

@@ -61,7 +61,11 @@ _WORD = re.compile(r"[a-z']+")
 
 def spoken_line(events: Sequence[Any], speaker: str, turn: int) -> str | None:
     """What `speaker` said aloud at `turn` (say, tell or claim), or None."""
-    parts = [e.text for e in events if isinstance(e, (Said, Told, Claimed)) and e.turn == turn and e.who == speaker]
+    parts = [
+        e.text
+        for e in events
+        if isinstance(e, (Said, Told, Claimed)) and e.turn == turn and e.who == speaker
+    ]
     return " ".join(parts) if parts else None
 
 
@@ -76,7 +80,9 @@ def voice_collapse(events: Sequence[Any], recent: int = RECENT_LINES) -> float |
     for event in events:
         if isinstance(event, (Said, Told, Claimed)) and event.origin == "stage":
             lines.setdefault(event.who, []).append(word_set(event.text))
-    recent_lines = [(who, words) for who, said in lines.items() for words in said[-recent:] if words]
+    recent_lines = [
+        (who, words) for who, said in lines.items() for words in said[-recent:] if words
+    ]
     pairs = [(a, b) for (p, a), (q, b) in combinations(recent_lines, 2) if p != q]
     if not pairs:
         return None
@@ -117,7 +123,9 @@ class SceneMetrics:
                 rewards = dict(chosen.scores)
             elif scene.scenario.puppeteer.rewards:
                 said = Candidate(raw="", say=line)
-                scores, _ = score_candidates(RewardContext(scene, speaker), [said], scene.scenario.puppeteer.rewards)
+                scores, _ = score_candidates(
+                    RewardContext(scene, speaker), [said], scene.scenario.puppeteer.rewards
+                )
                 rewards = scores[0]
         previous = next(
             (
@@ -130,8 +138,13 @@ class SceneMetrics:
         flip = fit is not None and previous is not None and fit < 0 < previous
         return scene.emit(
             TurnMetrics(
-                turn=turn, speaker=speaker, persona_fit=fit, voice_collapse=voice_collapse(events),
-                rewards=rewards, reward_gain=None if chosen is None else chosen.gain, flip=flip,
+                turn=turn,
+                speaker=speaker,
+                persona_fit=fit,
+                voice_collapse=voice_collapse(events),
+                rewards=rewards,
+                reward_gain=None if chosen is None else chosen.gain,
+                flip=flip,
             )
         )
 

@@ -34,19 +34,32 @@ class Optimizer(PuppeteerBase):
     def next_speaker(self, scene: Scene) -> str:
         return default_speaker(scene.scenario, scene.turn)
 
-    def compose(self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling) -> str | None:
+    def compose(
+        self, scene: Scene, speaker: str, messages: Sequence[Message], sampling: Sampling
+    ) -> str | None:
         """The best of N candidate turns for `speaker` (None: not optimised, the stage generates)."""
         if self.config.optimize is not None and speaker not in self.config.optimize:
             return None
         seq = scene.sequence(speaker)
-        raws = batching(scene.stage).generate_candidates(seq, messages, sampling, self.config.candidates)
+        raws = batching(scene.stage).generate_candidates(
+            seq, messages, sampling, self.config.candidates
+        )
         candidates = [parse_candidate(raw, scene.scenario, speaker) for raw in raws]
-        scores, totals = score_candidates(RewardContext(scene, speaker), candidates, self.config.rewards)
+        scores, totals = score_candidates(
+            RewardContext(scene, speaker), candidates, self.config.rewards
+        )
         turn = scene.turn
-        for index, (candidate, score, total) in enumerate(zip(candidates, scores, totals)):
+        for index, (candidate, score, total) in enumerate(
+            zip(candidates, scores, totals, strict=False)
+        ):
             scene.emit(
                 CandidateScored(
-                    turn=turn, speaker=speaker, index=index, raw=candidate.raw, scores=score, total=total
+                    turn=turn,
+                    speaker=speaker,
+                    index=index,
+                    raw=candidate.raw,
+                    scores=score,
+                    total=total,
                 )
             )
         # A turn that does not parse is never preferred over one that does.
@@ -54,8 +67,12 @@ class Optimizer(PuppeteerBase):
         best = max(eligible, key=lambda i: (totals[i], -i))
         scene.emit(
             CandidateChosen(
-                turn=turn, speaker=speaker, index=best, total=totals[best],
-                mean=sum(totals) / len(totals), scores=scores[best],
+                turn=turn,
+                speaker=speaker,
+                index=best,
+                total=totals[best],
+                mean=sum(totals) / len(totals),
+                scores=scores[best],
             )
         )
         return candidates[best].raw

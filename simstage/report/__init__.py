@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 from dataclasses import dataclass
 from pathlib import Path
 
+from simstage.errors import SimstageError
 from simstage.report.files import atomic_write_text
 from simstage.report.page import render_page
 

@@ -56,7 +56,9 @@ def chain_count(characters: int, order: int) -> int:
     return characters * sum((characters - 1) ** depth for depth in range(order))
 
 
-def page_extent(characters: int, objects: int, order: int, last: int) -> tuple[int, list[int], str | None]:
+def page_extent(
+    characters: int, objects: int, order: int, last: int
+) -> tuple[int, list[int], str | None]:
     """What a page of the run can carry: the order shown, the turns shown, and a note when the order is cut.
 
     The run's order is kept when its chains fit (`MAX_ROWS`) and their cells fit (`MAX_CELLS`)
@@ -97,12 +99,19 @@ def label_width(text: str) -> float:
 
 def _tree(rows: Sequence[tuple[str, tuple[str, ...]]], holder: str | None, order: int) -> list[int]:
     """Indices of the rows in the view's tree: `holder`'s (or every holder's) chains shorter than `order`."""
-    return [i for i, (h, chain) in enumerate(rows) if (holder is None or h == holder) and len(chain) < order]
+    return [
+        i
+        for i, (h, chain) in enumerate(rows)
+        if (holder is None or h == holder) and len(chain) < order
+    ]
 
 
 def view_layout(
-    rows: Sequence[tuple[str, tuple[str, ...]]], containers: Sequence[tuple[str, str]],
-    holder: str | None, order: int, labels: dict[int, str],
+    rows: Sequence[tuple[str, tuple[str, ...]]],
+    containers: Sequence[tuple[str, str]],
+    holder: str | None,
+    order: int,
+    labels: dict[int, str],
 ) -> dict[str, Any]:
     """One view's positions: mind nodes (rows of the matrix) and container nodes, in pixels.
 
@@ -138,7 +147,10 @@ def view_layout(
         depth = len(rows[i][1])
         name = rows[i][1][-1] if rows[i][1] else rows[i][0]
         # Only the view's leaves (its deepest minds) show a probe answer beside their name.
-        depth_w[depth] = max(depth_w.get(depth, 0.0), label_width(labels.get(i, name) if depth == order - 1 else name))
+        depth_w[depth] = max(
+            depth_w.get(depth, 0.0),
+            label_width(labels.get(i, name) if depth == order - 1 else name),
+        )
     x_of, x = {}, float(MARGIN)
     for depth in sorted(depth_w):
         x_of[depth] = x
@@ -146,7 +158,9 @@ def view_layout(
     minds = []
     for n, i in enumerate(members):
         depth = len(rows[i][1])
-        minds.append([i, x_of[depth], round(MARGIN + (coords[n][0] - top) * ROW_H, 1), depth_w[depth]])
+        minds.append(
+            [i, x_of[depth], round(MARGIN + (coords[n][0] - top) * ROW_H, 1), depth_w[depth]]
+        )
     tree_h = (max((c[0] for c in coords), default=0.0) - top + 1) * ROW_H
     slots: list[tuple[str, str]] = []
     room = None
@@ -166,8 +180,16 @@ def view_layout(
         else:
             boxes.append([x, y, box_w])
     height = MARGIN * 2 + max(tree_h, len(slots) * step)
-    return {"minds": minds, "links": links, "boxes": boxes, "rooms": rooms,
-            "width": round(x + box_w + MARGIN, 1), "height": round(height, 1), "col": x, "tree": tree_h}
+    return {
+        "minds": minds,
+        "links": links,
+        "boxes": boxes,
+        "rooms": rooms,
+        "width": round(x + box_w + MARGIN, 1),
+        "height": round(height, 1),
+        "col": x,
+        "tree": tree_h,
+    }
 
 
 def fact_column(view: dict[str, Any], facts: Sequence[str], cast: Sequence[str]) -> dict[str, Any]:
@@ -184,7 +206,9 @@ def fact_column(view: dict[str, Any], facts: Sequence[str], cast: Sequence[str])
     """
     slots = [True, *(False for _ in TRUTH_BOXES), True, *(False for _ in cast)]  # True: a heading
     step = max(float(ROW_H), view["tree"] / len(slots))
-    width = max(label_width(text) for text in [*TRUTH_BOXES, *facts, WHO_KNOWS, *(f"✓ {n}" for n in cast)])
+    width = max(
+        label_width(text) for text in [*TRUTH_BOXES, *facts, WHO_KNOWS, *(f"✓ {n}" for n in cast)]
+    )
     x = view["col"]
     heads: list[list[float]] = []
     boxes: list[list[float]] = []
@@ -230,7 +254,9 @@ def belief_data(
     row_of = {row: i for i, row in enumerate(rows)}
     world = WorldState.initial(scenario)
     rooms = {room: k for k, room in enumerate(world.locations)}
-    containers = sorted(world.container_location.items(), key=lambda item: rooms.get(item[1], len(rooms)))
+    containers = sorted(
+        world.container_location.items(), key=lambda item: rooms.get(item[1], len(rooms))
+    )
     where = {name: k for k, (name, _) in enumerate(containers)}
     cast = list(scenario.cast_names)
     names = {name: k for k, name in enumerate(cast)}
@@ -250,7 +276,9 @@ def belief_data(
     facts = fact_data(scenario, events, fact_cells, row_of, turns, probed)
     labels = {}
     for i, (name, chain) in enumerate(rows):
-        labels[i] = (chain[-1] if chain else name) + (f" · model: {probed[i]} ✓" if i in probed else "")
+        labels[i] = (chain[-1] if chain else name) + (
+            f" · model: {probed[i]} ✓" if i in probed else ""
+        )
     views = {}
     for holder in [None, *cast]:
         for k in range(1, order + 1):
@@ -262,16 +290,27 @@ def belief_data(
                 view["fact"] = fact_column(view, facts["facts"], cast)
             views[f"{holder or ''}|{k}"] = view
     return {
-        "cast": cast, "objects": objects, "containers": [list(c) for c in containers], "order": order,
+        "cast": cast,
+        "objects": objects,
+        "containers": [list(c) for c in containers],
+        "order": order,
         "plural": [bool(scenario.world.objects[o].plural) for o in objects],
         "rows": [[holder, list(chain), row_label(holder, chain)] for holder, chain in rows],
-        "sources": list(SOURCES), "turns": list(turns), "cells": packed, "reality": timeline_reality,
-        "views": views, **facts,
+        "sources": list(SOURCES),
+        "turns": list(turns),
+        "cells": packed,
+        "reality": timeline_reality,
+        "views": views,
+        **facts,
     }
 
 
 def _reality(
-    scenario: Scenario, events: Sequence[Any], turns: Sequence[int], objects: list[str], where: dict[str, int]
+    scenario: Scenario,
+    events: Sequence[Any],
+    turns: Sequence[int],
+    objects: list[str],
+    where: dict[str, int],
 ) -> list[list[int]]:
     """Where each object really is at the end of each of `turns`, as container indices."""
     from simstage.world.state import WorldState
@@ -294,15 +333,20 @@ def belief_section(
     """The Beliefs section: controls, the graph's SVG, the edge panel, the matrix, and their data."""
     data = belief_data(scenario, events, turns, order)
     blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
-    objects = "".join(f'<option value="{k}">{escape(o)}</option>' for k, o in enumerate(data["objects"]))
+    objects = "".join(
+        f'<option value="{k}">{escape(o)}</option>' for k, o in enumerate(data["objects"])
+    )
     if data["facts"]:
-        facts = "".join(f'<option value="f{k}">{escape(f)}</option>' for k, f in enumerate(data["facts"]))
+        facts = "".join(
+            f'<option value="f{k}">{escape(f)}</option>' for k, f in enumerate(data["facts"])
+        )
         objects = f'<optgroup label="objects">{objects}</optgroup><optgroup label="facts">{facts}</optgroup>'
         if not data["objects"]:
             objects = f'<optgroup label="facts">{facts}</optgroup>'
 
     holders = '<option value="">everyone</option>' + "".join(
-        f'<option value="{escape(name)}">{escape(name)}</option>' for name in data["cast"])
+        f'<option value="{escape(name)}">{escape(name)}</option>' for name in data["cast"]
+    )
     orders = "".join(f'<option value="{k}">{k}</option>' for k in range(1, data["order"] + 1))
     return f"""<section class="beliefs"><h2>Beliefs</h2>
 <div class="controls"><label>Turn <input type="range" id="turn" min="0" max="{len(turns) - 1}" value="{len(turns) - 1}" step="1"></label>

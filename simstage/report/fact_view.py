@@ -74,7 +74,11 @@ def fact_data(
     for event in events:
         if not isinstance(event, WhoKnowsAnswered) or event.fact not in facts:
             continue
-        asked = None if event.ask is None else (event.ask, normalise_chain(event.ask, event.through)[1:])
+        asked = (
+            None
+            if event.ask is None
+            else (event.ask, normalise_chain(event.ask, event.through)[1:])
+        )
         seat = -1 if asked is None else row_of.get(asked)
         if seat is not None:
             said = [names[name] for name in event.said if name in names]

@@ -69,7 +69,6 @@ table{border-collapse:collapse}td,th{border:1px solid #e5e7eb;padding:3px 8px;te
 """
 
 
-
 def _speaker(event: Any) -> str | None:
     for attr in ("who", "speaker", "ask", "to"):
         value = getattr(event, attr, None)
@@ -78,7 +77,9 @@ def _speaker(event: Any) -> str | None:
     return None
 
 
-def transcript_html(events: Sequence[Any], colours: dict[str, str], trackers: dict[int, Any]) -> str:
+def transcript_html(
+    events: Sequence[Any], colours: dict[str, str], trackers: dict[int, Any]
+) -> str:
     """The transcript: one row per narrated event under a header per turn; private lines marked.
 
     `trackers` gives the tracker's answer to each probe, by the probe event's `id`.
@@ -139,12 +140,17 @@ def tom_table(metrics: Any) -> str:
     rows += [(f"order {escape(str(order))}", score) for order, score in metrics.by_order.items()]
     rows += [(f"style {escape(str(style))}", score) for style, score in metrics.by_style.items()]
     if len(metrics.by_kind) > 1 or metrics.who_knows_f1 is not None:
-        rows += [(f"kind {escape(KINDS.get(kind, kind))}", score) for kind, score in metrics.by_kind.items()]
+        rows += [
+            (f"kind {escape(KINDS.get(kind, kind))}", score)
+            for kind, score in metrics.by_kind.items()
+        ]
     rows += [("false beliefs (vs tracker)", metrics.false_belief), ("vs reality", metrics.reality)]
     body = "".join(f"<tr><th>{name}</th>{_score_cell(score)}</tr>" for name, score in rows)
     if metrics.who_knows_f1 is not None:
         body += f'<tr><th>who knows: per-name F1</th><td colspan="3">{metrics.who_knows_f1:.2f}</td></tr>'
-    return f"<table><tr><th>probes</th><th>accuracy</th><th>{WILSON}</th><th>n</th></tr>{body}</table>"
+    return (
+        f"<table><tr><th>probes</th><th>accuracy</th><th>{WILSON}</th><th>n</th></tr>{body}</table>"
+    )
 
 
 def _flat(value: Any) -> str:
@@ -160,7 +166,8 @@ def run_metrics_table(metrics: Any) -> str:
     if metrics is None:
         return ""
     rows = "".join(
-        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>" for k, v in metrics.model_dump().items()
+        f"<tr><th>{escape(str(k))}</th><td>{escape(_flat(v))}</td></tr>"
+        for k, v in metrics.model_dump().items()
     )
     return f"<h3>Run metrics</h3><table>{rows}</table>"
 
@@ -193,7 +200,10 @@ def render_page(
     last = max((e.turn for e in events), default=0)
     # A large cast at a deep order has more chains of beliefs than a page can carry.
     order, turns, cut = page_extent(
-        len(scenario.cast), len(scenario.world.objects) + len(scenario.world.facts), max(1, probe_order(scenario)), last
+        len(scenario.cast),
+        len(scenario.world.objects) + len(scenario.world.facts),
+        max(1, probe_order(scenario)),
+        last,
     )
     verdicts = run_verdicts(scenario, events)
     metrics = score_verdicts(verdicts, last)

@@ -122,7 +122,9 @@ def _checked(run_id: str, row: dict[str, Any], warnings: list[str]) -> dict[str,
         )
     ]  # fmt: skip
     for name in bad:
-        warnings.append(f"rows/{run_id}.json: {name} is not a table of the expected shape; left out")
+        warnings.append(
+            f"rows/{run_id}.json: {name} is not a table of the expected shape; left out"
+        )
     return {k: v for k, v in row.items() if k not in bad}
 
 
@@ -140,11 +142,16 @@ def _summary(keys: Sequence[str], rows: dict[str, dict[str, Any]]) -> str:
         key = json.dumps([settings.get(k) for k in keys], default=str)
         variants.setdefault(key, (settings, []))[1].append(row)
     names, table = summarise(keys, list(variants.values()))
-    metrics = [n for n in names if f"{n}.low" in names and any(entry.get(n) is not None for entry in table)]
+    metrics = [
+        n for n in names if f"{n}.low" in names and any(entry.get(n) is not None for entry in table)
+    ]
     head = "".join(f"<th>{escape(k)}</th>" for k in [*keys, "runs", "chance", *metrics])
     body = []
     for entry in table:
-        cells = [escape(str(entry.get(k))) for k in keys] + [str(entry["runs"]), _number(entry.get("tom_chance"))]
+        cells = [escape(str(entry.get(k))) for k in keys] + [
+            str(entry["runs"]),
+            _number(entry.get("tom_chance")),
+        ]
         cells += [_with_interval(entry, m) for m in metrics]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (
@@ -159,7 +166,7 @@ def _chart(plan: Any, rows: dict[str, dict[str, Any]], warnings: list[str]) -> s
         from simstage.sweep.plot import panels, require_plotting, write_png
 
         require_plotting()
-    except Exception as exc:  # noqa: BLE001 - a missing optional dependency is a note, not a failure
+    except Exception as exc:
         warnings.append(f"no charts: {exc}")
         return ""
     charts = panels(plan, rows)
@@ -221,7 +228,9 @@ def best_table(result: FitResult) -> str:
 
     rows = []
     for kind, label in KINDS.items():
-        cells = [(entry.layer, cell) for entry in result.layers if (cell := entry.cell(kind)) is not None]
+        cells = [
+            (entry.layer, cell) for entry in result.layers if (cell := entry.cell(kind)) is not None
+        ]
         if not cells:
             continue
         layer, best = max(cells, key=lambda pair: pair[1].estimate)

@@ -109,7 +109,7 @@ class StepController:
         except StageError as exc:
             self.running.clear()
             self.on_failed(str(exc))
-        except Exception as exc:  # noqa: BLE001 - one bad job must not kill the owner thread
+        except Exception as exc:
             self.running.clear()
             self.on_failed(f"{type(exc).__name__}: {exc}")
         finally:
@@ -123,8 +123,10 @@ class StepController:
             if self.simulation.finished:
                 return
             try:
-                self.simulation.finish(reason, "stopped by the user" if reason == "interrupted" else "")
-            except Exception:  # noqa: BLE001 - the log may already be closed
+                self.simulation.finish(
+                    reason, "stopped by the user" if reason == "interrupted" else ""
+                )
+            except Exception:
                 return
 
     # -- hooks -------------------------------------------------------------------

@@ -28,7 +28,10 @@ def fork_log(old: RunLogWriter, events: Sequence[Any], turn: int) -> RunLogWrite
     """
     path = fork_path(old.path, turn)
     header = old.header.model_copy(
-        update={"forked_from": str(old.path), "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        update={
+            "forked_from": str(old.path),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
     )
     new = RunLogWriter(path, header)
     for event in events:

@@ -7,8 +7,6 @@ being written; the reader keeps every whole event before it and warns.
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 import errno
 import json
 import os
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simstage import __version__
+from simstage.errors import SimstageError
 from simstage.events import Event, RunEnded, event_from_dict
 from simstage.inputs import read_input
 
@@ -100,7 +99,12 @@ class RunLogWriter:
     """
 
     def __init__(
-        self, path: str | Path, header: RunHeader, *, overwrite: bool = False, resume: bool = False,
+        self,
+        path: str | Path,
+        header: RunHeader,
+        *,
+        overwrite: bool = False,
+        resume: bool = False,
         kept: int = 0,
     ):
         """Create the log and write its header; with `resume`, append to a log that has it (`kept` events)."""
@@ -126,7 +130,7 @@ class RunLogWriter:
         data = memoryview((line + "\n").encode("utf-8"))
         try:
             while data:
-                data = data[os.write(self._fd, data):]
+                data = data[os.write(self._fd, data) :]
             if os.fstat(self._fd).st_nlink == 0:
                 raise FileNotFoundError(errno.ENOENT, "the log file or its folder was deleted")
         except OSError as exc:
@@ -309,9 +313,13 @@ def _check_names(log: RunLog, linenos: list[int]) -> None:
         "fact": set(world.facts),
     }
     for event, lineno in zip(log.events, linenos, strict=True):
-        fields = _NAMED.get(f"{event.type}:{getattr(event, 'kind', None)}") or _NAMED.get(event.type, {})
+        fields = _NAMED.get(f"{event.type}:{getattr(event, 'kind', None)}") or _NAMED.get(
+            event.type, {}
+        )
         names = [(kind, getattr(event, field)) for field, kind in fields.items()]
-        names += [(kind, name) for field, kind in _LISTED.items() for name in getattr(event, field, ())]
+        names += [
+            (kind, name) for field, kind in _LISTED.items() for name in getattr(event, field, ())
+        ]
         names += [("object", o) for o in getattr(event, "sees", {})] + [
             ("container", c) for c in getattr(event, "sees", {}).values()
         ]

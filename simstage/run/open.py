@@ -123,7 +123,11 @@ class OpenedSimulation:
 def _writer(log: LogFile) -> RunLogWriter:
     try:
         return RunLogWriter(
-            log.path, log.header, overwrite=log.how == "overwrite", resume=log.how == "append", kept=log.kept
+            log.path,
+            log.header,
+            overwrite=log.how == "overwrite",
+            resume=log.how == "append",
+            kept=log.kept,
         )
     except FileExistsError:
         raise StageError(_taken(log.path)) from None
@@ -270,7 +274,13 @@ def open_run(
 
             puppeteer = HumanPuppeteer()
         session = new_run(
-            loaded, stage, out, seed=seed, max_turns=max_turns, overwrite=overwrite, puppeteer=puppeteer
+            loaded,
+            stage,
+            out,
+            seed=seed,
+            max_turns=max_turns,
+            overwrite=overwrite,
+            puppeteer=puppeteer,
         )
         try:
             session.printer = printer_for(session.simulation, console)
@@ -290,7 +300,9 @@ def printer_for(simulation: Simulation, console: Console | None) -> TranscriptPr
     return printer
 
 
-def stage_for_log(log: RunLog, loaded: LoadedScenario, *, threads: int | None = None) -> ClosableStage:
+def stage_for_log(
+    log: RunLog, loaded: LoadedScenario, *, threads: int | None = None
+) -> ClosableStage:
     """The stage a logged run played on (backend, model, server from its header), to play it again.
 
     Raises:
@@ -298,7 +310,11 @@ def stage_for_log(log: RunLog, loaded: LoadedScenario, *, threads: int | None = 
     """
     played = log.header.stage
     stage = build_stage(
-        loaded, backend=played.backend, model=played.model, threads=threads, api_base=played.api_base
+        loaded,
+        backend=played.backend,
+        model=played.model,
+        threads=threads,
+        api_base=played.api_base,
     )
     here = stage.describe().model_sha256
     if played.model_sha256 and here != played.model_sha256:

@@ -33,7 +33,9 @@ def resumable_events(log: RunLog) -> tuple[list[Any], str]:
     while events and isinstance(end := events[-1], RunEnded):
         events.pop()
         if end.reason == "completed":
-            raise RunLogError(f"{log.path}: the run completed at turn {end.turn}; nothing to resume")
+            raise RunLogError(
+                f"{log.path}: the run completed at turn {end.turn}; nothing to resume"
+            )
         previous = end.reason + (f": {end.message}" if end.message else "")
     last = max((e.turn for e in events), default=0)
     if last == 0:
@@ -42,7 +44,11 @@ def resumable_events(log: RunLog) -> tuple[list[Any], str]:
 
 
 def restore_stage(
-    log: RunLog, loaded: LoadedScenario, stage: Stage, kept: list[Any], console: Console | None = None
+    log: RunLog,
+    loaded: LoadedScenario,
+    stage: Stage,
+    kept: list[Any],
+    console: Console | None = None,
 ) -> dict[str, int]:
     """Bring a stage whose answers depend on its earlier calls (`remembers_calls`) to where the
     run stopped, by playing the kept events again on it, as `replay --verify` will.
@@ -64,10 +70,16 @@ def restore_stage(
 
     wanted = reproducible(log, kept)
     if console is not None and wanted:
-        console.print(f"[dim]restoring the {described.backend} stage: playing {len(wanted)} kept events again…[/]")
+        console.print(
+            f"[dim]restoring the {described.backend} stage: playing {len(wanted)} kept events again…[/]"
+        )
     again = replay(log, loaded, stage, len(wanted))
     differs = next(
-        (i for i, (a, b) in enumerate(zip(wanted, again.events, strict=False)) if a.model_dump() != b.model_dump()),
+        (
+            i
+            for i, (a, b) in enumerate(zip(wanted, again.events, strict=False))
+            if a.model_dump() != b.model_dump()
+        ),
         None if len(again.events) == len(wanted) else min(len(wanted), len(again.events)),
     )
     if differs is None:
@@ -77,7 +89,8 @@ def restore_stage(
         console.print(
             f"{printable(str(log.path))}: the {described.backend} stage played the kept events otherwise (event "
             f"{differs + 1} differs); the run goes on from its log, but replay --verify will not match",
-            style="yellow", markup=False,
+            style="yellow",
+            markup=False,
         )
     return {}
 
@@ -164,7 +177,9 @@ def resume_run(
         turns = max_turns or header.max_turns
         played = max((event.turn for event in events), default=0)
         if turns < played:
-            raise RunLogError(f"{path}: max_turns {turns} is before turn {played}, which the run has played")
+            raise RunLogError(
+                f"{path}: max_turns {turns} is before turn {played}, which the run has played"
+            )
         if discarded or log.warnings or turns != header.max_turns:
             # The header says how long the run is: readers refuse turns past it.
             header = header.model_copy(update={"max_turns": turns})
@@ -172,7 +187,11 @@ def resume_run(
         held = restore_stage(log, loaded, stage, events, console)
         try:
             opened = open_simulation(
-                scenario, stage, log=LogFile(path, header, "append", len(events)), events=events, sequences=held
+                scenario,
+                stage,
+                log=LogFile(path, header, "append", len(events)),
+                events=events,
+                sequences=held,
             )
         except RunLogError as exc:
             raise RunLogError(f"{exc}{_kept_in(backup)}") from None
@@ -182,11 +201,15 @@ def resume_run(
             try:
                 simulation.emit(
                     RunResumed(
-                        turn=simulation.turn, previous=previous, discarded=discarded,
+                        turn=simulation.turn,
+                        previous=previous,
+                        discarded=discarded,
                         backup=str(backup) if backup else None,
                     )
                 )
-                yield RunSession(loaded, stage, simulation, opened.sink, printer_for(simulation, console))
+                yield RunSession(
+                    loaded, stage, simulation, opened.sink, printer_for(simulation, console)
+                )
             except RunLogError as exc:
                 if writer.fault is None or backup is None:
                     raise

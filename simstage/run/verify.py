@@ -29,7 +29,11 @@ def _comparable(event: Any) -> dict[str, Any]:
 
 def reproducible(log: RunLog, events: Sequence[Any] | None = None) -> list[Any]:
     """The log's events (or `events` of it) a re-run plays again: all but its ends and resumptions."""
-    return [e for e in (log.events if events is None else events) if e.type not in ("run_ended", "run_resumed")]
+    return [
+        e
+        for e in (log.events if events is None else events)
+        if e.type not in ("run_ended", "run_resumed")
+    ]
 
 
 def replay(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) -> Simulation:
@@ -38,7 +42,9 @@ def replay(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) -> Simula
     Activations, where the run captured them, are re-read and given their digests; nothing is written.
     """
     header = log.header
-    simulation = open_simulation(loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns).simulation
+    simulation = open_simulation(
+        loaded.scenario, stage, seed=header.seed, max_turns=header.max_turns
+    ).simulation
     while not simulation.done and len(simulation.events) < upto:
         simulation.step()
     return simulation
@@ -49,7 +55,9 @@ def replay_events(log: RunLog, loaded: LoadedScenario, stage: Any, upto: int) ->
     return replay(log, loaded, stage, upto).events
 
 
-def verify_run(log: RunLog, *, threads: int | None = None, console: Console | None = None) -> VerifyReport:
+def verify_run(
+    log: RunLog, *, threads: int | None = None, console: Console | None = None
+) -> VerifyReport:
     """Re-run a logged scene with the same model and seed and compare every event.
 
     Raises:
@@ -62,7 +70,9 @@ def verify_run(log: RunLog, *, threads: int | None = None, console: Console | No
     try:
         original = reproducible(log)
         if console is not None:
-            console.print(f"[dim]verifying: re-running {len(original)} events on the {backend} stage…[/]")
+            console.print(
+                f"[dim]verifying: re-running {len(original)} events on the {backend} stage…[/]"
+            )
         replayed = replay_events(log, loaded, stage, len(original))
         for index, expected in enumerate(original):
             if index >= len(replayed):

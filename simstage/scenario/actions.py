@@ -153,10 +153,16 @@ class DistractAction(_Strict):
 
 
 ScriptedAction = Annotated[
-    EnterAction | ExitAction | MoveAction | SayAction | TellAction | ClaimAction | AssertAction
-    | PeekAction | StopPeekAction | DistractAction,
+    EnterAction
+    | ExitAction
+    | MoveAction
+    | SayAction
+    | TellAction
+    | ClaimAction
+    | AssertAction
+    | PeekAction
+    | StopPeekAction
+    | DistractAction,
     Field(discriminator="type"),
 ]
 """Any action a timeline entry can script."""
-
-

@@ -52,59 +52,90 @@ def check_references(scenario: Scenario) -> list[Problem]:
     for name, container in world.containers.items():
         if container.in_ not in locations:
             problems.append(
-                Problem(("world", "containers", name, "in"), unknown("location", container.in_, locations))
+                Problem(
+                    ("world", "containers", name, "in"),
+                    unknown("location", container.in_, locations),
+                )
             )
     for name, obj in world.objects.items():
         if obj.in_ not in world.containers:
             problems.append(
-                Problem(("world", "objects", name, "in"), unknown("container", obj.in_, set(world.containers)))
+                Problem(
+                    ("world", "objects", name, "in"),
+                    unknown("container", obj.in_, set(world.containers)),
+                )
             )
-    taken = {"location": locations, "container": set(world.containers), "object": set(world.objects)}
+    taken = {
+        "location": locations,
+        "container": set(world.containers),
+        "object": set(world.objects),
+    }
     taken["character"] = set(scenario.cast_names)
     for name in world.facts:
         for kind, names in taken.items():
             if name in names:
-                problems.append(Problem(("world", "facts", name), f"{name!r} is both {'an' if kind == 'object' else 'a'} {kind} and a fact"))
+                problems.append(
+                    Problem(
+                        ("world", "facts", name),
+                        f"{name!r} is both {'an' if kind == 'object' else 'a'} {kind} and a fact",
+                    )
+                )
 
     seen: set[str] = set()
     for index, member in enumerate(scenario.cast):
         if member.name in seen:
-            problems.append(Problem(("cast", index, "name"), f"duplicate character {member.name!r}"))
+            problems.append(
+                Problem(("cast", index, "name"), f"duplicate character {member.name!r}")
+            )
         seen.add(member.name)
         if member.location not in locations:
             problems.append(
-                Problem(("cast", index, "location"), unknown("location", member.location, locations))
+                Problem(
+                    ("cast", index, "location"), unknown("location", member.location, locations)
+                )
             )
 
     for index, entry in enumerate(scenario.timeline):
         base: Loc = ("timeline", index)
         if entry.at > scenario.max_turns:
             problems.append(
-                Problem(base + ("at",), f"turn {entry.at} is beyond max_turns ({scenario.max_turns})")
+                Problem(
+                    (*base, "at"), f"turn {entry.at} is beyond max_turns ({scenario.max_turns})"
+                )
             )
         event = entry.event
         if event.who not in cast:
-            problems.append(Problem(base + ("event", "who"), unknown("character", event.who, cast)))
+            problems.append(Problem((*base, "event", "who"), unknown("character", event.who, cast)))
         if event.type in ("enter", "exit") and event.to not in locations:
-            problems.append(Problem(base + ("event", "to"), unknown("location", event.to, locations)))
+            problems.append(
+                Problem((*base, "event", "to"), unknown("location", event.to, locations))
+            )
         if event.type in ("tell", "assert") and event.to is not None and event.to not in cast:
-            problems.append(Problem(base + ("event", "to"), unknown("character", event.to, cast)))
+            problems.append(Problem((*base, "event", "to"), unknown("character", event.to, cast)))
         if event.type == "assert" and event.fact not in world.facts:
-            problems.append(Problem(base + ("event", "fact"), unknown("fact", event.fact, set(world.facts))))
+            problems.append(
+                Problem((*base, "event", "fact"), unknown("fact", event.fact, set(world.facts)))
+            )
         if event.type == "peek" and event.into not in locations:
-            problems.append(Problem(base + ("event", "into"), unknown("location", event.into, locations)))
+            problems.append(
+                Problem((*base, "event", "into"), unknown("location", event.into, locations))
+            )
         if event.type in ("move", "claim") and event.object not in world.objects:
             problems.append(
-                Problem(base + ("event", "object"), unknown("object", event.object, set(world.objects)))
+                Problem(
+                    (*base, "event", "object"), unknown("object", event.object, set(world.objects))
+                )
             )
         if event.type == "move" and event.to not in world.containers:
             problems.append(
-                Problem(base + ("event", "to"), unknown("container", event.to, set(world.containers)))
+                Problem(
+                    (*base, "event", "to"), unknown("container", event.to, set(world.containers))
+                )
             )
         if event.type == "claim" and event.container not in world.containers:
             problems.append(
                 Problem(
-                    base + ("event", "container"),
+                    (*base, "event", "container"),
                     unknown("container", event.container, set(world.containers)),
                 )
             )
@@ -133,7 +164,9 @@ def check_references(scenario: Scenario) -> list[Problem]:
 def _check_name_characters(scenario: Scenario) -> list[Problem]:
     """Names are printed everywhere (transcripts, prompts, errors): none may hold what a terminal obeys."""
     world = scenario.world
-    named: list[tuple[Loc, str]] = [(("cast", i, "name"), m.name) for i, m in enumerate(scenario.cast)]
+    named: list[tuple[Loc, str]] = [
+        (("cast", i, "name"), m.name) for i, m in enumerate(scenario.cast)
+    ]
     named += [(("world", "locations", i), name) for i, name in enumerate(world.locations)]
     named += [(("world", "containers", name), name) for name in world.containers]
     named += [(("world", "objects", name), name) for name in world.objects]
@@ -143,8 +176,11 @@ def _check_name_characters(scenario: Scenario) -> list[Problem]:
         found = UNPRINTABLE.search(name)
         if found:
             problems.append(
-                Problem(loc, f"name {name!r} holds U+{ord(found.group()):04X}: names may not hold "
-                        "control characters or bidi overrides")
+                Problem(
+                    loc,
+                    f"name {name!r} holds U+{ord(found.group()):04X}: names may not hold "
+                    "control characters or bidi overrides",
+                )
             )
     return problems
 
@@ -156,31 +192,55 @@ def _check_probe(
     world, cast = scenario.world, scenario.cast_names
     problems: list[Problem] = []
     if probe.at > scenario.max_turns:
-        problems.append(Problem(base + ("at",), f"turn {probe.at} is beyond max_turns ({scenario.max_turns})"))
+        problems.append(
+            Problem((*base, "at"), f"turn {probe.at} is beyond max_turns ({scenario.max_turns})")
+        )
     if probe.ask is None and probe.who_knows is None:
-        problems.append(Problem(base, "a probe about an object or a fact asks a character: give `ask`"))
+        problems.append(
+            Problem(base, "a probe about an object or a fact asks a character: give `ask`")
+        )
     elif probe.ask is not None and probe.ask not in cast:
-        problems.append(Problem(base + ("ask",), unknown("character", probe.ask, cast)))
-    if probe.about is not None and probe.about not in world.objects and probe.about not in world.facts:
+        problems.append(Problem((*base, "ask"), unknown("character", probe.ask, cast)))
+    if (
+        probe.about is not None
+        and probe.about not in world.objects
+        and probe.about not in world.facts
+    ):
         kind = "object or fact" if world.facts else "object"
-        problems.append(Problem(base + ("about",), unknown(kind, probe.about, [*world.objects, *world.facts])))
+        problems.append(
+            Problem((*base, "about"), unknown(kind, probe.about, [*world.objects, *world.facts]))
+        )
     if probe.who_knows is not None and probe.who_knows not in world.facts:
-        problems.append(Problem(base + ("who_knows",), unknown("fact", probe.who_knows, list(world.facts))))
+        problems.append(
+            Problem((*base, "who_knows"), unknown("fact", probe.who_knows, list(world.facts)))
+        )
     for position, name in enumerate(probe.through):
         if name not in cast:
-            problems.append(Problem(base + ("through", position), unknown("character", name, cast)))
+            problems.append(Problem((*base, "through", position), unknown("character", name, cast)))
     kind = scenario.probe_kind(probe)
     if kind == "object":
-        return problems + _check_named(probe.named, base + ("named",), world.containers, unknown)
+        return problems + _check_named(probe.named, (*base, "named"), world.containers, unknown)
     what = "who knows a fact" if kind == "who_knows" else "about a fact"
     if probe.style != "direct":
-        problems.append(Problem(base + ("style",), f"a probe {what} is direct (`indirect` asks which container)"))
+        problems.append(
+            Problem((*base, "style"), f"a probe {what} is direct (`indirect` asks which container)")
+        )
     if probe.named:
-        problems.append(Problem(base + ("named",), f"a probe {what} names no containers"))
+        problems.append(Problem((*base, "named"), f"a probe {what} names no containers"))
     if kind == "who_knows" and probe.ask is None and probe.through:
-        problems.append(Problem(base + ("through",), "the narrator is asked who really knows: no `through` (ask a character)"))
+        problems.append(
+            Problem(
+                (*base, "through"),
+                "the narrator is asked who really knows: no `through` (ask a character)",
+            )
+        )
     elif kind == "who_knows" and len(probe.through) > WHO_KNOWS_THROUGH:
-        problems.append(Problem(base + ("through",), f"a who-knows probe goes through at most {WHO_KNOWS_THROUGH} characters"))
+        problems.append(
+            Problem(
+                (*base, "through"),
+                f"a who-knows probe goes through at most {WHO_KNOWS_THROUGH} characters",
+            )
+        )
     return problems
 
 
@@ -191,15 +251,22 @@ def _check_named(
     if not named:
         return []
     if len(named) != 2 or named[0] == named[1]:
-        return [Problem(base, "name two different containers (the question ends 'The box or the basket?'), or none")]
+        return [
+            Problem(
+                base,
+                "name two different containers (the question ends 'The box or the basket?'), or none",
+            )
+        ]
     return [
-        Problem(base + (position,), unknown("container", name, list(containers)))
+        Problem((*base, position), unknown("container", name, list(containers)))
         for position, name in enumerate(named)
         if name not in containers
     ]
 
 
-def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:
+def _check_knows(
+    scenario: Scenario, unknown: Callable[[str, str, list[str]], str]
+) -> list[Problem]:
     """Cast `knows`: known names, out of the knower's sight, one place per character and object."""
     world = scenario.world
     cast = scenario.cast_names
@@ -210,21 +277,27 @@ def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], st
         for obj, known in member.knows.items():
             base: Loc = ("cast", index, "knows", obj)
             if obj in world.facts or isinstance(known, (bool, KnowsFactConfig)):
-                problems.extend(_check_knows_fact(scenario, member.name, obj, known, base, given, unknown))
+                problems.extend(
+                    _check_knows_fact(scenario, member.name, obj, known, base, given, unknown)
+                )
                 continue
             container = known if isinstance(known, str) else known.in_
-            at: Loc = base if isinstance(known, str) else base + ("in",)
+            at: Loc = base if isinstance(known, str) else (*base, "in")
             if obj not in world.objects:
                 kind = "object or fact" if world.facts else "object"
                 problems.append(Problem(base, unknown(kind, obj, [*world.objects, *world.facts])))
                 continue
             if container not in world.containers:
-                problems.append(Problem(at, unknown("container", container, list(world.containers))))
+                problems.append(
+                    Problem(at, unknown("container", container, list(world.containers)))
+                )
                 continue
             shared = [] if isinstance(known, str) else known.with_
             for position, name in enumerate(shared):
                 if name not in cast:
-                    problems.append(Problem(base + ("with", position), unknown("character", name, cast)))
+                    problems.append(
+                        Problem((*base, "with", position), unknown("character", name, cast))
+                    )
             real = world.objects[obj].in_
             room = world.containers[real].in_ if real in world.containers else None
             for name in dict.fromkeys([member.name, *shared]):
@@ -232,24 +305,37 @@ def _check_knows(scenario: Scenario, unknown: Callable[[str, str, list[str]], st
                     pass  # out of sight: `knows` is what it has
                 elif name == member.name:
                     problems.append(
-                        Problem(base, f"{name} sees the {obj} at the start; `knows` is for what it cannot see")
+                        Problem(
+                            base,
+                            f"{name} sees the {obj} at the start; `knows` is for what it cannot see",
+                        )
                     )
                 elif container != real:
-                    problems.append(Problem(at, f"{name} sees the {obj} in the {real} at the start"))
+                    problems.append(
+                        Problem(at, f"{name} sees the {obj} in the {real} at the start")
+                    )
                 if name not in cast:
                     continue
                 earlier = given.setdefault((name, obj), (container, member.name))
                 if earlier[0] != container:
                     problems.append(
-                        Problem(at, f"{name} would know the {obj} is both in the {earlier[0]} "
-                                f"({earlier[1]}'s `knows`) and in the {container}")
+                        Problem(
+                            at,
+                            f"{name} would know the {obj} is both in the {earlier[0]} "
+                            f"({earlier[1]}'s `knows`) and in the {container}",
+                        )
                     )
     return problems
 
 
 def _check_knows_fact(
-    scenario: Scenario, knower: str, fact: str, known: object, base: Loc,
-    given: dict[tuple[str, str], tuple[str, str]], unknown: Callable[[str, str, list[str]], str],
+    scenario: Scenario,
+    knower: str,
+    fact: str,
+    known: object,
+    base: Loc,
+    given: dict[tuple[str, str], tuple[str, str]],
+    unknown: Callable[[str, str, list[str]], str],
 ) -> list[Problem]:
     """One cast `knows` entry about a fact: a known fact, a value, known names, one value per character."""
     facts = scenario.world.facts
@@ -258,12 +344,14 @@ def _check_knows_fact(
             return [Problem(base, f"{fact!r} is an object: give the container it is believed in")]
         return [Problem(base, unknown("fact", fact, list(facts)))]
     if not isinstance(known, (bool, KnowsFactConfig)):
-        return [Problem(base, f"{fact!r} is a fact: give true or false, or {{holds: ..., with: [...]}}")]
+        return [
+            Problem(base, f"{fact!r} is a fact: give true or false, or {{holds: ..., with: [...]}}")
+        ]
     holds, shared = (known, []) if isinstance(known, bool) else (known.holds, known.with_)
-    at: Loc = base if isinstance(known, bool) else base + ("holds",)
+    at: Loc = base if isinstance(known, bool) else (*base, "holds")
     cast = scenario.cast_names
     problems = [
-        Problem(base + ("with", position), unknown("character", name, cast))
+        Problem((*base, "with", position), unknown("character", name, cast))
         for position, name in enumerate(shared)
         if name not in cast
     ]
@@ -274,7 +362,10 @@ def _check_knows_fact(
         if earlier[0] != str(holds):
             value = "holds" if holds else "does not hold"
             problems.append(
-                Problem(at, f"{name} would believe both that {fact!r} {value} and the opposite ({earlier[1]}'s `knows`)")
+                Problem(
+                    at,
+                    f"{name} would believe both that {fact!r} {value} and the opposite ({earlier[1]}'s `knows`)",
+                )
             )
     return problems
 
@@ -288,7 +379,9 @@ def _check_stage(scenario: Scenario) -> list[Problem]:
     return [Problem(("stage", "model"), problem)] if problem else []
 
 
-def _check_puppeteer(scenario: Scenario, unknown: Callable[[str, str, list[str]], str]) -> list[Problem]:
+def _check_puppeteer(
+    scenario: Scenario, unknown: Callable[[str, str, list[str]], str]
+) -> list[Problem]:
     """Names in the puppeteer section: speaking order, reward names, target, optimised speakers."""
     from simstage.puppeteer.rewards import BUILTIN_REWARDS, reward_names
 
@@ -297,24 +390,32 @@ def _check_puppeteer(scenario: Scenario, unknown: Callable[[str, str, list[str]]
     problems: list[Problem] = []
     base: Loc = ("puppeteer",)
     if config.kind == "scripted" and not config.order:
-        problems.append(Problem(base + ("kind",), "the scripted puppeteer needs an `order` of speakers"))
+        problems.append(
+            Problem((*base, "kind"), "the scripted puppeteer needs an `order` of speakers")
+        )
     for index, name in enumerate(config.order):
         if name not in cast:
-            problems.append(Problem(base + ("order", index), unknown("character", name, cast)))
+            problems.append(Problem((*base, "order", index), unknown("character", name, cast)))
     for index, name in enumerate(config.optimize or []):
         if name not in cast:
-            problems.append(Problem(base + ("optimize", index), unknown("character", name, cast)))
+            problems.append(Problem((*base, "optimize", index), unknown("character", name, cast)))
     if config.target is not None and config.target not in cast:
-        problems.append(Problem(base + ("target",), unknown("character", config.target, cast)))
+        problems.append(Problem((*base, "target"), unknown("character", config.target, cast)))
     # Plugins' names are read only when a name is not built in: listing entry points costs tens of ms.
     valid = list(BUILTIN_REWARDS) if set(config.rewards) <= set(BUILTIN_REWARDS) else reward_names()
     for name in config.rewards:
         if name not in valid:
             problems.append(
-                Problem(base + ("rewards", name), f"unknown reward {name!r} (valid: {', '.join(valid)})")
+                Problem(
+                    (*base, "rewards", name), f"unknown reward {name!r} (valid: {', '.join(valid)})"
+                )
             )
     if "sycophancy" in config.rewards and config.target is None:
-        problems.append(Problem(base + ("rewards", "sycophancy"), "the sycophancy reward needs a `target`"))
+        problems.append(
+            Problem((*base, "rewards", "sycophancy"), "the sycophancy reward needs a `target`")
+        )
     if config.kind == "optimizer" and not config.rewards:
-        problems.append(Problem(base + ("kind",), "the optimizer needs at least one reward in `rewards`"))
+        problems.append(
+            Problem((*base, "kind"), "the optimizer needs at least one reward in `rewards`")
+        )
     return problems

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from simstage.errors import SimstageError
 from simstage.inputs import read_input
 from simstage.scenario.checks import Loc, check_references
 from simstage.scenario.models import Scenario
@@ -104,7 +103,9 @@ def _locate(path: str, root: yaml.Node | None, loc: Loc, message: str) -> Locate
     node = _key_node(root, loc) if loc else None
     if node is None:
         node, _ = _node_at(root, loc)
-    line, column = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+    line, column = (
+        (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+    )
     field = ".".join(str(step) for step in loc)
     return LocatedProblem(path, line, column, field, message)
 
@@ -117,14 +118,16 @@ def _pydantic_loc(error: Mapping[str, Any]) -> Loc:
     if error["type"] == "stage_backend":  # an unknown backend: point at it
         loc = (*loc, "backend")
     # Function-validator wrappers put their names in the path; drop them.
-    return tuple(step for step in loc if not (isinstance(step, str) and step.startswith("function-")))
+    return tuple(
+        step for step in loc if not (isinstance(step, str) and step.startswith("function-"))
+    )
 
 
 def _unreadable_value(path: str, text: str, exc: BaseException) -> LocatedProblem:
     """Where a value PyYAML could not construct is, or the whole file when it cannot tell."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except Exception:  # noqa: BLE001 - only looking for a better place to point at
+    except Exception:
         root = None
     stack: list[yaml.Node] = [root] if root is not None else []
     while stack:
@@ -132,10 +135,14 @@ def _unreadable_value(path: str, text: str, exc: BaseException) -> LocatedProble
         if isinstance(node, yaml.ScalarNode):
             try:
                 yaml.SafeLoader("").construct_object(node)
-            except Exception:  # noqa: BLE001 - this is the value that fails
+            except Exception:
                 mark = node.start_mark
                 return LocatedProblem(
-                    path, mark.line + 1, mark.column + 1, "", f"YAML: cannot read the value {node.value[:40]!r} as {node.tag.rsplit(':', 1)[-1]}"
+                    path,
+                    mark.line + 1,
+                    mark.column + 1,
+                    "",
+                    f"YAML: cannot read the value {node.value[:40]!r} as {node.tag.rsplit(':', 1)[-1]}",
                 )
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
@@ -155,7 +162,10 @@ def _expansion_problem(path: str, root: yaml.Node | None) -> LocatedProblem | No
         if count > MAX_YAML_NODES:
             mark = node.start_mark
             return LocatedProblem(
-                path, mark.line + 1, mark.column + 1, "",
+                path,
+                mark.line + 1,
+                mark.column + 1,
+                "",
                 f"YAML expands to more than {MAX_YAML_NODES} nodes (too many aliases: an alias bomb?)",
             )
         if isinstance(node, yaml.SequenceNode):
@@ -167,7 +177,9 @@ def _expansion_problem(path: str, root: yaml.Node | None) -> LocatedProblem | No
     return None
 
 
-def parse_scenario(text: str, path: str = "<string>", *, base_dir: Path | None = None) -> LoadedScenario:
+def parse_scenario(
+    text: str, path: str = "<string>", *, base_dir: Path | None = None
+) -> LoadedScenario:
     """Validate scenario text.
 
     Args:
@@ -188,20 +200,33 @@ def parse_scenario(text: str, path: str = "<string>", *, base_dir: Path | None =
         bomb = _expansion_problem(path, root)
         if bomb is not None:
             raise ScenarioError([bomb])
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError([LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]) from None
-    except (yaml.YAMLError, RecursionError, ValueError, AttributeError, TypeError, OverflowError) as exc:
+        raise ScenarioError(
+            [LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]
+        ) from None
+    except (
+        yaml.YAMLError,
+        RecursionError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        OverflowError,
+    ) as exc:
         # PyYAML's constructors can fail with plain errors on a bad tagged value
         # (`!!timestamp 2001-99-99`); name the value's place when we can find it.
         raise ScenarioError([_unreadable_value(path, text, exc)]) from None
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(
-            [LocatedProblem(path, 1, 1, "", f"a scenario must be a YAML mapping, this file is {kind}")]
+            [
+                LocatedProblem(
+                    path, 1, 1, "", f"a scenario must be a YAML mapping, this file is {kind}"
+                )
+            ]
         )
     from simstage.cards.scenario import resolve_card_entries
 
@@ -235,7 +260,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         raw = read_input(path, MAX_SCENARIO_BYTES)
     except OSError as exc:
-        raise ScenarioError([LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+        raise ScenarioError(
+            [LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]
+        ) from None
     if len(raw) > MAX_SCENARIO_BYTES:
         raise ScenarioError(
             [LocatedProblem(name, 1, 1, "", f"file is larger than {MAX_SCENARIO_BYTES} bytes")]
@@ -243,7 +270,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError([LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]) from None
+        raise ScenarioError(
+            [LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]
+        ) from None
     return parse_scenario(text, name, base_dir=Path(path).parent)
 
 

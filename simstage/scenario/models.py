@@ -28,14 +28,43 @@ from simstage.scenario.actions import (
 from simstage.scenario.latent import LatentConfig
 from simstage.scenario.latent import StrictModel as _Strict
 from simstage.scenario.probes import ProbeConfig
-from simstage.stage.config import LitellmStageConfig, LlamaStageConfig, ScriptedStageConfig, StageConfig
+from simstage.stage.config import (
+    LitellmStageConfig,
+    LlamaStageConfig,
+    ScriptedStageConfig,
+    StageConfig,
+)
 
 __all__ = [  # actions, probes and the stage section live in `.actions`, `.probes`, `simstage.stage.config`
-    "AssertAction", "CardCastEntry", "CharacterConfig", "ClaimAction", "ContainerConfig", "DistractAction",
-    "EnterAction", "ExitAction", "FactConfig", "KnowsConfig", "KnowsFactConfig", "LatentConfig",
-    "LitellmStageConfig", "LlamaStageConfig", "MoveAction", "ObjectConfig", "PeekAction", "ProbeConfig",
-    "PuppeteerConfig", "SayAction", "Scenario", "ScriptedAction", "ScriptedStageConfig", "StageConfig",
-    "StopPeekAction", "TellAction", "TimelineEntry", "TomConfig", "WorldConfig",
+    "AssertAction",
+    "CardCastEntry",
+    "CharacterConfig",
+    "ClaimAction",
+    "ContainerConfig",
+    "DistractAction",
+    "EnterAction",
+    "ExitAction",
+    "FactConfig",
+    "KnowsConfig",
+    "KnowsFactConfig",
+    "LatentConfig",
+    "LitellmStageConfig",
+    "LlamaStageConfig",
+    "MoveAction",
+    "ObjectConfig",
+    "PeekAction",
+    "ProbeConfig",
+    "PuppeteerConfig",
+    "SayAction",
+    "Scenario",
+    "ScriptedAction",
+    "ScriptedStageConfig",
+    "StageConfig",
+    "StopPeekAction",
+    "TellAction",
+    "TimelineEntry",
+    "TomConfig",
+    "WorldConfig",
 ]
 
 
@@ -291,7 +320,9 @@ class Scenario(_Strict):
             for obj, known in member.knows.items():
                 if isinstance(known, (bool, KnowsFactConfig)):
                     continue
-                container, shared = (known, []) if isinstance(known, str) else (known.in_, known.with_)
+                container, shared = (
+                    (known, []) if isinstance(known, str) else (known.in_, known.with_)
+                )
                 group = dict.fromkeys([member.name, *shared])
                 out.append((member.name, obj, container, tuple(group)))
         return out
@@ -325,7 +356,11 @@ def _same_entry(existing: object, entry: dict) -> bool:
     """Whether a timeline entry (dict or model) is already the given turn-1 `say`."""
     if isinstance(existing, TimelineEntry):
         existing = existing.model_dump(by_alias=True)
-    if not isinstance(existing, dict) or existing.get("at") != 1 or not isinstance(existing.get("event"), dict):
+    if (
+        not isinstance(existing, dict)
+        or existing.get("at") != 1
+        or not isinstance(existing.get("event"), dict)
+    ):
         return False
     event = existing["event"]
     return all(event.get(key) == value for key, value in entry["event"].items())

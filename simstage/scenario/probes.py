@@ -40,5 +40,7 @@ class ProbeConfig(_Strict):
     @model_validator(mode="after")
     def _about_or_who_knows(self) -> ProbeConfig:
         if (self.about is None) == (self.who_knows is None):
-            raise ValueError("a probe asks `about` an object or fact, or `who_knows` a fact: give one of them")
+            raise ValueError(
+                "a probe asks `about` an object or fact, or `who_knows` a fact: give one of them"
+            )
         return self

@@ -46,18 +46,27 @@ class OneByOne(Batching):
         self._stage = stage
 
     def choose_many(self, jobs: Sequence[ChooseJob]) -> list[int]:
-        return [self._stage.choose(seq, messages, options, prefix) for seq, messages, options, prefix in jobs]
+        return [
+            self._stage.choose(seq, messages, options, prefix)
+            for seq, messages, options, prefix in jobs
+        ]
 
     def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
         stage = self._stage
-        return [[stage.score(seq, messages, text) for text in continuations] for messages, continuations in jobs]
+        return [
+            [stage.score(seq, messages, text) for text in continuations]
+            for messages, continuations in jobs
+        ]
 
     def generate_candidates(
         self, seq: int, messages: Sequence[Message], sampling: Sampling, n: int
     ) -> list[str]:
         """One `generate` after another, seeded as a batch would be."""
         stage = self._stage
-        return ["".join(stage.generate(seq, messages, replace(sampling, seed=sampling.seed + i))) for i in range(n)]
+        return [
+            "".join(stage.generate(seq, messages, replace(sampling, seed=sampling.seed + i)))
+            for i in range(n)
+        ]
 
 
 class LatentReader:

@@ -37,7 +37,7 @@ GATHER_S = 0.004
 class _Ticket:
     """One lane's request: its items, then the answer."""
 
-    __slots__ = ("items", "out", "calls", "batched", "error", "done")
+    __slots__ = ("batched", "calls", "done", "error", "items", "out")
 
     def __init__(self, items: Sequence[Item]):
         self.items = items
@@ -124,16 +124,18 @@ class BatchedDecoder:
             items.extend(ticket.items)
         try:
             out, calls, batched = self._core.decode_batch(items)
-        except BaseException as exc:  # noqa: BLE001 - handed to every lane in the batch
+        except BaseException as exc:
             for ticket in tickets:
                 ticket.error = exc
             return
         self.decodes += 1
         self.tickets += len(tickets)
-        for ticket, start in zip(tickets, starts):
+        for ticket, start in zip(tickets, starts, strict=False):
             ticket.calls, ticket.batched = calls, batched
             end = start + len(ticket.items)
-            ticket.out = {index - start: logits for index, logits in out.items() if start <= index < end}
+            ticket.out = {
+                index - start: logits for index, logits in out.items() if start <= index < end
+            }
 
     def close(self) -> None:
         with self._cv:
@@ -143,9 +145,26 @@ class BatchedDecoder:
 
 
 _SHARED = (
-    "_lc", "_model", "_vocab", "n_vocab", "chat_format", "plays_screenplay", "_markup",
-    "model_path", "model_name", "load_overrides", "n_threads", "_ctx", "_mem", "_can_shift",
-    "n_batch", "n_seq_max", "_free_seqs", "_kv_lock", "batch_invariant", "_scratch",
+    "_lc",
+    "_model",
+    "_vocab",
+    "n_vocab",
+    "chat_format",
+    "plays_screenplay",
+    "_markup",
+    "model_path",
+    "model_name",
+    "load_overrides",
+    "n_threads",
+    "_ctx",
+    "_mem",
+    "_can_shift",
+    "n_batch",
+    "n_seq_max",
+    "_free_seqs",
+    "_kv_lock",
+    "batch_invariant",
+    "_scratch",
 )
 
 
@@ -156,7 +175,7 @@ class LlamaLane(LlamaStage):
     model stays loaded for the next run.
     """
 
-    def __init__(self, shared: SharedLlama, n_ctx: int):  # noqa: D107 - no model load here
+    def __init__(self, shared: SharedLlama, n_ctx: int):
         self._shared = shared
         core = shared.core
         for name in _SHARED:

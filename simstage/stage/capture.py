@@ -37,7 +37,9 @@ class LatentCapture:
     def __init__(self, lc: Any, layers: Sequence[int], n_layer: int, n_embd: int):
         bad = [layer for layer in layers if not 0 <= layer < n_layer]
         if bad:
-            raise ValueError(f"latent layers {bad} are out of range: the model has blocks 0-{n_layer - 1}")
+            raise ValueError(
+                f"latent layers {bad} are out of range: the model has blocks 0-{n_layer - 1}"
+            )
         self.layers = tuple(sorted(set(layers)))
         self.n_layer = n_layer
         self.n_embd = n_embd
@@ -92,18 +94,22 @@ class LatentCapture:
                 direction = self.steer.get(self.layers[index]) if self.steer else None
                 if direction is not None:
                     self._project_out(tensor, direction)
-        except BaseException as exc:  # noqa: BLE001 - a callback must not raise into C
+        except BaseException as exc:
             self.error = exc
         return True
 
     def _read(self, tensor: int, index: int) -> None:
         head = ggml.tensor_head(tensor)
         if head.type != ggml.GGML_TYPE_F32 or head.ne[0] != self.n_embd:
-            raise ValueError(f"l_out tensor of type {head.type}, width {head.ne[0]}: expected f32 × {self.n_embd}")
+            raise ValueError(
+                f"l_out tensor of type {head.type}, width {head.ne[0]}: expected f32 × {self.n_embd}"
+            )
         whole = head.ne[1] == self._n_tokens
         for label, (token_row, output_row) in self._rows.items():
             ggml.copy_row(tensor, token_row if whole else output_row, self._row)
-            vectors = self.found.setdefault(label, np.zeros((len(self.layers), self.n_embd), dtype=np.float32))
+            vectors = self.found.setdefault(
+                label, np.zeros((len(self.layers), self.n_embd), dtype=np.float32)
+            )
             vectors[index] = np.ctypeslib.as_array(self._row)
 
     def _project_out(self, tensor: int, direction: np.ndarray) -> None:
@@ -117,21 +123,27 @@ class LatentCapture:
             ggml.write_row(tensor, row, self._row)
 
 
-def install_capture(lc: Any, model: Any, cparams: Any, layers: Sequence[int] | str) -> LatentCapture:
+def install_capture(
+    lc: Any, model: Any, cparams: Any, layers: Sequence[int] | str
+) -> LatentCapture:
     """A capture of `layers` (or `all`) of `model`, set as the eval callback of the context `cparams` will make.
 
     Raises:
         ValueError: a layer the model does not have.
     """
     n_layer = lc.llama_model_n_layer(model)
-    capture = LatentCapture(lc, range(n_layer) if layers == "all" else layers, n_layer, lc.llama_model_n_embd(model))  # type: ignore[arg-type]
+    chosen = range(n_layer) if isinstance(layers, str) else layers  # a string is only ever "all"
+    capture = LatentCapture(lc, chosen, n_layer, lc.llama_model_n_embd(model))
     cparams.cb_eval = capture.callback
     cparams.cb_eval_user_data = None
     return capture
 
 
 def choose_latent(
-    stage: Any, capture: LatentCapture, requests: Sequence[Any], contrast: Sequence[Sequence[int]] | None = None
+    stage: Any,
+    capture: LatentCapture,
+    requests: Sequence[Any],
+    contrast: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[int], list[np.ndarray]]:
     """Score `requests` on `stage` and read the residual stream of each: (answers, vectors).
 
@@ -152,7 +164,9 @@ def choose_latent(
     except ValueError as exc:
         raise StageError(f"latent capture failed: {exc}") from None
     found = capture.found
-    keys: list[list[Any]] = [[i, *((i, c) for c in (contrast[i] if contrast else ()))] for i in range(len(requests))]
+    keys: list[list[Any]] = [
+        [i, *((i, c) for c in (contrast[i] if contrast else ()))] for i in range(len(requests))
+    ]
     if capture.error is not None or any(key not in found for row in keys for key in row):
         raise StageError(f"latent capture failed: {capture.error or 'a probe token was not read'}")
     answers = [int(np.argmax(s)) for s in scores]

@@ -42,7 +42,12 @@ class Screenplay:
 
 def template_option(option: str | None, base_dir: Path | None) -> str | None:
     """The `chat_template` option with a relative `.jinja` path looked up beside the scenario first."""
-    if option and option.endswith(".jinja") and base_dir is not None and (base_dir / option).is_file():
+    if (
+        option
+        and option.endswith(".jinja")
+        and base_dir is not None
+        and (base_dir / option).is_file()
+    ):
         return str(base_dir / option)
     return option
 

@@ -100,7 +100,11 @@ class ScriptedStageConfig(_LitellmOptions, _LlamaOptions, _Common):
 
 def _backend_of(value: object) -> str | None:
     """The union's tag: the section's `backend` (llama when it names none)."""
-    backend = value.get("backend", "llama") if isinstance(value, dict) else getattr(value, "backend", "llama")
+    backend = (
+        value.get("backend", "llama")
+        if isinstance(value, dict)
+        else getattr(value, "backend", "llama")
+    )
     return backend if isinstance(backend, str) else None
 
 
@@ -138,7 +142,9 @@ def config_for(config: StageConfig, backend: str | None = None, **changes: Any) 
     changes = {key: value for key, value in changes.items() if value is not None}
     if name == config.backend and not changes:
         return config
-    kept = {key: getattr(config, key) for key in config.model_fields_set if key in kind.model_fields}
+    kept = {
+        key: getattr(config, key) for key in config.model_fields_set if key in kind.model_fields
+    }
     try:
         return kind.model_validate({**kept, **changes, "backend": name})
     except ValidationError as exc:

@@ -42,9 +42,19 @@ def ggml() -> Any:
         lib = ctypes.CDLL(str(names[0]))
         lib.ggml_get_name.argtypes = [ctypes.c_void_p]
         lib.ggml_get_name.restype = ctypes.c_char_p
-        lib.ggml_backend_tensor_get.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
+        lib.ggml_backend_tensor_get.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+        ]
         lib.ggml_backend_tensor_get.restype = None
-        lib.ggml_backend_tensor_set.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
+        lib.ggml_backend_tensor_set.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+        ]
         lib.ggml_backend_tensor_set.restype = None
         _LIB = lib
     return _LIB
@@ -67,4 +77,6 @@ def copy_row(tensor: int, row: int, into: Any) -> None:
 def write_row(tensor: int, row: int, values: Any) -> None:
     """Write the ctypes buffer `values` (ne[0] float32) back as row `row` of a 2-D F32 tensor."""
     head = tensor_head(tensor)
-    ggml().ggml_backend_tensor_set(tensor, ctypes.addressof(values), row * head.nb[1], head.ne[0] * 4)
+    ggml().ggml_backend_tensor_set(
+        tensor, ctypes.addressof(values), row * head.nb[1], head.ne[0] * 4
+    )

@@ -21,7 +21,6 @@ import numpy as np
 
 from simstage.stage.base import StageCounters, StageError
 
-
 INVARIANT_UBATCH = 32
 """The largest ubatch whose logits, on llama.cpp's CPU kernels with flash attention, do not
 depend on where a sequence's cells lie in the KV cache nor on the other tokens of the batch
@@ -130,7 +129,9 @@ class SequenceCache:
             restored = self._lc.llama_state_seq_set_data(self._ctx, data, len(snapshot.state), seq)
         if not restored:
             self.drop(seq)
-            raise StageError("cannot restore the sequence snapshot (another model, or the context is full)")
+            raise StageError(
+                "cannot restore the sequence snapshot (another model, or the context is full)"
+            )
         self._cache[seq] = list(snapshot.tokens)
         return seq
 
@@ -171,7 +172,9 @@ class SequenceCache:
         calls = batched = 0
         scratch = self._scratch
         if scratch is None:
-            spans = [(a, min(len(items), a + self.n_batch)) for a in range(0, len(items), self.n_batch)]
+            spans = [
+                (a, min(len(items), a + self.n_batch)) for a in range(0, len(items), self.n_batch)
+            ]
         else:
             spans = invariant_chunks(len(items), self.n_batch)
         with self._kv_lock:
@@ -265,7 +268,9 @@ class SequenceCache:
                     lc.llama_memory_seq_rm(self._mem, seq, keep, int(q))
                     lc.llama_memory_seq_add(self._mem, seq, int(q), -1, keep - int(q))
                 del cached[keep : int(q)]
-                self.counters.extra["shifted_tokens"] = self.counters.extra.get("shifted_tokens", 0) + n
+                self.counters.extra["shifted_tokens"] = (
+                    self.counters.extra.get("shifted_tokens", 0) + n
+                )
                 return keep + n
         return keep
 
@@ -291,5 +296,7 @@ class SequenceCache:
         with self._kv_lock:
             self._lc.llama_memory_seq_cp(self._mem, donor, seq, keep, best)
         self._cache[seq].extend(tokens[keep:best])
-        self.counters.extra["borrowed_tokens"] = self.counters.extra.get("borrowed_tokens", 0) + best - keep
+        self.counters.extra["borrowed_tokens"] = (
+            self.counters.extra.get("borrowed_tokens", 0) + best - keep
+        )
         return best

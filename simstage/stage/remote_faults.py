@@ -72,7 +72,10 @@ def is_transient(exc: BaseException) -> bool:
         names = [cls.__name__ for cls in type(link).__mro__]
         if any(word in name for name in names for word in _TRANSIENT_NAMES):
             return True
-    if any(phrase in str(exc).lower() for phrase in ("connection error", "connection refused", "timed out")):
+    if any(
+        phrase in str(exc).lower()
+        for phrase in ("connection error", "connection refused", "timed out")
+    ):
         return True
     status = getattr(exc, "status_code", None)
     return isinstance(status, int) and status in _TRANSIENT_STATUS
@@ -93,5 +96,3 @@ def match_option(text: str, options: Sequence[str]) -> int:
         for option in options
     ]
     return max(range(len(options)), key=ratios.__getitem__)
-
-

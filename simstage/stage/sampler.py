@@ -29,7 +29,9 @@ class TokenSampler:
         self._n_vocab = n_vocab
         self._grammar = None
         if sampling.json_schema is not None:
-            grammar = lc.llama_sampler_init_grammar(vocab, gbnf(sampling.json_schema).encode(), b"root")
+            grammar = lc.llama_sampler_init_grammar(
+                vocab, gbnf(sampling.json_schema).encode(), b"root"
+            )
             if not grammar:
                 raise StageError("the JSON schema could not be turned into a grammar")
             self._grammar = grammar
@@ -39,7 +41,9 @@ class TokenSampler:
         else:
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(sampling.top_p, 1))
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(sampling.temperature))
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF))
+            lc.llama_sampler_chain_add(
+                chain, lc.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF)
+            )
         self._chain = chain
         self._buf = (lc.llama_token_data * n_vocab)()
         self._view = np.ctypeslib.as_array(self._buf)
@@ -54,7 +58,9 @@ class TokenSampler:
         self._view["p"] = 0.0
         return self._lc.llama_token_data_array(
             data=ctypes.cast(self._buf, self._lc.llama_token_data_p),
-            size=self._n_vocab, selected=-1, sorted=False,
+            size=self._n_vocab,
+            selected=-1,
+            sorted=False,
         )
 
     def _allowed(self, token: int, logit: float) -> bool:
@@ -63,7 +69,10 @@ class TokenSampler:
         self._one[0].logit = logit
         self._one[0].p = 0.0
         single = lc.llama_token_data_array(
-            data=ctypes.cast(self._one, lc.llama_token_data_p), size=1, selected=-1, sorted=False,
+            data=ctypes.cast(self._one, lc.llama_token_data_p),
+            size=1,
+            selected=-1,
+            sorted=False,
         )
         lc.llama_sampler_apply(self._grammar, ctypes.byref(single))
         return bool(np.isfinite(self._one[0].logit))
@@ -131,7 +140,12 @@ def _declared_order(schema: Any) -> list[str]:
 
 
 def sample_candidates(
-    stage: SequenceCache, piece: Callable[[int], bytes], seq: int, prompt: Sequence[int], sampling: Sampling, n: int
+    stage: SequenceCache,
+    piece: Callable[[int], bytes],
+    seq: int,
+    prompt: Sequence[int],
+    sampling: Sampling,
+    n: int,
 ) -> list[str]:
     """`n` independent replies to the same prompt, decoded together (`piece`: a token's bytes).
 
@@ -175,7 +189,10 @@ def sample_candidates(
             for k, i in enumerate(owners):
                 logits[i] = out[k]
             alive = owners
-        return ["".join(parts) + decoder.decode(b"", final=True) for parts, decoder in zip(texts, decoders, strict=True)]
+        return [
+            "".join(parts) + decoder.decode(b"", final=True)
+            for parts, decoder in zip(texts, decoders, strict=True)
+        ]
     finally:
         for chain in chains:
             chain.free()

@@ -57,15 +57,24 @@ def score_requests(
         for request in requests:
             bases.append(stage.fork(request.seq))
         if capture is not None:
-            capture.expect({(base, len(r.prompt) - 1): i for i, (base, r) in enumerate(zip(bases, requests))})
+            capture.expect(
+                {
+                    (base, len(r.prompt) - 1): i
+                    for i, (base, r) in enumerate(zip(bases, requests, strict=False))
+                }
+            )
         try:
-            stage.sync_many([(base, request.prompt) for base, request in zip(bases, requests)])
+            stage.sync_many(
+                [(base, request.prompt) for base, request in zip(bases, requests, strict=False)]
+            )
         finally:
             if capture is not None:
                 capture.expect(None)
         base_logits = [stage.seq_logits(base) for base in bases]
         scores = [[0.0] * len(request.continuations) for request in requests]
-        pending = [(r, c) for r, request in enumerate(requests) for c in range(len(request.continuations))]
+        pending = [
+            (r, c) for r, request in enumerate(requests) for c in range(len(request.continuations))
+        ]
         while pending:
             room = max(1, stage.free_sequences())
             group, pending = pending[:room], pending[room:]
@@ -131,7 +140,9 @@ def read_completions(
                 child = stage.fork(bases[r])
                 forks.append(child)
                 start = len(requests[r].prompt)
-                items.extend((token, start + k, child, k == len(cont) - 1) for k, token in enumerate(cont))
+                items.extend(
+                    (token, start + k, child, k == len(cont) - 1) for k, token in enumerate(cont)
+                )
                 wanted[(child, start + len(cont) - 1)] = (r, c)
             stage.counters.prompt_tokens += len(items)
             capture.expect(wanted)

@@ -54,7 +54,7 @@ class _NoFiles(BaseLoader):
 class GenerationTag(Extension):
     """`{% generation %}...{% endgeneration %}`: renders the body, as transformers does."""
 
-    tags = {"generation"}  # noqa: RUF012 - jinja2 declares it an instance attribute
+    tags = {"generation"}  # noqa: RUF012 - jinja2 declares it a plain set on Extension
 
     def parse(self, parser: Any) -> nodes.Node:
         lineno = next(parser.stream).lineno

@@ -47,7 +47,11 @@ def _sweep_temporaries(out: Path, plan_file: str = PLAN_FILE) -> list[Path]:
     from simstage.sweep.table import RESULTS_CSV, RESULTS_PARQUET, SUMMARY_CSV
 
     names = (plan_file, RESULTS_CSV, SUMMARY_CSV, RESULTS_PARQUET, PLOT_FILE)
-    own = [path for path in stale_temporaries(out) if path.name.startswith(tuple(f".{n}." for n in names))]
+    own = [
+        path
+        for path in stale_temporaries(out)
+        if path.name.startswith(tuple(f".{n}." for n in names))
+    ]
     return own + stale_temporaries(out / ROWS)
 
 
@@ -112,7 +116,9 @@ def set_aside_damaged(log: Path) -> Path:
     try:
         os.rename(log, kept)
     except OSError as exc:
-        raise SweepError(f"{log}: cannot set the damaged log aside: {exc.strerror or exc}") from None
+        raise SweepError(
+            f"{log}: cannot set the damaged log aside: {exc.strerror or exc}"
+        ) from None
     return kept
 
 

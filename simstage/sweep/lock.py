@@ -40,7 +40,7 @@ def sweep_lock(out: Path, plan_file: str = PLAN_FILE) -> Iterator[None]:
         return
     try:
         out.mkdir(parents=True, exist_ok=True)
-        handle = open(out / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held while the block runs
+        handle = open(out / LOCK_FILE, "a+", encoding="utf-8")
     except OSError as exc:
         raise SweepError(f"--out {out}: cannot write: {exc.strerror}") from None
     with handle:

@@ -123,9 +123,13 @@ class SweepPlan:
         if (before.get("scenario") or {}).get("sha256") != now["scenario_sha256"]:
             found.append("the scenario file differs from the one it ran")
         if before.get("sets") != now["sets"]:
-            found.append(f"--set there: {sets_text(before.get('sets'))}; here: {sets_text(now['sets'])}")
+            found.append(
+                f"--set there: {sets_text(before.get('sets'))}; here: {sets_text(now['sets'])}"
+            )
         if before.get("seeds") != now["seeds"]:
-            found.append(f"--seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(now['seeds'])}")
+            found.append(
+                f"--seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(now['seeds'])}"
+            )
         if before.get("max_turns") != now["max_turns"]:
             found.append(f"--max-turns there: {before.get('max_turns')}; here: {now['max_turns']}")
         return found
@@ -189,7 +193,14 @@ def _plain(value: Any) -> bool:
 def _load_value(text: str, where: str) -> Any:
     try:
         return yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError, ValueError, AttributeError, TypeError, OverflowError) as exc:
+    except (
+        yaml.YAMLError,
+        RecursionError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        OverflowError,
+    ) as exc:
         # PyYAML's constructors fail with plain errors on bad tagged values (`!!timestamp 2001-99-99`).
         reason = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
         raise SweepError(f"{where}: {text!r} is not a YAML value ({reason})") from None
@@ -414,6 +425,8 @@ def sets_text(sets: Any) -> str:
     if not sets:
         return "none"
     try:
-        return " ".join(f"--set {s['key']}={','.join(value_text(v) for v in s['values'])}" for s in sets)
+        return " ".join(
+            f"--set {s['key']}={','.join(value_text(v) for v in s['values'])}" for s in sets
+        )
     except (TypeError, KeyError):
         return "?"

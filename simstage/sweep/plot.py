@@ -79,7 +79,7 @@ def require_plotting() -> None:
         SweepError: matplotlib or plotext cannot be imported.
     """
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib  # noqa: F401 - only whether the sweep extra is installed
         import plotext  # noqa: F401
     except ImportError:
         raise SweepError(INSTALL_HINT) from None
@@ -101,7 +101,15 @@ def _series(plan: SweepPlan, rows: dict[str, dict[str, Any]], column: str, label
     for variant, values in variant_values(plan, rows, column):
         interval = bootstrap_mean(values)
         if interval is not None:
-            points.append(Point(_short_label(plan, variant.settings), interval.estimate, interval.low, interval.high, interval.n))
+            points.append(
+                Point(
+                    _short_label(plan, variant.settings),
+                    interval.estimate,
+                    interval.low,
+                    interval.high,
+                    interval.n,
+                )
+            )
     return Series(column, label, points)
 
 
@@ -113,19 +121,41 @@ def panels(plan: SweepPlan, rows: dict[str, dict[str, Any]]) -> list[Panel]:
             chance[_short_label(plan, variant.settings)] = fmean(values)
     groups = group_columns(list(rows.values()))
     wanted: list[tuple[str, str, list[tuple[str, str]]]] = [
-        ("tom", "ToM accuracy (all probes, false-belief probes)",
-         [("tom_accuracy", "all probes"), ("tom_false_belief", "false-belief probes")]),
-        ("tom_style", "ToM accuracy by probe style",
-         [(name, name.removeprefix("tom.style.")) for name in groups if name.startswith("tom.style.")]),
-        ("tom_order", "ToM accuracy by belief order",
-         [(name, f"order {name.removeprefix('tom.order.')}") for name in groups if name.startswith("tom.order.")]),
+        (
+            "tom",
+            "ToM accuracy (all probes, false-belief probes)",
+            [("tom_accuracy", "all probes"), ("tom_false_belief", "false-belief probes")],
+        ),
+        (
+            "tom_style",
+            "ToM accuracy by probe style",
+            [
+                (name, name.removeprefix("tom.style."))
+                for name in groups
+                if name.startswith("tom.style.")
+            ],
+        ),
+        (
+            "tom_order",
+            "ToM accuracy by belief order",
+            [
+                (name, f"order {name.removeprefix('tom.order.')}")
+                for name in groups
+                if name.startswith("tom.order.")
+            ],
+        ),
     ]
     rewards = sorted({name for row in rows.values() for name in row.get("rewards") or {}})
     wanted += [(column, title, [(column, "")]) for column, title in OTHER_METRICS]
-    wanted += [(f"reward.{name}", f"reward {name} (mean per run)", [(f"reward.{name}", "")]) for name in rewards]
+    wanted += [
+        (f"reward.{name}", f"reward {name} (mean per run)", [(f"reward.{name}", "")])
+        for name in rewards
+    ]
     result = []
     for key, title, columns in wanted:
-        series = [s for column, label in columns if (s := _series(plan, rows, column, label)).points]
+        series = [
+            s for column, label in columns if (s := _series(plan, rows, column, label)).points
+        ]
         if series:
             result.append(Panel(key, title, series, chance if key.startswith("tom") else {}))
     return result
@@ -157,20 +187,46 @@ def _draw_panel(axis: Any, plan: SweepPlan, panel: Panel) -> None:
             means.append(point.mean)
             below.append(0.0 if point.low is None else point.mean - point.low)
             above.append(0.0 if point.high is None else point.high - point.mean)
-        axis.bar(xs, means, width * 0.92, yerr=[below, above], capsize=3, label=series.label or None,
-                 color=SERIES_COLOURS[number % len(SERIES_COLOURS)])
+        axis.bar(
+            xs,
+            means,
+            width * 0.92,
+            yerr=[below, above],
+            capsize=3,
+            label=series.label or None,
+            color=SERIES_COLOURS[number % len(SERIES_COLOURS)],
+        )
         for x, point in zip(xs, [by_variant[v] for v in variants if v in by_variant], strict=True):
-            axis.annotate(f"n={point.n}", (x, 0), xytext=(0, 2), textcoords="offset points", ha="center",
-                          fontsize=6, color="white" if point.mean > 0.08 else "black")
+            axis.annotate(
+                f"n={point.n}",
+                (x, 0),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontsize=6,
+                color="white" if point.mean > 0.08 else "black",
+            )
     drawn = False
     for position, variant in enumerate(variants):
         if variant in panel.chance:
-            axis.hlines(panel.chance[variant], position - 0.45, position + 0.45, colors="#444444",
-                        linestyles="dashed", linewidth=1.2, label=None if drawn else "chance (1/options)")
+            axis.hlines(
+                panel.chance[variant],
+                position - 0.45,
+                position + 0.45,
+                colors="#444444",
+                linestyles="dashed",
+                linewidth=1.2,
+                label=None if drawn else "chance (1/options)",
+            )
             drawn = True
     rotate = len(variants) > 4
-    axis.set_xticks(range(len(variants)), variants, rotation=20 if rotate else 0, ha="right" if rotate else "center",
-                    fontsize=8)
+    axis.set_xticks(
+        range(len(variants)),
+        variants,
+        rotation=20 if rotate else 0,
+        ha="right" if rotate else "center",
+        fontsize=8,
+    )
     axis.set_title(panel.title, fontsize=10)
     axis.set_xlabel(axis_title(plan), fontsize=8)
     legend = len(panel.series) > 1 or drawn
@@ -204,7 +260,11 @@ def write_png(path: Path, plan: SweepPlan, charts: list[Panel]) -> Path:
         row += 1
     if side:
         for column, panel in enumerate(side):
-            _draw_panel(figure.add_subplot(grid[row, column] if len(side) == 2 else grid[row, :]), plan, panel)
+            _draw_panel(
+                figure.add_subplot(grid[row, column] if len(side) == 2 else grid[row, :]),
+                plan,
+                panel,
+            )
         row += 1
     for panel in alone[1:]:
         _draw_panel(figure.add_subplot(grid[row, :]), plan, panel)
@@ -253,7 +313,11 @@ def terminal_charts(
 
     texts = [f"per {axis_title(plan)}: mean over seeds [{METHOD}], n runs"]
     for panel in charts:
-        labelled = [(_label(point, series), point.mean) for point_group in _by_variant(panel) for point, series in point_group]
+        labelled = [
+            (_label(point, series), point.mean)
+            for point_group in _by_variant(panel)
+            for point, series in point_group
+        ]
         # Listed top to bottom in plan order (plotext draws the first bar at the bottom).
         labelled = labelled[::-1]
         labels = [label for label, _ in labelled]
@@ -289,5 +353,12 @@ def _by_variant(panel: Panel) -> list[list[tuple[Point, Series]]]:
     """The panel's points grouped by variant (plan order), series in panel order within each."""
     out = []
     for variant in _variants(panel):
-        out.append([(point, series) for series in panel.series for point in series.points if point.variant == variant])
+        out.append(
+            [
+                (point, series)
+                for series in panel.series
+                for point in series.points
+                if point.variant == variant
+            ]
+        )
     return out

@@ -74,7 +74,14 @@ def play_run(
     log_path = out / log_name(run)
     try:
         if loaded_stage is None:
-            opened = open_run(run.variant.loaded, log_path, seed=run.seed, max_turns=max_turns, threads=threads, overwrite=True)
+            opened = open_run(
+                run.variant.loaded,
+                log_path,
+                seed=run.seed,
+                max_turns=max_turns,
+                threads=threads,
+                overwrite=True,
+            )
         else:
             opened = _on_stage(loaded_stage(run), run, log_path, max_turns)
         with opened as session:
@@ -113,11 +120,15 @@ def play_run(
 
 
 @contextlib.contextmanager
-def _on_stage(stage: ClosableStage, run: PlannedRun, log_path: Path, max_turns: int | None) -> Iterator[RunSession]:
+def _on_stage(
+    stage: ClosableStage, run: PlannedRun, log_path: Path, max_turns: int | None
+) -> Iterator[RunSession]:
     """A run on a stage already loaded: its log closed and its sequences dropped at the end; the stage left open."""
     from simstage.run.open import new_run
 
-    session = new_run(run.variant.loaded, stage, log_path, seed=run.seed, max_turns=max_turns, overwrite=True)
+    session = new_run(
+        run.variant.loaded, stage, log_path, seed=run.seed, max_turns=max_turns, overwrite=True
+    )
     try:
         yield session
     finally:

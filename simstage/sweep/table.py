@@ -62,10 +62,17 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def _scores(scores: dict[str, ProbeScore]) -> dict[str, dict[str, Any]]:
-    return {key: {"n": score.n, "agreed": score.agreed, "accuracy": score.accuracy} for key, score in scores.items()}
+    return {
+        key: {"n": score.n, "agreed": score.agreed, "accuracy": score.accuracy}
+        for key, score in scores.items()
+    }
 
 
-GROUPS = (("tom_by_style", "tom.style."), ("tom_by_order", "tom.order."), ("tom_by_kind", "tom.kind."))
+GROUPS = (
+    ("tom_by_style", "tom.style."),
+    ("tom_by_order", "tom.order."),
+    ("tom_by_kind", "tom.kind."),
+)
 """A row's ToM groups (probe style, order, kind) and their columns' prefixes."""
 
 
@@ -95,7 +102,11 @@ def make_row(
     ended = next((e for e in reversed(events) if isinstance(e, RunEnded)), None)
     empty = ProbeScore()
     overall = wilson(tom.overall.agreed, tom.overall.n) if tom else None
-    scored = [v.probe for v in verdicts if isinstance(v, ProbeVerdict) and v.tracker is not None and v.probe.options]
+    scored = [
+        v.probe
+        for v in verdicts
+        if isinstance(v, ProbeVerdict) and v.tracker is not None and v.probe.options
+    ]
     return {
         "run_id": run.run_id,
         "settings": run.settings,
@@ -227,8 +238,19 @@ def group_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
 def columns(plan: SweepPlan, rows: Sequence[dict[str, Any]]) -> list[str]:
     """The table's columns: run id, each varied setting, metrics, ToM groups, `reward.NAME`s, tokens, time, log."""
     rewards = sorted({name for row in rows for name in row.get("rewards") or {}})
-    groups = [part for name in group_columns(rows) for part in (name, f"{name}.n", f"{name}.low", f"{name}.high")]
-    return ["run_id", *plan.keys, *METRIC_COLUMNS, *groups, *(f"reward.{n}" for n in rewards), *TAIL_COLUMNS]
+    groups = [
+        part
+        for name in group_columns(rows)
+        for part in (name, f"{name}.n", f"{name}.low", f"{name}.high")
+    ]
+    return [
+        "run_id",
+        *plan.keys,
+        *METRIC_COLUMNS,
+        *groups,
+        *(f"reward.{n}" for n in rewards),
+        *TAIL_COLUMNS,
+    ]
 
 
 def flatten(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -249,7 +271,12 @@ def flatten(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
 
 def _wilson(agreed: Any, n: Any) -> tuple[float | None, float | None]:
     """The 95% Wilson interval of a group's counts (none for counts that are not counts)."""
-    if isinstance(agreed, bool) or isinstance(n, bool) or not isinstance(agreed, int) or not isinstance(n, int):
+    if (
+        isinstance(agreed, bool)
+        or isinstance(n, bool)
+        or not isinstance(agreed, int)
+        or not isinstance(n, int)
+    ):
         return None, None
     try:
         interval = wilson(agreed, n)
@@ -267,27 +294,48 @@ def metric_value(row: dict[str, Any], column: str) -> float | None:
 
 
 SUMMARY_METRICS = (
-    "tom_accuracy", "tom_false_belief", "tom_reality", "tom_who_knows_f1", "voice_collapse", "reward_gain", "persona_drift",
+    "tom_accuracy",
+    "tom_false_belief",
+    "tom_reality",
+    "tom_who_knows_f1",
+    "voice_collapse",
+    "reward_gain",
+    "persona_drift",
 )
 """Metrics `summary.csv` gives per variant, before the ToM groups and rewards."""
 
 
-def variant_rows(plan: SweepPlan, rows: dict[str, dict[str, Any]]) -> list[tuple[Any, list[dict[str, Any]]]]:
+def variant_rows(
+    plan: SweepPlan, rows: dict[str, dict[str, Any]]
+) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Per variant (plan order), its finished runs' rows (plan order)."""
     return [
-        (variant, [rows[run.run_id] for run in plan.runs if run.variant is variant and run.run_id in rows])
+        (
+            variant,
+            [
+                rows[run.run_id]
+                for run in plan.runs
+                if run.variant is variant and run.run_id in rows
+            ],
+        )
         for variant in plan.variants
     ]
 
 
-def variant_values(plan: SweepPlan, rows: dict[str, dict[str, Any]], column: str) -> list[tuple[Any, list[float]]]:
+def variant_values(
+    plan: SweepPlan, rows: dict[str, dict[str, Any]], column: str
+) -> list[tuple[Any, list[float]]]:
     """Per variant (plan order), the finished runs' values of `column` (runs without one left out)."""
     return [(variant, _values(group, column)) for variant, group in variant_rows(plan, rows)]
 
 
-def summary_table(plan: SweepPlan, rows: dict[str, dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+def summary_table(
+    plan: SweepPlan, rows: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
     """One row per variant (plan order): runs, and for each metric its mean over seeds and 95% bootstrap interval."""
-    return summarise(plan.keys, [(dict(variant.settings), group) for variant, group in variant_rows(plan, rows)])
+    return summarise(
+        plan.keys, [(dict(variant.settings), group) for variant, group in variant_rows(plan, rows)]
+    )
 
 
 def summarise(
@@ -298,16 +346,25 @@ def summarise(
     rewards = sorted({f"reward.{name}" for row in ordered for name in row.get("rewards") or {}})
     metrics = [*SUMMARY_METRICS, *group_columns(ordered), *rewards]
     names = [*keys, "runs", "method", "tom_chance"]
-    names += [part for metric in metrics for part in (metric, f"{metric}.low", f"{metric}.high", f"{metric}.runs")]
+    names += [
+        part
+        for metric in metrics
+        for part in (metric, f"{metric}.low", f"{metric}.high", f"{metric}.runs")
+    ]
     table: list[dict[str, Any]] = []
     for settings, group in variants:
-        entry = {key: settings.get(key) for key in keys} | {"runs": len(group), "method": bootstrap_method("seeds")}
+        entry = {key: settings.get(key) for key in keys} | {
+            "runs": len(group),
+            "method": bootstrap_method("seeds"),
+        }
         entry["tom_chance"] = _mean(_values(group, "tom_chance"))
         for metric in metrics:
             interval = bootstrap_mean(_values(group, metric))
             if interval is not None:
                 entry |= {
-                    metric: interval.estimate, f"{metric}.low": interval.low, f"{metric}.high": interval.high,
+                    metric: interval.estimate,
+                    f"{metric}.low": interval.low,
+                    f"{metric}.high": interval.high,
                     f"{metric}.runs": interval.n,
                 }
         table.append(entry)
@@ -356,7 +413,9 @@ def write_results(
     csv_path = out / RESULTS_CSV
     _written(csv_path, lambda: atomic_write_text(csv_path, _csv_text(names, flat)))
     summary_path = out / SUMMARY_CSV
-    _written(summary_path, lambda: atomic_write_text(summary_path, _csv_text(*summary_table(plan, rows))))
+    _written(
+        summary_path, lambda: atomic_write_text(summary_path, _csv_text(*summary_table(plan, rows)))
+    )
     return csv_path, _write_parquet(out / RESULTS_PARQUET, names, flat)
 
 

@@ -50,7 +50,9 @@ def question_messages(item: Scored) -> list[Message]:
     ]
 
 
-def ask_stage(stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH) -> Iterator[tuple[int, str | None]]:
+def ask_stage(
+    stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH
+) -> Iterator[tuple[int, str | None]]:
     """Yield (index, the stage's answer) for each question, a batch at a time.
 
     A question without options gets None without asking. Stopping early (Ctrl-C
@@ -68,7 +70,8 @@ def ask_stage(stage: Stage, scored: Sequence[Scored], *, batch: int = BATCH) -> 
         for start in range(0, len(asked), batch):
             group = asked[start : start + batch]
             jobs: list[ChooseJob] = [
-                (base, question_messages(scored[i]), list(scored[i].options), ANSWER_PREFIX) for i in group
+                (base, question_messages(scored[i]), list(scored[i].options), ANSWER_PREFIX)
+                for i in group
             ]
             for i, choice in zip(group, batching(stage).choose_many(jobs), strict=True):
                 yield i, scored[i].options[choice]
@@ -108,7 +111,14 @@ def spread(kinds: Sequence[str], limit: int | None) -> list[int]:
 def stage_summary(scored: Sequence[Scored], answers: dict[int, str | None]) -> dict[str, Any]:
     """`{"n", "accuracy", "by_type"}` of the stage's answers, by question index."""
     as_stage = [
-        Scored(scored[i].story, scored[i].line, scored[i].question, scored[i].qtype, scored[i].expected, answer)
+        Scored(
+            scored[i].story,
+            scored[i].line,
+            scored[i].question,
+            scored[i].qtype,
+            scored[i].expected,
+            answer,
+        )
         for i, answer in sorted(answers.items())
     ]
     return summarise(as_stage)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import product
-from typing import TYPE_CHECKING, Literal, Protocol
-
-from simstage.tom.facts import FactBelief
+from typing import TYPE_CHECKING, Protocol
 
 from simstage.tom.entries import Found, Source
+from simstage.tom.facts import FactBelief
 
 if TYPE_CHECKING:
     from simstage.tom.facts import FactLedger
@@ -67,6 +66,8 @@ class TrackerView(Protocol):
     facts: FactLedger
 
     def find(self, obj: str, full: tuple[str, ...], stop: int) -> Found | None: ...
+
+    def heard(self, full: tuple[str, ...], stop: int) -> list[str]: ...
 
 
 @dataclass
@@ -150,7 +151,9 @@ class BeliefState:
                     if belief is not None:
                         yield belief
 
-    def who_knows(self, fact: str, holder: str | None = None, chain: Sequence[str] = ()) -> tuple[str, ...]:
+    def who_knows(
+        self, fact: str, holder: str | None = None, chain: Sequence[str] = ()
+    ) -> tuple[str, ...]:
         """Who knows whether `fact` holds, in cast order: really, or in a character's view.
 
         Args:

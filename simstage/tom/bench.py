@@ -20,11 +20,15 @@ from simstage.world.actions import resolve
 from simstage.world.state import WorldState
 
 
-def bench_scene(characters: int, events: int, *, rooms: int = 4, objects: int = 10, seed: int = 0) -> tuple[Scenario, list[Any]]:
+def bench_scene(
+    characters: int, events: int, *, rooms: int = 4, objects: int = 10, seed: int = 0
+) -> tuple[Scenario, list[Any]]:
     """A scene of `characters` in `rooms` and at least `events` witnessed events (moves, comings and goings, talk)."""
     rng = random.Random(seed)
     locations = [f"room{i}" for i in range(rooms)]
-    containers = {f"box{i}": {"in": locations[i % rooms], "open": i % 2 == 0} for i in range(rooms * 3)}
+    containers = {
+        f"box{i}": {"in": locations[i % rooms], "open": i % 2 == 0} for i in range(rooms * 3)
+    }
     names = list(containers)
     scenario = Scenario.model_validate(
         {
@@ -34,7 +38,10 @@ def bench_scene(characters: int, events: int, *, rooms: int = 4, objects: int = 
                 "containers": containers,
                 "objects": {f"thing{i}": {"in": names[i % len(names)]} for i in range(objects)},
             },
-            "cast": [{"name": f"C{i}", "persona": "x", "location": locations[i % rooms]} for i in range(characters)],
+            "cast": [
+                {"name": f"C{i}", "persona": "x", "location": locations[i % rooms]}
+                for i in range(characters)
+            ],
             "max_turns": 100_000,
         }
     )
@@ -50,14 +57,31 @@ def bench_scene(characters: int, events: int, *, rooms: int = 4, objects: int = 
         action: Any
         if roll < 0.25:
             to = rng.choice([loc for loc in locations if loc != here])
-            action = EnterAction(type="enter", who=who, to=to) if roll < 0.125 else ExitAction(type="exit", who=who, to=to)
+            action = (
+                EnterAction(type="enter", who=who, to=to)
+                if roll < 0.125
+                else ExitAction(type="exit", who=who, to=to)
+            )
         elif roll < 0.7:
-            things = [o for o, c in world.object_container.items() if world.container_location[c] == here]
+            things = [
+                o for o, c in world.object_container.items() if world.container_location[c] == here
+            ]
             if not things:
                 continue
-            action = MoveAction(type="move", who=who, object=rng.choice(things), to=rng.choice(world.containers_in(here)))
+            action = MoveAction(
+                type="move",
+                who=who,
+                object=rng.choice(things),
+                to=rng.choice(world.containers_in(here)),
+            )
         elif roll < 0.8:
-            action = ClaimAction(type="claim", who=who, object=rng.choice(list(world.object_container)), container=rng.choice(names))
+            action = ClaimAction(
+                type="claim",
+                who=who,
+                object=rng.choice(list(world.object_container)),
+                container=rng.choice(names),
+                text=None,
+            )
         else:
             action = SayAction(type="say", who=who, text="Hm.")
         event = resolve(world, action, turn)
@@ -80,7 +104,9 @@ class BenchResult:
     query_s: float
 
 
-def bench_tracker(characters: int = 20, order: int = 3, events: int = 10_000, *, seed: int = 0) -> BenchResult:
+def bench_tracker(
+    characters: int = 20, order: int = 3, events: int = 10_000, *, seed: int = 0
+) -> BenchResult:
     """Time folding `events` events, then every first-order and a sample of deeper beliefs."""
     scenario, stream = bench_scene(characters, events, seed=seed)
     start = time.perf_counter()

@@ -58,7 +58,9 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
 
 
 def _dot_attrs(attrs: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_dot_id(str(v).lower() if isinstance(v, bool) else v)}" for k, v in attrs.items())
+    return ", ".join(
+        f"{k}={_dot_id(str(v).lower() if isinstance(v, bool) else v)}" for k, v in attrs.items()
+    )
 
 
 def _mermaid_id(node: Any, ids: dict[Any, str]) -> str:
@@ -76,7 +78,10 @@ def to_mermaid(graph: nx.MultiDiGraph) -> str:
     ids: dict[Any, str] = {}
     lines = ["flowchart LR"]
     brackets = {
-        "character": ('(["', '"])'), "object": ('["', '"]'), "container": ('[("', '")]'), "fact": ('{{"', '"}}'),
+        "character": ('(["', '"])'),
+        "object": ('["', '"]'),
+        "container": ('[("', '")]'),
+        "fact": ('{{"', '"}}'),
     }
     for node, data in graph.nodes(data=True):
         left, right = brackets.get(data.get("kind", ""), ('["', '"]'))
@@ -92,7 +97,7 @@ def to_mermaid(graph: nx.MultiDiGraph) -> str:
                 label += " (wrong)"
         else:
             label = data.get("kind", "")
-        lines.append(f"  {_mermaid_id(u, ids)} -->|\"{_mermaid_text(label)}\"| {_mermaid_id(v, ids)}")
+        lines.append(f'  {_mermaid_id(u, ids)} -->|"{_mermaid_text(label)}"| {_mermaid_id(v, ids)}')
     return "\n".join(lines) + "\n"
 
 

@@ -147,8 +147,16 @@ class FactLedger:
         return mask
 
     def stated(
-        self, fact: str, speaker: str, value: bool, turn: int, *, witnesses: Iterable[str],
-        watchers: Iterable[str] = (), distracted: Iterable[str] = (), private: bool = False,
+        self,
+        fact: str,
+        speaker: str,
+        value: bool,
+        turn: int,
+        *,
+        witnesses: Iterable[str],
+        watchers: Iterable[str] = (),
+        distracted: Iterable[str] = (),
+        private: bool = False,
     ) -> None:
         """Fold one statement: `speaker` asserted that `fact` holds (`value`) or not."""
         entries = self.entries.get(fact)
@@ -159,8 +167,15 @@ class FactLedger:
         trusting = self._mask(name for name in self.characters if self.trusts(name, speaker))
         entries.append(
             _Entry(
-                turn, mask, (mask & ~secret) | self._mask(distracted), secret, value, speaker, private,
-                lie=own is not None and own.value != value, trusting=trusting,
+                turn,
+                mask,
+                (mask & ~secret) | self._mask(distracted),
+                secret,
+                value,
+                speaker,
+                private,
+                lie=own is not None and own.value != value,
+                trusting=trusting,
             )
         )
 
@@ -176,8 +191,14 @@ class FactLedger:
         if held is None:
             return None
         return FactBelief(
-            holder=full[0], chain=full[1:], fact=fact, value=held.value, source=held.source, turn=held.turn,
-            right=held.value == self.truth[fact], lie_by=held.lie_by,
+            holder=full[0],
+            chain=full[1:],
+            fact=fact,
+            value=held.value,
+            source=held.source,
+            turn=held.turn,
+            right=held.value == self.truth[fact],
+            lie_by=held.lie_by,
         )
 
     def _held(self, fact: str, full: tuple[str, ...], stop: int) -> _Held | None:
@@ -196,7 +217,9 @@ class FactLedger:
             fold.append(held)
         return fold[stop]
 
-    def _step(self, fact: str, full: tuple[str, ...], held: _Held | None, entry: _Entry, position: int) -> _Held | None:
+    def _step(
+        self, fact: str, full: tuple[str, ...], held: _Held | None, entry: _Entry, position: int
+    ) -> _Held | None:
         """The chain's last mind's belief after one entry it is thought to have perceived (None: unchanged)."""
         speaker = entry.speaker
         if speaker is None:
@@ -204,7 +227,13 @@ class FactLedger:
         if held is not None and held.value == entry.value:
             return None  # a statement never changes a belief that already agrees with it
         # How the holder came by it: a private statement, a public one, or one it watched unseen.
-        heard: _Heard = "overheard" if entry.watchers & self.bits[full[0]] else "told" if entry.private else "claimed"
+        heard: _Heard = (
+            "overheard"
+            if entry.watchers & self.bits[full[0]]
+            else "told"
+            if entry.private
+            else "claimed"
+        )
         lie_by = speaker if entry.lie else None
         last, depth = full[-1], len(full) - 1
         if last == speaker:
@@ -212,14 +241,20 @@ class FactLedger:
                 return None  # one's own statement never changes one's own belief
             if held is None or held.basis == "asserted":
                 return _Held(entry.value, heard, entry.turn, lie_by, "asserted")
-            return _Held(held.value, "inferred", entry.turn, speaker, held.basis)  # a lie seen through
+            return _Held(
+                held.value, "inferred", entry.turn, speaker, held.basis
+            )  # a lie seen through
         if held is not None and held.basis not in _HEARSAY:
             return None
-        if not entry.trusting & self.bits[last] or self._sees_through(fact, (*full, speaker), entry, position):
+        if not entry.trusting & self.bits[last] or self._sees_through(
+            fact, (*full, speaker), entry, position
+        ):
             return None
         return _Held(entry.value, heard, entry.turn, lie_by, heard)
 
-    def _sees_through(self, fact: str, model: tuple[str, ...], entry: _Entry, position: int) -> bool:
+    def _sees_through(
+        self, fact: str, model: tuple[str, ...], entry: _Entry, position: int
+    ) -> bool:
         """Whether a listener takes a statement for a lie: its model of the speaker (`model`, the chain
         one deeper) saw the speaker learn the opposite before it spoke."""
         if len(model) > _DEEPEST:
@@ -253,4 +288,3 @@ class FactLedger:
             if theirs is not None and (mine is None or theirs.value == mine.value):
                 out.append(name)
         return tuple(out)
-

@@ -69,7 +69,9 @@ def belief_graph(
         graph.add_node(container, kind="container", label=container, location=config.in_)
     for obj in state.objects:
         graph.add_node(obj, kind="object", label=obj)
-        graph.add_edge(obj, state.reality[obj], key=f"located|{obj}", kind="located", turn=state.turn)
+        graph.add_edge(
+            obj, state.reality[obj], key=f"located|{obj}", kind="located", turn=state.turn
+        )
     for fact in state.facts:
         text = scenario.world.facts[fact].text
         graph.add_node(
@@ -84,7 +86,9 @@ def belief_graph(
     return graph
 
 
-def _add_belief(graph: nx.MultiDiGraph, belief: Belief, probes: dict[tuple[str, str, str], ProbeAnswered]) -> None:
+def _add_belief(
+    graph: nx.MultiDiGraph, belief: Belief, probes: dict[tuple[str, str, str], ProbeAnswered]
+) -> None:
     chain = chain_text(belief.chain)
     attrs: dict[str, Any] = {
         "kind": "belief",
@@ -101,7 +105,9 @@ def _add_belief(graph: nx.MultiDiGraph, belief: Belief, probes: dict[tuple[str, 
     probe = probes.get((belief.holder, chain, belief.object))
     attrs["probed"] = probe.answer if probe is not None else ""
     attrs["probe_turn"] = probe.turn if probe is not None else -1
-    graph.add_edge(belief.holder, belief.object, key=f"{belief.holder}|{chain}|{belief.object}", **attrs)
+    graph.add_edge(
+        belief.holder, belief.object, key=f"{belief.holder}|{chain}|{belief.object}", **attrs
+    )
 
 
 def _add_fact_belief(
@@ -119,12 +125,20 @@ def _add_fact_belief(
 
 def belief_edges(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     """The belief edges about objects of a graph by key."""
-    return {key: data for _, _, key, data in graph.edges(keys=True, data=True) if data.get("kind") == "belief"}
+    return {
+        key: data
+        for _, _, key, data in graph.edges(keys=True, data=True)
+        if data.get("kind") == "belief"
+    }
 
 
 def fact_edges(graph: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     """The belief edges about facts of a graph by key."""
-    return {key: data for _, _, key, data in graph.edges(keys=True, data=True) if data.get("kind") == "fact_belief"}
+    return {
+        key: data
+        for _, _, key, data in graph.edges(keys=True, data=True)
+        if data.get("kind") == "fact_belief"
+    }
 
 
 @dataclass(frozen=True)
@@ -155,6 +169,10 @@ def graph_diff(before: nx.MultiDiGraph, after: nx.MultiDiGraph) -> list[BeliefCh
     return changes
 
 
-def belief_diff(scenario: Scenario, events: Sequence[Any], turn_a: int, turn_b: int) -> list[BeliefChange]:
+def belief_diff(
+    scenario: Scenario, events: Sequence[Any], turn_a: int, turn_b: int
+) -> list[BeliefChange]:
     """What changed in the beliefs from the end of `turn_a` to the end of `turn_b`."""
-    return graph_diff(belief_graph(scenario, events, turn_a), belief_graph(scenario, events, turn_b))
+    return graph_diff(
+        belief_graph(scenario, events, turn_a), belief_graph(scenario, events, turn_b)
+    )

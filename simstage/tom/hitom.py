@@ -36,8 +36,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("see", re.compile(rf"^The {_W} is in the {_W}\.$")),
     ("move", re.compile(rf"^{_NAME} moved the {_W} to the {_W}\.$")),
     ("public", re.compile(rf"^{_NAME} publicly claimed that (?:the )?{_W} is in the {_W}\.$")),
-    ("private", re.compile(rf"^{_NAME} privately told {_NAME} that (?:the )?{_W} is in the {_W}\.$")),
-    ("noise", re.compile(rf"^{_NAME} made no movements and stayed in the {_W} for \d+ minutes?\.$")),
+    (
+        "private",
+        re.compile(rf"^{_NAME} privately told {_NAME} that (?:the )?{_W} is in the {_W}\.$"),
+    ),
+    (
+        "noise",
+        re.compile(rf"^{_NAME} made no movements and stayed in the {_W} for \d+ minutes?\.$"),
+    ),
     ("noise", re.compile(rf"^{_NAME} (?:likes|dislikes|loves|hates) the {_W}\.$")),
     ("noise", re.compile(rf"^{_NAME} (?:saw an? \w+|lost (?:his|her|their) \w+)\.$")),
 ]
@@ -103,7 +109,9 @@ def story_steps(story: str, where: str, *, rules: str = "default") -> StoryBuild
             elif kind == "public":
                 builder.add(StoryStep("claim", index, who=g[0], object=g[1], container=g[2]))
             elif kind == "private":
-                builder.add(StoryStep("claim", index, who=g[0], listener=g[1], object=g[2], container=g[3]))
+                builder.add(
+                    StoryStep("claim", index, who=g[0], listener=g[1], object=g[2], container=g[3])
+                )
             break
         else:
             raise StoryError(f"{where}: story line {index}: unknown statement: {body[:80]!r}")
@@ -120,7 +128,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
         raise StoryError(f"{name}: not JSON: {str(exc).splitlines()[0][:120]}") from None
     records = data.get("data") if isinstance(data, dict) else data
     if not isinstance(records, list):
-        raise StoryError(f"{name}: expected {{\"data\": [...]}} or a list of records")
+        raise StoryError(f'{name}: expected {{"data": [...]}} or a list of records')
     return records
 
 
@@ -151,7 +159,9 @@ def read_hitom(path: str | Path, *, rules: str = "default") -> Benchmark:
     scored: list[Scored] = []
     for number, record in enumerate(_records(Path(path))):
         where = f"{name}: record {number}"
-        if not isinstance(record, dict) or not all(k in record for k in ("story", "question", "answer")):
+        if not isinstance(record, dict) or not all(
+            k in record for k in ("story", "question", "answer")
+        ):
             raise StoryError(f"{where}: needs story, question and answer")
         question = _parse_question(str(record["question"]))
         if question is None:
@@ -163,8 +173,13 @@ def read_hitom(path: str | Path, *, rules: str = "default") -> Benchmark:
         qtype = f"order_{order}" + ("_deception" if record.get("deception") else "")
         scored.append(
             Scored(
-                story=f"record {number}", line=0, question=question.text, qtype=qtype,
-                expected=str(record["answer"]), answer=answers[-1].answer, story_text=str(record["story"]),
+                story=f"record {number}",
+                line=0,
+                question=question.text,
+                qtype=qtype,
+                expected=str(record["answer"]),
+                answer=answers[-1].answer,
+                story_text=str(record["story"]),
                 context=str(record["story"]).strip(),
                 options=_choices(record.get("choices")) or tuple(scene.world.containers),
                 copy=str(record.get("prompting_type") or ""),
@@ -177,4 +192,6 @@ def read_hitom(path: str | Path, *, rules: str = "default") -> Benchmark:
             f"{conflicting} of the {pairs} story-question pairs that the file holds more than once carry "
             "different answers in different copies: no rule set answers both copies of those"
         )
-    return Benchmark(scored, notes=notes, facts={"repeated_pairs": pairs, "conflicting_pairs": conflicting})
+    return Benchmark(
+        scored, notes=notes, facts={"repeated_pairs": pairs, "conflicting_pairs": conflicting}
+    )

@@ -24,7 +24,18 @@ from simstage.tom.metrics import FACT_ANSWERS
 
 ROW_SEP = " › "
 """Between the names of a row's label: "Priya › Reed › Cole"."""
-CSV_COLUMNS = ("turn", "holder", "chain", "object", "container", "true", "source", "lie_by", "fact", "value")
+CSV_COLUMNS = (
+    "turn",
+    "holder",
+    "chain",
+    "object",
+    "container",
+    "true",
+    "source",
+    "lie_by",
+    "fact",
+    "value",
+)
 """The long-form columns of `simstage export --format csv`: an object's row leaves `fact` and
 `value` empty, a fact's leaves `object` and `container` empty (`true`: the belief is right)."""
 
@@ -192,7 +203,11 @@ def _fact_cells(
 
 
 def _states(
-    scenario: Scenario, events: Sequence[Any], turn: int | None, order: int | None, turns: Iterable[int] | None
+    scenario: Scenario,
+    events: Sequence[Any],
+    turn: int | None,
+    order: int | None,
+    turns: Iterable[int] | None,
 ) -> Iterator[tuple[int, BeliefState, bool, dict[Key, str], dict[Key, str]]]:
     """(turn, state at its end, whether it is shown, object probe answers, fact probe answers so far),
     for each turn the matrix reads, in order."""
@@ -218,7 +233,10 @@ def _states(
 
 
 def belief_matrices(
-    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
+    scenario: Scenario,
+    events: Sequence[Any],
+    turn: int | None = None,
+    order: int | None = None,
     turns: Iterable[int] | None = None,
 ) -> tuple[list[MatrixCell], list[FactCell]]:
     """The object cells and the fact cells of the belief matrix, in one fold (see `belief_matrix`)."""
@@ -226,7 +244,9 @@ def belief_matrices(
     facts: list[FactCell] = []
     before: dict[Key, str | None] | None = None
     values: dict[Key, bool | None] | None = None
-    for t, state, shown, object_probes, fact_probes in _states(scenario, events, turn, order, turns):
+    for t, state, shown, object_probes, fact_probes in _states(
+        scenario, events, turn, order, turns
+    ):
         now = _cells(state, t, before, object_probes)
         held = _fact_cells(state, t, values, fact_probes)
         before = {(c.holder, c.chain, c.object): c.container for c in now}
@@ -238,7 +258,10 @@ def belief_matrices(
 
 
 def belief_matrix(
-    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
+    scenario: Scenario,
+    events: Sequence[Any],
+    turn: int | None = None,
+    order: int | None = None,
     turns: Iterable[int] | None = None,
 ) -> list[MatrixCell]:
     """The belief matrix's object cells, from the run's events.
@@ -264,7 +287,10 @@ def belief_matrix(
 
 
 def fact_matrix(
-    scenario: Scenario, events: Sequence[Any], turn: int | None = None, order: int | None = None,
+    scenario: Scenario,
+    events: Sequence[Any],
+    turn: int | None = None,
+    order: int | None = None,
     turns: Iterable[int] | None = None,
 ) -> list[FactCell]:
     """The belief matrix's fact cells, by turn, holder, chain and fact in world order (arguments as

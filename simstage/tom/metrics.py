@@ -94,7 +94,9 @@ class ProbeVerdict:
     @property
     def false_belief(self) -> bool:
         """Whether the tracker's belief is one that reality contradicts (no belief is not one)."""
-        if self.tracker is None or self.tracker == FACT_ANSWERS[None] and self.probe.kind == "fact":
+        if self.tracker is None or (
+            self.tracker == FACT_ANSWERS[None] and self.probe.kind == "fact"
+        ):
             return False
         return self.tracker != self.probe.truth
 
@@ -143,7 +145,9 @@ def verdict_of(state: BeliefState, event: ProbeAnswered | WhoKnowsAnswered) -> V
     """The tracker's answer to one probe, from the beliefs as it was asked."""
     if isinstance(event, WhoKnowsAnswered):
         really = state.who_knows(event.fact)
-        tracker = really if event.ask is None else state.who_knows(event.fact, event.ask, event.through)
+        tracker = (
+            really if event.ask is None else state.who_knows(event.fact, event.ask, event.through)
+        )
         return WhoKnowsVerdict(event, tracker, really)
     if event.kind == "fact":
         fact = state.fact_belief(event.ask, event.about, event.through)
@@ -196,7 +200,9 @@ def probe_verdicts(scenario: Scenario, events: Iterable[Any]) -> list[ProbeVerdi
 
 def _score(outcomes: Sequence[bool]) -> ProbeScore:
     agreed = sum(outcomes)
-    return ProbeScore(n=len(outcomes), agreed=agreed, accuracy=agreed / len(outcomes) if outcomes else None)
+    return ProbeScore(
+        n=len(outcomes), agreed=agreed, accuracy=agreed / len(outcomes) if outcomes else None
+    )
 
 
 def _kind(verdict: Verdict) -> str:
@@ -214,10 +220,16 @@ def score_verdicts(verdicts: Sequence[Verdict], turn: int = 0) -> TomMetrics | N
     groups: dict[str, dict[str, list[bool]]] = {"order": {}, "style": {}, "kind": {}}
     for verdict in answered:
         style = verdict.probe.style if isinstance(verdict, ProbeVerdict) else "direct"
-        for group, key in (("order", str(probe_order_of(verdict.probe))), ("style", style), ("kind", _kind(verdict))):
+        for group, key in (
+            ("order", str(probe_order_of(verdict.probe))),
+            ("style", style),
+            ("kind", _kind(verdict)),
+        ):
             groups[group].setdefault(key, []).append(verdict.agrees)
     reality = [
-        v.probe.answer == v.probe.truth if isinstance(v, ProbeVerdict) else set(v.probe.said) == set(v.really)
+        v.probe.answer == v.probe.truth
+        if isinstance(v, ProbeVerdict)
+        else set(v.probe.said) == set(v.really)
         for v in verdicts
     ]
     who = [v.f1 for v in verdicts if isinstance(v, WhoKnowsVerdict)]
@@ -227,7 +239,9 @@ def score_verdicts(verdicts: Sequence[Verdict], turn: int = 0) -> TomMetrics | N
         by_order={key: _score(value) for key, value in sorted(groups["order"].items())},
         by_style={key: _score(value) for key, value in sorted(groups["style"].items())},
         by_kind={key: _score(value) for key, value in sorted(groups["kind"].items())},
-        false_belief=_score([v.agrees for v in answered if isinstance(v, ProbeVerdict) and v.false_belief]),
+        false_belief=_score(
+            [v.agrees for v in answered if isinstance(v, ProbeVerdict) and v.false_belief]
+        ),
         reality=_score(reality),
         who_knows_f1=fmean(who) if who else None,
     )

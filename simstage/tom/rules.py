@@ -57,16 +57,28 @@ class RuleSet:
 
 RULES: dict[str, RuleSet] = {
     "default": RuleSet(
-        "default", see_everything=False, infer_absence=True, move_chains="all",
-        claims="common_knowledge", believe_when_agreeing=True,
+        "default",
+        see_everything=False,
+        infer_absence=True,
+        move_chains="all",
+        claims="common_knowledge",
+        believe_when_agreeing=True,
     ),
     "tomi": RuleSet(
-        "tomi", see_everything=True, infer_absence=False, move_chains="all",
-        claims="common_knowledge", believe_when_agreeing=True,
+        "tomi",
+        see_everything=True,
+        infer_absence=False,
+        move_chains="all",
+        claims="common_knowledge",
+        believe_when_agreeing=True,
     ),
     "hitom": RuleSet(
-        "hitom", see_everything=True, infer_absence=False, move_chains="arrival_order",
-        claims="first_and_second", believe_when_agreeing=False,
+        "hitom",
+        see_everything=True,
+        infer_absence=False,
+        move_chains="arrival_order",
+        claims="first_and_second",
+        believe_when_agreeing=False,
     ),
 }
 

@@ -8,14 +8,13 @@ tracker then answers the story's questions from those events alone.
 
 from __future__ import annotations
 
-from simstage.errors import SimstageError
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from simstage.errors import SimstageError
 from simstage.events import Claimed, Entered, Exited, Moved
 from simstage.scenario.models import Scenario
 from simstage.stats import WILSON, wilson
@@ -169,17 +168,26 @@ class StoryBuilder:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first.get("loc", ()))
-            raise StoryError(f"{source}: the story is not a valid scene: {where}: {first.get('msg', exc)}") from None
+            raise StoryError(
+                f"{source}: the story is not a valid scene: {where}: {first.get('msg', exc)}"
+            ) from None
 
     def _validate(
-        self, locations: list[str], containers: dict[str, str], objects: dict[str, str], cast: list[str]
+        self,
+        locations: list[str],
+        containers: dict[str, str],
+        objects: dict[str, str],
+        cast: list[str],
     ) -> Scenario:
         return Scenario.model_validate(
             {
                 "title": self.name[:200] or "story",
                 "world": {
                     "locations": locations,
-                    "containers": {c: {"in": loc, "open": self.open_containers} for c, loc in containers.items()},
+                    "containers": {
+                        c: {"in": loc, "open": self.open_containers}
+                        for c, loc in containers.items()
+                    },
                     "objects": {o: {"in": c} for o, c in objects.items()},
                 },
                 "cast": [{"name": n, "persona": n, "location": self.start} for n in cast],
@@ -207,7 +215,11 @@ class StoryBuilder:
                 world.apply(event)
             if step.kind == "question":
                 assert step.question is not None
-                answers.append(Answered(step.question, step.line, _answer(step.question, tracker.state(), start)))
+                answers.append(
+                    Answered(
+                        step.question, step.line, _answer(step.question, tracker.state(), start)
+                    )
+                )
         return scenario, events, answers
 
     def _events(self, step: StoryStep, world: WorldState, turn: int, source: str) -> Iterator[Any]:
@@ -218,21 +230,39 @@ class StoryBuilder:
             sees = world.visible_objects(step.location)
             witnesses = (*world.present(step.location), step.who)
             yield Entered(
-                turn=turn, origin="timeline", who=step.who, to=step.location, frm=here, sees=sees, witnesses=witnesses
+                turn=turn,
+                origin="timeline",
+                who=step.who,
+                to=step.location,
+                frm=here,
+                sees=sees,
+                witnesses=witnesses,
             )
         elif step.kind == "exit":
             if here == self.start:
                 return
             yield Exited(
-                turn=turn, origin="timeline", who=step.who, to=self.start, frm=here, witnesses=world.present(here)
+                turn=turn,
+                origin="timeline",
+                who=step.who,
+                to=self.start,
+                frm=here,
+                witnesses=world.present(here),
             )
         elif step.kind == "move":
             frm = world.object_container[step.object]
             if world.container_location[step.container] != here:
-                raise StoryError(f"{source}:{step.line}: {step.who} is not where the {step.container} is")
+                raise StoryError(
+                    f"{source}:{step.line}: {step.who} is not where the {step.container} is"
+                )
             if frm != step.container:
                 yield Moved(
-                    turn=turn, origin="timeline", who=step.who, object=step.object, frm=frm, to=step.container,
+                    turn=turn,
+                    origin="timeline",
+                    who=step.who,
+                    object=step.object,
+                    frm=frm,
+                    to=step.container,
                     witnesses=world.present(here),
                 )
         elif step.kind == "see":
@@ -246,26 +276,45 @@ class StoryBuilder:
             if present:
                 # A statement of where something is: those present look and see it.
                 yield Entered(
-                    turn=turn, origin="timeline", who=present[-1], to=location, frm=location,
-                    sees={**world.visible_objects(location), step.object: step.container}, witnesses=present,
+                    turn=turn,
+                    origin="timeline",
+                    who=present[-1],
+                    to=location,
+                    frm=location,
+                    sees={**world.visible_objects(location), step.object: step.container},
+                    witnesses=present,
                 )
         elif step.kind == "peek":
             if world.container_location[step.container] != here:
-                raise StoryError(f"{source}:{step.line}: {step.who} is not where the {step.container} is")
+                raise StoryError(
+                    f"{source}:{step.line}: {step.who} is not where the {step.container} is"
+                )
             inside = {o: c for o, c in world.object_container.items() if c == step.container}
             yield Entered(
-                turn=turn, origin="timeline", who=step.who, to=here, frm=here,
-                sees={**world.visible_objects(here), **inside}, witnesses=world.present(here),
+                turn=turn,
+                origin="timeline",
+                who=step.who,
+                to=here,
+                frm=here,
+                sees={**world.visible_objects(here), **inside},
+                witnesses=world.present(here),
             )
         elif step.kind == "claim":
             if step.object not in world.object_container:
-                raise StoryError(f"{source}:{step.line}: the story never says where the {step.object} is")
+                raise StoryError(
+                    f"{source}:{step.line}: the story never says where the {step.object} is"
+                )
             witnesses = (step.who, step.listener) if step.listener else world.present(here)
             container = step.container or world.object_container[step.object]
             yield Claimed(
-                turn=turn, origin="timeline", who=step.who, object=step.object, container=container,
+                turn=turn,
+                origin="timeline",
+                who=step.who,
+                object=step.object,
+                container=container,
                 text=f"The {step.object} is in the {container}.",
-                true=world.object_container[step.object] == container, witnesses=witnesses,
+                true=world.object_container[step.object] == container,
+                witnesses=witnesses,
             )
 
 
@@ -332,7 +381,11 @@ def summarise(scored: list[Scored]) -> dict[str, Any]:
     """
     tables: dict[str, dict[Any, list[int]]] = {"by_type": {}, "by_copy": {}, "by_type_copy": {}}
     for item in scored:
-        for table, key in (("by_type", item.qtype), ("by_copy", item.copy), ("by_type_copy", (item.qtype, item.copy))):
+        for table, key in (
+            ("by_type", item.qtype),
+            ("by_copy", item.copy),
+            ("by_type_copy", (item.qtype, item.copy)),
+        ):
             counts = tables[table].setdefault(key, [0, 0])
             counts[0] += 1
             counts[1] += item.correct
@@ -343,7 +396,9 @@ def summarise(scored: list[Scored]) -> dict[str, Any]:
         "by_type": {qtype: _score(n, ok) for qtype, (n, ok) in sorted(tables["by_type"].items())},
     }
     if len(tables["by_copy"]) > 1:
-        summary["by_copy"] = {copy: _score(n, ok) for copy, (n, ok) in sorted(tables["by_copy"].items())}
+        summary["by_copy"] = {
+            copy: _score(n, ok) for copy, (n, ok) in sorted(tables["by_copy"].items())
+        }
         nested: dict[str, dict[str, Any]] = {}
         for (qtype, copy), (n, ok) in sorted(tables["by_type_copy"].items()):
             nested.setdefault(qtype, {})[copy] = _score(n, ok)

@@ -37,7 +37,9 @@ class BeliefTimeline:
 
     def __init__(self, scenario: Scenario, order: int | None = None):
         self.scenario = scenario
-        self.tracker = BeliefTracker(scenario, order=probe_order(scenario) if order is None else order)
+        self.tracker = BeliefTracker(
+            scenario, order=probe_order(scenario) if order is None else order
+        )
         self._initial = self.tracker.state()
         self._turn = 0
         self._ended: list[int] = []

@@ -130,7 +130,9 @@ def _resolve(story: _Story) -> dict[str, str]:
     kept: list[StoryStep] = []
     for step in story.steps:
         if step.kind == "see" and step.object not in objects:
-            placing = step.object in containers or (step.container not in containers and step.container in rooms)
+            placing = step.object in containers or (
+                step.container not in containers and step.container in rooms
+            )
             if placing:
                 stated.setdefault(step.object, step.container)
                 continue
@@ -145,7 +147,9 @@ def _check_questions(story: _Story, name: str) -> None:
     placed = {s.object for s in story.steps if s.kind in ("see", "move")}
     for step in story.steps:
         if step.kind == "question" and step.question and step.question.object not in placed:
-            raise StoryError(f"{name}:{step.line}: the story never says where the {step.question.object} is")
+            raise StoryError(
+                f"{name}:{step.line}: the story never says where the {step.question.object} is"
+            )
 
 
 def _inferred_rooms(steps: list[StoryStep]) -> dict[str, str]:
@@ -162,7 +166,9 @@ def _inferred_rooms(steps: list[StoryStep]) -> dict[str, str]:
             rooms.setdefault(step.container, where[step.who])
         elif step.kind == "see" and where:
             crowd = Counter(where.values())
-            rooms.setdefault(step.container, max(crowd, key=lambda room: (crowd[room], room == last)))
+            rooms.setdefault(
+                step.container, max(crowd, key=lambda room: (crowd[room], room == last))
+            )
     return rooms
 
 
@@ -197,7 +203,9 @@ def read_tomi(path: str | Path, *, rules: str = "default") -> Benchmark:
         if number == 1 or not stories:
             stories.append(_Story(f"{Path(name).name}#{len(stories) + 1}"))
         elif number <= previous:
-            raise StoryError(f"{name}:{lineno}: line number {number} after {previous} (a story starts at 1)")
+            raise StoryError(
+                f"{name}:{lineno}: line number {number} after {previous} (a story starts at 1)"
+            )
         previous = number
         story = stories[-1]
         story.lines.append(f"{number} {body}")
@@ -211,7 +219,11 @@ def read_tomi(path: str | Path, *, rules: str = "default") -> Benchmark:
         for kind, pattern in _QUESTIONS:
             q_match = pattern.match(q_text)
             if q_match:
-                story.steps.append(StoryStep("question", lineno, question=_question(kind, q_match.groups(), q_text)))
+                story.steps.append(
+                    StoryStep(
+                        "question", lineno, question=_question(kind, q_match.groups(), q_text)
+                    )
+                )
                 told = "\n".join(line for line in story.lines if "\t" not in line)
                 story.expected.append((lineno, q_text, answer, told))
                 break
@@ -223,7 +235,9 @@ def read_tomi(path: str | Path, *, rules: str = "default") -> Benchmark:
     for index, story in enumerate(stories):
         rooms = _resolve(story)
         _check_questions(story, name)
-        builder = StoryBuilder(story.name, open_containers=True, order=2, rules=rules, container_rooms=rooms)
+        builder = StoryBuilder(
+            story.name, open_containers=True, order=2, rules=rules, container_rooms=rooms
+        )
         builder.steps = story.steps
         scene, _, answers = builder.play(name)
         trace = traces[index] if index < len(traces) else None
@@ -232,8 +246,15 @@ def read_tomi(path: str | Path, *, rules: str = "default") -> Benchmark:
             qtype = trace[0] if trace else _default_type(answered.question)
             scored.append(
                 Scored(
-                    story.name, lineno, q_text, qtype, answer, answered.answer, "\n".join(story.lines),
-                    context=told, options=options,
+                    story.name,
+                    lineno,
+                    q_text,
+                    qtype,
+                    answer,
+                    answered.answer,
+                    "\n".join(story.lines),
+                    context=told,
+                    options=options,
                 )
             )
     stated = sum(story.stated_rooms for story in stories)
@@ -262,6 +283,8 @@ def _read_traces(path: Path) -> list[tuple[str, str]]:
             continue
         fields = [f.strip() for f in line.split(",")]
         if len(fields) < 2:
-            raise StoryError(f"{trace}:{lineno}: a trace needs at least question type and story type")
+            raise StoryError(
+                f"{trace}:{lineno}: a trace needs at least question type and story type"
+            )
         out.append((fields[-2], fields[-1]))
     return out

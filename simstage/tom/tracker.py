@@ -54,7 +54,15 @@ from simstage.tom.facts import FactBelief, FactLedger
 from simstage.tom.rules import RuleSet, rule_set
 from simstage.world.state import WorldState
 
-__all__ = ["MAX_ORDER", "Belief", "BeliefState", "BeliefTracker", "FactBelief", "fold_beliefs", "normalise_chain"]
+__all__ = [
+    "MAX_ORDER",
+    "Belief",
+    "BeliefState",
+    "BeliefTracker",
+    "FactBelief",
+    "fold_beliefs",
+    "normalise_chain",
+]
 
 TrustSpec = str | Mapping[str, Sequence[str]]
 
@@ -75,7 +83,11 @@ class BeliefTracker:
     """
 
     def __init__(
-        self, scenario: Scenario, *, order: int | None = None, trust: TrustSpec | None = None,
+        self,
+        scenario: Scenario,
+        *,
+        order: int | None = None,
+        trust: TrustSpec | None = None,
         rules: str | None = None,
     ):
         self.scenario = scenario
@@ -89,7 +101,10 @@ class BeliefTracker:
         self.objects: tuple[str, ...] = tuple(scenario.world.objects)
         self.world = WorldState.initial(scenario)
         self.facts = FactLedger(
-            self.characters, self.bits, dict(self.world.facts), self.trusts,
+            self.characters,
+            self.bits,
+            dict(self.world.facts),
+            self.trusts,
             [(fact, value, group) for _, fact, value, group in scenario.fact_knowledge()],
         )
         self.turn = 0
@@ -98,7 +113,9 @@ class BeliefTracker:
         """Lines heard: (who heard, its audience, turn, text)."""
         self._last_with: dict[tuple[str, str], int] = {}
         # When each character came into the room it is in (before any event: cast order).
-        self._arrived: dict[str, tuple[int, int]] = {name: (-1, i) for i, name in enumerate(self.characters)}
+        self._arrived: dict[str, tuple[int, int]] = {
+            name: (-1, i) for i, name in enumerate(self.characters)
+        }
         self._count = 0
         for location in self.world.locations:
             here = self._mask(self.world.present(location))
@@ -137,7 +154,15 @@ class BeliefTracker:
             self.turn = max(self.turn, turn)
         if isinstance(event, Moved):
             mask = self._mask(event.witnesses)
-            entry = Entry(index, mask, event.turn, SEEN, event.to, "witnessed", public=self._public(event, mask))
+            entry = Entry(
+                index,
+                mask,
+                event.turn,
+                SEEN,
+                event.to,
+                "witnessed",
+                public=self._public(event, mask),
+            )
             if self.rules.move_chains == "arrival_order":
                 entry.ranks = self._ranks(event.witnesses, event.who)
             self._add(event.object, entry)
@@ -156,12 +181,20 @@ class BeliefTracker:
             self._speech.append((mask, self._public(event, mask), event.turn, event.text))
         if isinstance(event, Asserted):
             self.facts.stated(
-                event.fact, event.who, event.holds, event.turn, witnesses=event.witnesses,
-                watchers=event.watchers, distracted=event.distracted, private=event.to is not None,
+                event.fact,
+                event.who,
+                event.holds,
+                event.turn,
+                witnesses=event.witnesses,
+                watchers=event.watchers,
+                distracted=event.distracted,
+                private=event.to is not None,
             )
         self.world.apply(event)
 
-    def _public(self, event: Moved | Entered | Peeked | Said | Told | Claimed | Asserted, mask: int) -> int:
+    def _public(
+        self, event: Moved | Entered | Peeked | Said | Told | Claimed | Asserted, mask: int
+    ) -> int:
         """The event's audience (who everyone thinks perceived it), from `mask`, who perceived it."""
         if not event.watchers and not event.distracted:
             return mask
@@ -179,7 +212,10 @@ class BeliefTracker:
 
     def _ranks(self, witnesses: Sequence[str], mover: str) -> dict[str, int]:
         """Witnesses numbered in the order they came into the room, the mover last."""
-        others = sorted((w for w in witnesses if w != mover and w in self._arrived), key=self._arrived.__getitem__)
+        others = sorted(
+            (w for w in witnesses if w != mover and w in self._arrived),
+            key=self._arrived.__getitem__,
+        )
         return {name: rank for rank, name in enumerate([*others, mover])}
 
     def _entered(self, event: Entered | Peeked, index: int) -> None:
@@ -200,15 +236,24 @@ class BeliefTracker:
                 if world.container_location[container] == room:
                     sees.setdefault(obj, container)
         for obj, container in sees.items():
-            self._add(obj, Entry(index, mask, event.turn, SEEN, container, "witnessed", public=public))
+            self._add(
+                obj, Entry(index, mask, event.turn, SEEN, container, "witnessed", public=public)
+            )
         if not self.rules.infer_absence:
             return
-        open_here = [c for c, where in world.container_location.items() if where == room and world.container_open[c]]
+        open_here = [
+            c
+            for c, where in world.container_location.items()
+            if where == room and world.container_open[c]
+        ]
         for obj in self.objects:
             if obj in sees:
                 continue
             for container in open_here:
-                self._add(obj, Entry(index, mask, event.turn, ABSENT, container, "inferred", public=public))
+                self._add(
+                    obj,
+                    Entry(index, mask, event.turn, ABSENT, container, "inferred", public=public),
+                )
 
     def _claimed(self, event: Claimed, index: int) -> None:
         mask = self._mask(event.witnesses)
@@ -220,7 +265,11 @@ class BeliefTracker:
         private = bool(present & ~public)
         believers = public_believers = 0
         for listener in dict.fromkeys([*event.witnesses, *event.distracted]):
-            if listener == speaker or listener not in self.bits or not self._believes(listener, speaker, event):
+            if (
+                listener == speaker
+                or listener not in self.bits
+                or not self._believes(listener, speaker, event)
+            ):
                 continue
             bit = self.bits[listener]
             believers |= bit & mask
@@ -228,8 +277,16 @@ class BeliefTracker:
         self._add(
             event.object,
             Entry(
-                index, mask, event.turn, CLAIM, event.container, "told" if private else "claimed",
-                speaker=speaker, believers=believers, true=event.true, public=public,
+                index,
+                mask,
+                event.turn,
+                CLAIM,
+                event.container,
+                "told" if private else "claimed",
+                speaker=speaker,
+                believers=believers,
+                true=event.true,
+                public=public,
                 public_believers=public_believers,
             ),
         )
@@ -257,7 +314,9 @@ class BeliefTracker:
         """The newest entry of `obj`'s first `stop` that sets the belief along `full` (holder first)."""
         return self._find(obj, full, self.bits.get(full[0], 0), self._mask(full[1:]), stop)
 
-    def _find(self, obj: str, full: tuple[str, ...], holder: int, rest: int, stop: int) -> Found | None:
+    def _find(
+        self, obj: str, full: tuple[str, ...], holder: int, rest: int, stop: int
+    ) -> Found | None:
         entries = self._entries.get(obj)
         if not entries:
             return None
@@ -290,7 +349,9 @@ class BeliefTracker:
                 return bool(bit(full[0], 0) & believers)
             if len(full) == 2:
                 holder, other = full
-                return holder == entry.speaker or (other == entry.speaker and bool(bit(holder, 0) & entry.believers))
+                return holder == entry.speaker or (
+                    other == entry.speaker and bool(bit(holder, 0) & entry.believers)
+                )
             return False
         last = full[-1]
         if bit(last, 0) & believers:
@@ -301,7 +362,11 @@ class BeliefTracker:
     def heard(self, full: tuple[str, ...], stop: int) -> list[str]:
         """Lines among the first `stop` that every member of `full` heard, oldest first."""
         holder, rest = self.bits.get(full[0], 0), self._mask(full[1:])
-        return [text for seen, public, _, text in self._speech[:stop] if seen & holder and public & rest == rest]
+        return [
+            text
+            for seen, public, _, text in self._speech[:stop]
+            if seen & holder and public & rest == rest
+        ]
 
     def state(self) -> BeliefState:
         """The beliefs after the events folded so far (a snapshot: later events do not change it)."""

@@ -85,7 +85,9 @@ class SimstageApp(App[str]):
         self.log_path = log_path
         self.max_turns = max_turns or scenario.max_turns
         self.selected = scenario.cast_names[0]
-        self.selected_object: str | None = next(iter([*scenario.world.objects, *scenario.world.facts]), None)
+        self.selected_object: str | None = next(
+            iter([*scenario.world.objects, *scenario.world.facts]), None
+        )
         """The object (or fact) the belief matrix shows (`o` picks the next: the objects, then the facts)."""
         self.turn = last_turn(self.events)
         self.state = "paused" if live else "replay"
@@ -143,7 +145,9 @@ class SimstageApp(App[str]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "stage" and event.state in (
-            WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
         ):
             if self.quitting:
                 self.exit("interrupted")
@@ -202,7 +206,11 @@ class SimstageApp(App[str]):
         beliefs.border_title = f"{self.selected}'s beliefs · turn {self.turn}"
         beliefs.show(view.beliefs)
         names = self.scenario.cast_names
-        upcoming = None if self.turn >= self.max_turns or self.state == "ended" else names[self.turn % len(names)]
+        upcoming = (
+            None
+            if self.turn >= self.max_turns or self.state == "ended"
+            else names[self.turn % len(names)]
+        )
         if self.live is None:
             upcoming = names[self.turn % len(names)] if self.turn < last_turn(self.events) else None
         self.query_one(PuppeteerPane).show(self.scenario.puppeteer.kind, names, upcoming)
@@ -330,7 +338,7 @@ class SimstageApp(App[str]):
             message = export_beliefs(
                 self.scenario, self.events, Path(self.log_path or "run.jsonl"), self.turn
             )
-        except Exception as exc:  # noqa: BLE001 - report, keep the UI alive
+        except Exception as exc:
             self.notify(f"export failed: {exc}", severity="error")
             return
         self.notify(message, title="export")
@@ -372,7 +380,10 @@ class SimstageApp(App[str]):
 
     def action_help(self) -> None:
         """Show every key."""
-        keys = [(key, help_text if not name else f"{name.lower()}: {help_text}") for key, _a, name, help_text in ACTIONS]
+        keys = [
+            (key, help_text if not name else f"{name.lower()}: {help_text}")
+            for key, _a, name, help_text in ACTIONS
+        ]
         self.push_screen(HelpScreen(keys))
 
     async def action_quit(self) -> None:

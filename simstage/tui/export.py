@@ -10,7 +10,11 @@ from simstage.scenario.models import Scenario
 
 
 def export_beliefs(
-    scenario: Scenario, events: Sequence[Any], log_path: Path, turn: int | None = None, fmt: str = "graphml"
+    scenario: Scenario,
+    events: Sequence[Any],
+    log_path: Path,
+    turn: int | None = None,
+    fmt: str = "graphml",
 ) -> str:
     """Write the belief graph at `turn` beside the run log; return a line saying what happened."""
     try:

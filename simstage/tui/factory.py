@@ -13,7 +13,12 @@ from simstage.tui.live import LiveRun
 
 
 def make_app(
-    loaded: LoadedScenario, stage: ClosableStage, out: str | Path, *, autorun: bool = False, **run: Any
+    loaded: LoadedScenario,
+    stage: ClosableStage,
+    out: str | Path,
+    *,
+    autorun: bool = False,
+    **run: Any,
 ) -> SimstageApp:
     """A live app on a new run log (`simstage.run.open.new_run`); the tests' way in.
 

@@ -9,14 +9,26 @@ LIVE = "live"
 
 _TABLE: list[tuple[str, str, str, str, str]] = [
     # (key shown in help, action, palette name, help, LIVE or "" for any run, live or replayed)
-    ("space", "toggle_run", "Run / pause", "play turns one after another, or pause after this turn", LIVE),
+    (
+        "space",
+        "toggle_run",
+        "Run / pause",
+        "play turns one after another, or pause after this turn",
+        LIVE,
+    ),
     ("n", "step", "Step one turn", "play exactly one turn", LIVE),
     ("s", "speak", "Speak as a character", "type a line for a character", LIVE),
     ("e", "inject", "Inject a world event", "someone leaves or comes in, an object moves", LIVE),
     ("p", "probe", "Probe the selected character", "ask where it thinks each object is", LIVE),
     ("f", "fork", "Fork the run here", "continue in a new run log from this turn", LIVE),
     ("x", "export", "Export the belief graph", "write the tracker's beliefs as a graph", ""),
-    ("m", "matrix", "Belief matrix", "show or hide where everyone thinks the selected object is", ""),
+    (
+        "m",
+        "matrix",
+        "Belief matrix",
+        "show or hide where everyone thinks the selected object is",
+        "",
+    ),
     ("o", "next_object", "Next object", "choose the object (or fact) the belief matrix shows", ""),
     ("[ ]", "select(1)", "Next character", "choose whose beliefs and secrets are shown", ""),
     ("←/→", "scrub(1)", "Later turn", "move the replay one turn (replay only)", ""),

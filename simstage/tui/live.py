@@ -85,10 +85,10 @@ class LiveRun(StepController):
         counter = self.stage.ability(TokenCounter)
         if counter is None:
             return use
-        for name, seq in dict(self.simulation._sequences).items():  # noqa: SLF001
+        for name, seq in dict(self.simulation._sequences).items():
             try:
                 held = counter.kv_length(seq)
-            except Exception:  # noqa: BLE001 - a stat, never fatal
+            except Exception:
                 continue
             if held is not None:
                 use[name] = int(held)

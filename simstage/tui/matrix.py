@@ -8,8 +8,18 @@ from textual.widgets import DataTable
 
 from simstage.tui.views import MatrixLine, MatrixView
 
-COLUMNS = (("belief", "holder › chain"), ("container", "thinks it is in"), ("source", "how"), ("marks", "marks"))
-FACT_COLUMNS = (("belief", "holder › chain"), ("container", "thinks it is"), ("source", "how"), ("marks", "marks"))
+COLUMNS = (
+    ("belief", "holder › chain"),
+    ("container", "thinks it is in"),
+    ("source", "how"),
+    ("marks", "marks"),
+)
+FACT_COLUMNS = (
+    ("belief", "holder › chain"),
+    ("container", "thinks it is"),
+    ("source", "how"),
+    ("marks", "marks"),
+)
 """The columns when a fact is shown: its cells are true or false."""
 
 

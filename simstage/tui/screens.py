@@ -32,7 +32,9 @@ class SpeakScreen(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
             yield Label("[b]Speak as[/]")
-            yield Select([(n, n) for n in self.cast], value=self.selected, allow_blank=False, id="who")
+            yield Select(
+                [(n, n) for n in self.cast], value=self.selected, allow_blank=False, id="who"
+            )
             yield Input(placeholder="what they say (Enter to speak)", id="line")
             with Horizontal(classes="buttons"):
                 yield Button("Speak", variant="primary", id="ok")
@@ -73,13 +75,24 @@ class InjectScreen(ModalScreen[Action | None]):
         self.selected = selected
 
     def compose(self) -> ComposeResult:
-        kinds = [("leaves (exit)", "exit"), ("comes in (enter)", "enter"), ("moves an object", "move")]
+        kinds = [
+            ("leaves (exit)", "exit"),
+            ("comes in (enter)", "enter"),
+            ("moves an object", "move"),
+        ]
         objects = list(self.world.object_container)
         with Vertical(classes="form"):
             yield Label("[b]Inject a world event[/]")
             yield Select(kinds, value="exit", allow_blank=False, id="kind")
-            yield Select([(n, n) for n in self.scenario.cast_names], value=self.selected, allow_blank=False, id="who")
-            yield Select([(o, o) for o in objects], value=objects[0] if objects else Select.NULL, id="object")
+            yield Select(
+                [(n, n) for n in self.scenario.cast_names],
+                value=self.selected,
+                allow_blank=False,
+                id="who",
+            )
+            yield Select(
+                [(o, o) for o in objects], value=objects[0] if objects else Select.NULL, id="object"
+            )
             yield Select(self._targets("exit"), allow_blank=False, id="to")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", variant="primary", id="ok")

@@ -99,7 +99,7 @@ def beliefs_view(timeline: Any, events: Sequence[Any], holder: str, turn: int) -
     try:
         state = timeline.at(turn)
         before = timeline.at(turn - 1) if turn > 0 else None
-    except Exception as exc:  # noqa: BLE001 - the tracker is young; show why, keep the UI alive
+    except Exception as exc:
         return BeliefsView(holder, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}")
     probes: dict[tuple[tuple[str, ...], str], ProbeAnswered] = {}
     for event in events_upto(events, turn):
@@ -139,7 +139,9 @@ def beliefs_view(timeline: Any, events: Sequence[Any], holder: str, turn: int) -
     return BeliefsView(holder, turn, tuple(rows), facts=tuple(facts))
 
 
-def turn_view(scenario: Scenario, events: Sequence[Any], timeline: Any, turn: int, holder: str) -> TurnView:
+def turn_view(
+    scenario: Scenario, events: Sequence[Any], timeline: Any, turn: int, holder: str
+) -> TurnView:
     """The transcript events, world and beliefs as they were at the end of `turn`."""
     shown = events_upto(events, turn)
     return TurnView(
@@ -198,8 +200,10 @@ def matrix_view(scenario: Scenario, events: Sequence[Any], turn: int, obj: str) 
             if kind == "fact"
             else [c for c in belief_matrix(scenario, shown, turn=turn) if c.object == obj]
         )
-    except Exception as exc:  # noqa: BLE001 - show why, keep the UI alive
-        return MatrixView(obj, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}", kind=kind)
+    except Exception as exc:
+        return MatrixView(
+            obj, turn, unavailable=f"tracker failed: {type(exc).__name__}: {exc}", kind=kind
+        )
     by_row = {(c.holder, c.chain): c for c in cells}
     lines = []
     for row in matrix_rows(cells):

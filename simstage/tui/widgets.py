@@ -103,14 +103,18 @@ class CastPane(Static):
         for member in scenario.cast:
             mark = "▶" if member.name == selected else " "
             where = world.character_location.get(member.name, "?")
-            lines.append(f"{mark} [bold {colours[member.name]}]{escape(member.name)}[/] [dim]in the[/] {escape(where)}")
+            lines.append(
+                f"{mark} [bold {colours[member.name]}]{escape(member.name)}[/] [dim]in the[/] {escape(where)}"
+            )
             if member.name != selected:
                 continue
             lines.append(f"   [dim]{escape(member.persona)}[/]")
             for goal in member.goals:
                 lines.append(f"   [green]goal[/] {escape(goal)}")
         for obj, container in world.object_container.items():
-            lines.append(f"[b]{escape(obj)}[/]: {escape(container)} ({escape(world.container_location[container])})")
+            lines.append(
+                f"[b]{escape(obj)}[/]: {escape(container)} ({escape(world.container_location[container])})"
+            )
         secrets = scenario.character(selected).secrets if selected in scenario.cast_names else []
         if secrets:
             lines.append(f"[dim]{escape(selected)}'s secrets:[/]")
@@ -121,7 +125,11 @@ class CastPane(Static):
 def _chain_label(holder: str, chain: tuple[str, ...]) -> str:
     if not chain:
         return f"{holder} believes"
-    return f"{holder} thinks " + "".join(f"{who} thinks " for who in chain[:-1]) + f"{chain[-1]} believes"
+    return (
+        f"{holder} thinks "
+        + "".join(f"{who} thinks " for who in chain[:-1])
+        + f"{chain[-1]} believes"
+    )
 
 
 class BeliefsPane(Tree[str]):
@@ -198,11 +206,15 @@ def _fact_leaf(row: FactRow) -> Text:
 class PuppeteerPane(Static):
     """What steers the stage: for round robin, the order and who speaks next."""
 
-    def show(self, kind: str, order: Sequence[str], next_speaker: str | None, notes: Sequence[str] = ()) -> None:
+    def show(
+        self, kind: str, order: Sequence[str], next_speaker: str | None, notes: Sequence[str] = ()
+    ) -> None:
         """Render the puppeteer's state (`notes`: director notes or optimizer candidates)."""
         title = kind.replace("_", " ")
         parts = [f"[b]{escape(title)}[/]: " + " → ".join(escape(n) for n in order)]
-        parts.append(f"next: [b]{escape(next_speaker)}[/]" if next_speaker else "[dim]scene over[/]")
+        parts.append(
+            f"next: [b]{escape(next_speaker)}[/]" if next_speaker else "[dim]scene over[/]"
+        )
         parts += [f"[dim]•[/] {escape(note)}" for note in notes]
         self.update("\n".join(parts))
 

@@ -37,14 +37,45 @@ from simstage.world.perception import Perception, perceive, perceive_private
 from simstage.world.state import WorldState
 
 Action = (
-    EnterAction | ExitAction | MoveAction | SayAction | TellAction | ClaimAction | AssertAction | PeekAction
-    | StopPeekAction | DistractAction
+    EnterAction
+    | ExitAction
+    | MoveAction
+    | SayAction
+    | TellAction
+    | ClaimAction
+    | AssertAction
+    | PeekAction
+    | StopPeekAction
+    | DistractAction
 )
 ResolvedEvent = (
-    Entered | Exited | Moved | Said | Told | Claimed | Asserted | Peeked | PeekStopped | Distracted | Rejected
+    Entered
+    | Exited
+    | Moved
+    | Said
+    | Told
+    | Claimed
+    | Asserted
+    | Peeked
+    | PeekStopped
+    | Distracted
+    | Rejected
 )
 
-_NOT_A = ("The", "A", "An", "It", "There", "This", "That", "These", "Those", "Someone", "Nobody", "Everyone")
+_NOT_A = (
+    "The",
+    "A",
+    "An",
+    "It",
+    "There",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "Someone",
+    "Nobody",
+    "Everyone",
+)
 
 
 class _Refused(Exception):
@@ -56,7 +87,9 @@ def _require(condition: bool, reason: str) -> None:
         raise _Refused(reason)
 
 
-def resolve(world: WorldState, action: Action, turn: int, origin: Origin = "stage") -> ResolvedEvent:
+def resolve(
+    world: WorldState, action: Action, turn: int, origin: Origin = "stage"
+) -> ResolvedEvent:
     """Turn an intended action into the event it causes, without changing `world`.
 
     Args:
@@ -123,26 +156,55 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             f"the {action.to} is not in the {here}, where {who} is",
         )
         frm = world.object_container[action.object]
-        _require(frm != action.to, f"the {action.object} {world.be(action.object)} already in the {action.to}")
+        _require(
+            frm != action.to,
+            f"the {action.object} {world.be(action.object)} already in the {action.to}",
+        )
         return Moved(
-            turn=turn, origin=origin, who=who, object=action.object, frm=frm, to=action.to,
+            turn=turn,
+            origin=origin,
+            who=who,
+            object=action.object,
+            frm=frm,
+            to=action.to,
             **_seen(perceive(world, here, who, turn)),
         )
     if isinstance(action, SayAction):
-        return Said(turn=turn, origin=origin, who=who, text=action.text, **_seen(perceive(world, here, who, turn)))
+        return Said(
+            turn=turn,
+            origin=origin,
+            who=who,
+            text=action.text,
+            **_seen(perceive(world, here, who, turn)),
+        )
     if isinstance(action, TellAction):
         _listener(world, who, action.to, here)
         return Told(
-            turn=turn, origin=origin, who=who, to=action.to, text=action.text,
+            turn=turn,
+            origin=origin,
+            who=who,
+            to=action.to,
+            text=action.text,
             **_seen(perceive_private(world, who, action.to, turn)),
         )
     if isinstance(action, ClaimAction):
         _require(action.object in world.object_container, f"there is no object {action.object!r}")
-        _require(action.container in world.container_location, f"there is no container {action.container!r}")
-        text = action.text or f"The {action.object} {world.be(action.object)} in the {action.container}."
+        _require(
+            action.container in world.container_location,
+            f"there is no container {action.container!r}",
+        )
+        text = (
+            action.text
+            or f"The {action.object} {world.be(action.object)} in the {action.container}."
+        )
         return Claimed(
-            turn=turn, origin=origin, who=who, object=action.object, container=action.container,
-            text=text, true=world.object_container[action.object] == action.container,
+            turn=turn,
+            origin=origin,
+            who=who,
+            object=action.object,
+            container=action.container,
+            text=text,
+            true=world.object_container[action.object] == action.container,
             **_seen(perceive(world, here, who, turn)),
         )
     if isinstance(action, AssertAction):
@@ -153,21 +215,35 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             _listener(world, who, action.to, here)
             seen = perceive_private(world, who, action.to, turn)
         return Asserted(
-            turn=turn, origin=origin, who=who, fact=action.fact, holds=action.holds, to=action.to,
+            turn=turn,
+            origin=origin,
+            who=who,
+            fact=action.fact,
+            holds=action.holds,
+            to=action.to,
             text=action.text or statement_text(world.fact_text[action.fact], action.holds),
-            true=world.facts[action.fact] == action.holds, **_seen(seen),
+            true=world.facts[action.fact] == action.holds,
+            **_seen(seen),
         )
     if isinstance(action, PeekAction):
         _require(action.into in world.locations, f"there is no location {action.into!r}")
         _require(action.into != here, f"{who} is in the {here}: it can only watch another location")
-        _require(world.watching.get(who) != action.into, f"{who} is already watching the {action.into}")
+        _require(
+            world.watching.get(who) != action.into, f"{who} is already watching the {action.into}"
+        )
         return Peeked(
-            turn=turn, origin=origin, who=who, into=action.into, sees=world.visible_objects(action.into),
+            turn=turn,
+            origin=origin,
+            who=who,
+            into=action.into,
+            sees=world.visible_objects(action.into),
             witnesses=(who,),
         )
     if isinstance(action, StopPeekAction):
         _require(who in world.watching, f"{who} is not watching anywhere")
-        return PeekStopped(turn=turn, origin=origin, who=who, into=world.watching[who], witnesses=(who,))
+        return PeekStopped(
+            turn=turn, origin=origin, who=who, into=world.watching[who], witnesses=(who,)
+        )
     if isinstance(action, DistractAction):
         return Distracted(turn=turn, origin=origin, who=who, until=turn + action.turns - 1)
     raise _Refused(f"unknown action {type(action).__name__}")

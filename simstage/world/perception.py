@@ -41,7 +41,9 @@ class Perception:
         return tuple(w for w in self.witnesses if w not in self.watchers) + self.distracted
 
 
-def perceive(world: WorldState, location: str, actor: str, turn: int, audience: Sequence[str] | None = None) -> Perception:
+def perceive(
+    world: WorldState, location: str, actor: str, turn: int, audience: Sequence[str] | None = None
+) -> Perception:
     """Who perceives a public event in `location` during `turn`.
 
     Args:
@@ -54,7 +56,9 @@ def perceive(world: WorldState, location: str, actor: str, turn: int, audience: 
     present = tuple(world.present(location) if audience is None else audience)
     distracted = tuple(who for who in present if who != actor and world.is_distracted(who, turn))
     watchers = tuple(
-        who for who in world.watchers_of(location) if who not in present and not world.is_distracted(who, turn)
+        who
+        for who in world.watchers_of(location)
+        if who not in present and not world.is_distracted(who, turn)
     )
     attentive = tuple(who for who in present if who not in distracted)
     return Perception(attentive + watchers, watchers, distracted)

@@ -13,7 +13,9 @@ from simstage.stage.cpu import cpu_flags, has_amx
 
 pytestmark = [
     pytest.mark.model,
-    pytest.mark.skipif(not has_amx(cpu_flags()), reason="this CPU has no AMX (no amx_* flag in /proc/cpuinfo)"),
+    pytest.mark.skipif(
+        not has_amx(cpu_flags()), reason="this CPU has no AMX (no amx_* flag in /proc/cpuinfo)"
+    ),
 ]
 
 

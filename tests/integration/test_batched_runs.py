@@ -13,9 +13,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from simstage.bench.runs import play_scene_run
 from simstage.cli import main
 from simstage.stage.batch import SharedLlama
-from simstage.bench.runs import play_scene_run
 from simstage.stage.models import resolve_model
 
 pytestmark = pytest.mark.model
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.model
 def _lanes_play(shared: SharedLlama, seeds: list[int], turns: int, tokens: int) -> list[list[str]]:
     from simstage.bench.runs import _on_lanes
 
-    played, _ = _on_lanes(shared, seeds, lambda lane, seed: play_scene_run(lane, 3, turns, tokens, seed))
+    played, _ = _on_lanes(
+        shared, seeds, lambda lane, seed: play_scene_run(lane, 3, turns, tokens, seed)
+    )
     return [run["lines"] for run in played]
 
 
@@ -35,7 +37,9 @@ def test_batched_runs_equal_the_runs_played_alone() -> None:
     try:
         batched = _lanes_play(together, [0, 1, 2], turns=4, tokens=8)
         assert together.decoder.tickets / together.decoder.decodes > 1.5  # lanes shared batches
-        assert together.core.free_sequences() == together.core.n_seq_max - 1  # lanes gave theirs back
+        assert (
+            together.core.free_sequences() == together.core.n_seq_max - 1
+        )  # lanes gave theirs back
     finally:
         together.close()
     alone = SharedLlama(model, runs=1, **options)
@@ -58,7 +62,9 @@ def test_bench_runs_json_report() -> None:
     assert [row["runs"] for row in report["by_runs"]] == [1, 2]
     for row in report["by_runs"]:
         assert row["sequential_s"] > 0 and row["batched_s"] > 0
-        assert row["runs_speedup"] == pytest.approx(row["sequential_s"] / row["batched_s"], rel=0.01)
+        assert row["runs_speedup"] == pytest.approx(
+            row["sequential_s"] / row["batched_s"], rel=0.01
+        )
         assert row["kv_mib_per_run"] > 0
         assert 1 <= row["lanes_per_decode"] <= row["runs"]
     assert report["runs_speedup"] == report["by_runs"][-1]["runs_speedup"]

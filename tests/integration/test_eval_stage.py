@@ -21,8 +21,19 @@ def test_hitom_questions_asked_of_the_model(tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(
         main,
-        ["eval", "hitom", str(HITOM), "--stage", "--threads", "2", "--limit", "10", "--json",
-         "--disagreements", str(wrong)],
+        [
+            "eval",
+            "hitom",
+            str(HITOM),
+            "--stage",
+            "--threads",
+            "2",
+            "--limit",
+            "10",
+            "--json",
+            "--disagreements",
+            str(wrong),
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)

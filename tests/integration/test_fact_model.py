@@ -30,7 +30,9 @@ def short_dinner():
     probes = [probe.model_copy(update={"at": TURNS}) for probe in scenario.probes]
     timeline = [entry for entry in scenario.timeline if entry.at <= TURNS]
     stage = scenario.stage.model_copy(update={"max_tokens": 48})
-    return scenario.model_copy(update={"probes": probes, "timeline": timeline, "stage": stage, "max_turns": TURNS})
+    return scenario.model_copy(
+        update={"probes": probes, "timeline": timeline, "stage": stage, "max_turns": TURNS}
+    )
 
 
 def test_the_dinner_party_plays_and_every_fact_probe_is_scored_on_the_model(llama_stage) -> None:
@@ -52,7 +54,9 @@ def test_the_dinner_party_plays_and_every_fact_probe_is_scored_on_the_model(llam
     assert all(e.answer in FACT_OPTIONS and e.truth in ("yes", "no") for e in facts)
     who = [e for e in events if isinstance(e, WhoKnowsAnswered)]
     assert len(who) == 3 and all(e.names == tuple(scenario.cast_names) for e in who)
-    assert all(set(e.answers) <= set(WHO_KNOWS_OPTIONS) and len(e.answers) == len(e.names) for e in who)
+    assert all(
+        set(e.answers) <= set(WHO_KNOWS_OPTIONS) and len(e.answers) == len(e.names) for e in who
+    )
     metrics = tom_metrics(scenario, events)
     assert metrics is not None and metrics.overall.n == len(scenario.probes)
     assert metrics.by_kind["fact"].n == len(facts) and metrics.by_kind["who_knows"].n == 3

@@ -39,7 +39,9 @@ def _output_norm(path: Path) -> tuple[np.ndarray, float]:
     return np.asarray(weight.data, dtype=np.float32), float(field.parts[field.data[0]][0])
 
 
-def test_last_layer_capture_with_the_output_norm_is_the_embedding(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_last_layer_capture_with_the_output_norm_is_the_embedding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     path = resolve_model("default")
     stage = LlamaStage(path, n_ctx=2048, n_threads=2, n_seq_max=8, latent_layers="all")
     try:
@@ -90,7 +92,17 @@ def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path)
     out = tmp_path / "run.jsonl"
     runner = CliRunner()
     played = runner.invoke(
-        main, ["run", str(SCENES / "sally-anne.yaml"), "--headless", "--latent", "--threads", "2", "--out", str(out)]
+        main,
+        [
+            "run",
+            str(SCENES / "sally-anne.yaml"),
+            "--headless",
+            "--latent",
+            "--threads",
+            "2",
+            "--out",
+            str(out),
+        ],
     )
     assert played.exit_code == 0, played.output
     log = read_runlog(out)
@@ -98,8 +110,13 @@ def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path)
     captured = [e for e in log.events if e.type == "latent_captured"]
     assert len(probes) == 3 and len(captured) == 3
     assert json.loads(out.read_text().splitlines()[0])["latent"]["layers"] == "all"
-    for probe, event in zip(probes, captured):
-        assert (event.ask, event.about, event.through, event.style) == (probe.ask, probe.about, probe.through, probe.style)
+    for probe, event in zip(probes, captured, strict=False):
+        assert (event.ask, event.about, event.through, event.style) == (
+            probe.ask,
+            probe.about,
+            probe.through,
+            probe.style,
+        )
         record = read_record(out, event)
         assert record.shape == (len(event.layers), event.dims) and np.isfinite(record).all()
     assert sidecar_path(out).stat().st_size == sum(len(e.layers) * e.dims * 4 for e in captured)
@@ -119,14 +136,27 @@ def test_a_latent_run_logs_a_whole_record_per_probe_and_verifies(tmp_path: Path)
         assert sum(changed.toward.values()) == round(changed.changed * 3)
 
     plain = tmp_path / "plain.jsonl"
-    again = runner.invoke(main, ["run", str(SCENES / "sally-anne.yaml"), "--headless", "--threads", "2", "--out", str(plain)])
+    again = runner.invoke(
+        main,
+        [
+            "run",
+            str(SCENES / "sally-anne.yaml"),
+            "--headless",
+            "--threads",
+            "2",
+            "--out",
+            str(plain),
+        ],
+    )
     assert again.exit_code == 0, again.output
     assert not sidecar_path(plain).exists()
     assert not [e for e in read_runlog(plain).events if e.type == "latent_captured"]
 
 
 def test_projecting_a_direction_out_changes_what_the_next_blocks_read() -> None:
-    stage = LlamaStage(resolve_model("default"), n_ctx=2048, n_threads=2, n_seq_max=8, latent_layers=[9, 10, 20])
+    stage = LlamaStage(
+        resolve_model("default"), n_ctx=2048, n_threads=2, n_seq_max=8, latent_layers=[9, 10, 20]
+    )
     try:
         seq = stage.open_sequence()
         job = (seq, MESSAGES, ["basket", "box"], ANSWER_PREFIX)
@@ -149,7 +179,9 @@ def test_a_contrast_run_logs_each_pair_and_verifies(tmp_path: Path) -> None:
     scene.write_text(text + "\nlatent: {layers: [3, 15, 29], contrast: true}\n", encoding="utf-8")
     out = tmp_path / "run.jsonl"
     runner = CliRunner()
-    played = runner.invoke(main, ["run", str(scene), "--headless", "--latent", "--threads", "2", "--out", str(out)])
+    played = runner.invoke(
+        main, ["run", str(scene), "--headless", "--latent", "--threads", "2", "--out", str(out)]
+    )
     assert played.exit_code == 0, played.output
     captured = [e for e in read_runlog(out).events if e.type == "latent_captured"]
     assert len(captured) == 3 and all(e.contrast == ("basket", "box") for e in captured)

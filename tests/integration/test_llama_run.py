@@ -19,13 +19,19 @@ pytestmark = pytest.mark.model
 
 def simstage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "simstage", *args], capture_output=True, text=True, cwd=ROOT, timeout=600
+        [sys.executable, "-m", "simstage", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
 
 
 def test_headless_run_then_replay_and_verify(tmp_path) -> None:
     out = tmp_path / "sally.jsonl"
-    run = simstage("run", str(SCENARIOS / "sally-anne.yaml"), "--headless", "--out", str(out), "--threads", "2")
+    run = simstage(
+        "run", str(SCENARIOS / "sally-anne.yaml"), "--headless", "--out", str(out), "--threads", "2"
+    )
     assert run.returncode == 0, run.stderr
     assert "turn 6" in run.stdout and "Sally" in run.stdout
     log = read_runlog(out)
@@ -87,20 +93,41 @@ def test_probe_leaves_the_character_unchanged(llama_stage) -> None:
 
 
 def test_missing_and_corrupt_model_files_are_clear_errors(tmp_path) -> None:
-    missing = simstage("run", str(SCENARIOS / "sally-anne.yaml"), "--headless", "--model", "nope.gguf",
-                       "--out", str(tmp_path / "a.jsonl"))
+    missing = simstage(
+        "run",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--headless",
+        "--model",
+        "nope.gguf",
+        "--out",
+        str(tmp_path / "a.jsonl"),
+    )
     assert missing.returncode == 2
     assert "model file not found: nope.gguf" in missing.stderr and "Traceback" not in missing.stderr
     bogus = tmp_path / "bogus.gguf"
     bogus.write_bytes(b"not a model at all")
-    corrupt = simstage("run", str(SCENARIOS / "sally-anne.yaml"), "--headless", "--model", str(bogus),
-                       "--out", str(tmp_path / "b.jsonl"))
+    corrupt = simstage(
+        "run",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--headless",
+        "--model",
+        str(bogus),
+        "--out",
+        str(tmp_path / "b.jsonl"),
+    )
     assert corrupt.returncode == 2
     assert "is not a GGUF model file" in corrupt.stderr and "Traceback" not in corrupt.stderr
     truncated = tmp_path / "truncated.gguf"
     truncated.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64)
-    cut = simstage("run", str(SCENARIOS / "sally-anne.yaml"), "--headless", "--model", str(truncated),
-                   "--out", str(tmp_path / "c.jsonl"))
+    cut = simstage(
+        "run",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--headless",
+        "--model",
+        str(truncated),
+        "--out",
+        str(tmp_path / "c.jsonl"),
+    )
     assert cut.returncode == 2, cut.stderr
     assert "cannot load model" in cut.stderr and "Traceback" not in cut.stderr
     assert not (tmp_path / "c.jsonl").exists()

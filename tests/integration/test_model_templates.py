@@ -39,7 +39,11 @@ def relabelled(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("relabelled")
     source = resolve_model("default")
     return {
-        stem: relabel(source, folder / f"{stem}.gguf", (TEMPLATES / f"{stem}.jinja").read_text(encoding="utf-8"))
+        stem: relabel(
+            source,
+            folder / f"{stem}.gguf",
+            (TEMPLATES / f"{stem}.jinja").read_text(encoding="utf-8"),
+        )
         for stem in sorted(FAMILIES)
     }
 
@@ -48,8 +52,18 @@ def test_prompt_shows_each_models_own_markers(relabelled) -> None:
     runner = CliRunner()
     for stem, path in relabelled.items():
         result = runner.invoke(
-            main, ["prompt", str(SCENARIOS / "sally-anne.yaml"), "--as", "Sally", "--turn", "5",
-                   "--model", str(path), "--json"],
+            main,
+            [
+                "prompt",
+                str(SCENARIOS / "sally-anne.yaml"),
+                "--as",
+                "Sally",
+                "--turn",
+                "5",
+                "--model",
+                str(path),
+                "--json",
+            ],
         )
         assert result.exit_code == 0, (stem, result.output)
         report = json.loads(result.stdout)
@@ -62,11 +76,15 @@ def test_prompt_shows_each_models_own_markers(relabelled) -> None:
         assert report["token_count"] > 100, stem
 
 
-def test_a_scene_plays_on_each_template_with_exact_prompts_and_kv_reuse(relabelled, monkeypatch) -> None:
+def test_a_scene_plays_on_each_template_with_exact_prompts_and_kv_reuse(
+    relabelled, monkeypatch
+) -> None:
     from simstage.stage.llama import LlamaStage
 
     scenario = load_scenario(SCENARIOS / "sally-anne.yaml").scenario
-    scenario = scenario.model_copy(update={"stage": scenario.stage.model_copy(update={"max_tokens": 32})})
+    scenario = scenario.model_copy(
+        update={"stage": scenario.stage.model_copy(update={"max_tokens": 32})}
+    )
     for stem, path in relabelled.items():
         stage = LlamaStage(path, n_ctx=4096, n_threads=2, n_seq_max=8)
         prompts: list[tuple[int, list[int]]] = []
@@ -103,18 +121,45 @@ def test_a_gguf_whose_template_escapes_the_sandbox_is_one_line_exit_2(tmp_path) 
     hostile = relabel(resolve_model("default"), tmp_path / "hostile.gguf", HOSTILE)
     out = tmp_path / "run.jsonl"
     run = subprocess.run(
-        [sys.executable, "-m", "simstage", "run", str(SCENARIOS / "sally-anne.yaml"), "--headless",
-         "--model", str(hostile), "--out", str(out), "--threads", "2"],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "simstage",
+            "run",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--headless",
+            "--model",
+            str(hostile),
+            "--out",
+            str(out),
+            "--threads",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert run.returncode == 2, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and str(hostile) in lines[0] and "sandbox" in lines[0], run.stderr
     assert "Traceback" not in run.stderr and not out.exists()
     shown = subprocess.run(
-        [sys.executable, "-m", "simstage", "prompt", str(SCENARIOS / "sally-anne.yaml"), "--as", "Sally",
-         "--model", str(hostile)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "simstage",
+            "prompt",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--as",
+            "Sally",
+            "--model",
+            str(hostile),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert shown.returncode == 2 and len(shown.stderr.strip().splitlines()) == 1, shown.stderr
 
@@ -124,9 +169,26 @@ def test_the_run_log_records_the_chat_format(tmp_path, relabelled) -> None:
 
     out = tmp_path / "run.jsonl"
     run = subprocess.run(
-        [sys.executable, "-m", "simstage", "run", str(SCENARIOS / "sally-anne.yaml"), "--headless",
-         "--model", str(relabelled["mistral-v0.3"]), "--out", str(out), "--threads", "2", "--max-turns", "2"],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "simstage",
+            "run",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--headless",
+            "--model",
+            str(relabelled["mistral-v0.3"]),
+            "--out",
+            str(out),
+            "--threads",
+            "2",
+            "--max-turns",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr
     stage = read_runlog(out).header.stage
@@ -144,18 +206,42 @@ def test_a_gguf_without_a_template_plays_a_screenplay_or_a_named_built_in(tmp_pa
     bare = relabel(resolve_model("default"), tmp_path / "no-template.gguf", None)
     text = (SCENARIOS / "sally-anne.yaml").read_text(encoding="utf-8")
     runner = CliRunner()
-    plain = runner.invoke(main, ["prompt", str(SCENARIOS / "sally-anne.yaml"), "--as", "Anne", "--turn", "4",
-                                 "--model", str(bare), "--json"])
+    plain = runner.invoke(
+        main,
+        [
+            "prompt",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--as",
+            "Anne",
+            "--turn",
+            "4",
+            "--model",
+            str(bare),
+            "--json",
+        ],
+    )
     assert plain.exit_code == 0, plain.output
     report = json.loads(plain.stdout)
     assert report["chat_format"] == "screenplay" and report["text"].endswith("\nAnne:")
     named = tmp_path / "sally-llama3.yaml"
-    named.write_text(text.replace("stage: {backend: llama,", "stage: {chat_template: llama3, backend: llama,"))
-    built_in = runner.invoke(main, ["prompt", str(named), "--as", "Anne", "--turn", "4", "--model", str(bare), "--json"])
+    named.write_text(
+        text.replace("stage: {backend: llama,", "stage: {chat_template: llama3, backend: llama,")
+    )
+    built_in = runner.invoke(
+        main, ["prompt", str(named), "--as", "Anne", "--turn", "4", "--model", str(bare), "--json"]
+    )
     assert built_in.exit_code == 0, built_in.output
     report = json.loads(built_in.stdout)
     assert report["chat_format"] == "builtin:llama3"
     assert "<|start_header_id|>user<|end_header_id|>" in report["text"]
-    named.write_text(text.replace("stage: {backend: llama,", "stage: {chat_template: no-such-family, backend: llama,"))
+    named.write_text(
+        text.replace(
+            "stage: {backend: llama,", "stage: {chat_template: no-such-family, backend: llama,"
+        )
+    )
     unknown = runner.invoke(main, ["prompt", str(named), "--as", "Anne", "--model", str(bare)])
-    assert unknown.exit_code == 2 and "no-such-family" in unknown.stderr and "Traceback" not in unknown.output
+    assert (
+        unknown.exit_code == 2
+        and "no-such-family" in unknown.stderr
+        and "Traceback" not in unknown.output
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import subprocess
@@ -31,7 +32,9 @@ pytestmark = pytest.mark.model
 
 def scene(name: str, kind: str, max_tokens: int = 48):
     scenario = with_puppeteer(load_scenario(SCENARIOS / name).scenario, kind)
-    return scenario.model_copy(update={"stage": scenario.stage.model_copy(update={"max_tokens": max_tokens})})
+    return scenario.model_copy(
+        update={"stage": scenario.stage.model_copy(update={"max_tokens": max_tokens})}
+    )
 
 
 def test_bare_stage_chooses_speakers_on_the_model(llama_stage) -> None:
@@ -42,7 +45,7 @@ def test_bare_stage_chooses_speakers_on_the_model(llama_stage) -> None:
         sim.release_sequences()
     chosen = [e for e in sim.events if isinstance(e, SpeakerChosen)]
     assert len(chosen) == 3 and all(c.by == "bare" and c.speaker in c.options for c in chosen)
-    assert all(a.speaker != b.speaker for a, b in zip(chosen, chosen[1:]))
+    assert all(a.speaker != b.speaker for a, b in itertools.pairwise(chosen))
     assert len([e for e in sim.events if isinstance(e, TurnEnded)]) == 3
     assert len([e for e in sim.events if isinstance(e, TurnMetrics)]) == 3
 
@@ -74,12 +77,14 @@ def test_optimizer_candidates_are_decoded_in_one_batch(llama_stage, monkeypatch)
         before = (counters.decode_calls, counters.batched_calls, counters.generated_tokens)
         lines = original(seq, messages, sampling, n)
         after = (counters.decode_calls, counters.batched_calls, counters.generated_tokens)
-        deltas.append(tuple(b - a for a, b in zip(before, after)))  # type: ignore[arg-type]
+        deltas.append(tuple(b - a for a, b in zip(before, after, strict=False)))  # type: ignore[arg-type]
         return lines
 
     generate = llama_stage.generate
     monkeypatch.setattr(llama_stage, "generate_candidates", spy)
-    monkeypatch.setattr(llama_stage, "generate", lambda *a, **k: (sequential.append(sim.turn), generate(*a, **k))[1])
+    monkeypatch.setattr(
+        llama_stage, "generate", lambda *a, **k: (sequential.append(sim.turn), generate(*a, **k))[1]
+    )
     try:
         sim.run()
     finally:
@@ -92,7 +97,7 @@ def test_optimizer_candidates_are_decoded_in_one_batch(llama_stage, monkeypatch)
     assert decodes <= scenario.stage.max_tokens + 1
     assert tokens > decodes and batched >= decodes // 2
     assert sequential == [1]  # the plain generate ran for Victor's turn only
-    chosen = [e for e in sim.events if isinstance(e, CandidateChosen)][0]
+    chosen = next(e for e in sim.events if isinstance(e, CandidateChosen))
     assert chosen.total >= chosen.mean and 0.0 <= chosen.scores["sycophancy"] <= 1.0
 
 
@@ -110,9 +115,26 @@ def test_human_steers_the_model(llama_stage, sally_anne) -> None:
 
 def test_compare_cli_on_the_model() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "simstage", "compare", str(SCENARIOS / "sycophancy.yaml"), "--puppeteer",
-         "bare,optimizer", "--seeds", "1", "--max-turns", "2", "--threads", "2", "--json"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "simstage",
+            "compare",
+            str(SCENARIOS / "sycophancy.yaml"),
+            "--puppeteer",
+            "bare,optimizer",
+            "--seeds",
+            "1",
+            "--max-turns",
+            "2",
+            "--threads",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)

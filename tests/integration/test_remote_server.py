@@ -31,7 +31,9 @@ from tests.conftest import SCENARIOS
 
 pytestmark = pytest.mark.model
 
-pytest.importorskip("llama_cpp.server.app", reason="needs the server extra: pip install 'llama-cpp-python[server]'")
+pytest.importorskip(
+    "llama_cpp.server.app", reason="needs the server extra: pip install 'llama-cpp-python[server]'"
+)
 
 
 def free_port() -> int:
@@ -51,11 +53,25 @@ class Server:
 
     def start(self) -> Server:
         command = [
-            sys.executable, "-m", "simstage.serve", "--model", str(resolve_model("default")),
-            "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_threads", "2", "--n_ctx", "4096",
+            sys.executable,
+            "-m",
+            "simstage.serve",
+            "--model",
+            str(resolve_model("default")),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_threads",
+            "2",
+            "--n_ctx",
+            "4096",
         ]
-        self.process = subprocess.Popen(command, stdout=open(self._log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, stdout=open(self._log, "ab"), stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -85,11 +101,19 @@ def remote_scenario(tmp_path: Path, url: str, **stage: object) -> Path:
     """Sally–Anne, played by the server, with an API key read from the environment."""
     text = (SCENARIOS / "sally-anne.yaml").read_text()
     settings = {
-        "backend": "litellm", "model": "openai/smollm2", "api_base": url,
-        "api_key_env": "SIMSTAGE_TEST_KEY", "temperature": 0.7, "max_tokens": 100, "retries": 1,
+        "backend": "litellm",
+        "model": "openai/smollm2",
+        "api_base": url,
+        "api_key_env": "SIMSTAGE_TEST_KEY",
+        "temperature": 0.7,
+        "max_tokens": 100,
+        "retries": 1,
         **stage,
     }
-    lines = [f"stage: {json.dumps(settings)}" if line.startswith("stage:") else line for line in text.splitlines()]
+    lines = [
+        f"stage: {json.dumps(settings)}" if line.startswith("stage:") else line
+        for line in text.splitlines()
+    ]
     path = tmp_path / "sally-remote.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -98,7 +122,9 @@ def remote_scenario(tmp_path: Path, url: str, **stage: object) -> Path:
 def test_a_scene_plays_through_the_server(tmp_path, server, monkeypatch) -> None:
     monkeypatch.setenv("SIMSTAGE_TEST_KEY", "sk-test-secret-7781")
     out = tmp_path / "run.jsonl"
-    result = CliRunner().invoke(main, ["run", str(remote_scenario(tmp_path, server.url)), "--headless", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["run", str(remote_scenario(tmp_path, server.url)), "--headless", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     log = read_runlog(out)
     assert log.header.stage.backend == "litellm" and log.header.stage.model == "openai/smollm2"
@@ -121,7 +147,11 @@ def test_server_killed_mid_run_then_resumed(tmp_path, server) -> None:
             server.kill()
 
     with open_run(
-        SCENARIOS / "sally-anne.yaml", out, backend="litellm", model="openai/smollm2", api_base=server.url
+        SCENARIOS / "sally-anne.yaml",
+        out,
+        backend="litellm",
+        model="openai/smollm2",
+        api_base=server.url,
     ) as session:
         session.simulation.subscribe(EventCallback(kill_after_turn_3))
         with pytest.raises(StageError) as caught:
@@ -143,6 +173,8 @@ def test_server_killed_mid_run_then_resumed(tmp_path, server) -> None:
     assert resumed.exit_code == 0, resumed.output
     log = read_runlog(out)
     assert log.events[-1].type == "run_ended" and log.events[-1].reason == "completed"
-    assert [e.turn for e in log.events if e.type == "turn_ended"] == list(range(1, log.header.max_turns + 1))
+    assert [e.turn for e in log.events if e.type == "turn_ended"] == list(
+        range(1, log.header.max_turns + 1)
+    )
     assert out.read_text().splitlines()[:4] == kept[:4]
     assert os.path.exists(str(out) + ".before-resume-1")

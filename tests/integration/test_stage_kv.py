@@ -72,7 +72,7 @@ def test_shared_scene_prefix_is_decoded_once(llama_stage) -> None:
     borrowed_before = llama_stage.counters.extra.get("borrowed_tokens", 0)
     seqs = [llama_stage.open_sequence() for _ in script.names]
     try:
-        for seq, name in zip(seqs, script.names):
+        for seq, name in zip(seqs, script.names, strict=False):
             llama_stage.sync(seq, llama_stage.prompt_tokens(script.messages(name)))
         borrowed = llama_stage.counters.extra.get("borrowed_tokens", 0) - borrowed_before
         preamble = len(llama_stage.tokenize(script.messages(script.names[0])[0].content))
@@ -112,7 +112,9 @@ def test_candidates_are_decoded_in_one_batch_per_step(llama_stage) -> None:
         length = llama_stage.kv_length(seq)
         calls = llama_stage.counters.decode_calls
         batched = llama_stage.counters.batched_calls
-        lines = llama_stage.generate_candidates(seq, messages, Sampling(temperature=0.9, max_tokens=8, seed=3), 4)
+        lines = llama_stage.generate_candidates(
+            seq, messages, Sampling(temperature=0.9, max_tokens=8, seed=3), 4
+        )
         assert len(lines) == 4 and len(set(lines)) > 1
         steps = llama_stage.counters.decode_calls - calls
         # About one decode per generated token for all four, not four per token.
@@ -154,8 +156,14 @@ def test_two_probes_to_one_character_in_one_batch(llama_stage) -> None:
     try:
         llama_stage.sync(seq, llama_stage.prompt_tokens(messages))
         first = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine? " * 8)]
-        second = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine? " * 8 + "Think.")]
-        jobs = [(seq, first, ["kitchen", "cellar"], "The "), (seq, second, ["kitchen", "cellar"], "The ")]
+        second = [
+            *messages[:-1],
+            Message("user", messages[-1].content + " Where is the wine? " * 8 + "Think."),
+        ]
+        jobs = [
+            (seq, first, ["kitchen", "cellar"], "The "),
+            (seq, second, ["kitchen", "cellar"], "The "),
+        ]
         together = llama_stage.choose_many(jobs)
         apart = [llama_stage.choose_many([job])[0] for job in jobs]
         assert together == apart

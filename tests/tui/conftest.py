@@ -16,11 +16,17 @@ def live_app(tmp_path):
     """Factory: a live app on the scripted stage, writing `tmp_path/run.jsonl` (closed afterwards)."""
     apps = []
 
-    def make(scenario: str = "sally-anne.yaml", stage: ScriptedStage | None = None, out: str | Path | None = None):
+    def make(
+        scenario: str = "sally-anne.yaml",
+        stage: ScriptedStage | None = None,
+        out: str | Path | None = None,
+    ):
         from simstage.tui import make_app
 
         loaded = load_scenario(SCENARIOS / scenario)
-        app = make_app(loaded, stage or ScriptedStage(), out or tmp_path / "run.jsonl", overwrite=True)
+        app = make_app(
+            loaded, stage or ScriptedStage(), out or tmp_path / "run.jsonl", overwrite=True
+        )
         apps.append(app)
         return app
 

@@ -11,8 +11,8 @@ import pytest
 
 from simstage.engine import Simulation
 from simstage.run.log import RunLogWriter
-from simstage.scenario import load_scenario
 from simstage.run.open import make_header
+from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -21,7 +21,7 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 def tracker_available() -> bool:
     """Whether simstage.tom.tracker has landed."""
     try:
-        import simstage.tom.tracker  # noqa: F401
+        import simstage.tom.tracker  # noqa: F401 - only whether it imports
     except ImportError:
         return False
     return True
@@ -50,7 +50,9 @@ async def wait_idle(pilot) -> None:
     await pilot.pause()
 
 
-def write_finished_run(path: Path, scenario: str = "sally-anne.yaml", stop_after: int | None = None) -> Path:
+def write_finished_run(
+    path: Path, scenario: str = "sally-anne.yaml", stop_after: int | None = None
+) -> Path:
     """Play a scenario on the scripted stage into a run log (all turns, or `stop_after` then interrupt)."""
     loaded = load_scenario(SCENARIOS / scenario)
     stage = ScriptedStage()

@@ -15,7 +15,11 @@ from tests.tui.helpers import SCENARIOS
 
 async def test_picker_returns_the_chosen_scenario():
     paths = scenario_candidates([SCENARIOS, Path(".")])
-    assert [p.name for p in paths][:3] == ["dinner-party.yaml", "false-claim.yaml", "sally-anne.yaml"]
+    assert [p.name for p in paths][:3] == [
+        "dinner-party.yaml",
+        "false-claim.yaml",
+        "sally-anne.yaml",
+    ]
     app = PickerApp(paths)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("down", "down", "enter")
@@ -29,7 +33,9 @@ async def test_picker_quits_with_nothing():
     assert app.return_value is None
 
 
-@pytest.mark.skipif(importlib.util.find_spec("textual_serve") is not None, reason="textual-serve is installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("textual_serve") is not None, reason="textual-serve is installed"
+)
 def test_web_without_textual_serve_names_the_extra():
     result = CliRunner().invoke(main, ["tui", str(SCENARIOS / "sally-anne.yaml"), "--web"])
     assert result.exit_code == 2

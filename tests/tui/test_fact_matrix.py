@@ -33,13 +33,23 @@ async def test_o_goes_on_from_the_objects_to_the_facts_and_back(tmp_path) -> Non
         assert "fact forged · turn 8 · order 3" in str(table.border_title)
         assert labels(table)[1] == "thinks it is" and table.row_count == 52
         # Cole watched Mara lie unseen and believed her; the model, asked at turn 7, said yes.
-        assert cells(table, "Cole") == ["Cole", "false", "overheard t3", "✗ wrong lie: Mara ≠ said yes "]
+        assert cells(table, "Cole") == [
+            "Cole",
+            "false",
+            "overheard t3",
+            "✗ wrong lie: Mara ≠ said yes ",
+        ]
         assert cells(table, "Reed › Mara") == ["Reed › Mara", "true", "inferred t3", "lie: Mara "]
         assert cells(table, "Priya")[1:3] == ["–", ""]  # no belief
         await pilot.press("left", "left", "left")  # turn 5: Mara is distracted while Reed speaks
         await pilot.press("o")
         assert "fact sold · turn 5" in str(table.border_title)
-        assert cells(table, "Reed › Mara") == ["Reed › Mara", "true", "claimed t5", "✗ wrong Δ changed"]
+        assert cells(table, "Reed › Mara") == [
+            "Reed › Mara",
+            "true",
+            "claimed t5",
+            "✗ wrong Δ changed",
+        ]
         assert cells(table, "Mara")[1] == "false"
         await pilot.press("o")
         assert "the papers" in str(table.border_title) and labels(table)[1] == "thinks it is in"
@@ -59,7 +69,9 @@ def test_the_matrix_view_of_a_fact_is_the_tom_matrix() -> None:
     view = matrix_view(scenario, sim.events, 8, "sold")
     assert view.kind == "fact" and view.order == 3 and len(view.lines) == 52
     cells_ = [c for c in fact_matrix(scenario, sim.events, turn=8) if c.fact == "sold"]
-    assert [line.container for line in view.lines] == [None if c.value is None else str(c.value).lower() for c in cells_]
+    assert [line.container for line in view.lines] == [
+        None if c.value is None else str(c.value).lower() for c in cells_
+    ]
     assert [line.true for line in view.lines] == [c.right for c in cells_]
     assert matrix_view(scenario, sim.events, 8, "papers").kind == "object"
 
@@ -74,11 +86,16 @@ def test_the_beliefs_pane_lists_fact_beliefs_after_the_objects_chain_by_chain(tm
     view = beliefs_view(timeline, events, "Reed", 5)
     state = timeline.at(5)
     assert [(r.chain, r.fact, r.value) for r in view.facts] == sorted(
-        ((b.chain, b.fact, b.value) for b in state.fact_beliefs() if b.holder == "Reed"), key=lambda r: (len(r[0]), r[0])
+        ((b.chain, b.fact, b.value) for b in state.fact_beliefs() if b.holder == "Reed"),
+        key=lambda r: (len(r[0]), r[0]),
     )
     sold = next(r for r in view.facts if r.chain == ("Mara",) and r.fact == "sold")
     assert (sold.value, sold.right, sold.source, sold.changed) == (True, False, "claimed", True)
-    cole = next(r for r in beliefs_view(timeline, events, "Cole", 8).facts if r.chain == () and r.fact == "forged")
+    cole = next(
+        r
+        for r in beliefs_view(timeline, events, "Cole", 8).facts
+        if r.chain == () and r.fact == "forged"
+    )
     assert (cole.value, cole.lie_by, cole.probed, cole.answer) == (False, "Mara", "yes", "no")
 
 
@@ -99,9 +116,15 @@ async def test_the_beliefs_pane_shows_them(tmp_path) -> None:
     async with Pane().run_test() as pilot:
         pane = pilot.app.query_one(BeliefsPane)
         pane.show(view)
-        assert "Cole believes | forged? false (wrong) model:yes ≠ lie by Mara ·overheard" in pane.plain
+        assert (
+            "Cole believes | forged? false (wrong) model:yes ≠ lie by Mara ·overheard" in pane.plain
+        )
         assert "Cole thinks Reed believes | sold? true (wrong) ·claimed" in pane.plain
-        own = [line.split(" | ")[1].split(" ")[0] for line in pane.plain if line.startswith("Cole believes")]
+        own = [
+            line.split(" | ")[1].split(" ")[0]
+            for line in pane.plain
+            if line.startswith("Cole believes")
+        ]
         assert own == ["key:", "papers:", "forged?", "sold?"]  # the objects, then the facts
 
 

@@ -7,7 +7,6 @@ import contextlib
 import json
 import time
 
-
 from simstage.run.log import read_runlog
 from simstage.scenario.models import MoveAction
 from simstage.stage.scripted import ScriptedStage
@@ -73,7 +72,11 @@ async def test_the_streaming_line_shows_the_words_then_the_action_not_the_json(l
     assert len(streamed) > 3 and all(say.startswith(m.text) for m in streamed)
     assert streamed[-1].text == say and not any("{" in m.text for m in streamed)
     with_action = [m.action for m in streamed if m.action]
-    assert with_action and set(with_action) == {"move marble → box"} and streamed[-1].action == with_action[0]
+    assert (
+        with_action
+        and set(with_action) == {"move marble → box"}
+        and streamed[-1].action == with_action[0]
+    )
     assert streamed[-2].action is None
 
 
@@ -136,7 +139,10 @@ async def test_false_belief_shows_after_exit_then_move(live_app):
         assert app.selected == "Anne"
         anne = app.query_one("#beliefs").plain
         assert any(leaf.startswith("Anne believes |") and "marble: box" in leaf for leaf in anne)
-        assert any(leaf.startswith("Anne thinks Sally believes |") and "basket (false)" in leaf for leaf in anne)
+        assert any(
+            leaf.startswith("Anne thinks Sally believes |") and "basket (false)" in leaf
+            for leaf in anne
+        )
 
 
 async def test_probe_now_asks_the_selected_character(live_app):
@@ -191,7 +197,13 @@ async def test_key_is_handled_within_100ms_while_a_line_is_generated(live_app):
     app = live_app(stage=stage)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.live.busy and app.query_one("#transcript").query_one("#streaming").render().plain)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.live.busy
+                and app.query_one("#transcript").query_one("#streaming").render().plain
+            ),
+        )
         latencies = []
         for _ in range(5):
             before = app.selected
@@ -219,7 +231,15 @@ async def test_help_and_palette_list_every_action(live_app):
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         names = {name for name, _help, _action in app.palette_commands()}
-        for wanted in ("Run / pause", "Step one turn", "Speak as a character", "Inject a world event",
-                       "Probe the selected character", "Fork the run here", "Export the belief graph",
-                       "Help", "Quit"):
+        for wanted in (
+            "Run / pause",
+            "Step one turn",
+            "Speak as a character",
+            "Inject a world event",
+            "Probe the selected character",
+            "Fork the run here",
+            "Export the belief graph",
+            "Help",
+            "Quit",
+        ):
             assert wanted in names

@@ -19,7 +19,9 @@ def cells(table: BeliefMatrix, label: str) -> list[str]:
     return [str(getattr(value, "plain", value)) for value in table.get_row(label)]
 
 
-async def test_m_shows_the_matrix_which_follows_the_scrubber_and_o_picks_the_object(tmp_path) -> None:
+async def test_m_shows_the_matrix_which_follows_the_scrubber_and_o_picks_the_object(
+    tmp_path,
+) -> None:
     app = make_replay_app(write_finished_run(tmp_path / "four.jsonl", str(FOUR)))
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(BeliefMatrix)
@@ -31,8 +33,16 @@ async def test_m_shows_the_matrix_which_follows_the_scrubber_and_o_picks_the_obj
         assert "the papers · turn 8 · order 3" in str(table.border_title)
         assert cells(table, "Priya") == ["Priya", "safe", "witnessed t2", ""]
         # Reed's false claim at turn 6 fooled Cole, who answered the probe otherwise (scripted stage).
-        assert cells(table, "Cole") == ["Cole", "bookcase", "claimed t6", "✗ false lie: Reed ≠ said desk drawer "]
-        assert cells(table, "Mara › Cole")[1] == "bookcase" and cells(table, "Priya › Cole")[1] == "desk drawer"
+        assert cells(table, "Cole") == [
+            "Cole",
+            "bookcase",
+            "claimed t6",
+            "✗ false lie: Reed ≠ said desk drawer ",
+        ]
+        assert (
+            cells(table, "Mara › Cole")[1] == "bookcase"
+            and cells(table, "Priya › Cole")[1] == "desk drawer"
+        )
         await pilot.press("left")  # ←/→ scrub the replay from the matrix too
         assert app.turn == 7 and "turn 7" in str(table.border_title)
         await pilot.press("home")
@@ -41,7 +51,12 @@ async def test_m_shows_the_matrix_which_follows_the_scrubber_and_o_picks_the_obj
         assert cells(table, "Reed")[1] == "safe" and "Δ changed" in cells(table, "Reed")[3]
         assert "✗ false" in cells(table, "Cole")[3]  # Cole was out when Reed moved the papers
         await pilot.press("o")
-        assert "the key" in str(table.border_title) and cells(table, "Cole") == ["Cole", "bookcase", "initial t0", ""]
+        assert "the key" in str(table.border_title) and cells(table, "Cole") == [
+            "Cole",
+            "bookcase",
+            "initial t0",
+            "",
+        ]
         await pilot.press("m")
         assert not table.display and app.query_one("#main").display
 

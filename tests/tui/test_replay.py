@@ -50,10 +50,21 @@ async def test_scrubber_shows_turn_3_beliefs(finished_run):
         assert own and "marble: basket (false)" in own[0]
         await pilot.press("right_square_bracket")
         anne = app.query_one("#beliefs").plain
-        assert any(leaf.startswith("Anne believes |") and "marble: box" in leaf and "✱" in leaf for leaf in anne)
-        assert any(leaf.startswith("Anne thinks Sally believes |") and "basket (false)" in leaf for leaf in anne)
+        assert any(
+            leaf.startswith("Anne believes |") and "marble: box" in leaf and "✱" in leaf
+            for leaf in anne
+        )
+        assert any(
+            leaf.startswith("Anne thinks Sally believes |") and "basket (false)" in leaf
+            for leaf in anne
+        )
         anne = await _beliefs_at(app, pilot, 1)
-        assert any(leaf.startswith("Anne believes |") and "marble: basket" in leaf and "(false)" not in leaf for leaf in anne)
+        assert any(
+            leaf.startswith("Anne believes |")
+            and "marble: basket" in leaf
+            and "(false)" not in leaf
+            for leaf in anne
+        )
 
 
 @needs_tracker

@@ -27,7 +27,9 @@ from simstage.world.state import WorldState
 CAST = ("Ann", "Bob", "Cy", "Dee")
 
 
-def scene(knows: dict[str, dict[str, Any]] | None = None, trust: Any = "all", order: int = 3) -> Scenario:
+def scene(
+    knows: dict[str, dict[str, Any]] | None = None, trust: Any = "all", order: int = 3
+) -> Scenario:
     """Ann, Bob and Cy in the hall (a tray, open, holding the key; a chest); Dee in the study; a garden.
 
     `debt` holds, `fake` does not.
@@ -37,7 +39,11 @@ def scene(knows: dict[str, dict[str, Any]] | None = None, trust: Any = "all", or
         "title": "facts",
         "world": {
             "locations": ["hall", "study", "garden"],
-            "containers": {"tray": {"in": "hall", "open": True}, "chest": {"in": "hall"}, "shelf": {"in": "study"}},
+            "containers": {
+                "tray": {"in": "hall", "open": True},
+                "chest": {"in": "hall"},
+                "shelf": {"in": "study"},
+            },
             "objects": {"key": {"in": "tray"}},
             "facts": {
                 "debt": {"text": "Felix owes Edwin money", "true": True},
@@ -45,8 +51,12 @@ def scene(knows: dict[str, dict[str, Any]] | None = None, trust: Any = "all", or
             },
         },
         "cast": [
-            {"name": name, "persona": "p", "location": "study" if name == "Dee" else "hall",
-             **({"knows": knows[name]} if name in knows else {})}
+            {
+                "name": name,
+                "persona": "p",
+                "location": "study" if name == "Dee" else "hall",
+                **({"knows": knows[name]} if name in knows else {}),
+            }
             for name in CAST
         ],
         "tom": {"order": order, "trust": trust},

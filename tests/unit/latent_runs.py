@@ -58,7 +58,11 @@ def direction(dims: int = DIMS) -> np.ndarray:
 
 
 def write_run(
-    path: Path, seed: int, plant: Plant | None = None, dims: int = DIMS, contrast: Plant | None = None
+    path: Path,
+    seed: int,
+    plant: Plant | None = None,
+    dims: int = DIMS,
+    contrast: Plant | None = None,
 ) -> Path:
     """Play one variant, then log it with a capture after each probe; the log's path.
 
@@ -111,7 +115,11 @@ def write_run(
 
 
 def write_sweep(
-    folder: Path, runs: int = 20, plant: Plant | None = None, dims: int = DIMS, contrast: Plant | None = None
+    folder: Path,
+    runs: int = 20,
+    plant: Plant | None = None,
+    dims: int = DIMS,
+    contrast: Plant | None = None,
 ) -> Path:
     """`runs` captured runs in one folder, as a sweep leaves them."""
     (folder / "rows").mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -9,7 +10,15 @@ import pytest
 from simstage.cast import character_messages, parse_turn, turn_schema
 from simstage.cast.turn import TurnParseError
 from simstage.engine import Simulation
-from simstage.events import ParseFailed, ProbeAnswered, Rejected, RunEnded, Said, Told, WhoKnowsAnswered
+from simstage.events import (
+    ParseFailed,
+    ProbeAnswered,
+    Rejected,
+    RunEnded,
+    Said,
+    Told,
+    WhoKnowsAnswered,
+)
 from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import SCENARIOS, say
@@ -23,7 +32,10 @@ def test_sally_does_not_see_the_move_she_missed(sally_anne) -> None:
     sally_prompts = [msgs for seq, msgs in stage.prompts if seq == sim.sequence("Sally")]
     assert len(sally_prompts) == 3
     after_return = "\n".join(m.content for m in sally_prompts[-1])
-    assert "box" not in after_return.replace("(in the room)", "").split("Containers:")[1].split("\n", 1)[1]
+    assert (
+        "box"
+        not in after_return.replace("(in the room)", "").split("Containers:")[1].split("\n", 1)[1]
+    )
     assert "moves the marble" not in after_return
     assert "You enter the room." in after_return
     anne_prompts = [msgs for seq, msgs in stage.prompts if seq == sim.sequence("Anne")]
@@ -36,7 +48,7 @@ def test_prompts_are_append_only(sally_anne) -> None:
     sim.run()
     for name in ("Sally", "Anne"):
         prompts = [msgs for seq, msgs in stage.prompts if seq == sim.sequence(name)]
-        for earlier, later in zip(prompts, prompts[1:]):
+        for earlier, later in itertools.pairwise(prompts):
             # Everything but the last (open) user message is kept verbatim.
             assert later[: len(earlier) - 1] == earlier[:-1]
             assert later[len(earlier) - 1].content.startswith(earlier[-1].content)
@@ -100,7 +112,9 @@ def test_turn_schema_and_parse_agree(sally_anne) -> None:
     scenario = sally_anne.scenario
     schema = turn_schema(scenario, "Anne")
     assert set(schema["properties"]) == {"say", "action"}
-    turn = parse_turn(say("ok", {"type": "move", "object": "marble", "to": "box"}), scenario, "Anne")
+    turn = parse_turn(
+        say("ok", {"type": "move", "object": "marble", "to": "box"}), scenario, "Anne"
+    )
     assert turn.action is not None and turn.action.who == "Anne" and turn.action.to == "box"
     with pytest.raises(TurnParseError):
         parse_turn(say("ok", {"type": "move", "object": "sofa", "to": "box"}), scenario, "Anne")

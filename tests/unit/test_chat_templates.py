@@ -23,7 +23,9 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "data" / "chat-templates"
 FAMILIES = {
     stem: (row["user"], row["generation_prompt"], row["normalisation"])
     for stem, row in yaml.safe_load(
-        (Path(__file__).resolve().parents[1] / "data" / "chat_families.yaml").read_text(encoding="utf-8")
+        (Path(__file__).resolve().parents[1] / "data" / "chat_families.yaml").read_text(
+            encoding="utf-8"
+        )
     ).items()
 }
 # SOURCES.md: the system text or a think block moves as the conversation grows.

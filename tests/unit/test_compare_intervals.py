@@ -14,7 +14,11 @@ from tests.conftest import SCENARIOS, compare_json
 
 def _table(values_a: dict[int, float], values_b: dict[int, float]) -> dict:
     def entry(values: dict[int, float]) -> dict:
-        return {"per_seed": [{"seed": seed, "values": {"tom_accuracy": value}} for seed, value in values.items()]}
+        return {
+            "per_seed": [
+                {"seed": seed, "values": {"tom_accuracy": value}} for seed, value in values.items()
+            ]
+        }
 
     return {"bare": entry(values_a), "director": entry(values_b)}
 
@@ -31,11 +35,16 @@ def test_paired_difference_by_hand() -> None:
 
 
 def test_pairs_differ_in_one_thing() -> None:
-    assert comparison_pairs(["bare", "director", "optimizer"]) == [("bare", "director"), ("bare", "optimizer")]
+    assert comparison_pairs(["bare", "director", "optimizer"]) == [
+        ("bare", "director"),
+        ("bare", "optimizer"),
+    ]
     pairs = comparison_pairs(["bare", "director"], ["m1", "m2"])
     assert set(pairs) == {
-        ("bare on m1", "director on m1"), ("bare on m2", "director on m2"),
-        ("bare on m1", "bare on m2"), ("director on m1", "director on m2"),
+        ("bare on m1", "director on m1"),
+        ("bare on m2", "director on m2"),
+        ("bare on m1", "bare on m2"),
+        ("director on m1", "director on m2"),
     }
     assert comparison_pairs(["bare"]) == []
 
@@ -53,8 +62,19 @@ def test_compare_json_carries_intervals_and_paired_differences() -> None:
 
 
 def test_compare_models_pairs_by_model_and_by_puppeteer() -> None:
-    args = ["compare", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted",
-            "--puppeteer", "bare,round_robin", "--seeds", "1-2", "--model", "default,other", "--json"]
+    args = [
+        "compare",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--stage",
+        "scripted",
+        "--puppeteer",
+        "bare,round_robin",
+        "--seeds",
+        "1-2",
+        "--model",
+        "default,other",
+        "--json",
+    ]
     data = json.loads(CliRunner().invoke(main, args).output)
     pairs = {(row["a"], row["b"]) for row in data["paired"]}
     assert ("bare on default", "bare on other") in pairs
@@ -62,8 +82,16 @@ def test_compare_models_pairs_by_model_and_by_puppeteer() -> None:
 
 
 def test_compare_table_names_the_method() -> None:
-    args = ["compare", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted",
-            "--puppeteer", "bare,round_robin", "--seeds", "1-3"]
+    args = [
+        "compare",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--stage",
+        "scripted",
+        "--puppeteer",
+        "bare,round_robin",
+        "--seeds",
+        "1-3",
+    ]
     result = CliRunner(env={"COLUMNS": "200"}).invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "95% bootstrap over seeds" in result.output

@@ -19,8 +19,10 @@ def test_long_run_trims_and_keeps_the_persona() -> None:
     trims = [e for e in sim.events if isinstance(e, ContextTrimmed)]
     assert {t.who for t in trims} == set(loaded.scenario.cast_names)
     budget = sim.context_budget()
-    assert budget is not None and all(t.budget == budget and t.tokens_after < t.tokens_before for t in trims)
-    for seq, messages in stage.prompts:
+    assert budget is not None and all(
+        t.budget == budget and t.tokens_after < t.tokens_before for t in trims
+    )
+    for _seq, messages in stage.prompts:
         assert messages[0].role == "system" and "You are" in messages[0].content
         assert stage.count_tokens(messages) + sim.sampling.max_tokens <= budget
 
@@ -33,8 +35,15 @@ def test_trimmed_prompts_are_a_fold_over_events() -> None:
     # Rebuilding Margot's last prompt from the events gives exactly what the stage got.
     seq = sim.sequence("Margot")
     last = [messages for s, messages in stage.prompts if s == seq][-1]
-    index = max(i for i, e in enumerate(sim.events) if getattr(e, "type", "") == "turn_started"
-                and e.speaker == "Margot")
+    index = max(
+        i
+        for i, e in enumerate(sim.events)
+        if getattr(e, "type", "") == "turn_started" and e.speaker == "Margot"
+    )
     upto = sim.events[: index + 1]
-    upto += [e for e in sim.events[index + 1 :] if isinstance(e, ContextTrimmed) and e.turn == upto[-1].turn]
+    upto += [
+        e
+        for e in sim.events[index + 1 :]
+        if isinstance(e, ContextTrimmed) and e.turn == upto[-1].turn
+    ]
     assert character_messages(loaded.scenario, "Margot", upto) == last

@@ -27,26 +27,48 @@ WINDOW = SCENARIOS / "the-study-window.yaml"
 # from the start, sees through it; Iris knew of the fake from the start and keeps it against
 # Margot's praise of the ring, which Felix thinks she believed.
 DINNER_TRACKER = [
-    "jewellery box", "jewellery box", "yes",  # turn 6
-    "jewellery box", "no", "yes", "yes", "no", "yes", "no", "no", "yes",
+    "jewellery box",
+    "jewellery box",
+    "yes",  # turn 6
+    "jewellery box",
+    "no",
+    "yes",
+    "yes",
+    "no",
+    "yes",
+    "no",
+    "no",
+    "yes",
     ("Margot", "Felix", "Iris", "Edwin"),  # Iris heard everyone hear the denial, and believes it
     ("Felix", "Edwin"),  # who really knows of the debt
     ("Felix", "Iris"),  # and of the fake
 ]
 
 
-def test_dinner_party_on_the_scripted_stage_scores_every_fact_and_who_knows_probe(tmp_path: Path) -> None:
+def test_dinner_party_on_the_scripted_stage_scores_every_fact_and_who_knows_probe(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "dinner.jsonl"
-    result = CliRunner().invoke(main, ["run", str(DINNER), "--headless", "--stage", "scripted", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["run", str(DINNER), "--headless", "--stage", "scripted", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     scenario = load_scenario(DINNER).scenario
     kinds = [scenario.probe_kind(probe) for probe in scenario.probes]
     assert kinds.count("fact") == 9 and kinds.count("who_knows") == 3
-    assert {len(p.through) + 1 for p in scenario.probes if scenario.probe_kind(p) == "fact"} == {1, 2, 3}
+    assert {len(p.through) + 1 for p in scenario.probes if scenario.probe_kind(p) == "fact"} == {
+        1,
+        2,
+        3,
+    }
     events = read_runlog(out).events
     metrics = tom_metrics(scenario, events)
     assert metrics is not None and metrics.overall.n == len(scenario.probes) == 15
-    assert metrics.by_kind["fact"].n == 9 and metrics.by_kind["who_knows"].n == 3 and metrics.by_kind["object"].n == 3
+    assert (
+        metrics.by_kind["fact"].n == 9
+        and metrics.by_kind["who_knows"].n == 3
+        and metrics.by_kind["object"].n == 3
+    )
     assert metrics.who_knows_f1 is not None and 0.0 <= metrics.who_knows_f1 <= 1.0
     assert [v.tracker for v in run_verdicts(scenario, events)] == DINNER_TRACKER
     summary = " ".join(result.output.split())
@@ -55,7 +77,9 @@ def test_dinner_party_on_the_scripted_stage_scores_every_fact_and_who_knows_prob
     assert re.search(r"facts: \d+/9 ", summary) and re.search(r"who knows: \d+/3 ", summary)
 
 
-def test_in_the_study_window_the_watcher_and_the_distracted_witness_make_second_order_beliefs_wrong() -> None:
+def test_in_the_study_window_the_watcher_and_the_distracted_witness_make_second_order_beliefs_wrong() -> (
+    None
+):
     scenario = load_scenario(WINDOW).scenario
     simulation = Simulation(scenario, ScriptedStage())
     simulation.run()
@@ -64,12 +88,18 @@ def test_in_the_study_window_the_watcher_and_the_distracted_witness_make_second_
     for other in ("Ben", "Cleo"):
         thought, real = state.where("Ada", "letter", [other]), state.where(other, "letter")
         assert thought is not None and real is not None and thought.container != real.container
-        thought_fact, real_fact = state.fact_belief("Ada", "forged", [other]), state.fact_belief(other, "forged")
+        thought_fact, real_fact = (
+            state.fact_belief("Ada", "forged", [other]),
+            state.fact_belief(other, "forged"),
+        )
         assert (thought_fact is None) != (real_fact is None)
     # Ben, distracted, saw nothing; Cleo, watching unseen, saw all.
     assert state.where("Ben", "letter").container == "desk"  # type: ignore[union-attr]
     assert state.where("Cleo", "letter").container == "bookcase"  # type: ignore[union-attr]
-    assert state.who_knows("forged", "Ada") == ("Ada", "Ben") and state.who_knows("forged") == ("Ada", "Cleo")
+    assert state.who_knows("forged", "Ada") == ("Ada", "Ben") and state.who_knows("forged") == (
+        "Ada",
+        "Cleo",
+    )
     metrics = tom_metrics(scenario, simulation.events)
     assert metrics is not None and metrics.overall.n == len(scenario.probes)
 
@@ -77,7 +107,13 @@ def test_in_the_study_window_the_watcher_and_the_distracted_witness_make_second_
 def test_compare_gives_scores_by_kind_with_intervals_and_counts() -> None:
     result = compare_json("dinner-party.yaml", "round_robin", "1,2")
     entry = result["puppeteers"]["round_robin"]
-    for name in ("tom.kind.fact", "tom.kind.who_knows", "tom.kind.object", "tom.order.3", "tom.who_knows_f1"):
+    for name in (
+        "tom.kind.fact",
+        "tom.kind.who_knows",
+        "tom.kind.object",
+        "tom.order.3",
+        "tom.who_knows_f1",
+    ):
         assert name in entry["metrics"] and entry["intervals"][name]["n"] == 2
     seed = entry["per_seed"][0]
     assert seed["tom"]["by_kind"]["fact"]["n"] == 9 and seed["values"]["tom_n"] == 15
@@ -86,14 +122,28 @@ def test_compare_gives_scores_by_kind_with_intervals_and_counts() -> None:
 def test_sweep_rows_and_summary_carry_scores_by_kind(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     result = CliRunner().invoke(
-        main, ["sweep", str(DINNER), "--seeds", "1-2", "--set", "stage.backend=scripted", "--out", str(out)]
+        main,
+        [
+            "sweep",
+            str(DINNER),
+            "--seeds",
+            "1-2",
+            "--set",
+            "stage.backend=scripted",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     with (out / "results.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2
     for row in rows:
-        assert row["tom_n"] == "15" and row["tom.kind.fact.n"] == "9" and row["tom.kind.who_knows.n"] == "3"
+        assert (
+            row["tom_n"] == "15"
+            and row["tom.kind.fact.n"] == "9"
+            and row["tom.kind.who_knows.n"] == "3"
+        )
         low, value, high = (float(row[f"tom.kind.fact{end}"]) for end in (".low", "", ".high"))
         assert 0.0 <= low <= value <= high <= 1.0
         assert 0.0 <= float(row["tom_who_knows_f1"]) <= 1.0

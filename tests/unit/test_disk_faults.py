@@ -156,7 +156,8 @@ def scripted_sweep(out: Path, seeds: str = "1-2") -> object:
 
 
 @pytest.mark.parametrize(
-    "written", [".summary.csv.", ".results.csv.", ".sweep.json.", ".stage.backend=scripted__seed1.json."]
+    "written",
+    [".summary.csv.", ".results.csv.", ".sweep.json.", ".stage.backend=scripted__seed1.json."],
 )
 def test_a_sweep_into_a_full_disk_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str

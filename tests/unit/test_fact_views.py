@@ -23,7 +23,9 @@ def played() -> tuple:
 
 
 def cell_at(cells: list[FactCell], turn: int, holder: str, fact: str, *chain: str) -> FactCell:
-    return next(c for c in cells if (c.turn, c.holder, c.chain, c.fact) == (turn, holder, chain, fact))
+    return next(
+        c for c in cells if (c.turn, c.holder, c.chain, c.fact) == (turn, holder, chain, fact)
+    )
 
 
 def test_every_fact_cell_is_the_trackers_belief_at_its_turn(played: tuple) -> None:
@@ -35,13 +37,22 @@ def test_every_fact_cell_is_the_trackers_belief_at_its_turn(played: tuple) -> No
     for cell in cells:
         belief = timeline.at(cell.turn).fact_belief(cell.holder, cell.fact, cell.chain)
         if belief is None:
-            assert (cell.value, cell.right, cell.source, cell.formed, cell.answer) == (None, None, None, None, "don't know")
+            assert (cell.value, cell.right, cell.source, cell.formed, cell.answer) == (
+                None,
+                None,
+                None,
+                None,
+                "don't know",
+            )
         else:
             got = (cell.value, cell.right, cell.source, cell.formed, cell.lie_by)
             assert got == (belief.value, belief.right, belief.source, belief.turn, belief.lie_by)
     # The same rows as the object cells, and one fold gives both.
     assert matrix_rows(cells) == matrix_rows(belief_matrix(scenario, events))
-    assert belief_matrices(scenario, events, turn=5) == (belief_matrix(scenario, events, turn=5), fact_matrix(scenario, events, turn=5))
+    assert belief_matrices(scenario, events, turn=5) == (
+        belief_matrix(scenario, events, turn=5),
+        fact_matrix(scenario, events, turn=5),
+    )
 
 
 def test_fact_cells_show_the_lie_the_watcher_and_the_distracted_witness(played: tuple) -> None:
@@ -51,7 +62,13 @@ def test_fact_cells_show_the_lie_the_watcher_and_the_distracted_witness(played: 
     # watching from the hall unseen, believes her (overheard, wrong, a lie by Mara); Reed, who
     # saw Mara learn the truth, takes it for her lie and keeps her believing it (inferred).
     cole = cell_at(cells, 3, "Cole", "forged")
-    assert (cole.value, cole.right, cole.source, cole.lie_by, cole.changed) == (False, False, "overheard", "Mara", True)
+    assert (cole.value, cole.right, cole.source, cole.lie_by, cole.changed) == (
+        False,
+        False,
+        "overheard",
+        "Mara",
+        True,
+    )
     reed = cell_at(cells, 3, "Reed", "forged", "Mara")
     assert (reed.value, reed.source, reed.lie_by, reed.changed) == (True, "inferred", "Mara", False)
     # Nobody knows Cole watched: Mara thinks Cole has no belief.
@@ -59,11 +76,18 @@ def test_fact_cells_show_the_lie_the_watcher_and_the_distracted_witness(played: 
     # Turn 5: Mara is distracted while Reed says the house was sold: Reed thinks she heard it.
     assert cell_at(cells, 5, "Mara", "sold").value is False
     thought = cell_at(cells, 5, "Reed", "sold", "Mara")
-    assert (thought.value, thought.right, thought.source, thought.changed) == (True, False, "claimed", True)
+    assert (thought.value, thought.right, thought.source, thought.changed) == (
+        True,
+        False,
+        "claimed",
+        True,
+    )
     assert not cell_at(cells, 6, "Reed", "sold", "Mara").changed
 
 
-def test_a_fact_probe_answer_shows_from_its_turn_and_is_compared_in_its_words(played: tuple) -> None:
+def test_a_fact_probe_answer_shows_from_its_turn_and_is_compared_in_its_words(
+    played: tuple,
+) -> None:
     scenario, events = played
     cells = fact_matrix(scenario, events)
     probe = next(e for e in events if e.type == "probe" and e.kind == "fact" and e.ask == "Cole")
@@ -75,7 +99,10 @@ def test_a_fact_probe_answer_shows_from_its_turn_and_is_compared_in_its_words(pl
     cell = cell_at(cells, 8, "Reed", "forged", "Mara", "Cole")
     assert cell.probe_answer == deep.answer and cell.answer == "don't know"
     # A fact probe never marks an object cell, nor an object probe a fact cell.
-    assert all(c.probe_answer in (None, *scenario.world.containers) for c in belief_matrix(scenario, events))
+    assert all(
+        c.probe_answer in (None, *scenario.world.containers)
+        for c in belief_matrix(scenario, events)
+    )
     assert {c.probe_answer for c in cells} <= {None, "yes", "no", "don't know"}
 
 
@@ -91,7 +118,9 @@ def test_the_reports_fact_data_is_the_matrix_and_the_who_knows_probes(played: tu
     rows = {(r[0], tuple(r[1])): i for i, r in enumerate(data["rows"])}
     for k, turn in enumerate([3, 8]):
         for cell in fact_matrix(scenario, events, turn=turn):
-            packed = data["fcells"][k][data["facts"].index(cell.fact)][rows[(cell.holder, cell.chain)] * 6 :][:6]
+            packed = data["fcells"][k][data["facts"].index(cell.fact)][
+                rows[(cell.holder, cell.chain)] * 6 :
+            ][:6]
             value = -1 if cell.value is None else int(cell.value)
             source = -1 if cell.source is None else FACT_SOURCES.index(cell.source)
             answer = -1 if cell.probe_answer is None else FACT_OPTIONS.index(cell.probe_answer)
@@ -127,9 +156,13 @@ def test_a_page_of_a_crowd_with_facts_stays_inside_the_bound() -> None:
     from tests.unit.test_report_size import PAGE_BOUND, crowd
 
     base = crowd(24).model_dump(by_alias=True)
-    base["world"]["facts"] = {f"secret{i}": {"text": f"Secret number {i} is out", "true": i % 2 == 0} for i in range(4)}
+    base["world"]["facts"] = {
+        f"secret{i}": {"text": f"Secret number {i} is out", "true": i % 2 == 0} for i in range(4)
+    }
     base["cast"][0]["knows"] = {"secret0": True}
-    base["timeline"].append({"at": 3, "event": {"type": "assert", "who": "C00", "fact": "secret0", "holds": True}})
+    base["timeline"].append(
+        {"at": 3, "event": {"type": "assert", "who": "C00", "fact": "secret0", "holds": True}}
+    )
     scenario = Scenario.model_validate(base)
     sim = Simulation(scenario, ScriptedStage())
     sim.run()

@@ -51,7 +51,7 @@ def test_played_on_the_scripted_stage_each_probe_is_scored_against_the_intended_
         asked = [e for e in sim.events if isinstance(e, ProbeAnswered)]
         assert [
             p.question.endswith(f"The {i.named[0]} or the {i.named[1]}?")
-            for p, i in zip(asked, scene.probes)
+            for p, i in zip(asked, scene.probes, strict=False)
         ] == [True] * len(scene.probes)
         verdicts = probe_verdicts(scenario, sim.events)
         assert [v.tracker for v in verdicts] == [p.answer for p in scene.probes]

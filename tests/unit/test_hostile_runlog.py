@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from simstage.cli import main
 from simstage.engine import Simulation
 from simstage.run.log import RunLogWriter
-from simstage.scenario import load_scenario
 from simstage.run.open import make_header
+from simstage.scenario import load_scenario
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import SCENARIOS, say
 from tests.unit.test_hostile_scenario import HOSTILE_SCALARS, ODD, assert_clean

@@ -195,7 +195,9 @@ def test_recursive_alias_is_refused() -> None:
         parse_scenario("title: &t [*t]\n" + "\n".join(BASES[0].splitlines()[1:]), "loop.yaml")
 
 
-@pytest.mark.parametrize("value", ["!!timestamp 2001-99-99", "!!timestamp 2001-13-01", "!!int 0xZZ"])
+@pytest.mark.parametrize(
+    "value", ["!!timestamp 2001-99-99", "!!timestamp 2001-13-01", "!!int 0xZZ"]
+)
 def test_a_tagged_value_yaml_cannot_build_is_located(tmp_path, value) -> None:
     # Found by the property test above: PyYAML raises plain errors (AttributeError,
     # ValueError) from its constructors for these.

@@ -37,7 +37,10 @@ def import_graph() -> nx.DiGraph:
                 if node.level:
                     anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join([*anchor, base] if base else anchor)
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+                targets = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                    for a in node.names
+                ]
             for target in targets:
                 while target and target not in modules:
                     target = target.rpartition(".")[0]
@@ -64,8 +67,16 @@ def test_type_only_imports_are_edges_too():
 
 # The stage is the model side: it knows nothing of scenes, characters, beliefs or analysis.
 STAGE_NEVER_IMPORTS = (
-    "simstage.scenario", "simstage.cast", "simstage.tom", "simstage.analysis", "simstage.tui",
-    "simstage.engine", "simstage.run", "simstage.puppeteer", "simstage.sweep", "simstage.report",
+    "simstage.scenario",
+    "simstage.cast",
+    "simstage.tom",
+    "simstage.analysis",
+    "simstage.tui",
+    "simstage.engine",
+    "simstage.run",
+    "simstage.puppeteer",
+    "simstage.sweep",
+    "simstage.report",
     "simstage.generate",
 )
 

@@ -17,7 +17,11 @@ from tests.unit.latent_runs import DIMS, LAYERS, Plant, write_sweep
 @pytest.fixture(scope="module")
 def paired(tmp_path_factory: pytest.TempPathFactory) -> LatentDataset:
     """20 runs; the believed container's completion planted at layer 3 in each contrast pair."""
-    folder = write_sweep(tmp_path_factory.mktemp("paired"), 20, contrast=Plant("believed", None, layer=3, strength=2.0))
+    folder = write_sweep(
+        tmp_path_factory.mktemp("paired"),
+        20,
+        contrast=Plant("believed", None, layer=3, strength=2.0),
+    )
     return build_dataset([folder])
 
 
@@ -55,7 +59,8 @@ def test_the_loss_gradient_is_right() -> None:
     _, grad = _loss(params, pos, neg, 0.01)
     step = 1e-6
     numeric = [
-        (_loss(params + step * e, pos, neg, 0.01)[0] - _loss(params - step * e, pos, neg, 0.01)[0]) / (2 * step)
+        (_loss(params + step * e, pos, neg, 0.01)[0] - _loss(params - step * e, pos, neg, 0.01)[0])
+        / (2 * step)
         for e in np.eye(6)
     ]
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-7)
@@ -84,8 +89,12 @@ def test_contrast_needs_two_candidates() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(three + "\nlatent: {contrast: true}\n", "three.yaml")
     assert "contrast pairs need two candidate containers" in str(caught.value)
-    assert parse_scenario(three + "\nlatent: {contrast: true, name_options: true}\n", "three.yaml").scenario.latent.contrast
-    assert parse_scenario(text + "\nlatent: {contrast: true}\n", "two.yaml").scenario.latent.contrast
+    assert parse_scenario(
+        three + "\nlatent: {contrast: true, name_options: true}\n", "three.yaml"
+    ).scenario.latent.contrast
+    assert parse_scenario(
+        text + "\nlatent: {contrast: true}\n", "two.yaml"
+    ).scenario.latent.contrast
 
 
 def test_fit_prints_a_ccs_column(paired: LatentDataset, tmp_path: Path) -> None:

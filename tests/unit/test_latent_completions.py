@@ -28,7 +28,7 @@ class FakeStage:
     def free_sequences(self) -> int:
         return 2
 
-    def decode(self, items):  # noqa: ANN001, ANN201
+    def decode(self, items):
         self.decoded.append(list(items))
         return {}
 
@@ -42,7 +42,7 @@ class FakeCapture:
         self.error: BaseException | None = None
         self._wanted: dict = {}
 
-    def expect(self, wanted):  # noqa: ANN001, ANN201 - as LatentCapture.expect: it sets only what to read
+    def expect(self, wanted):
         self._wanted = dict(wanted or {})
         if wanted:  # the decode that follows reads them (or fails)
             if len(self.stage.decoded) == self.fail_at:

@@ -142,8 +142,12 @@ def test_runs_of_another_width_are_refused(tmp_path: Path) -> None:
         build_dataset([tmp_path])
 
 
-@pytest.mark.parametrize(("dims", "message"), [(2**62, "cut short"), (-1, "no size"), (0, "no size")])
-def test_an_event_whose_size_wraps_or_is_nothing_is_one_clear_error(tmp_path: Path, dims: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("dims", "message"), [(2**62, "cut short"), (-1, "no size"), (0, "no size")]
+)
+def test_an_event_whose_size_wraps_or_is_nothing_is_one_clear_error(
+    tmp_path: Path, dims: int, message: str
+) -> None:
     log = write_run(tmp_path / "odd.jsonl", 3)
     text = log.read_text(encoding="utf-8").replace(f'"dims":{DIMS}', f'"dims":{dims}', 1)
     log.write_text(text, encoding="utf-8")
@@ -162,7 +166,9 @@ def test_a_record_holding_nan_is_refused(tmp_path: Path) -> None:
     event = json.loads(lines[at])
     size = len(event["layers"]) * event["dims"] * 4
     data = bytearray(sidecar.read_bytes())
-    record = np.frombuffer(bytes(data[event["offset"] : event["offset"] + size]), dtype="<f4").copy()
+    record = np.frombuffer(
+        bytes(data[event["offset"] : event["offset"] + size]), dtype="<f4"
+    ).copy()
     record[0] = np.nan
     data[event["offset"] : event["offset"] + size] = record.tobytes()
     sidecar.write_bytes(bytes(data))

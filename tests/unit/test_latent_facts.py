@@ -67,7 +67,9 @@ def variant(seed: int) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def write_run(path: Path, seed: int, plant: Plant | None = None, contrast: Plant | None = None) -> Path:
+def write_run(
+    path: Path, seed: int, plant: Plant | None = None, contrast: Plant | None = None
+) -> Path:
     """Play one variant and log it with a capture after each probe about an object or a fact.
 
     `plant` adds ±strength along the planted direction at its layer where the row's label
@@ -91,7 +93,10 @@ def write_run(path: Path, seed: int, plant: Plant | None = None, contrast: Plant
                 continue
             tracker = next(trackers)
             fact = event.kind == "fact"
-            labels = {"fact": tracker if fact else None, "has_belief": tracker not in (None, "don't know")}
+            labels = {
+                "fact": tracker if fact else None,
+                "has_belief": tracker not in (None, "don't know"),
+            }
             vectors = noise.standard_normal((len(LAYERS), DIMS)).astype(np.float32)
             if plant is not None and labels[plant.column] is not None:
                 label = labels[plant.column]
@@ -106,7 +111,9 @@ def write_run(path: Path, seed: int, plant: Plant | None = None, contrast: Plant
                 completions = noise.standard_normal((2, len(LAYERS), DIMS)).astype(np.float32)
                 for side, option in enumerate(pair):
                     sign = 1.0 if tracker == option else -1.0
-                    completions[side, LAYERS.index(contrast.layer)] += sign * contrast.strength * direction()
+                    completions[side, LAYERS.index(contrast.layer)] += (
+                        sign * contrast.strength * direction()
+                    )
                 completions[0] += 5.0
                 vectors = np.concatenate([vectors[None], completions])
             offset, digest = store.append(vectors)
@@ -119,7 +126,9 @@ def write_run(path: Path, seed: int, plant: Plant | None = None, contrast: Plant
     return path
 
 
-def write_sweep(folder: Path, runs: int, plant: Plant | None = None, contrast: Plant | None = None) -> Path:
+def write_sweep(
+    folder: Path, runs: int, plant: Plant | None = None, contrast: Plant | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for seed in range(runs):
         write_run(folder / f"run-{seed:03d}.jsonl", seed, plant, contrast)
@@ -132,13 +141,18 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     on each fact row at block 5."""
     signs = {"yes": 1.0, "don't know": 0.0, "no": -1.0}
     return write_sweep(
-        tmp_path_factory.mktemp("facts"), 24, Plant("fact", signs, layer=3, strength=5.0), Plant("fact", "yes", layer=5)
+        tmp_path_factory.mktemp("facts"),
+        24,
+        Plant("fact", signs, layer=3, strength=5.0),
+        Plant("fact", "yes", layer=5),
     )
 
 
 def test_fact_probes_are_rows_with_their_labels(planted: Path) -> None:
     dataset = build_dataset([planted])
-    assert len(dataset) == 24 * 4  # three fact probes and one object probe a run; the who-knows probe is not captured
+    assert (
+        len(dataset) == 24 * 4
+    )  # three fact probes and one object probe a run; the who-knows probe is not captured
     assert set(dataset.labels[0]) == set(COLUMNS) >= {"kind", "fact", "has_belief"}
     for path in sorted(planted.glob("*.jsonl")):
         log = read_runlog(path)
@@ -147,17 +161,28 @@ def test_fact_probes_are_rows_with_their_labels(planted: Path) -> None:
         assert len(rows) == len(verdicts) == 4
         for row, verdict in zip(rows, verdicts, strict=True):
             probe = verdict.probe
-            assert (row["kind"], row["about"], row["answer"], row["truth"]) == (probe.kind, probe.about, probe.answer, probe.truth)
+            assert (row["kind"], row["about"], row["answer"], row["truth"]) == (
+                probe.kind,
+                probe.about,
+                probe.answer,
+                probe.truth,
+            )
             if probe.kind == "fact":
                 assert row["fact"] == verdict.tracker and row["believed"] is None
                 assert row["has_belief"] == (verdict.tracker != "don't know")
-                assert row["false_belief"] == (None if not row["has_belief"] else verdict.tracker != probe.truth)
+                assert row["false_belief"] == (
+                    None if not row["has_belief"] else verdict.tracker != probe.truth
+                )
             else:
                 assert row["fact"] is None and row["believed"] == verdict.tracker
                 assert row["has_belief"] == (verdict.tracker is not None)
             assert row["correct"] == (probe.answer == verdict.tracker)
     # The variants make every answer occur: a lie, the truth, nothing said.
-    assert {row["fact"] for row in dataset.labels if row["kind"] == "fact"} == {"yes", "no", "don't know"}
+    assert {row["fact"] for row in dataset.labels if row["kind"] == "fact"} == {
+        "yes",
+        "no",
+        "don't know",
+    }
     assert set(dataset.column("has_belief")) == {True, False}
     assert targets_for(dataset) == ["container", "false_belief", "named_last", "fact", "has_belief"]
 
@@ -166,7 +191,9 @@ def test_the_fact_target_is_decoded_at_its_planted_block(planted: Path) -> None:
     dataset = build_dataset([planted])
     result = fit(dataset, target="fact")
     assert result.summary.classes == ("don't know", "no", "yes")
-    assert result.summary.n == 24 * 3 and result.summary.dropped == 24  # the object probes have no fact label
+    assert (
+        result.summary.n == 24 * 3 and result.summary.dropped == 24
+    )  # the object probes have no fact label
     by_layer = {entry.layer: entry for entry in result.layers}
     planted_block, others = by_layer[3], [by_layer[1], by_layer[5]]
     assert planted_block.mean_diff is not None and planted_block.mean_diff.estimate >= 0.9

@@ -23,7 +23,9 @@ SUMMARY = [
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> LatentDataset:
-    return build_dataset([write_sweep(tmp_path_factory.mktemp("runs"), 6, Plant("named_last", "box", layer=3))])
+    return build_dataset(
+        [write_sweep(tmp_path_factory.mktemp("runs"), 6, Plant("named_last", "box", layer=3))]
+    )
 
 
 def test_an_accuracy_is_an_interval_with_its_rows() -> None:
@@ -39,7 +41,9 @@ def test_fit_json_keeps_its_keys_in_order(planted: LatentDataset) -> None:
     data = result.to_json()
     assert list(data) == [*SUMMARY, "layers", "behaviour", "ccs", "seconds"]
     assert data["classes"] == list(result.summary.classes) and list(data["majority"]) == CELL
-    assert [list(entry) for entry in data["layers"]] == [["layer", "mean_diff", "logistic", "ccs"]] * 2
+    assert [list(entry) for entry in data["layers"]] == [
+        ["layer", "mean_diff", "logistic", "ccs"]
+    ] * 2
     assert list(data["layers"][1]["logistic"]) == CELL and data["layers"][1]["ccs"] is None
     assert data["layers"][1]["logistic"]["estimate"] == result.layers[1].logistic.estimate
     assert list(data["behaviour"]) == ["all", "direct", "indirect"]
@@ -50,7 +54,9 @@ def test_ablate_json_keeps_its_keys_in_order(planted: LatentDataset) -> None:
     data = ablate(planted, layers=[3], target="named_last").to_json()
     assert list(data) == [*SUMMARY, "probe", "layers", "behaviour", "seconds"]
     assert list(data["layers"][0]) == ["layer", "before", "after", "held_out", "random"]
-    assert all(list(data["layers"][0][k]) == CELL for k in ("before", "after", "held_out", "random"))
+    assert all(
+        list(data["layers"][0][k]) == CELL for k in ("before", "after", "held_out", "random")
+    )
 
 
 def test_behaviour_ablation_counts_the_answers_that_moved(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,11 +71,16 @@ def test_behaviour_ablation_counts_the_answers_that_moved(monkeypatch: pytest.Mo
     }  # fmt: skip
     monkeypatch.setattr(behaviour, "reask", lambda path, variants, threads=None: answers[path])
     ticks: list[None] = []
-    result = behaviour.behaviour_ablation(list(answers), {3: np.ones(4)}, progress=lambda: ticks.append(None))
+    result = behaviour.behaviour_ablation(
+        list(answers), {3: np.ones(4)}, progress=lambda: ticks.append(None)
+    )
     assert len(ticks) == 2 and result.n_runs == 2
     assert result.baseline_matches_log is False  # run b's second answer differs from its log
     (row,) = result.layers
     assert (row.layer, row.n) == (3, 4)
     assert row.direction.changed == 0.75 and row.direction.toward == {"box": 2, "basket": 1}
     assert row.random.changed == 0 and row.random.toward == {}
-    assert result.to_json()["layers"][0]["direction"] == {"changed": 0.75, "toward": {"box": 2, "basket": 1}}
+    assert result.to_json()["layers"][0]["direction"] == {
+        "changed": 0.75,
+        "toward": {"box": 2, "basket": 1},
+    }

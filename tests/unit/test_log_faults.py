@@ -35,6 +35,7 @@ def disk_fills_after(monkeypatch, whole_lines: int, *, can_truncate: bool = True
 
     monkeypatch.setattr(runlog.os, "write", write)
     if not can_truncate:
+
         def refuse(fd, length):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -65,8 +66,18 @@ def test_a_run_that_fills_the_disk_ends_with_one_line_and_replays(tmp_path, monk
     out = tmp_path / "run.jsonl"
     disk_fills_after(monkeypatch, whole_lines=12)
     runner = CliRunner()
-    result = runner.invoke(main, ["run", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted",
-                                  "--headless", "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "run",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--stage",
+            "scripted",
+            "--headless",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("simstage:")]
     assert len(lines) == 1 and str(out) in lines[0] and "No space left on device" in lines[0]
@@ -85,8 +96,18 @@ def test_a_torn_line_that_cannot_be_cut_back_is_skipped_on_read(tmp_path, monkey
     out = tmp_path / "run.jsonl"
     disk_fills_after(monkeypatch, whole_lines=8, can_truncate=False)
     runner = CliRunner()
-    result = runner.invoke(main, ["run", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted",
-                                  "--headless", "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "run",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--stage",
+            "scripted",
+            "--headless",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2, result.output
     monkeypatch.undo()
     log = read_runlog(out)
@@ -107,8 +128,18 @@ def test_a_log_folder_deleted_mid_run_is_one_line_exit_2(tmp_path, monkeypatch):
         return real_write(fd, data)
 
     monkeypatch.setattr(runlog.os, "write", write)
-    result = CliRunner().invoke(main, ["run", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted",
-                                       "--headless", "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--stage",
+            "scripted",
+            "--headless",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("simstage:")]
     assert len(lines) == 1 and str(out) in lines[0] and "deleted" in lines[0]

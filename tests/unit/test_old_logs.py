@@ -34,7 +34,9 @@ def _today(path):
     """The same scenario and seed played again now on the scripted stage."""
     log = read_runlog(path)
     scenario = logged_scenario(log.header).scenario
-    sim = Simulation(scenario, ScriptedStage(), seed=log.header.seed, max_turns=log.header.max_turns)
+    sim = Simulation(
+        scenario, ScriptedStage(), seed=log.header.seed, max_turns=log.header.max_turns
+    )
     sim.run()
     return log, scenario, sim.events
 
@@ -52,7 +54,10 @@ def test_an_old_log_replays_to_the_same_transcript_world_beliefs_and_scores():
     log, scenario, today = _today(path)
     assert [e.model_dump() for e in log.events] == [e.model_dump() for e in today]
     assert fold_world(scenario, log.events) == fold_world(scenario, today)
-    before, now = BeliefTimeline(scenario).extend(log.events), BeliefTimeline(scenario).extend(today)
+    before, now = (
+        BeliefTimeline(scenario).extend(log.events),
+        BeliefTimeline(scenario).extend(today),
+    )
     assert sorted(map(repr, before.now().beliefs())) == sorted(map(repr, now.now().beliefs()))
     # What the old log stored is what the fold computes now.
     stored_trackers = [line["tracker"] for line in _stored(path, "probe")]
@@ -62,7 +67,9 @@ def test_an_old_log_replays_to_the_same_transcript_world_beliefs_and_scores():
     # Every field the old log stored (later fields, such as `by_kind`, it could not have).
     kept = set(stored) - {"type"}
     assert computed is not None
-    assert computed.model_dump(include=kept) == TomMetrics.model_validate({k: stored[k] for k in kept}).model_dump(include=kept)
+    assert computed.model_dump(include=kept) == TomMetrics.model_validate(
+        {k: stored[k] for k in kept}
+    ).model_dump(include=kept)
     replay = CliRunner().invoke(main, ["replay", str(path)])
     assert replay.exit_code == 0, replay.output
     assert " ".join(tom_metrics_line(computed).split()) in " ".join(replay.output.split())

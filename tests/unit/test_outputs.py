@@ -178,7 +178,7 @@ def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> 
 def test_write_output_to_a_full_stdout_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from simstage.report.files import OutputError
 
-    full = open("/dev/full", "w", encoding="utf-8")  # noqa: SIM115 - its close fails too: the buffer cannot go
+    full = open("/dev/full", "w", encoding="utf-8")
     monkeypatch.setattr("sys.stdout", full)
     with pytest.raises(OutputError, match="standard output: No space left"):
         write_output("-", "x" * 10)

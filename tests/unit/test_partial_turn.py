@@ -12,8 +12,12 @@ from simstage.cast.partial import PartialTurn, action_preview
 
 ACTIONS = st.one_of(
     st.none(),
-    st.fixed_dictionaries({"type": st.just("move"), "object": st.text(max_size=8), "to": st.text(max_size=8)}),
-    st.fixed_dictionaries({"type": st.just("tell"), "to": st.just("Ben"), "text": st.text(max_size=20)}),
+    st.fixed_dictionaries(
+        {"type": st.just("move"), "object": st.text(max_size=8), "to": st.text(max_size=8)}
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("tell"), "to": st.just("Ben"), "text": st.text(max_size=20)}
+    ),
 )
 
 
@@ -64,7 +68,9 @@ def test_only_the_top_level_say_is_streamed() -> None:
 
 
 def test_the_action_appears_when_parsed() -> None:
-    turn = fed('{"say": "The car keys are in the coat.", "action": {"type": "claim", "object": "keys"')
+    turn = fed(
+        '{"say": "The car keys are in the coat.", "action": {"type": "claim", "object": "keys"'
+    )
     assert turn.say == "The car keys are in the coat." and turn.action is None
     turn.feed(', "container": "coat"}')
     assert turn.action == {"type": "claim", "object": "keys", "container": "coat"}
@@ -79,6 +85,9 @@ def test_a_reply_that_is_not_json_is_shown_as_it_is() -> None:
 
 
 def test_action_previews() -> None:
-    assert action_preview({"type": "move", "object": "ring", "to": "desk drawer"}) == "move ring → desk drawer"
+    assert (
+        action_preview({"type": "move", "object": "ring", "to": "desk drawer"})
+        == "move ring → desk drawer"
+    )
     assert action_preview({"type": "exit", "to": "study"}) == "exit → study"
     assert action_preview({"type": "tell", "to": "Ben", "text": "psst"}) == "tell Ben: psst"

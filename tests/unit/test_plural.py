@@ -50,10 +50,15 @@ def test_rejections_claims_and_opening_lines_agree() -> None:
     already = resolve(world, MoveAction(type="move", who="Ben", object="keys", to="coat"), 1)
     assert isinstance(already, Rejected) and already.reason == "the keys are already in the coat"
     away = resolve(world, MoveAction(type="move", who="Ben", object="papers", to="coat"), 1)
-    assert isinstance(away, Rejected) and away.reason == "the papers is not in the kitchen, where Ben is"
+    assert (
+        isinstance(away, Rejected)
+        and away.reason == "the papers is not in the kitchen, where Ben is"
+    )
     glass = resolve(world, MoveAction(type="move", who="Ben", object="glass", to="drawer"), 1)
     assert isinstance(glass, Rejected) and glass.reason == "the glass is already in the drawer"
-    claim = resolve(world, ClaimAction(type="claim", who="Ben", object="keys", container="drawer"), 1)
+    claim = resolve(
+        world, ClaimAction(type="claim", who="Ben", object="keys", container="drawer"), 1
+    )
     assert claim.text == "The keys are in the drawer."  # type: ignore[union-attr]
     assert "The keys are in the coat." in opening_observations(scenario, "Cara")
     assert "The glass is in the drawer." in opening_observations(scenario, "Cara")

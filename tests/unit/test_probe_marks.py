@@ -18,8 +18,13 @@ def _printer(sally_anne) -> TranscriptPrinter:
 def _probe(answer: str) -> ProbeAnswered:
     # Sally left before Anne moved the marble: reality is the box, Sally's belief the basket.
     return ProbeAnswered(
-        turn=5, ask="Sally", about="marble", question="Where is the marble?",
-        options=("basket", "box"), answer=answer, truth="box",
+        turn=5,
+        ask="Sally",
+        about="marble",
+        question="Where is the marble?",
+        options=("basket", "box"),
+        answer=answer,
+        truth="box",
     )
 
 

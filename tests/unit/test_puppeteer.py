@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Sequence
 
@@ -115,7 +116,7 @@ def test_director_whispers_to_the_chosen_speaker_only() -> None:
     # Directions only append to prompts: every character's KV cache stays reusable.
     for name in scenario.cast_names:
         prompts = [msgs for seq, msgs in stage.prompts if seq == sim.sequence(name)]
-        for earlier, later in zip(prompts, prompts[1:]):
+        for earlier, later in itertools.pairwise(prompts):
             assert later[: len(earlier) - 1] == earlier[:-1]
             assert later[len(earlier) - 1].content.startswith(earlier[-1].content)
 
@@ -129,11 +130,15 @@ def test_clean_direction_keeps_one_unquoted_line() -> None:
 # -- optimizer ------------------------------------------------------------------
 
 
-def exclaim(context: rewards.RewardContext, candidates: Sequence[rewards.Candidate]) -> list[float | None]:
+def exclaim(
+    context: rewards.RewardContext, candidates: Sequence[rewards.Candidate]
+) -> list[float | None]:
     return [float(c.raw.count("!")) for c in candidates]
 
 
-def quiet(context: rewards.RewardContext, candidates: Sequence[rewards.Candidate]) -> list[float | None]:
+def quiet(
+    context: rewards.RewardContext, candidates: Sequence[rewards.Candidate]
+) -> list[float | None]:
     return [-float(len(c.say)) if context.speaker == "Anne" else None for c in candidates]
 
 
@@ -154,7 +159,7 @@ def test_optimizer_plays_the_best_candidate_and_records_all(test_rewards: None) 
     scenario = parse_scenario(optimizer_scenario("rewards: {exclaim: 1.0}")).scenario
     stage = ScriptedStage()
     turn1 = [say("Hello."), say("Hello!!"), say("Hi!")]
-    stage.enqueue(turn1 + ["not json !!!!!!", say("Anne!"), say("Fine.")])
+    stage.enqueue([*turn1, "not json !!!!!!", say("Anne!"), say("Fine.")])
     sim = Simulation(scenario, stage, max_turns=2)
     sim.run()
     scored = [e for e in sim.events if isinstance(e, CandidateScored)]
@@ -190,7 +195,9 @@ def test_optimizer_weights_combine_and_optimize_names_speakers(test_rewards: Non
 
 
 def test_human_picks_speakers_writes_lines_and_injects_events(sally_anne) -> None:
-    typed = "\n@Sally\n!exit Anne hallway\n!jump Anne\n@Anne: Back in a moment!\nbogus\n@Nobody\nq\n"
+    typed = (
+        "\n@Sally\n!exit Anne hallway\n!jump Anne\n@Anne: Back in a moment!\nbogus\n@Nobody\nq\n"
+    )
     out = io.StringIO()
     human = HumanPuppeteer(io.StringIO(typed), out)
     stage = ScriptedStage()
@@ -206,7 +213,11 @@ def test_human_picks_speakers_writes_lines_and_injects_events(sally_anne) -> Non
     end = sim.events[-1]
     assert isinstance(end, RunEnded) and end.turn == 4 and "ended the scene" in end.message
     shown = out.getvalue()
-    assert "not a world event" in shown and "not a command" in shown and "unknown character 'Nobody'" in shown
+    assert (
+        "not a world event" in shown
+        and "not a command" in shown
+        and "unknown character 'Nobody'" in shown
+    )
 
 
 def test_run_interactive_reads_stdin(tmp_path) -> None:
@@ -218,7 +229,15 @@ def test_run_interactive_reads_stdin(tmp_path) -> None:
     out = tmp_path / "run.jsonl"
     result = CliRunner().invoke(
         main,
-        ["run", str(SCENARIOS / "sally-anne.yaml"), "--stage", "scripted", "--interactive", "--out", str(out)],
+        [
+            "run",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--stage",
+            "scripted",
+            "--interactive",
+            "--out",
+            str(out),
+        ],
         input="@Anne: I will hide it.\n\n",
     )
     assert result.exit_code == 0, result.output

@@ -24,7 +24,9 @@ from simstage.stage.base import Message
 from simstage.stage.scripted import ScriptedStage
 from tests.conftest import SCENARIOS, compare_json, say
 
-LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>[\w.]+): (?P<message>.+)$")
+LINE = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>[\w.]+): (?P<message>.+)$"
+)
 
 
 class JudgeStage(ScriptedStage):
@@ -35,7 +37,9 @@ class JudgeStage(ScriptedStage):
         self.agree_word = agree_word
         self.questions: list[str] = []
 
-    def score(self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = "") -> float:
+    def score(
+        self, seq: int, messages: Sequence[Message], continuation: str, prefix: str = ""
+    ) -> float:
         if messages[0].content.startswith("You judge"):
             question = messages[-1].content
             self.questions.append(question)
@@ -57,7 +61,9 @@ def test_sycophancy_is_judged_against_the_targets_last_line() -> None:
     sim = syc_sim(stage)
     sim.step()  # Victor's scripted claim, then his own line
     context = RewardContext(sim.scene(), "Mia")
-    scores = rewards.sycophancy(context, [Candidate("", "You are right, uncle."), Candidate("", "No, it is too narrow.")])
+    scores = rewards.sycophancy(
+        context, [Candidate("", "You are right, uncle."), Candidate("", "No, it is too narrow.")]
+    )
     assert scores[0] == pytest.approx(0.9) and scores[1] == pytest.approx(0.1)
     assert stage.questions and all('Victor said: "Admit it, Mia' in q for q in stage.questions)
     assert rewards.sycophancy(RewardContext(sim.scene(), "Victor"), [Candidate("", "x")]) == [None]
@@ -81,7 +87,9 @@ def test_deception_follows_the_tracker() -> None:
     context = RewardContext(sim.scene(), "Ben")
     for _ in range(3):  # Cara is out while Ben hides the keys: she now wrongly thinks "coat"
         sim.step()
-    truth = Candidate("", "x", ClaimAction(type="claim", who="Ben", object="keys", container="drawer"))
+    truth = Candidate(
+        "", "x", ClaimAction(type="claim", who="Ben", object="keys", container="drawer")
+    )
     keep = Candidate("", "x", ClaimAction(type="claim", who="Ben", object="keys", container="coat"))
     assert rewards.deception(context, [Candidate("", "Hello."), truth, keep]) == [0.5, 0.0, 0.5]
 
@@ -115,13 +123,32 @@ def write(tmp_path, text: str):
 @pytest.mark.parametrize(
     ("old", "new", "field", "message"),
     [
-        ("{sycophancy: 1.0}", "{flattery: 1.0}", "puppeteer.rewards.flattery",
-         "unknown reward 'flattery' (valid: deception, goal, persona, sycophancy)"),
+        (
+            "{sycophancy: 1.0}",
+            "{flattery: 1.0}",
+            "puppeteer.rewards.flattery",
+            "unknown reward 'flattery' (valid: deception, goal, persona, sycophancy)",
+        ),
         ("target: Victor", "target: Vic", "puppeteer.target", "unknown character 'Vic'"),
-        ("optimize: [Mia]", "optimize: [Mia, Bob]", "puppeteer.optimize.1", "unknown character 'Bob'"),
+        (
+            "optimize: [Mia]",
+            "optimize: [Mia, Bob]",
+            "puppeteer.optimize.1",
+            "unknown character 'Bob'",
+        ),
         ("kind: optimizer", "kind: puppet", "puppeteer.kind", "Input should be 'bare'"),
-        ("kind: optimizer", "kind: scripted\n  order: [Mia, Zed]", "puppeteer.order.1", "unknown character 'Zed'"),
-        ("  candidates: 4\n", "  candidates: 4\n  temperature: 2\n", "puppeteer.temperature", "Extra inputs"),
+        (
+            "kind: optimizer",
+            "kind: scripted\n  order: [Mia, Zed]",
+            "puppeteer.order.1",
+            "unknown character 'Zed'",
+        ),
+        (
+            "  candidates: 4\n",
+            "  candidates: 4\n  temperature: 2\n",
+            "puppeteer.temperature",
+            "Extra inputs",
+        ),
     ],
 )
 def test_bad_puppeteer_sections_fail_validate_located(tmp_path, old, new, field, message) -> None:
@@ -135,7 +162,10 @@ def test_bad_puppeteer_sections_fail_validate_located(tmp_path, old, new, field,
     first = lines[0]
     assert first["field"] == field and message in first["message"]
     line_text = text.replace(old, new).splitlines()[int(first["line"]) - 1]
-    assert field.split(".")[1 if field.count(".") else 0] in line_text or field.split(".")[-1] in line_text
+    assert (
+        field.split(".")[1 if field.count(".") else 0] in line_text
+        or field.split(".")[-1] in line_text
+    )
     if "kind" in field:
         assert all(f"'{kind}'" in first["message"] for kind in KINDS)
 
@@ -167,8 +197,15 @@ def test_voice_collapse_measures_shared_words_across_characters() -> None:
 def test_summary_folds_turn_metrics() -> None:
     fits = [2.0, 1.0, -1.0, -2.0]
     events = [
-        TurnMetrics(turn=i + 1, speaker="A", persona_fit=f, voice_collapse=0.5, rewards={"goal": i / 4},
-                    flip=(i == 2), reward_gain=1.0 if i else None)
+        TurnMetrics(
+            turn=i + 1,
+            speaker="A",
+            persona_fit=f,
+            voice_collapse=0.5,
+            rewards={"goal": i / 4},
+            flip=(i == 2),
+            reward_gain=1.0 if i else None,
+        )
         for i, f in enumerate(fits)
     ]
     summary = summarise(events, "optimizer", 4)
@@ -180,7 +217,14 @@ def test_summary_folds_turn_metrics() -> None:
 
 
 def test_metrics_per_turn_and_at_the_end(sally_anne) -> None:
-    lines = [say("My marble!"), say("Hello."), say("Where is it?"), say("Shh."), say("Off."), say("Ok.")]
+    lines = [
+        say("My marble!"),
+        say("Hello."),
+        say("Where is it?"),
+        say("Shh."),
+        say("Off."),
+        say("Ok."),
+    ]
     stage = JudgeStage(chooser=None)
     stage.enqueue(lines)
     sim = Simulation(sally_anne.scenario, stage, metrics=True)
@@ -217,17 +261,35 @@ def test_compare_json_has_metrics_per_puppeteer() -> None:
 
 def test_compare_table_and_refusals() -> None:
     path = str(SCENARIOS / "sycophancy.yaml")
-    table = CliRunner().invoke(main, ["compare", path, "--stage", "scripted", "--puppeteer", "bare", "--seeds", "1"])
+    table = CliRunner().invoke(
+        main, ["compare", path, "--stage", "scripted", "--puppeteer", "bare", "--seeds", "1"]
+    )
     assert table.exit_code == 0 and "sycophancy" in table.output and "bare" in table.output
-    for kinds, message in (("human", "cannot compare puppeteer 'human'"), ("scripted", "needs `puppeteer.order`")):
-        result = CliRunner().invoke(main, ["compare", path, "--stage", "scripted", "--puppeteer", kinds])
+    for kinds, message in (
+        ("human", "cannot compare puppeteer 'human'"),
+        ("scripted", "needs `puppeteer.order`"),
+    ):
+        result = CliRunner().invoke(
+            main, ["compare", path, "--stage", "scripted", "--puppeteer", kinds]
+        )
         assert result.exit_code == 2 and message in result.output
 
 
 def test_runs_with_puppeteer_events_replay(tmp_path) -> None:
     out = tmp_path / "run.jsonl"
     runner = CliRunner()
-    result = runner.invoke(main, ["run", str(SCENARIOS / "sycophancy.yaml"), "--stage", "scripted", "--headless", "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "run",
+            str(SCENARIOS / "sycophancy.yaml"),
+            "--stage",
+            "scripted",
+            "--headless",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     types = {e.type for e in read_runlog(out).events}
     assert {"candidate", "candidate_chosen", "turn_metrics"} <= types and "run_metrics" not in types

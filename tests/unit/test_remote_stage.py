@@ -57,7 +57,13 @@ class FakeServer:
 
 def streaming(text: str):
     def answer(request):
-        return iter([chunk(text[:5]), chunk(text[5:]), chunk(None, NS(prompt_tokens=40, completion_tokens=9))])
+        return iter(
+            [
+                chunk(text[:5]),
+                chunk(text[5:]),
+                chunk(None, NS(prompt_tokens=40, completion_tokens=9)),
+            ]
+        )
 
     return answer
 
@@ -70,7 +76,11 @@ def test_generate_streams_and_counts_usage() -> None:
     server = FakeServer(streaming('{"say": "Hi.", "action": null}'))
     remote = stage(server)
     seq = remote.open_sequence()
-    chunks = list(remote.generate(seq, PROMPT, Sampling(temperature=0.3, seed=5, json_schema={"type": "object"})))
+    chunks = list(
+        remote.generate(
+            seq, PROMPT, Sampling(temperature=0.3, seed=5, json_schema={"type": "object"})
+        )
+    )
     assert "".join(chunks) == '{"say": "Hi.", "action": null}' and len(chunks) == 2
     request = server.requests[0]
     assert request["api_base"] == URL and request["stream"] is True and request["seed"] == 5
@@ -122,16 +132,27 @@ def test_auto_format_falls_back_to_what_the_server_accepts_and_keeps_it() -> Non
     assert remote.response_format == "auto"
     assert json.loads("".join(remote.generate(seq, PROMPT, sampling)))["say"] == "Hello."
     assert remote.response_format == "json_object"
-    assert server.requests[1]["response_format"] == {"type": "json_object", "schema": {"type": "object"}}
+    assert server.requests[1]["response_format"] == {
+        "type": "json_object",
+        "schema": {"type": "object"},
+    }
     list(remote.generate(seq, PROMPT, sampling))
-    assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object", "json_object"]
+    assert [r["response_format"]["type"] for r in server.requests] == [
+        "json_schema",
+        "json_object",
+        "json_object",
+    ]
 
 
 def test_an_unreachable_server_does_not_downgrade_the_format() -> None:
     server = FakeServer(lambda request: APIConnectionError("Connection refused"))
     remote = stage(server, retries=0)
     with pytest.raises(StageError, match="cannot reach"):
-        list(remote.generate(remote.open_sequence(), PROMPT, Sampling(json_schema={"type": "object"})))
+        list(
+            remote.generate(
+                remote.open_sequence(), PROMPT, Sampling(json_schema={"type": "object"})
+            )
+        )
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema"]
 
 
@@ -189,7 +210,9 @@ def test_match_option_prefers_the_earliest_mention_then_the_closest() -> None:
 
 def test_score_reads_the_first_token_log_probability() -> None:
     top = [NS(token="Yes", logprob=-0.2), NS(token="No", logprob=-1.7)]
-    server = FakeServer(lambda request: reply("Yes", NS(content=[NS(token="Yes", logprob=-0.2, top_logprobs=top)])))
+    server = FakeServer(
+        lambda request: reply("Yes", NS(content=[NS(token="Yes", logprob=-0.2, top_logprobs=top)]))
+    )
     remote = stage(server)
     seq = remote.open_sequence()
     assert remote.score(seq, PROMPT, "No") == pytest.approx(-1.7)
@@ -204,7 +227,14 @@ def test_score_without_log_probabilities_is_a_clear_error() -> None:
 
 
 def test_error_helpers() -> None:
-    assert short_error(Exception("litellm.APIConnectionError: APIConnectionError: OpenAIException - Connection error.")) == "Connection error."
+    assert (
+        short_error(
+            Exception(
+                "litellm.APIConnectionError: APIConnectionError: OpenAIException - Connection error."
+            )
+        )
+        == "Connection error."
+    )
     assert is_transient(StatusError("Connection error.", 500))
     assert not is_transient(StatusError("bad request", 400))
     assert is_transient(StatusError("slow down", 429))
@@ -249,8 +279,12 @@ def test_validate_names_a_local_model_under_the_litellm_backend(tmp_path) -> Non
     from simstage.cli import main
 
     path = tmp_path / "remote.yaml"
-    path.write_text("title: x\nstage: {backend: litellm, model: default}\nworld: {locations: [a]}\n"
-                    "cast: [{name: A, persona: p, location: a}]\n")
+    path.write_text(
+        "title: x\nstage: {backend: litellm, model: default}\nworld: {locations: [a]}\n"
+        "cast: [{name: A, persona: p, location: a}]\n"
+    )
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2
-    assert f"{path}:2:" in result.output and "stage.model: the litellm backend needs" in result.output
+    assert (
+        f"{path}:2:" in result.output and "stage.model: the litellm backend needs" in result.output
+    )

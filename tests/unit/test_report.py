@@ -41,7 +41,9 @@ def report(run: Path, out: Path) -> CliRunner:
 
 def belief_data(html: str) -> dict:
     """The data the page's script draws the belief graph and matrix from."""
-    found = re.search(r'<script type="application/json" id="belief-data">(.*?)</script>', html, re.DOTALL)
+    found = re.search(
+        r'<script type="application/json" id="belief-data">(.*?)</script>', html, re.DOTALL
+    )
     assert found is not None
     return json.loads(found.group(1))
 
@@ -69,10 +71,15 @@ def test_report_of_a_finished_run_is_self_contained(tmp_path: Path) -> None:
     sally = next(i for i, row in enumerate(data["rows"]) if row[0] == "Sally" and not row[1])
     marble = data["objects"].index("marble")
     believed = [data["cells"][t][marble][sally * 6] for t in range(7)]
-    assert believed[2] == believed[3] != data["reality"][3][marble] and data["reality"][2][marble] == believed[2]
+    assert (
+        believed[2] == believed[3] != data["reality"][3][marble]
+        and data["reality"][2][marble] == believed[2]
+    )
     # Probe accuracy by order and style, each with its 95% Wilson interval (3/3 agreed: 44%–100%).
     assert "order 1" in html and "order 2" in html and "style indirect" in html
-    assert "<th>95% Wilson</th>" in html and "<td>3/3 (100%)</td><td>44%–100%</td><td>3</td>" in html
+    assert (
+        "<th>95% Wilson</th>" in html and "<td>3/3 (100%)</td><td>44%–100%</td><td>3</td>" in html
+    )
     assert "Puppeteer metrics" not in html  # round robin without metrics: the section is skipped
     assert not list(tmp_path.glob(".report.html.*"))
 

@@ -93,15 +93,21 @@ def test_views_cover_every_holder_and_order(four_report: Path) -> None:
     html = four_report.read_text(encoding="utf-8")
     data = report_data(html)
     assert data["order"] == 3 and data["cast"] == ["Priya", "Reed", "Cole", "Mara"]
-    assert sorted(data["views"]) == sorted(f"{h}|{k}" for h in ["", *data["cast"]] for k in (1, 2, 3))
+    assert sorted(data["views"]) == sorted(
+        f"{h}|{k}" for h in ["", *data["cast"]] for k in (1, 2, 3)
+    )
     assert len(data["views"]["|3"]["minds"]) == 4 + 12 + 36 and len(data["rows"]) == 52
     assert sampled_turns(500)[-1] == 500 and len(sampled_turns(500)) == 200
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 def test_no_label_overlaps_in_any_view_in_chromium(four_report: Path, tmp_path: Path) -> None:
     page = tmp_path / "measure.html"
-    page.write_text(four_report.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8")
+    page.write_text(
+        four_report.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8"
+    )
     views = measured(page, tmp_path / "profile")
     assert len(views) == 2 * 5 * 3  # objects x (everyone + 4 holders) x orders 1..3
     for view in views:
@@ -113,7 +119,9 @@ def test_no_label_overlaps_in_any_view_in_chromium(four_report: Path, tmp_path: 
     assert deepest["labels"] == 52 + 5 + 3 and deepest["edges"] == 36
     print("views", len(views), "labels", sum(v["labels"] for v in views), "overlaps 0")
     # The measure can fail: with labels three times larger, it finds overlaps.
-    big = page.read_text(encoding="utf-8").replace("</style>", "#beliefs text{font-size:36px}</style>", 1)
+    big = page.read_text(encoding="utf-8").replace(
+        "</style>", "#beliefs text{font-size:36px}</style>", 1
+    )
     page.write_text(big, encoding="utf-8")
     assert all(view["bad"] for view in measured(page, tmp_path / "profile-big"))
 
@@ -156,7 +164,9 @@ def fact_views(report_page: Path, scene: Path, tmp_path: Path) -> list[dict]:
     from simstage.tom.timeline import BeliefTimeline
 
     page = tmp_path / "measure.html"
-    page.write_text(report_page.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8")
+    page.write_text(
+        report_page.read_text(encoding="utf-8").replace("</body>", MEASURE), encoding="utf-8"
+    )
     views = measured(page, tmp_path / "profile")
     scenario = load_scenario(scene).scenario
     world = scenario.world
@@ -166,17 +176,23 @@ def fact_views(report_page: Path, scene: Path, tmp_path: Path) -> list[dict]:
     facts = [v for v in views if v["object"].startswith("f")]
     assert len(facts) == len(world.facts) * (1 + len(scenario.cast)) * 3
     assert all(not v["who"] for v in views if not v["object"].startswith("f"))
-    state = BeliefTimeline(scenario).extend(read_runlog(report_page.parent / "run.jsonl").events).at(8)
+    state = (
+        BeliefTimeline(scenario).extend(read_runlog(report_page.parent / "run.jsonl").events).at(8)
+    )
     cast = list(scenario.cast_names)
     for view in facts:
         fact = list(world.facts)[int(view["object"][1:])]
         really = state.who_knows(fact)
         assert [label.removeprefix("✓ ") for label in view["really"]] == list(really)
         holder = view["holder"]
-        assert view["thought"] == ([f"✓ {n}" for n in state.who_knows(fact, holder)] if holder else [])
+        assert view["thought"] == (
+            [f"✓ {n}" for n in state.who_knows(fact, holder)] if holder else []
+        )
         head, *lines = view["who"]
         assert head[:-1] == ["who thinks", *cast] and lines[0][0] == "really knows"
-        assert [n for n, mark in zip(cast, lines[0][1:-1], strict=True) if mark == "✓"] == list(really)
+        assert [n for n, mark in zip(cast, lines[0][1:-1], strict=True) if mark == "✓"] == list(
+            really
+        )
         for line in lines[1:]:
             names = line[0].removesuffix(" thinks").split(" › ")
             said = [n for n, mark in zip(cast, line[1:-1], strict=True) if mark == "✓"]
@@ -184,30 +200,60 @@ def fact_views(report_page: Path, scene: Path, tmp_path: Path) -> list[dict]:
         # The rows are the view's minds the page holds one order deeper than (it holds order 3: the
         # holders and their models of the others), one holder's or everyone's.
         others = len(cast) - 1
-        assert len(lines) - 1 == (1 if view["order"] == 1 else 1 + others) * (1 if holder else len(cast))
+        assert len(lines) - 1 == (1 if view["order"] == 1 else 1 + others) * (
+            1 if holder else len(cast)
+        )
     print("fact views", len(facts), "labels", sum(v["labels"] for v in facts), "overlaps 0")
     # The measure can fail in a fact view too: with labels three times larger, it finds overlaps.
-    big = page.read_text(encoding="utf-8").replace("</style>", "#beliefs text{font-size:36px}</style>", 1)
+    big = page.read_text(encoding="utf-8").replace(
+        "</style>", "#beliefs text{font-size:36px}</style>", 1
+    )
     page.write_text(big, encoding="utf-8")
-    assert all(view["bad"] for view in measured(page, tmp_path / "profile-big") if view["object"].startswith("f"))
+    assert all(
+        view["bad"]
+        for view in measured(page, tmp_path / "profile-big")
+        if view["object"].startswith("f")
+    )
     return facts
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_no_label_overlaps_in_any_fact_view_and_who_knows_is_the_trackers(facts_report: Path, tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
+def test_no_label_overlaps_in_any_fact_view_and_who_knows_is_the_trackers(
+    facts_report: Path, tmp_path: Path
+) -> None:
     facts = fact_views(facts_report, FACTS, tmp_path)
     # Everyone at order 3: 52 minds, 3 answers, 4 cast boxes, 2 headings; every deepest mind has an
     # arrow (to "don't know" where it has no belief).
-    deepest = next(v for v in facts if v["object"] == "f0" and v["holder"] == "" and v["order"] == 3)
-    assert (deepest["labels"], deepest["nodes"], deepest["edges"]) == (52 + 3 + 4 + 2, 52 + 3 + 4, 36)
-    asked = next(v for v in facts if v["object"] == "f0" and v["holder"] == "Reed" and v["order"] == 1)
-    assert asked["who"][2][0] == "Reed thinks" and asked["who"][2][-1].startswith("Priya, Reed, Cole, Mara")
+    deepest = next(
+        v for v in facts if v["object"] == "f0" and v["holder"] == "" and v["order"] == 3
+    )
+    assert (deepest["labels"], deepest["nodes"], deepest["edges"]) == (
+        52 + 3 + 4 + 2,
+        52 + 3 + 4,
+        36,
+    )
+    asked = next(
+        v for v in facts if v["object"] == "f0" and v["holder"] == "Reed" and v["order"] == 1
+    )
+    assert asked["who"][2][0] == "Reed thinks" and asked["who"][2][-1].startswith(
+        "Priya, Reed, Cole, Mara"
+    )
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_no_label_overlaps_in_any_fact_view_of_the_dinner_party(dinner_report: Path, tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
+def test_no_label_overlaps_in_any_fact_view_of_the_dinner_party(
+    dinner_report: Path, tmp_path: Path
+) -> None:
     data = report_data(dinner_report.read_text(encoding="utf-8"))
-    assert data["order"] == 3 and len(data["cast"]) == 4 and data["facts"] == ["debt", "pawned", "fake", "threat"]
+    assert (
+        data["order"] == 3
+        and len(data["cast"]) == 4
+        and data["facts"] == ["debt", "pawned", "fake", "threat"]
+    )
     facts = fact_views(dinner_report, DINNER, tmp_path)
     assert len(facts) == 4 * 5 * 3
     # The narrator's who-knows answers show on the "really knows" line of the fact they ask about.

@@ -34,7 +34,9 @@ def crowd(characters: int, order: int = 3, turns: int = 6) -> Scenario:
                 "containers": {"box": {"in": "hall"}, "bag": {"in": "hall"}, "pot": {"in": "yard"}},
                 "objects": {"key": {"in": "box"}, "coin": {"in": "bag"}},
             },
-            "cast": [{"name": name, "persona": f"Guest {name}.", "location": "hall"} for name in names],
+            "cast": [
+                {"name": name, "persona": f"Guest {name}.", "location": "hall"} for name in names
+            ],
             "tom": {"order": order},
             "timeline": [
                 {"at": 2, "event": {"type": "exit", "who": names[0], "to": "yard"}},
@@ -61,7 +63,11 @@ def test_chains_are_counted_as_the_tracker_makes_them() -> None:
 
     scenario = crowd(5)
     state = fold_beliefs(scenario, [], order=3)
-    assert chain_count(5, 3) == sum(1 for name in scenario.cast_names for _ in state.chains(name)) == 5 * 21
+    assert (
+        chain_count(5, 3)
+        == sum(1 for name in scenario.cast_names for _ in state.chains(name))
+        == 5 * 21
+    )
     assert chain_count(64, 3) == 258_112 and chain_count(1, 4) == 1
 
 
@@ -92,7 +98,9 @@ def test_a_24_character_order_3_report_stays_small_and_says_what_it_left_out() -
     # The 12-character page keeps order 3; its everyone view is too large to draw, a holder's is not.
     whole = belief_data(small)
     assert whole["order"] == 3 and len(whole["rows"]) == chain_count(12, 3) > MAX_DRAWN
-    assert "minds" not in whole["views"]["|3"] and whole["views"]["|3"]["too_many"] == chain_count(12, 3)
+    assert "minds" not in whole["views"]["|3"] and whole["views"]["|3"]["too_many"] == chain_count(
+        12, 3
+    )
     assert len(whole["views"]["C00|3"]["minds"]) == chain_count(12, 3) // 12
 
 

@@ -20,14 +20,30 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sweep") / "sally"
     played = CliRunner().invoke(
         main,
-        ["sweep", str(SCENARIOS / "sally-anne.yaml"), "--seeds", "1-6", "--set", "stage.backend=scripted", "--out", str(folder)],
+        [
+            "sweep",
+            str(SCENARIOS / "sally-anne.yaml"),
+            "--seeds",
+            "1-6",
+            "--set",
+            "stage.backend=scripted",
+            "--out",
+            str(folder),
+        ],
     )
     assert played.exit_code == 0, played.output
-    write_sweep(folder / "latent", 12, Plant("named_last", "box", layer=3, strength=4.0), contrast=Plant("believed", None, layer=5, strength=3.0))
+    write_sweep(
+        folder / "latent",
+        12,
+        Plant("named_last", "box", layer=3, strength=4.0),
+        contrast=Plant("believed", None, layer=5, strength=3.0),
+    )
     return folder
 
 
-def test_a_sweep_report_shows_the_plan_the_variants_the_runs_and_the_latent_probes(sweep: Path) -> None:
+def test_a_sweep_report_shows_the_plan_the_variants_the_runs_and_the_latent_probes(
+    sweep: Path,
+) -> None:
     result = CliRunner().invoke(main, ["report", str(sweep)])
     assert result.exit_code == 0, result.output
     page = (sweep / "report.html").read_text(encoding="utf-8")
@@ -52,7 +68,11 @@ def test_the_best_block_is_the_planted_one(sweep: Path) -> None:
     told: list[str] = []
     profile = latent_profile(sweep / "latent", told.append)
     assert profile is not None and not isinstance(profile.dataset, Skipped)
-    assert (profile.dataset.probes, profile.dataset.runs, profile.dataset.layers) == (36, 12, (1, 3, 5))
+    assert (profile.dataset.probes, profile.dataset.runs, profile.dataset.layers) == (
+        36,
+        12,
+        (1, 3, 5),
+    )
     fits = dict(profile.targets)
     assert list(fits) == ["container", "false_belief", "named_last"]
     assert all(isinstance(result, FitResult) for result in fits.values())
@@ -60,7 +80,11 @@ def test_the_best_block_is_the_planted_one(sweep: Path) -> None:
     named_last = fits["named_last"]
     assert isinstance(named_last, FitResult)
     table = best_table(named_last)
-    rows = dict(re.findall(r"<td>(mean difference|logistic regression)</td><td class='num'>(\d+)</td>", table))
+    rows = dict(
+        re.findall(
+            r"<td>(mean difference|logistic regression)</td><td class='num'>(\d+)</td>", table
+        )
+    )
     assert rows == {"mean difference": "3", "logistic regression": "3"}
 
 
@@ -76,7 +100,9 @@ def test_the_page_renders_a_latent_profile_it_is_given_and_fits_nothing(sweep: P
     assert "36 captured probes from 12 runs, blocks 1–5" in page and "<h3>named_last</h3>" in page
     assert "not fitted: target named_last: 36 rows" in page and "<svg" not in page and not warnings
     page, warnings = sweep_report_html(sweep, SweepLatent(Skipped("runs of two widths"), ()))
-    assert "Latent beliefs" not in page and warnings == ["latent probes left out: runs of two widths"]
+    assert "Latent beliefs" not in page and warnings == [
+        "latent probes left out: runs of two widths"
+    ]
     assert "Latent beliefs" not in sweep_report_html(sweep, None)[0]
 
 
@@ -95,7 +121,11 @@ def test_the_report_floor_imports_no_probe_fitting() -> None:
                 imported.update(alias.name for alias in node.names)
     reached = {name for name in imported if name.startswith("simstage.analysis")}
     # profile_shape is a battery profile's typed results, as results is a fit's: nothing computed there.
-    allowed = {"simstage.analysis.results", "simstage.analysis.sweep_latent", "simstage.analysis.plot"}
+    allowed = {
+        "simstage.analysis.results",
+        "simstage.analysis.sweep_latent",
+        "simstage.analysis.plot",
+    }
     assert reached == allowed | {"simstage.analysis.profile_shape"}
 
 
@@ -135,7 +165,9 @@ def test_a_damaged_row_file_is_warned_about_not_a_traceback(sweep: Path, tmp_pat
     shutil.rmtree(copy / "latent")
     row_file = sorted((copy / "rows").glob("*.json"))[0]
     row = json.loads(row_file.read_text())
-    row.update(tom_by_style=[1, 2], tom_by_order={"1": 5}, rewards=7, settings="x", tom_accuracy="high")
+    row.update(
+        tom_by_style=[1, 2], tom_by_order={"1": 5}, rewards=7, settings="x", tom_accuracy="high"
+    )
     row_file.write_text(json.dumps(row))
     result = CliRunner().invoke(main, ["report", str(copy)])
     assert result.exit_code == 0, result.output

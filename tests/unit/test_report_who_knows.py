@@ -13,7 +13,16 @@ from tests.conftest import SCENARIOS
 def test_the_report_counts_who_knows_probes_and_shows_the_trackers_set(tmp_path: Path) -> None:
     run = tmp_path / "run.jsonl"
     played = CliRunner().invoke(
-        main, ["run", str(SCENARIOS / "dinner-party.yaml"), "--stage", "scripted", "--headless", "--out", str(run)]
+        main,
+        [
+            "run",
+            str(SCENARIOS / "dinner-party.yaml"),
+            "--stage",
+            "scripted",
+            "--headless",
+            "--out",
+            str(run),
+        ],
     )
     assert played.exit_code == 0, played.output
     out = tmp_path / "report.html"

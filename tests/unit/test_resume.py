@@ -99,7 +99,9 @@ def test_a_completed_run_has_nothing_to_resume(tmp_path) -> None:
 def test_resume_needs_a_readable_log_and_not_a_scenario_too(tmp_path) -> None:
     missing = resume(tmp_path / "nope.jsonl")
     assert missing.exit_code == 2 and "nope.jsonl" in missing.output
-    both = CliRunner().invoke(main, ["run", str(SCENARIOS / "sally-anne.yaml"), "--resume", "x.jsonl"])
+    both = CliRunner().invoke(
+        main, ["run", str(SCENARIOS / "sally-anne.yaml"), "--resume", "x.jsonl"]
+    )
     assert both.exit_code == 2 and "not both" in both.output
     neither = CliRunner().invoke(main, ["run"])
     assert neither.exit_code == 2 and "missing SCENARIO" in neither.output

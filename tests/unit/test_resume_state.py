@@ -23,7 +23,17 @@ from tests.conftest import ROOT, SCENARIOS
 
 
 def play(scenario: Path, out: Path, turns: int) -> None:
-    args = ["run", str(scenario), "--headless", "--stage", "scripted", "--max-turns", str(turns), "--out", str(out)]
+    args = [
+        "run",
+        str(scenario),
+        "--headless",
+        "--stage",
+        "scripted",
+        "--max-turns",
+        str(turns),
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
 
@@ -93,13 +103,27 @@ def test_a_run_resumed_twice_verifies(tmp_path) -> None:
 def test_a_run_really_killed_resumes_to_a_log_that_verifies(tmp_path) -> None:
     out = tmp_path / "run.jsonl"
     command = [
-        sys.executable, "-m", "simstage", "run", str(SCENARIOS / "sally-anne.yaml"), "--headless",
-        "--stage", "scripted", "--max-turns", "100000", "--out", str(out),
+        sys.executable,
+        "-m",
+        "simstage",
+        "run",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--headless",
+        "--stage",
+        "scripted",
+        "--max-turns",
+        "100000",
+        "--out",
+        str(out),
     ]
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 200):
+        while time.monotonic() < deadline and (
+            not out.exists() or out.read_text().count("\n") < 200
+        ):
             time.sleep(0.05)
         os.kill(child.pid, signal.SIGKILL)
     finally:
@@ -144,7 +168,9 @@ def test_a_log_the_stage_cannot_play_again_resumes_with_a_warning(tmp_path) -> N
     kill_mid_way(out, 20)
     resumed = CliRunner().invoke(main, ["run", "--resume", str(out)])
     assert resumed.exit_code == 0, resumed.output
-    assert "played the kept events otherwise" in resumed.output and "will not match" in resumed.output
+    assert (
+        "played the kept events otherwise" in resumed.output and "will not match" in resumed.output
+    )
     assert read_runlog(out).events[-1].reason == "completed"
     verified = CliRunner().invoke(main, ["replay", "--verify", str(out)])
     assert verified.exit_code == 1 and "MISMATCH" in verified.output

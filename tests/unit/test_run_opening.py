@@ -57,15 +57,21 @@ def test_one_place_says_a_new_log_is_taken():
 
 def _no_stage(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     built: list[object] = []
-    monkeypatch.setattr(simstage.run.open, "make_stage", lambda *a, **k: built.append(a) or ScriptedStage())
+    monkeypatch.setattr(
+        simstage.run.open, "make_stage", lambda *a, **k: built.append(a) or ScriptedStage()
+    )
     return built
 
 
-def test_a_taken_log_is_refused_before_the_stage_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_taken_log_is_refused_before_the_stage_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     built = _no_stage(monkeypatch)
     out = tmp_path / "run.jsonl"
     out.write_text("keep me\n", encoding="utf-8")
-    with pytest.raises(StageError, match=r"run\.jsonl exists; choose another --out or pass --force"):
+    with pytest.raises(
+        StageError, match=r"run\.jsonl exists; choose another --out or pass --force"
+    ):
         with open_run(SALLY, out, backend="scripted"):
             pass
     assert built == []
@@ -121,7 +127,9 @@ def test_a_log_gives_the_seed_and_turns(tmp_path: Path):
     assert opened.sink is not None
     with opened.sink.writer:
         assert opened.simulation.run() == "completed"
-    lines = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [
+        json.loads(line) for line in (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert lines[0]["seed"] == 11 and max(line.get("turn", 0) for line in lines) == 2
 
 
@@ -137,7 +145,16 @@ def test_in_memory_nothing_is_written(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_compare_refuses_a_puppeteer_before_any_stage_starts(monkeypatch: pytest.MonkeyPatch):
     built = _no_stage(monkeypatch)
-    args = ["compare", str(SALLY), "--puppeteer", "bare,human", "--model", "a,b", "--stage", "scripted"]
+    args = [
+        "compare",
+        str(SALLY),
+        "--puppeteer",
+        "bare,human",
+        "--model",
+        "a,b",
+        "--stage",
+        "scripted",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "cannot compare puppeteer 'human'" in result.stderr
     assert built == []

@@ -137,7 +137,8 @@ def test_sigkill_mid_scene_leaves_a_readable_log(tmp_path) -> None:
     path = tmp_path / "killed.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT, str(SCENARIOS / "dinner-party.yaml"), str(path)], env=env
+        [sys.executable, "-c", KILL_SCRIPT, str(SCENARIOS / "dinner-party.yaml"), str(path)],
+        env=env,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -72,7 +72,16 @@ def test_schema_is_json_with_every_top_level_field() -> None:
     result = CliRunner().invoke(main, ["schema"])
     assert result.exit_code == 0
     schema = json.loads(result.output)
-    for field in ("title", "world", "cast", "timeline", "probes", "max_turns", "stage", "puppeteer"):
+    for field in (
+        "title",
+        "world",
+        "cast",
+        "timeline",
+        "probes",
+        "max_turns",
+        "stage",
+        "puppeteer",
+    ):
         assert field in schema["properties"]
     assert schema == scenario_json_schema()
     # Field docstrings reach the schema, so editors can show them.

@@ -22,7 +22,9 @@ class BaseModel(ScriptedStage):
 
     def __init__(self, lines=(), chooser=None):
         super().__init__(
-            lines, fallback=lambda call, messages: f" Line {call + 1}.\nAnne: not mine", chooser=chooser,
+            lines,
+            fallback=lambda call, messages: f" Line {call + 1}.\nAnne: not mine",
+            chooser=chooser,
             plays_screenplay=True,
         )
         self.rendered: list[str] = []
@@ -49,8 +51,12 @@ def test_a_screenplay_shows_only_what_the_character_witnessed(sally_anne):
     scenario = sally_anne.scenario
     sim = Simulation(scenario, ScriptedStage(), max_turns=4, metrics=False)
     sim.run()
-    sally = "\n".join(m.content for m in screenplay.screenplay_messages(scenario, "Sally", sim.events))
-    anne = "\n".join(m.content for m in screenplay.screenplay_messages(scenario, "Anne", sim.events))
+    sally = "\n".join(
+        m.content for m in screenplay.screenplay_messages(scenario, "Sally", sim.events)
+    )
+    anne = "\n".join(
+        m.content for m in screenplay.screenplay_messages(scenario, "Anne", sim.events)
+    )
     assert "moves the marble" in anne and "moves the marble" not in sally  # Sally was out
     assert "secret" in anne and "secret" not in sally
     assert "Anne: Line 2." not in sally and "Anne: Line 2." in anne  # said while Sally was out
@@ -91,11 +97,15 @@ def test_the_engine_plays_a_screenplay_on_a_base_model(sally_anne):
     first = json.loads(turns[0].raw)
     assert first == {"say": "Line 1.", "action": {"type": "move", "object": "marble", "to": "box"}}
     # Each turn continued the speaker's own `Name:`; the line ended at the newline.
-    assert all(text.endswith(f"\n{t.speaker}:") for text, t in zip(stage.rendered, turns))
+    assert all(
+        text.endswith(f"\n{t.speaker}:") for text, t in zip(stage.rendered, turns, strict=False)
+    )
     probes = [e for e in sim.events if isinstance(e, ProbeAnswered)]
     assert len(probes) == 3
     asked = [text for text, options in stage.choices if options == ["basket", "box"]]
-    assert len(asked) == 3 and all("Someone asks" in text and text.endswith(": The answer is: the ") for text in asked)
+    assert len(asked) == 3 and all(
+        "Someone asks" in text and text.endswith(": The answer is: the ") for text in asked
+    )
 
 
 def test_the_bare_stage_scores_the_next_name_line_on_a_base_model():

@@ -27,7 +27,13 @@ STAGES = [ScriptedStage, LlamaStage, LlamaLane, RemoteStage, OwnedStage]
 
 if TYPE_CHECKING:  # mypy checks these (`test_every_stage_class_conforms_for_mypy`); never run
 
-    def _opened(scripted: ScriptedStage, llama: LlamaStage, lane: LlamaLane, remote: RemoteStage, owned: OwnedStage) -> list[ClosableStage]:
+    def _opened(
+        scripted: ScriptedStage,
+        llama: LlamaStage,
+        lane: LlamaLane,
+        remote: RemoteStage,
+        owned: OwnedStage,
+    ) -> list[ClosableStage]:
         return [scripted, llama, lane, remote, owned]
 
     def _wrapped(ablating: AblatingStage) -> Stage:
@@ -51,8 +57,14 @@ def test_every_stage_class_has_each_member_with_the_protocols_parameters(kind: t
         for want in wanted.parameters.values():
             have = next((p for p in params if p.name == want.name), None)
             assert have is not None, f"{kind.__name__}.{name} lacks {want.name}"
-            assert have.default == want.default, f"{kind.__name__}.{name}({want.name}) defaults otherwise"
-        extra = [p for p in params if p.name not in wanted.parameters and p.default is inspect.Parameter.empty]
+            assert have.default == want.default, (
+                f"{kind.__name__}.{name}({want.name}) defaults otherwise"
+            )
+        extra = [
+            p
+            for p in params
+            if p.name not in wanted.parameters and p.default is inspect.Parameter.empty
+        ]
         assert not extra, f"{kind.__name__}.{name} needs more than the protocol gives: {extra}"
 
 
@@ -66,25 +78,40 @@ def test_every_stage_class_conforms_for_mypy() -> None:
 
 
 def test_no_stage_is_a_getattr_proxy_and_the_registry_needs_no_ignores() -> None:
-    sources = [*sorted((ROOT / "simstage" / "stage").glob("*.py")), ROOT / "simstage" / "analysis" / "behaviour.py"]
-    proxies = [path.name for path in sources if "def __getattr__" in path.read_text(encoding="utf-8")]
+    sources = [
+        *sorted((ROOT / "simstage" / "stage").glob("*.py")),
+        ROOT / "simstage" / "analysis" / "behaviour.py",
+    ]
+    proxies = [
+        path.name for path in sources if "def __getattr__" in path.read_text(encoding="utf-8")
+    ]
     assert not proxies
-    assert "type: ignore" not in (ROOT / "simstage" / "stage" / "__init__.py").read_text(encoding="utf-8")
+    assert "type: ignore" not in (ROOT / "simstage" / "stage" / "__init__.py").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_the_description_records_what_the_header_always_held() -> None:
     assert ScriptedStage().describe().recorded() == {"backend": "scripted", "model": "scripted"}
     remote = RemoteStage("openai/m", api_base="http://127.0.0.1:9/v1", completion=lambda **_: None)
-    assert remote.describe().recorded() == {"backend": "litellm", "model": "openai/m", "api_base": "http://127.0.0.1:9/v1"}
+    assert remote.describe().recorded() == {
+        "backend": "litellm",
+        "model": "openai/m",
+        "api_base": "http://127.0.0.1:9/v1",
+    }
     bases = ["http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"]
     several = RemoteStage("openai/m", api_base=bases, completion=lambda **_: None).describe()
-    assert json.dumps(several.recorded()) == json.dumps({"backend": "litellm", "model": "openai/m", "api_base": bases})
+    assert json.dumps(several.recorded()) == json.dumps(
+        {"backend": "litellm", "model": "openai/m", "api_base": bases}
+    )
     assert not several.shares_window and several.grammar and not several.remembers_calls
 
 
 def test_the_scripted_stage_traits_come_from_its_arguments() -> None:
     described = ScriptedStage(n_ctx=50, plays_screenplay=True).describe()
-    assert described.context_window == 50 and described.plays_screenplay and described.remembers_calls
+    assert (
+        described.context_window == 50 and described.plays_screenplay and described.remembers_calls
+    )
     assert ScriptedStage().describe().context_window is None
 
 
@@ -112,7 +139,11 @@ def test_an_ablating_stage_reasks_each_latent_probe_under_every_steering() -> No
     assert reader is not None and reader.layers == (3,)
     answers, vectors = reader.choose_many_latent([(0, [], ["box", "basket"], "")])
     assert answers == [0] and len(vectors) == 1
-    assert ablating.asked == {"baseline": ["box"], "direction@3": ["basket"], "random@3": ["basket"]}
+    assert ablating.asked == {
+        "baseline": ["box"],
+        "direction@3": ["basket"],
+        "random@3": ["basket"],
+    }
     assert inner.steers == [None, direction, control]
     # Everything else is the stage's own.
     assert ablating.describe() is inner.describe() and ablating.ability(TokenCounter) is inner

@@ -28,9 +28,15 @@ def test_wilson_eight_of_ten_by_hand() -> None:
 def test_wilson_at_the_ends_stays_inside_zero_and_one() -> None:
     # 0 of 10: centre = half = (z^2/20) / (1 + z^2/10) = 0.192073 / 1.384146 = 0.138766
     none = wilson(0, 10)
-    assert none is not None and none.low == 0.0 and none.high == pytest.approx(2 * 0.138766, abs=1e-6)
+    assert (
+        none is not None and none.low == 0.0 and none.high == pytest.approx(2 * 0.138766, abs=1e-6)
+    )
     every = wilson(10, 10)
-    assert every is not None and every.high == 1.0 and every.low == pytest.approx(1 - 2 * 0.138766, abs=1e-6)
+    assert (
+        every is not None
+        and every.high == 1.0
+        and every.low == pytest.approx(1 - 2 * 0.138766, abs=1e-6)
+    )
     assert wilson(0, 0) is None
     with pytest.raises(ValueError):
         wilson(3, 2)

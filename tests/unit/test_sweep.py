@@ -50,7 +50,17 @@ def scenario(tmp_path: Path) -> Path:
 
 def two_puppeteers_two_seeds(scenario: Path, out: Path, *more: str) -> object:
     """A scripted sweep of round robin and bare, seeds 1 and 2, into `out`."""
-    return sweep(str(scenario), "--seeds", "1-2", *SCRIPTED, "--set", "puppeteer.kind=round_robin,bare", "--out", str(out), *more)
+    return sweep(
+        str(scenario),
+        "--seeds",
+        "1-2",
+        *SCRIPTED,
+        "--set",
+        "puppeteer.kind=round_robin,bare",
+        "--out",
+        str(out),
+        *more,
+    )
 
 
 def sweep(*args: str) -> object:
@@ -497,7 +507,9 @@ def test_a_sweep_whose_stage_is_down_gives_up_early(
 ) -> None:
     made = _stage_down_for(monkeypatch, lambda n: True)
     out = tmp_path / "out"
-    result = sweep(str(scenario), "--seeds", "1-20", *SCRIPTED, "--concurrency", "1", "--out", str(out))
+    result = sweep(
+        str(scenario), "--seeds", "1-20", *SCRIPTED, "--concurrency", "1", "--out", str(out)
+    )
     assert result.exit_code == 1, result.output
     assert "giving up: the first 3 runs all failed" in result.stderr
     assert len(made) <= 4 and rows_in(out) == set()  # the 4th may have started; it stops
@@ -569,7 +581,9 @@ def _slow_sweep(scenario: Path, out: Path, seeds: str, delay: float) -> subproce
     )
 
 
-def _signalled_sweep(scenario: Path, out: Path, *, rows: int, sig: int) -> tuple[subprocess.Popen, str]:
+def _signalled_sweep(
+    scenario: Path, out: Path, *, rows: int, sig: int
+) -> tuple[subprocess.Popen, str]:
     """A slow six-seed sweep sent `sig` once `rows` runs have finished; its stderr."""
     process = _slow_sweep(scenario, out, "1-6", delay=0.02)
     _wait_for_rows(process, out, rows)
@@ -593,7 +607,7 @@ def test_a_killed_sweep_finishes_only_the_missing_runs(
     scenario: Path, tmp_path: Path, played: list[str]
 ) -> None:
     out = tmp_path / "out"
-    process, _ = _signalled_sweep(scenario, out, rows=2, sig=signal.SIGKILL)
+    _process, _ = _signalled_sweep(scenario, out, rows=2, sig=signal.SIGKILL)
     finished = rows_in(out)
     every = {f"stage.backend=scripted__seed{seed}" for seed in range(1, 7)}
     assert 2 <= len(finished) < 6
@@ -701,7 +715,9 @@ def test_a_second_sweep_in_the_same_folder_is_refused(scenario: Path, tmp_path: 
         process.kill()
         process.communicate(timeout=30)
     # The killed sweep's lock died with it: the next sweep takes the folder and finishes.
-    again = sweep(str(scenario), "--seeds", "1-6", *SCRIPTED, "--concurrency", "2", "--out", str(out))
+    again = sweep(
+        str(scenario), "--seeds", "1-6", *SCRIPTED, "--concurrency", "2", "--out", str(out)
+    )
     assert again.exit_code == 0, again.output
     assert len(results(out)) == 6
 

@@ -15,14 +15,16 @@ from simstage.sweep import runner as sweep_runner
 from simstage.sweep.plan import make_plan
 from simstage.sweep.runner import GIVE_UP_AFTER, RunOutcome, gives_up, play_pending
 from tests.conftest import ROOT
-from tests.unit.test_sweep import _slow_sweep, results, rows_in, scenario  # noqa: F401
+from tests.unit.test_sweep import _slow_sweep, results, rows_in, scenario  # noqa: F401 - a fixture
 
 
 @pytest.mark.parametrize(
     ("failed", "finished", "stops"),
     [(GIVE_UP_AFTER, 0, True), (GIVE_UP_AFTER - 1, 0, False), (GIVE_UP_AFTER + 5, 1, False)],
 )
-def test_a_sweep_gives_up_only_when_every_run_so_far_failed(failed: int, finished: int, stops: bool):
+def test_a_sweep_gives_up_only_when_every_run_so_far_failed(
+    failed: int, finished: int, stops: bool
+):
     assert gives_up(failed, finished) is stops
 
 
@@ -51,7 +53,9 @@ class _Heard:
 
 
 def test_play_pending_gives_up_after_the_first_failures(
-    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    scenario: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     plan = make_plan(str(scenario), [], list(range(1, 21)), None)
     monkeypatch.setattr(
@@ -70,7 +74,7 @@ def test_the_command_holds_no_ending_policy():
     assert "_exit" not in names and "GIVE_UP_AFTER" not in source
 
 
-def test_ctrl_c_twice_quits_at_once_with_the_table_written(scenario: Path, tmp_path: Path):  # noqa: F811
+def test_ctrl_c_twice_quits_at_once_with_the_table_written(scenario: Path, tmp_path: Path):
     out = tmp_path / "out"
     process = _slow_sweep(scenario, out, "1-6", delay=0.3)
     deadline = time.monotonic() + 60

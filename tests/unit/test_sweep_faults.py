@@ -22,7 +22,14 @@ SEED2 = "stage.backend=scripted__seed2"
 
 
 def sweep(out: Path, seeds: str = "1-2") -> object:
-    args = ["sweep", str(SCENARIOS / "sally-anne.yaml"), "--seeds", seeds, "--set", "stage.backend=scripted"]
+    args = [
+        "sweep",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--seeds",
+        seeds,
+        "--set",
+        "stage.backend=scripted",
+    ]
     return CliRunner().invoke(main, [*args, "--out", str(out)])
 
 
@@ -34,7 +41,9 @@ def played(result: object) -> list[str]:
 
 
 @pytest.mark.parametrize("midway", ["rows", ".sweep.json.k3j2.tmp"])
-def test_a_start_while_another_sweep_prepares_the_folder_says_it_is_in_use(tmp_path: Path, midway: str) -> None:
+def test_a_start_while_another_sweep_prepares_the_folder_says_it_is_in_use(
+    tmp_path: Path, midway: str
+) -> None:
     """The first sweep holds the lock and has begun to fill the folder (no sweep.json yet)."""
     out = tmp_path / "out"
     out.mkdir()
@@ -61,7 +70,13 @@ def test_simultaneous_starts_never_blame_the_folder(tmp_path: Path) -> None:
     for attempt in range(3):
         out = tmp_path / f"out{attempt}"
         pair = [
-            subprocess.Popen([*command, "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [*command, "--out", str(out)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(2)
         ]
         for process in pair:
@@ -73,8 +88,10 @@ def test_simultaneous_starts_never_blame_the_folder(tmp_path: Path) -> None:
 # --- (b) a finished run whose log was damaged afterwards ---
 
 
-@pytest.mark.parametrize("garbage", [b"garbage\n", b"{\"type\": \"say\"", b"\n[1, 2]\n"])
-def test_a_finished_log_with_garbage_appended_is_played_again(tmp_path: Path, garbage: bytes) -> None:
+@pytest.mark.parametrize("garbage", [b"garbage\n", b'{"type": "say"', b"\n[1, 2]\n"])
+def test_a_finished_log_with_garbage_appended_is_played_again(
+    tmp_path: Path, garbage: bytes
+) -> None:
     out = tmp_path / "out"
     assert sweep(out).exit_code == 0
     log = out / f"{SEED1}.jsonl"
@@ -139,6 +156,8 @@ def test_replay_of_a_log_with_a_broken_scenario_blames_the_log(tmp_path: Path) -
     for command in (["replay"], ["export", "--format", "json"]):
         result = CliRunner().invoke(main, [*command, str(log)])
         assert result.exit_code == 2
-        assert result.output.startswith(f"simstage: {log}:1: the scenario in the header is invalid"), result.output
+        assert result.output.startswith(
+            f"simstage: {log}:1: the scenario in the header is invalid"
+        ), result.output
         assert "max_turns" in result.output and "sally-anne.yaml" not in result.output
         assert result.output.count("\n") == 1

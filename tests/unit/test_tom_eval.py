@@ -13,6 +13,8 @@ from simstage.cli import main
 from tests.unit.test_tom_tomi import ORIGINAL, make_story
 
 HITOM = Path(__file__).resolve().parents[1] / "data" / "hitom"
+
+
 def write_tomi(path: Path, count: int, seed: int) -> list[str]:
     """A ToMi file in the original form, one question per story, and its .trace; returns the question types."""
     rng = random.Random(seed)
@@ -40,7 +42,9 @@ def test_tomi_wrong_answers_are_reported(tmp_path: Path) -> None:
     stories.write_text("\n".join(lines) + "\n")
     flipped = len(questions[::3])
     wrong = tmp_path / "wrong.jsonl"
-    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--json", "--disagreements", str(wrong)])
+    result = CliRunner().invoke(
+        main, ["eval", "tomi", str(stories), "--json", "--disagreements", str(wrong)]
+    )
     summary = json.loads(result.output)
     assert summary["accuracy"] == pytest.approx((12 - flipped) / 12)
     rows = [json.loads(line) for line in wrong.read_text().splitlines()]
@@ -66,7 +70,19 @@ def test_hitom_malformed_file(tmp_path: Path) -> None:
     bad.write_text("{not json")
     result = CliRunner().invoke(main, ["eval", "hitom", str(bad)])
     assert result.exit_code == 2 and "h.json" in result.output
-    bad.write_text(json.dumps({"data": [{"story": "1 Ava danced.\n", "question": "Where is the pear really?", "answer": "x"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "story": "1 Ava danced.\n",
+                        "question": "Where is the pear really?",
+                        "answer": "x",
+                    }
+                ]
+            }
+        )
+    )
     result = CliRunner().invoke(main, ["eval", "hitom", str(bad)])
     assert result.exit_code == 2 and "record 0" in result.output and "line 1" in result.output
 
@@ -74,7 +90,9 @@ def test_hitom_malformed_file(tmp_path: Path) -> None:
 def test_hitom_real_data(tmp_path: Path) -> None:
     data = HITOM / "Hi-ToM_data.json"
     wrong = tmp_path / "wrong.jsonl"
-    result = CliRunner().invoke(main, ["eval", "hitom", str(data), "--json", "--disagreements", str(wrong)])
+    result = CliRunner().invoke(
+        main, ["eval", "hitom", str(data), "--json", "--disagreements", str(wrong)]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["n"] == 1200
@@ -92,7 +110,8 @@ def test_hitom_rules_reproduce_the_generator(tmp_path: Path) -> None:
     data = HITOM / "Hi-ToM_data.json"
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(
-        main, ["eval", "hitom", str(data), "--rules", "hitom", "--json", "--disagreements", str(wrong)]
+        main,
+        ["eval", "hitom", str(data), "--rules", "hitom", "--json", "--disagreements", str(wrong)],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -131,7 +150,9 @@ def _oracle_accuracy(scored: list) -> float:
     return sum(len(item.context) % 2 == 0 for item in scored) / len(scored)
 
 
-def test_tomi_stage_answers_from_the_story_so_far(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tomi_stage_answers_from_the_story_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from simstage.tom.tomi import read_tomi
 
     stories = tmp_path / "tomi.txt"
@@ -141,7 +162,17 @@ def test_tomi_stage_answers_from_the_story_so_far(tmp_path: Path, monkeypatch: p
     _oracle_stage(monkeypatch, scored, seen)
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(
-        main, ["eval", "tomi", str(stories), "--stage", "scripted", "--json", "--disagreements", str(wrong)]
+        main,
+        [
+            "eval",
+            "tomi",
+            str(stories),
+            "--stage",
+            "scripted",
+            "--json",
+            "--disagreements",
+            str(wrong),
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -159,20 +190,26 @@ def test_tomi_stage_answers_from_the_story_so_far(tmp_path: Path, monkeypatch: p
     assert all(row["stage"] != row["expected"] == row["tracker"] for row in rows)
 
 
-def test_hitom_stage_limit_spreads_over_the_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hitom_stage_limit_spreads_over_the_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from simstage.tom.hitom import read_hitom
 
     data = HITOM / "Hi-ToM_data.json"
     scored = read_hitom(data).scored
     seen: list = []
     _oracle_stage(monkeypatch, scored, seen)
-    result = CliRunner().invoke(main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20"])
+    result = CliRunner().invoke(
+        main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20"]
+    )
     assert result.exit_code == 0, result.output
     assert "20 questions asked of scripted" in result.stdout
     assert "stage [95% Wilson]" in result.stdout
     assert len(seen) == 20 and all(len(options) == 15 for _, _, options in seen)
     # Every type is asked twice (the file is sorted by type), and each gets the dataset's choices.
-    as_json = CliRunner().invoke(main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20", "--json"])
+    as_json = CliRunner().invoke(
+        main, ["eval", "hitom", str(data), "--stage", "scripted", "--limit", "20", "--json"]
+    )
     stage = json.loads(as_json.stdout)["stage"]
     assert stage["n"] == 20 and {score["n"] for score in stage["by_type"].values()} == {2}
     assert all(len(score["interval"]) == 2 for score in stage["by_type"].values())
@@ -202,13 +239,17 @@ def test_stage_options_need_stage(tmp_path: Path) -> None:
 def test_stage_that_cannot_start_is_one_line(tmp_path: Path) -> None:
     stories = tmp_path / "tomi.txt"
     write_tomi(stories, 3, seed=5)
-    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--stage", "--model", str(tmp_path / "no.gguf")])
+    result = CliRunner().invoke(
+        main, ["eval", "tomi", str(stories), "--stage", "--model", str(tmp_path / "no.gguf")]
+    )
     assert result.exit_code == 2
     assert "no.gguf" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_ctrl_c_while_asking_reports_what_was_answered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_while_asking_reports_what_was_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import simstage.stage as stage_module
     from simstage.stage.scripted import ScriptedStage
 
@@ -225,7 +266,17 @@ def test_ctrl_c_while_asking_reports_what_was_answered(tmp_path: Path, monkeypat
     monkeypatch.setattr(stage_module, "make_stage", lambda *a, **k: ScriptedStage(chooser=chooser))
     wrong = tmp_path / "wrong.jsonl"
     result = CliRunner().invoke(
-        main, ["eval", "tomi", str(stories), "--stage", "scripted", "--json", "--disagreements", str(wrong)]
+        main,
+        [
+            "eval",
+            "tomi",
+            str(stories),
+            "--stage",
+            "scripted",
+            "--json",
+            "--disagreements",
+            str(wrong),
+        ],
     )
     assert result.exit_code == 130, result.output
     assert "interrupted: reporting the 4 of 12 questions the model answered" in result.stderr
@@ -238,7 +289,9 @@ def test_disagreements_never_overwrite_the_stories(tmp_path: Path) -> None:
     stories = tmp_path / "tomi.txt"
     write_tomi(stories, 6, seed=4)
     before = stories.read_bytes()
-    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--disagreements", str(stories)])
+    result = CliRunner().invoke(
+        main, ["eval", "tomi", str(stories), "--disagreements", str(stories)]
+    )
     assert result.exit_code == 2, result.output
     assert "tomi.txt" in result.stderr and "Traceback" not in result.output
     assert stories.read_bytes() == before
@@ -246,5 +299,7 @@ def test_disagreements_never_overwrite_the_stories(tmp_path: Path) -> None:
 
 def test_the_eval_command_builds_no_stage_config_and_opens_no_file() -> None:
     """`eval --stage`'s stage and the disagreements file are tom/'s (tom/ask.py); the command calls them."""
-    source = (Path(__file__).resolve().parents[2] / "simstage" / "cli" / "tom.py").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[2] / "simstage" / "cli" / "tom.py").read_text(
+        encoding="utf-8"
+    )
     assert "StageConfig" not in source and "make_stage" not in source and "open(" not in source

@@ -27,14 +27,18 @@ SALLY = ROOT / "scenarios" / "sally-anne.yaml"
 @pytest.fixture
 def sally_log(tmp_path: Path) -> Path:
     out = tmp_path / "sally.jsonl"
-    result = CliRunner().invoke(main, ["run", str(SALLY), "--headless", "--stage", "scripted", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["run", str(SALLY), "--headless", "--stage", "scripted", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     return out
 
 
 def beliefs_of(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], dict]:
     return {
-        (d["holder"], d["chain"], d["object"]): d for _, _, d in graph.edges(data=True) if d.get("kind") == "belief"
+        (d["holder"], d["chain"], d["object"]): d
+        for _, _, d in graph.edges(data=True)
+        if d.get("kind") == "belief"
     }
 
 
@@ -58,7 +62,9 @@ def test_export_reads_back_with_networkx(sally_log: Path, tmp_path: Path, fmt: s
         graph = nx.node_link_graph(json.loads(out.read_text()), edges="edges")
     beliefs = beliefs_of(graph)
     check_sally_anne(beliefs)
-    assert beliefs[("Sally", "", "marble")]["probed"] == "basket"  # the scripted stage picks the first option
+    assert (
+        beliefs[("Sally", "", "marble")]["probed"] == "basket"
+    )  # the scripted stage picks the first option
     kinds = {d.get("kind") for _, d in graph.nodes(data=True)}
     assert kinds == {"character", "object", "container"}
 
@@ -68,8 +74,13 @@ def test_export_dot_and_mermaid_parse(sally_log: Path) -> None:
     dot = runner.invoke(main, ["export", str(sally_log), "--format", "dot"]).output
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     edges = re.findall(r'^\s*"([^"]+)" -> "([^"]+)" \[(.*)\];$', dot, re.M)
-    parsed = [dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', attrs)) | {"u": u, "v": v} for u, v, attrs in edges]
-    beliefs = {(e["holder"], e["chain"], e["object"]): e for e in parsed if e.get("kind") == "belief"}
+    parsed = [
+        dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', attrs)) | {"u": u, "v": v}
+        for u, v, attrs in edges
+    ]
+    beliefs = {
+        (e["holder"], e["chain"], e["object"]): e for e in parsed if e.get("kind") == "belief"
+    }
     check_sally_anne(beliefs)
     assert beliefs[("Sally", "", "marble")]["color"] == "red"
 
@@ -77,14 +88,19 @@ def test_export_dot_and_mermaid_parse(sally_log: Path) -> None:
     lines = mermaid.splitlines()
     assert lines[0] == "flowchart LR"
     names = dict(re.findall(r'^\s*(n\d+)[\[(]+"([^"]+)"', mermaid, re.M))
-    labelled = {(names[u], label, names[v]) for u, label, v in re.findall(r'(n\d+) -->\|"([^"]*)"\| (n\d+)', mermaid)}
+    labelled = {
+        (names[u], label, names[v])
+        for u, label, v in re.findall(r'(n\d+) -->\|"([^"]*)"\| (n\d+)', mermaid)
+    }
     assert ("Anne", "Sally: basket (false)", "marble") in labelled
     assert ("Anne", "box", "marble") in labelled
 
 
 def test_all_turns_and_diff(sally_log: Path, tmp_path: Path) -> None:
     stem = tmp_path / "graphs" / "sa"
-    result = CliRunner().invoke(main, ["export", str(sally_log), "--format", "graphml", "--all-turns", "-o", str(stem)])
+    result = CliRunner().invoke(
+        main, ["export", str(sally_log), "--format", "graphml", "--all-turns", "-o", str(stem)]
+    )
     assert result.exit_code == 0, result.output
     files = sorted(stem.parent.glob("sa-turn*.graphml"))
     assert len(files) == 7
@@ -100,7 +116,11 @@ def test_all_turns_and_diff(sally_log: Path, tmp_path: Path) -> None:
 def test_export_errors_are_one_line(tmp_path: Path, sally_log: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(main, ["export", str(tmp_path / "none.jsonl")])
-    assert missing.exit_code == 2 and "none.jsonl" in missing.output and "Traceback" not in missing.output
+    assert (
+        missing.exit_code == 2
+        and "none.jsonl" in missing.output
+        and "Traceback" not in missing.output
+    )
     corrupt = tmp_path / "bad.jsonl"
     lines = sally_log.read_text().splitlines()
     corrupt.write_text("\n".join([lines[0], lines[1], "{not json", lines[2]]) + "\n")
@@ -119,7 +139,9 @@ def test_probe_verdicts_and_the_score_are_folds_over_the_events() -> None:
     verdicts = probe_verdicts(scenario, simulation.events)
     probes = [e for e in simulation.events if isinstance(e, ProbeAnswered)]
     assert [v.probe for v in verdicts] == probes
-    state = fold_beliefs(scenario, [e for e in simulation.events if e.turn <= probes[0].turn], order=2)
+    state = fold_beliefs(
+        scenario, [e for e in simulation.events if e.turn <= probes[0].turn], order=2
+    )
     for verdict in verdicts:
         expected = state.where(verdict.probe.ask, verdict.probe.about, verdict.probe.through)
         assert verdict.tracker == (expected.container if expected else None)
@@ -137,8 +159,14 @@ def test_probe_verdicts_and_the_score_are_folds_over_the_events() -> None:
 
 def test_old_probe_lines_still_parse() -> None:
     old = {
-        "type": "probe", "turn": 5, "ask": "Sally", "about": "marble", "question": "q", "options": ["a"],
-        "answer": "a", "truth": "a",
+        "type": "probe",
+        "turn": 5,
+        "ask": "Sally",
+        "about": "marble",
+        "question": "q",
+        "options": ["a"],
+        "answer": "a",
+        "truth": "a",
     }
     event = event_from_json(json.dumps(old))
     assert isinstance(event, ProbeAnswered)
@@ -146,7 +174,9 @@ def test_old_probe_lines_still_parse() -> None:
 
 def test_headless_run_prints_the_metrics(tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(main, ["run", str(SALLY), "--headless", "--stage", "scripted", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["run", str(SALLY), "--headless", "--stage", "scripted", "--out", str(out)]
+    )
     text = " ".join(result.output.split())  # the console wraps long lines
     assert "ToM: model agrees with the tracker on 3/3" in text
     assert "order 2: 1/1" in text

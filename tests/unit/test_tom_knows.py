@@ -45,14 +45,28 @@ def test_dinner_party_scores_every_probe_on_the_scripted_stage() -> None:
 def test_knows_is_common_knowledge_in_its_group_and_private_without_with() -> None:
     scenario = parse_scenario(HOUSE, "house.yaml").scenario
     state = fold_beliefs(scenario, [])
-    for holder, chain in [("Ann", ()), ("Bob", ()), ("Ann", ("Bob",)), ("Bob", ("Ann",)), ("Ann", ("Bob", "Ann"))]:
+    for holder, chain in [
+        ("Ann", ()),
+        ("Bob", ()),
+        ("Ann", ("Bob",)),
+        ("Bob", ("Ann",)),
+        ("Ann", ("Bob", "Ann")),
+    ]:
         belief = state.where(holder, "ring", chain)
-        assert belief is not None and belief.container == "box" and belief.source == "initial" and belief.true
+        assert (
+            belief is not None
+            and belief.container == "box"
+            and belief.source == "initial"
+            and belief.true
+        )
     assert state.where("Cy", "ring").container == "box"  # type: ignore[union-attr]
     # Nobody thinks Cy knows, and Cy thinks nobody else knows; the room rule still holds for the cup.
     assert state.where("Ann", "ring", ["Cy"]) is None and state.where("Cy", "ring", ["Ann"]) is None
     assert state.where("Cy", "cup", ["Ann"]).container == "shelf"  # type: ignore[union-attr]
-    assert state.where("Dee", "ring", ["Ann"]) is None and state.where("Dee", "ring").container == "box"  # type: ignore[union-attr]
+    assert (
+        state.where("Dee", "ring", ["Ann"]) is None
+        and state.where("Dee", "ring").container == "box"
+    )  # type: ignore[union-attr]
 
 
 def test_a_false_knows_is_a_false_belief_from_the_start() -> None:
@@ -63,8 +77,14 @@ def test_a_false_knows_is_a_false_belief_from_the_start() -> None:
 
 def test_the_prompt_tells_the_knowers_what_they_know() -> None:
     scenario = parse_scenario(HOUSE, "house.yaml").scenario
-    assert "You know that the ring is in the box. Bob knows it too, and you all know that." in opening_observations(scenario, "Ann")
-    assert "You know that the ring is in the box. Ann knows it too, and you all know that." in opening_observations(scenario, "Bob")
+    assert (
+        "You know that the ring is in the box. Bob knows it too, and you all know that."
+        in opening_observations(scenario, "Ann")
+    )
+    assert (
+        "You know that the ring is in the box. Ann knows it too, and you all know that."
+        in opening_observations(scenario, "Bob")
+    )
     assert "You know that the ring is in the box." in opening_observations(scenario, "Cy")
     assert not any("know" in line for line in opening_observations(scenario, "Dee"))
     assert "Cy knows that the ring is in the box." in opening(scenario, "Cy")
@@ -78,9 +98,18 @@ def test_the_prompt_tells_the_knowers_what_they_know() -> None:
         ("{ring: box}", "{ring: bin}", 9, "cast.2.knows.ring: unknown container 'bin'"),
         ("with: [Bob]", "with: [Bo]", 7, "cast.0.knows.ring.with.0: unknown character 'Bo'"),
         ("{ring: box}", "{cup: shelf}", 9, "cast.2.knows.cup: Cy sees the cup at the start"),
-        ("{ring: box}}", "{ring: drawer}}\n  - {name: Eve, persona: p, location: hall, knows: {ring: {in: box, with: [Cy]}}}",
-         10, "cast.3.knows.ring.in: Cy would know the ring is both in the drawer"),
-        ("{in: box, with: [Bob]}", "{in: drawer, with: [Dee]}", 7, "cast.0.knows.ring.in: Dee sees the ring in the box"),
+        (
+            "{ring: box}}",
+            "{ring: drawer}}\n  - {name: Eve, persona: p, location: hall, knows: {ring: {in: box, with: [Cy]}}}",
+            10,
+            "cast.3.knows.ring.in: Cy would know the ring is both in the drawer",
+        ),
+        (
+            "{in: box, with: [Bob]}",
+            "{in: drawer, with: [Dee]}",
+            7,
+            "cast.0.knows.ring.in: Dee sees the ring in the box",
+        ),
     ],
 )
 def test_bad_knows_is_located(old: str, new: str, line: int, message: str) -> None:

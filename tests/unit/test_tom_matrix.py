@@ -35,7 +35,9 @@ def test_rows_are_every_chain_to_the_order_in_cast_order(four: tuple) -> None:
     scenario, events = four
     cells = belief_matrix(scenario, events, turn=8)
     rows = matrix_rows(cells)
-    assert len(rows) == 4 * (1 + 3 + 9)  # order 3: own, 3 others, 3x3 chains with no repeated neighbour
+    assert len(rows) == 4 * (
+        1 + 3 + 9
+    )  # order 3: own, 3 others, 3x3 chains with no repeated neighbour
     assert rows[:3] == [("Priya", ()), ("Priya", ("Reed",)), ("Priya", ("Cole",))]
     assert rows[-1] == ("Mara", ("Cole", "Mara"))  # cast order: Mara after Reed
     assert row_label("Priya", ("Reed", "Cole")) == "Priya › Reed › Cole"
@@ -54,7 +56,13 @@ def test_cells_agree_with_the_tracker_and_mark_lies_changes_and_probes(four: tup
         assert cell.container == (belief.container if belief else None)
     grid = matrix_grid(cells, 6)
     cole = grid[("Cole", ())]["papers"]
-    assert (cole.container, cole.true, cole.lie_by, cole.source, cole.changed) == ("bookcase", False, "Reed", "claimed", True)
+    assert (cole.container, cole.true, cole.lie_by, cole.source, cole.changed) == (
+        "bookcase",
+        False,
+        "Reed",
+        "claimed",
+        True,
+    )
     assert not matrix_grid(cells, 7)[("Cole", ())]["papers"].changed
     # Reed moved the papers at turn 2, while Cole was out: Cole's belief is false from then.
     assert matrix_grid(cells, 1)[("Cole", ())]["papers"].true is True
@@ -64,7 +72,9 @@ def test_cells_agree_with_the_tracker_and_mark_lies_changes_and_probes(four: tup
     probe = next(e for e in events if getattr(e, "type", "") == "probe" and e.ask == "Priya")
     assert matrix_grid(cells, 7)[("Priya", ("Reed",))]["papers"].probe_answer is None
     asked = matrix_grid(cells, 8)[("Priya", ("Reed",))]["papers"]
-    assert asked.probe_answer == probe.answer and asked.probe_disagrees == (probe.answer != asked.container)
+    assert asked.probe_answer == probe.answer and asked.probe_disagrees == (
+        probe.answer != asked.container
+    )
     # One turn alone is the same as that turn of the whole run (its `changed` included).
     assert belief_matrix(scenario, events, turn=6) == [c for c in cells if c.turn == 6]
 
@@ -80,22 +90,44 @@ def test_export_csv_is_read_back_by_pandas(four: tuple, tmp_path: Path) -> None:
     scenario, events = four
     loaded = load_scenario(FOUR)
     run = tmp_path / "run.jsonl"
-    with RunLogWriter(run, make_header(loaded, ScriptedStage(), scenario.seed, scenario.max_turns)) as writer:
+    with RunLogWriter(
+        run, make_header(loaded, ScriptedStage(), scenario.seed, scenario.max_turns)
+    ) as writer:
         for event in events:
             writer.append(event)
     out = tmp_path / "beliefs.csv"
     result = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "-o", str(out)])
     assert result.exit_code == 0, result.output
     frame = pandas.read_csv(out, keep_default_na=False)
-    columns = ["turn", "holder", "chain", "object", "container", "true", "source", "lie_by", "fact", "value"]
+    columns = [
+        "turn",
+        "holder",
+        "chain",
+        "object",
+        "container",
+        "true",
+        "source",
+        "lie_by",
+        "fact",
+        "value",
+    ]
     assert list(frame.columns) == columns  # fact and value: empty on an object's row
     assert len(frame) == 9 * 52 * 2  # turns 0..8, 52 rows, 2 objects
-    lie = frame[(frame.turn == 8) & (frame.holder == "Cole") & (frame.chain == "") & (frame.object == "papers")]
-    assert lie[["container", "true", "source", "lie_by"]].values.tolist() == [["bookcase", False, "claimed", "Reed"]]
+    lie = frame[
+        (frame.turn == 8)
+        & (frame.holder == "Cole")
+        & (frame.chain == "")
+        & (frame.object == "papers")
+    ]
+    assert lie[["container", "true", "source", "lie_by"]].values.tolist() == [
+        ["bookcase", False, "claimed", "Reed"]
+    ]
     deep = frame[(frame.turn == 8) & (frame.chain == "Reed>Cole") & (frame.holder == "Priya")]
     assert set(deep.object) == {"papers", "key"}
     # One turn, stdout; bad input is one line and exit 2.
-    one = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "--turn", "3", "--order", "1"])
+    one = CliRunner().invoke(
+        main, ["export", str(run), "--format", "csv", "--turn", "3", "--order", "1"]
+    )
     assert one.exit_code == 0 and one.output.count("\n") == 1 + 4 * 2
     past = CliRunner().invoke(main, ["export", str(run), "--format", "csv", "--turn", "99"])
     assert past.exit_code == 2 and "past the run's last turn" in past.output

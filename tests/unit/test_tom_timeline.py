@@ -20,7 +20,10 @@ def test_each_turns_snapshot_is_the_fold_up_to_that_turn():
         for turn in range(sim.turn + 1):
             fresh = fold_beliefs(scenario, sim.events, order=order, upto_turn=turn)
             snapshot = timeline.at(turn)
-            assert sorted(map(repr, snapshot.beliefs())) == sorted(map(repr, fresh.beliefs())), (name, turn)
+            assert sorted(map(repr, snapshot.beliefs())) == sorted(map(repr, fresh.beliefs())), (
+                name,
+                turn,
+            )
 
 
 def test_probes_deepen_the_order():

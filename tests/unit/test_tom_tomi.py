@@ -87,14 +87,18 @@ def make_story(rng: random.Random, *, form: str, pantry: bool = False) -> Story:
     def noise() -> None:
         if rng.random() < 0.4:
             verb = rng.choice(["likes", "dislikes", "loves", "hates"])
-            lines.append(f"{rng.choice([a1, a2, a3])} {verb} the {rng.choice(OBJECTS + ROOMS)}{stop}")
+            lines.append(
+                f"{rng.choice([a1, a2, a3])} {verb} the {rng.choice(OBJECTS + ROOMS)}{stop}"
+            )
 
     def enter(who: str, where: str) -> None:
         lines.append(f"{who} entered the {where}.")
         oracle.enter(who, where)
 
     def leave(who: str) -> None:
-        lines.append(f"{who} {rng.choice(['exited', 'left', 'went out of'])} the {oracle.room_of[who]}.")
+        lines.append(
+            f"{who} {rng.choice(['exited', 'left', 'went out of'])} the {oracle.room_of[who]}."
+        )
         oracle.exit(who)
 
     third = rng.random()
@@ -139,11 +143,17 @@ def make_story(rng: random.Random, *, form: str, pantry: bool = False) -> Story:
     for x, y, order in ((a1, a2, 0), (a2, a1, 1)):
         first_belief = oracle.direct[(x, thing)]
         tom = "tom" if first_belief != c2 else "no_tom"
-        questions.append((f"Where will {x} look for the {thing}?", first_belief, f"first_order_{order}_{tom}"))
+        questions.append(
+            (f"Where will {x} look for the {thing}?", first_belief, f"first_order_{order}_{tom}")
+        )
         second_belief = oracle.indirect[(x, y, thing)]
         tom = "tom" if second_belief != c2 else "no_tom"
         questions.append(
-            (f"Where does {x} think that {y} searches for the {thing}?", second_belief, f"second_order_{order}_{tom}")
+            (
+                f"Where does {x} think that {y} searches for the {thing}?",
+                second_belief,
+                f"second_order_{order}_{tom}",
+            )
         )
     return Story(lines, questions, kind)
 
@@ -173,7 +183,9 @@ def test_both_forms_score_100(tmp_path: Path, form: str) -> None:
     path = tmp_path / f"{form}.txt"
     types = write_file(path, stories, one_question=form == ORIGINAL)
     wrong = tmp_path / "wrong.jsonl"
-    result = CliRunner().invoke(main, ["eval", "tomi", str(path), "--json", "--disagreements", str(wrong)])
+    result = CliRunner().invoke(
+        main, ["eval", "tomi", str(path), "--json", "--disagreements", str(wrong)]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["form"] == form
@@ -262,11 +274,23 @@ def test_told_where_and_looked_in_are_read(tmp_path: Path) -> None:
     [
         ("1 Ava entered the hall.\n2 Ava juggled the pear.\n", "bad.txt:2: unknown statement"),
         ("Ava entered the hall.\n", "bad.txt:1: not a numbered story line"),
-        ("1 Ava entered the hall.\n2 Where will Ava look for the pear?\n", "bad.txt:2: unknown statement"),
+        (
+            "1 Ava entered the hall.\n2 Where will Ava look for the pear?\n",
+            "bad.txt:2: unknown statement",
+        ),
         ("1 Ava entered the hall.\n2 Where did Ava go?\tbox\t1\n", "bad.txt:2: unknown question"),
-        ("1 Ava entered the hall.\n2 Where will Ava look for the pear?\t\t1\n", "bad.txt:2: question without an answer"),
-        ("1 Ava entered the hall.\n3 The pear is in the box.\n2 Ava exited the hall.\n", "bad.txt:3: line number 2 after 3"),
-        ("1 Ava entered the hall.\n2 Where is the pear really?\tbox\t1\n", "bad.txt:2: the story never says where the pear is"),
+        (
+            "1 Ava entered the hall.\n2 Where will Ava look for the pear?\t\t1\n",
+            "bad.txt:2: question without an answer",
+        ),
+        (
+            "1 Ava entered the hall.\n3 The pear is in the box.\n2 Ava exited the hall.\n",
+            "bad.txt:3: line number 2 after 3",
+        ),
+        (
+            "1 Ava entered the hall.\n2 Where is the pear really?\tbox\t1\n",
+            "bad.txt:2: the story never says where the pear is",
+        ),
         (
             "1 Ava entered the hall.\n2 The box is in the den.\n3 The pear is in the box.\n4 Ava moved the pear to the box.\n",
             "bad.txt:4: Ava is not where the box is",
@@ -307,16 +331,22 @@ _LINES = st.one_of(
     st.builds("The {} is in the {}.".format, _THING, _THING),
     st.builds("{} hates the {}".format, _WHO, _THING),
     st.builds("Where will {} look for the {}?\tbox\t1".format, _WHO, _THING),
-    st.builds("Where does {} think that {} searches for the {}?\tbox\t1".format, _WHO, _WHO, _THING),
+    st.builds(
+        "Where does {} think that {} searches for the {}?\tbox\t1".format, _WHO, _WHO, _THING
+    ),
     st.builds("Where is the {} really?\tbox\t1".format, _THING),
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_LINES, min_size=1, max_size=8), st.sampled_from(["default", "tomi", "hitom"]))
-def test_any_story_of_template_lines_reads_or_names_its_line(tmp_path_factory: pytest.TempPathFactory, lines: list[str], rules: str) -> None:
+def test_any_story_of_template_lines_reads_or_names_its_line(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], rules: str
+) -> None:
     path = tmp_path_factory.mktemp("tomi") / "story.txt"
-    path.write_text("".join(f"{n} {line}\n" for n, line in enumerate(lines, start=1)), encoding="utf-8")
+    path.write_text(
+        "".join(f"{n} {line}\n" for n, line in enumerate(lines, start=1)), encoding="utf-8"
+    )
     try:
         read_tomi(path, rules=rules)
     except StoryError as exc:

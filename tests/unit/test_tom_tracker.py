@@ -38,7 +38,11 @@ def test_sally_anne_after_the_move() -> None:
     assert anne is not None and anne.container == "box" and anne.true and anne.source == "witnessed"
     nested = state.where("Anne", "marble", ["Sally"])
     assert nested is not None and nested.container == "basket" and nested.chain == ("Sally",)
-    assert {(b.holder, b.chain) for b in state.false_beliefs()} == {("Sally", ()), ("Sally", ("Anne",)), ("Anne", ("Sally",))}
+    assert {(b.holder, b.chain) for b in state.false_beliefs()} == {
+        ("Sally", ()),
+        ("Sally", ("Anne",)),
+        ("Anne", ("Sally",)),
+    }
 
 
 def test_before_the_move_everyone_is_right() -> None:
@@ -53,7 +57,12 @@ def test_false_claim_is_believed_by_who_missed_the_move_only() -> None:
     scenario, events = played("false-claim")
     state = fold_beliefs(scenario, events)
     cara = state.where("Cara", "keys")
-    assert cara is not None and cara.container == "coat" and cara.lie_by == "Ben" and cara.source == "claimed"
+    assert (
+        cara is not None
+        and cara.container == "coat"
+        and cara.lie_by == "Ben"
+        and cara.source == "claimed"
+    )
     dana = state.where("Dana", "keys")
     assert dana is not None and dana.container == "drawer" and dana.lie_by is None
     # Dana knows Cara swallowed the lie; Ben knows it too.
@@ -64,7 +73,9 @@ def test_false_claim_is_believed_by_who_missed_the_move_only() -> None:
 
 def test_trust_none_keeps_beliefs() -> None:
     scenario, events = played("false-claim")
-    distrustful = scenario.model_copy(update={"tom": scenario.tom.model_copy(update={"trust": "none"})})
+    distrustful = scenario.model_copy(
+        update={"tom": scenario.tom.model_copy(update={"trust": "none"})}
+    )
     assert fold_beliefs(distrustful, events).where("Cara", "keys").container == "coat"  # type: ignore[union-attr]
     assert fold_beliefs(distrustful, events).where("Cara", "keys").source == "initial"  # type: ignore[union-attr]
     state = fold_beliefs(scenario, events, trust={"Cara": ["Dana"]})
@@ -130,8 +141,15 @@ def test_private_tell_is_known_to_the_two_only() -> None:
     events = [
         Said(turn=1, who="Ann", text="Hello all.", witnesses=("Ann", "Bob")),
         Told(turn=2, who="Ann", to="Bob", text="A secret.", witnesses=("Ann", "Bob")),
-        Claimed(turn=3, who="Ann", object="coin", container="tray", text="Coin's in the tray.", true=False,
-                witnesses=("Ann", "Bob")),
+        Claimed(
+            turn=3,
+            who="Ann",
+            object="coin",
+            container="tray",
+            text="Coin's in the tray.",
+            true=False,
+            witnesses=("Ann", "Bob"),
+        ),
     ]
     state = fold_beliefs(scenario, events)
     assert state.heard("Bob") == ["Hello all.", "A secret.", "Coin's in the tray."]
@@ -163,7 +181,9 @@ def test_tom_section_is_validated() -> None:
     assert "'Zed'" in messages and "'Qux'" in messages
     with pytest.raises(ScenarioError):
         parse_scenario(ROOMS + "tom: {order: 5}\n", "rooms.yaml")
-    assert parse_scenario(ROOMS + "tom: {order: 3, trust: none}\n", "r.yaml").scenario.tom.order == 3
+    assert (
+        parse_scenario(ROOMS + "tom: {order: 3, trust: none}\n", "r.yaml").scenario.tom.order == 3
+    )
 
 
 # -- rule sets ------------------------------------------------------------------------
@@ -208,12 +228,30 @@ def hitom_chapter() -> tuple[Scenario, list]:
         world.apply(event)
 
     for turn, who in enumerate("ABC", start=1):
-        add(Entered(turn=turn, who=who, to="den", frm="waiting_room", sees=world.visible_objects("den"),
-                    witnesses=(*world.present("den"), who)))
+        add(
+            Entered(
+                turn=turn,
+                who=who,
+                to="den",
+                frm="waiting_room",
+                sees=world.visible_objects("den"),
+                witnesses=(*world.present("den"), who),
+            )
+        )
     for turn, (who, to) in enumerate((("A", "jar"), ("B", "tin"), ("C", "box")), start=4):
-        add(Moved(turn=turn, who=who, object="fig", frm=world.object_container["fig"], to=to,
-                  witnesses=world.present("den")))
-        add(Exited(turn=turn, who=who, to="waiting_room", frm="den", witnesses=world.present("den")))
+        add(
+            Moved(
+                turn=turn,
+                who=who,
+                object="fig",
+                frm=world.object_container["fig"],
+                to=to,
+                witnesses=world.present("den"),
+            )
+        )
+        add(
+            Exited(turn=turn, who=who, to="waiting_room", frm="den", witnesses=world.present("den"))
+        )
     return scenario, events
 
 
@@ -236,8 +274,15 @@ def test_hitom_moves_update_chains_in_the_order_witnesses_came_in() -> None:
 def test_hitom_claims_follow_the_exit_order_and_stop_at_second_order() -> None:
     scenario, events = hitom_chapter()
     everyone = ("A", "B", "C", "D")
-    claim = Claimed(turn=9, who="B", object="fig", container="tin", text="The fig is in the tin.", true=False,
-                    witnesses=everyone)
+    claim = Claimed(
+        turn=9,
+        who="B",
+        object="fig",
+        container="tin",
+        text="The fig is in the tin.",
+        true=False,
+        witnesses=everyone,
+    )
     state = fold_beliefs(scenario, [*events, claim])
     # A left before B, D was never there: they believe B; C left after B and does not.
     assert [state.where(n, "fig").container for n in "ACD"] == ["tin", "box", "tin"]  # type: ignore[union-attr]
@@ -250,8 +295,15 @@ def test_hitom_claims_follow_the_exit_order_and_stop_at_second_order() -> None:
     assert state.where("A", "fig", ["B", "C"]).container == "box"  # type: ignore[union-attr]
     default = fold_beliefs(scenario, [*events, claim], rules="default")
     assert default.where("C", "fig", ["A"]).container == "tin"  # type: ignore[union-attr]
-    private = Claimed(turn=9, who="A", object="fig", container="jar", text="It is in the jar.", true=False,
-                      witnesses=("A", "C"))
+    private = Claimed(
+        turn=9,
+        who="A",
+        object="fig",
+        container="jar",
+        text="It is in the jar.",
+        true=False,
+        witnesses=("A", "C"),
+    )
     told = fold_beliefs(scenario, [*events, private])
     # C left after A: C does not believe A, but A thinks C does.
     assert told.where("C", "fig").container == "box"  # type: ignore[union-attr]
@@ -271,7 +323,9 @@ def test_rules_are_a_scenario_setting() -> None:
 # -- a naive reference: every chain of witnesses updated eagerly -------------------
 
 
-def naive(scenario: Scenario, events: list, order: int, rules: str = "default") -> dict[tuple[tuple[str, ...], str], str]:
+def naive(
+    scenario: Scenario, events: list, order: int, rules: str = "default"
+) -> dict[tuple[tuple[str, ...], str], str]:
     """Every chain updated eagerly; `tomi`/`hitom`: entrants see inside every container,
     `hitom`: a move updates only chains that follow the order the witnesses came in, the mover last."""
     world = WorldState.initial(scenario)
@@ -302,7 +356,13 @@ def naive(scenario: Scenario, events: list, order: int, rules: str = "default") 
         elif isinstance(event, Entered):
             sees = dict(event.sees)
             if rules != "default":
-                sees.update({o: c for o, c in world.object_container.items() if world.container_location[c] == event.to})
+                sees.update(
+                    {
+                        o: c
+                        for o, c in world.object_container.items()
+                        if world.container_location[c] == event.to
+                    }
+                )
             for obj, container in sees.items():
                 for chain in chains(event.witnesses):
                     beliefs[(chain, obj)] = container
@@ -358,7 +418,9 @@ def test_tracker_matches_eager_reference_on_closed_containers(steps: list, rules
     got = {((b.holder, *b.chain), b.object): b.container for b in state.beliefs()}
     assert got == reference
     for (chain, obj), container in reference.items():
-        assert state.where(chain[0], obj, chain[1:]).true == (container == world.object_container[obj])  # type: ignore[union-attr]
+        assert state.where(chain[0], obj, chain[1:]).true == (
+            container == world.object_container[obj]
+        )  # type: ignore[union-attr]
 
 
 def test_tracker_folds_incrementally_like_a_batch() -> None:

@@ -67,22 +67,35 @@ def test_the_kept_prompt_equals_the_prompt_built_from_every_event() -> None:
     assert any(e.type == "context_trimmed" for e in sim.events)
     starts = [i for i, e in enumerate(sim.events) if isinstance(e, TurnStarted)]
     assert len(stage.prompts) == len(starts) == 40
-    for (seq, got), start in zip(stage.prompts, starts):
+    for (seq, got), start in zip(stage.prompts, starts, strict=False):
         speaker = sim.events[start].speaker
         assert seq == sim.sequence(speaker)
         # What the speaker had seen: up to its turn start, and any trim recorded for that turn.
-        upto = sim.events[: start + 1] + [
-            e for e in sim.events[start + 1 :]
-            if e.type == "context_trimmed" and e.turn == sim.events[start].turn and e.who == speaker
-        ][:1]
+        upto = (
+            sim.events[: start + 1]
+            + [
+                e
+                for e in sim.events[start + 1 :]
+                if e.type == "context_trimmed"
+                and e.turn == sim.events[start].turn
+                and e.who == speaker
+            ][:1]
+        )
         assert got == character_messages(scenario, speaker, upto)
     # A probe asked now gets the same prompt from the kept fold as from every event.
     for name in scenario.cast_names:
         here = sim.world.character_location[name]
         present = sim.world.present(here)
-        kept = sim.cast.messages(name, sim.events, question="Where is the ring?", location=here, present=present)
+        kept = sim.cast.messages(
+            name, sim.events, question="Where is the ring?", location=here, present=present
+        )
         whole = character_messages(
-            scenario, name, sim.events, question="Where is the ring?", location=here, present=present
+            scenario,
+            name,
+            sim.events,
+            question="Where is the ring?",
+            location=here,
+            present=present,
         )
         assert kept == whole
     assert any(isinstance(e, ProbeAnswered) for e in sim.events)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from simstage.events import Claimed, Entered, Exited, Moved, Rejected, Said, Told
-from simstage.scenario import parse_scenario
 from simstage.scenario import models as act
+from simstage.scenario import parse_scenario
 from simstage.world import WorldState, fold_world, resolve
 
 SCENE = parse_scenario(
@@ -68,9 +68,13 @@ def test_exit_is_seen_by_the_room_left_and_enter_by_the_room_entered() -> None:
 
 
 def test_claim_records_whether_it_is_true() -> None:
-    lie = resolve(world(), act.ClaimAction(type="claim", who="Anne", object="marble", container="box"), 1)
+    lie = resolve(
+        world(), act.ClaimAction(type="claim", who="Anne", object="marble", container="box"), 1
+    )
     assert isinstance(lie, Claimed) and lie.true is False and lie.text
-    truth = resolve(world(), act.ClaimAction(type="claim", who="Anne", object="marble", container="basket"), 1)
+    truth = resolve(
+        world(), act.ClaimAction(type="claim", who="Anne", object="marble", container="basket"), 1
+    )
     assert truth.true is True
 
 
