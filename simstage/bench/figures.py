@@ -10,7 +10,10 @@
 - `turn_scaling`: the engine alone (the scripted stage, no model) playing the
   bench scene for 2,000 and 4,000 turns, each in a child process of its own, so
   its time and peak memory are the run's: a turn must cost the same late in a
-  run as early (time ratio near 2, memory nearly flat).
+  run as early (time ratio near 2, memory nearly flat);
+- `battery_fixed_cost`: the same seeded runs as separate `simstage run`
+  processes and as one `simstage battery` (one load): the fixed cost per run
+  (load + preamble) and the ratio (`bench/battery.py`).
 
 Both scene paths build the same prompts, generate fixed-length lines with EOS
 blocked, and sample greedily, so they do the same work but for what they reuse.
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from simstage.stage.base import Message, Sampling
+from simstage.bench.battery import BATTERY_RUNS, measure_battery_fixed_cost
 from simstage.bench.scene import SceneScript
 from simstage.bench.ceiling import (
     measure_amx_setting_cost,
@@ -206,6 +210,9 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
     capture_cost = measure_capture_overhead(path, args.threads, args.characters)
     tick()
     scaling = measure_turn_scaling(tick=task("turn scaling", len(SCALING_TURNS) * 3))
+    fixed_cost = measure_battery_fixed_cost(
+        args.model, threads=args.threads, tick=task("battery fixed cost", BATTERY_RUNS + 1)
+    )
     # The first token of each line is sampled from the prompt's logits, not timed as generation.
     gen_tps = (ours.generated_tokens - args.turns) / ours.generation_s if ours.generation_s else 0.0
     return {
@@ -228,6 +235,7 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         "amx_setting_cost": amx_cost,
         "latent_capture_overhead": capture_cost,
         "turn_scaling": scaling,
+        "battery_fixed_cost": fixed_cost,
     }
 
 

@@ -57,3 +57,20 @@ def test_two_runs_on_one_loaded_model_both_verify(tmp_path: Path) -> None:
     assert model.runs == 2 and model.probes <= 4
     if model.overall is not None:
         assert 0.0 <= model.overall.value <= 1.0
+
+
+def test_the_bench_figure_plays_the_same_runs_both_ways() -> None:
+    """`simstage bench --battery`'s figure: its shape and that both ways played the same runs (no timing asserted)."""
+    from simstage.bench.battery import measure_battery_fixed_cost
+
+    figure = measure_battery_fixed_cost("default", runs=2, threads=2)
+    assert set(figure) == {
+        "runs",
+        "separate_s",
+        "battery_s",
+        "fixed_cost_per_run_s",
+        "ratio",
+        "same_runs",
+    }
+    assert figure["runs"] == figure["same_runs"] == 2
+    assert figure["separate_s"] > 0 and figure["battery_s"] > 0 and figure["ratio"] > 0
