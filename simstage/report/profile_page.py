@@ -29,8 +29,15 @@ BASELINE_MARKS = {
     "last_named": (">", "#111827", "answer the last-named option"),
 }
 """How each trivial baseline is drawn: marker, colour, and its name on the page."""
+SHORT = {
+    "reality": "reality",
+    "lower": "lower order",
+    "first_named": "first-named",
+    "last_named": "last-named",
+}
+"""Each baseline's name in a table's heading."""
 EXTRA_STYLE = """
-.wide{max-width:100%;overflow-x:auto}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.wide{max-width:100%;overflow-x:auto}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 figure{margin:8px 0 16px}figure svg{max-width:100%;height:auto}
 td.best{font-weight:600;background:#ecfdf5}td.weak{color:#9ca3af}.key span{margin-right:16px}
 h3{font-size:15px;margin:18px 0 6px}
@@ -96,10 +103,7 @@ def _model_section(model: ModelProfile) -> str:
     head = (
         "<tr><th>order</th><th>style</th><th>belief</th><th>kind</th><th>probes</th><th>scenes</th>"
         "<th>accuracy [95%]</th><th>chance</th>"
-        + "".join(
-            f"<th>{_mark_text(name)} {escape(label)}</th>"
-            for name, (_, _, label) in BASELINE_MARKS.items()
-        )
+        + "".join(f"<th>{_mark_text(name)} {SHORT[name]}</th>" for name in BASELINE_MARKS)
         + "</tr>"
     )
     body = "".join(_cell_row(cell) for cell in full)
@@ -271,7 +275,7 @@ def _order_figure(models: Sequence[ModelProfile]) -> Any:
                     model.model if position == 0 else None,
                 )
         axis.set_xticks(range(len(orders)), [f"order {o}" for o in orders], fontsize=11)
-        axis.set_ylim(0, 1.05)
+        axis.set_ylim(-0.04, 1.06)  # marks at 0 and 1 stay clear of the frame
         axis.set_title(title, fontsize=12)
         axis.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("accuracy (answer = tracker's)", fontsize=11)
