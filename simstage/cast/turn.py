@@ -69,6 +69,13 @@ def _required(kind: Any) -> Any:
     return (kind, ...)
 
 
+def _variant(title: str, kind: str, **fields: Any) -> Any:
+    """One kind of action in a reply: `type` is `kind`, and no other keys are allowed."""
+    return create_model(
+        title, __config__=ConfigDict(extra="forbid"), type=_required(_literal([kind])), **fields
+    )
+
+
 @lru_cache(maxsize=256)
 def _reply_model(
     locations: tuple[str, ...],
@@ -77,79 +84,31 @@ def _reply_model(
     others: tuple[str, ...],
     facts: tuple[str, ...] = (),
 ) -> type[BaseModel]:
-    config = ConfigDict(extra="forbid")
-    variants: list[Any] = []
-    places = _literal(list(locations))
-    variants.append(
-        create_model(
-            "Exit", __config__=config, type=_required(Literal["exit"]), to=_required(places)
-        )
-    )
-    variants.append(
-        create_model(
-            "Enter", __config__=config, type=_required(Literal["enter"]), to=_required(places)
-        )
-    )
+    places = _required(_literal(list(locations)))
+    variants: list[Any] = [
+        _variant("Exit", "exit", to=places),
+        _variant("Enter", "enter", to=places),
+    ]
     if objects and containers:
-        things = _literal(list(objects))
-        boxes = _literal(list(containers))
-        variants.append(
-            create_model(
-                "Move",
-                __config__=config,
-                type=_required(Literal["move"]),
-                object=_required(things),
-                to=_required(boxes),
-            )
-        )
-        variants.append(
-            create_model(
-                "Claim",
-                __config__=config,
-                type=_required(Literal["claim"]),
-                object=_required(things),
-                container=_required(boxes),
-            )
-        )
+        things, boxes = _required(_literal(list(objects))), _required(_literal(list(containers)))
+        variants.append(_variant("Move", "move", object=things, to=boxes))
+        variants.append(_variant("Claim", "claim", object=things, container=boxes))
     if others:
-        variants.append(
-            create_model(
-                "Tell",
-                __config__=config,
-                type=_required(Literal["tell"]),
-                to=(_literal(list(others)), ...),
-                text=(str, Field(min_length=1, max_length=MAX_ASIDE_CHARS)),
-            )
-        )
+        listeners = _required(_literal(list(others)))
+        text = (str, Field(min_length=1, max_length=MAX_ASIDE_CHARS))
+        variants.append(_variant("Tell", "tell", to=listeners, text=text))
     if facts:
         # A statement about one of the scene's facts: public, or (with `to`) private.
-        names = _literal(list(facts))
-        variants.append(
-            create_model(
-                "Assert",
-                __config__=config,
-                type=_required(Literal["assert"]),
-                fact=_required(names),
-                holds=_required(bool),
-            )
-        )
+        names, holds = _required(_literal(list(facts))), _required(bool)
+        variants.append(_variant("Assert", "assert", fact=names, holds=holds))
         if others:
-            variants.append(
-                create_model(
-                    "AssertTo",
-                    __config__=config,
-                    type=_required(Literal["assert"]),
-                    to=(_literal(list(others)), ...),
-                    fact=_required(names),
-                    holds=_required(bool),
-                )
-            )
+            variants.append(_variant("AssertTo", "assert", to=listeners, fact=names, holds=holds))
     action_type: Any = None
     for variant in variants:
         action_type = variant if action_type is None else action_type | variant
     return create_model(
         "Turn",
-        __config__=config,
+        __config__=ConfigDict(extra="forbid"),
         say=(str, Field(max_length=MAX_LINE_CHARS)),
         action=_required(action_type | None),
     )
