@@ -73,6 +73,7 @@ __all__ = [
     "Peeked",
     "ProbeAnswered",
     "Rejected",
+    "ResolvedEvent",
     "RunEnded",
     "RunResumed",
     "Said",
@@ -89,20 +90,18 @@ __all__ = [
     "event_to_json",
 ]
 
+WorldEvent = (
+    Entered | Exited | Moved | Said | Told | Claimed | Asserted | Peeked | PeekStopped | Distracted
+)
+"""Events that happen in the world and have witnesses (a distraction has none)."""
+
+ResolvedEvent = WorldEvent | Rejected
+"""What resolving an action gives: a world event, or the recorded rejection."""
+
 Event = Annotated[
     TurnStarted
     | TurnEnded
-    | Entered
-    | Exited
-    | Moved
-    | Said
-    | Told
-    | Claimed
-    | Asserted
-    | Peeked
-    | PeekStopped
-    | Distracted
-    | Rejected
+    | ResolvedEvent
     | ParseFailed
     | ProbeAnswered
     | WhoKnowsAnswered
@@ -117,11 +116,6 @@ Event = Annotated[
     | TurnMetrics,
     Field(discriminator="type"),
 ]
-
-WorldEvent = (
-    Entered | Exited | Moved | Said | Told | Claimed | Asserted | Peeked | PeekStopped | Distracted
-)
-"""Events that happen in the world and have witnesses (a distraction has none)."""
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

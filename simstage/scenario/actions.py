@@ -13,6 +13,7 @@ from pydantic import Field
 from simstage.scenario.latent import StrictModel as _Strict
 
 __all__ = [
+    "Action",
     "AssertAction",
     "ClaimAction",
     "DistractAction",
@@ -152,7 +153,7 @@ class DistractAction(_Strict):
     """How many turns it lasts, counting the turn it starts."""
 
 
-ScriptedAction = Annotated[
+Action = (
     EnterAction
     | ExitAction
     | MoveAction
@@ -162,7 +163,9 @@ ScriptedAction = Annotated[
     | AssertAction
     | PeekAction
     | StopPeekAction
-    | DistractAction,
-    Field(discriminator="type"),
-]
+    | DistractAction
+)
+"""Any action a character can take: the engine resolves it against the world."""
+
+ScriptedAction = Annotated[Action, Field(discriminator="type")]
 """Any action a timeline entry can script."""

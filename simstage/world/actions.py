@@ -18,10 +18,12 @@ from simstage.events import (
     Peeked,
     PeekStopped,
     Rejected,
+    ResolvedEvent,
     Said,
     Told,
 )
 from simstage.scenario.actions import (
+    Action,
     AssertAction,
     ClaimAction,
     DistractAction,
@@ -35,32 +37,6 @@ from simstage.scenario.actions import (
 )
 from simstage.world.perception import Perception, perceive, perceive_private
 from simstage.world.state import WorldState
-
-Action = (
-    EnterAction
-    | ExitAction
-    | MoveAction
-    | SayAction
-    | TellAction
-    | ClaimAction
-    | AssertAction
-    | PeekAction
-    | StopPeekAction
-    | DistractAction
-)
-ResolvedEvent = (
-    Entered
-    | Exited
-    | Moved
-    | Said
-    | Told
-    | Claimed
-    | Asserted
-    | Peeked
-    | PeekStopped
-    | Distracted
-    | Rejected
-)
 
 _NOT_A = (
     "The",
