@@ -167,34 +167,27 @@ class BeliefsPane(Tree[str]):
 
 def _object_leaf(row: BeliefRow) -> Text:
     """A belief about an object: "ring: box", red when false, with marks."""
-    label = Text()
-    label.append(f"{row.object}: ", style="bold")
-    label.append(row.container or "?", style="" if row.true else "bold red")
-    if not row.true:
-        label.append(" (false)", style="red")
-    if row.changed:
-        label.append(" ✱", style="bold yellow")
-    if row.probed is not None:
-        agree = row.probed == row.container
-        label.append(f" model:{row.probed}", style="blue")
-        label.append(" ✓" if agree else " ≠", style="green" if agree else "yellow")
-    if row.lie_by:
-        label.append(f" lie by {row.lie_by}", style="yellow")
-    label.append(f" ·{row.source}", style="dim")
-    return label
+    head = Text().append(f"{row.object}: ", style="bold")
+    return _leaf(head, row.container or "?", row.true, "false", row, row.container)
 
 
 def _fact_leaf(row: FactRow) -> Text:
     """A belief about a fact: "debt? true", red when wrong, with marks."""
-    label = Text()
-    label.append(f"{row.fact}? ", style="bold italic")
-    label.append(str(row.value).lower(), style="" if row.right else "bold red")
-    if not row.right:
-        label.append(" (wrong)", style="red")
+    head = Text().append(f"{row.fact}? ", style="bold italic")
+    return _leaf(head, str(row.value).lower(), row.right, "wrong", row, row.answer)
+
+
+def _leaf(
+    label: Text, value: str, right: bool, wrong: str, row: BeliefRow | FactRow, answer: str | None
+) -> Text:
+    """`label`, the believed `value` (red and marked `wrong` unless `right`), and the row's marks."""
+    label.append(value, style="" if right else "bold red")
+    if not right:
+        label.append(f" ({wrong})", style="red")
     if row.changed:
         label.append(" ✱", style="bold yellow")
     if row.probed is not None:
-        agree = row.probed == row.answer
+        agree = row.probed == answer
         label.append(f" model:{row.probed}", style="blue")
         label.append(" ✓" if agree else " ≠", style="green" if agree else "yellow")
     if row.lie_by:
