@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from simstage.errors import SimstageError
+from simstage.generate import names
 from simstage.generate.ledger import Ledger
 
 GENERATOR_VERSION = 1
@@ -152,9 +153,61 @@ class Story:
     """Chains of minds (asked character first) the probes may ask along."""
     probe_turn: int
     max_turns: int
-    puppeteer: dict[str, Any] = field(default_factory=lambda: {"kind": "round_robin"})
+    puppeteer: dict[str, Any]
     trust: dict[str, list[str]] | None = None
     """`tom.trust`, when not everyone trusts everyone."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where a story happens and who is in it: what every family draws first."""
+
+    cast: list[str]
+    rooms: list[str]
+    """The object's room first."""
+    containers: list[str]
+    thing: str
+    start: str
+    """The container the object starts in."""
+
+    @classmethod
+    def draw(cls, rng: random.Random, options: FamilyOptions) -> Setting:
+        """A setting of `options`' size, drawn from the name pools.
+
+        Drawn in the same order for every family, so a seed writes the same scene again.
+        """
+        cast = rng.sample(names.CHARACTERS, options.characters)
+        rooms = rng.sample(names.ROOMS, options.rooms)
+        containers = rng.sample(names.CONTAINERS, options.containers)
+        thing = rng.choice(names.OBJECTS)
+        return cls(cast, rooms, containers, thing, rng.choice(containers))
+
+    @property
+    def room(self) -> str:
+        """The object's room, where everyone starts."""
+        return self.rooms[0]
+
+    def story(
+        self,
+        title: str,
+        description: str,
+        members: list[CastMember],
+        timeline: list[tuple[int, dict[str, Any]]],
+        ledger: Ledger,
+        *,
+        order: int,
+        turns: int,
+        puppeteer: dict[str, Any] | None = None,
+        trust: dict[str, list[str]] | None = None,
+    ) -> Story:
+        """The story told in this setting: `turns` long, probed at the end of its last turn along
+        every chain of 1..`order` characters; played round robin unless `puppeteer` says otherwise."""
+        return Story(
+            title=title, description=description, locations=self.rooms, containers=self.containers,
+            object=self.thing, start=self.start, cast=members, timeline=timeline, ledger=ledger,
+            chains=distinct_chains(self.cast, order), probe_turn=turns, max_turns=turns,
+            puppeteer=puppeteer or {"kind": "round_robin"}, trust=trust,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

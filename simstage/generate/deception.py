@@ -16,7 +16,7 @@ import random
 from pydantic import Field
 
 from simstage.generate import names
-from simstage.generate.core import CastMember, Family, FamilyOptions, Story, distinct_chains
+from simstage.generate.core import CastMember, Family, FamilyOptions, Setting, Story
 from simstage.generate.ledger import Ledger
 
 LIES = (
@@ -38,12 +38,9 @@ class DeceptionOptions(FamilyOptions):
 
 def story(rng: random.Random, options: DeceptionOptions) -> Story:
     """One story: exits, the liar's move, returns, the lie, and perhaps a late return."""
-    cast = rng.sample(names.CHARACTERS, options.characters)
-    rooms = rng.sample(names.ROOMS, options.rooms)
-    room = rooms[0]
-    containers = rng.sample(names.CONTAINERS, options.containers)
-    thing = rng.choice(names.OBJECTS)
-    start = rng.choice(containers)
+    setting = Setting.draw(rng, options)
+    cast, rooms, room, containers = setting.cast, setting.rooms, setting.room, setting.containers
+    thing, start = setting.thing, setting.start
     liar = rng.choice(cast)
     listeners = [name for name in cast if name != liar]
     doubters = {name for name in listeners if rng.random() < options.distrust}
@@ -93,14 +90,11 @@ def story(rng: random.Random, options: DeceptionOptions) -> Story:
                 else f"Trusts {liar} completely."
             )
             members.append(CastMember(name, f"{persona} {trust}"))
-    return Story(
-        title=f"Who believes {liar}?",
-        description=(
-            f"A generated deception scene: {liar} moves the {thing} while some are away, then tells those"
-            f" in the {room} it is in the {lie}. Who trusts {liar} varies; probes ask orders 1 to {options.order}."
-        ),
-        locations=rooms, containers=containers, object=thing, start=start, cast=members, timeline=timeline,
-        ledger=ledger, chains=distinct_chains(cast, options.order), probe_turn=turns, max_turns=turns,
+    return setting.story(
+        f"Who believes {liar}?",
+        f"A generated deception scene: {liar} moves the {thing} while some are away, then tells those"
+        f" in the {room} it is in the {lie}. Who trusts {liar} varies; probes ask orders 1 to {options.order}.",
+        members, timeline, ledger, order=options.order, turns=turns,
         trust={name: [other for other in cast if other not in (name, liar)] for name in listeners if name in doubters} or None,
     )  # fmt: skip
 

@@ -14,7 +14,7 @@ import random
 from pydantic import Field
 
 from simstage.generate import names
-from simstage.generate.core import CastMember, Family, FamilyOptions, Story, distinct_chains
+from simstage.generate.core import CastMember, Family, FamilyOptions, Setting, Story
 from simstage.generate.ledger import Ledger
 
 
@@ -27,12 +27,9 @@ class FalseBeliefOptions(FamilyOptions):
 
 def story(rng: random.Random, options: FalseBeliefOptions) -> Story:
     """One story: `events` exits, entrances and moves, drawn at random."""
-    cast = rng.sample(names.CHARACTERS, options.characters)
-    rooms = rng.sample(names.ROOMS, options.rooms)
-    room = rooms[0]
-    containers = rng.sample(names.CONTAINERS, options.containers)
-    thing = rng.choice(names.OBJECTS)
-    start = rng.choice(containers)
+    setting = Setting.draw(rng, options)
+    cast, rooms, room, containers = setting.cast, setting.rooms, setting.room, setting.containers
+    thing, start = setting.thing, setting.start
     ledger = Ledger(start, cast)
     where = dict.fromkeys(cast, room)
     timeline: list[tuple[int, dict]] = []
@@ -62,15 +59,11 @@ def story(rng: random.Random, options: FalseBeliefOptions) -> Story:
             event = {"type": "enter", "who": who, "to": room}
         timeline.append((turn, event))
     members = [CastMember(name, rng.choice(names.PERSONAS)) for name in cast]
-    return Story(
-        title=f"Where is the {thing}?",
-        description=(
-            f"A generated false-belief scene: {len(cast)} characters come and go from the {room} while the"
-            f" {thing} is moved between closed containers. Probes ask orders 1 to {options.order}."
-        ),
-        locations=rooms, containers=containers, object=thing, start=start, cast=members, timeline=timeline,
-        ledger=ledger, chains=distinct_chains(cast, options.order), probe_turn=options.events,
-        max_turns=options.events,
+    return setting.story(
+        f"Where is the {thing}?",
+        f"A generated false-belief scene: {len(cast)} characters come and go from the {room} while the"
+        f" {thing} is moved between closed containers. Probes ask orders 1 to {options.order}.",
+        members, timeline, ledger, order=options.order, turns=options.events,
     )  # fmt: skip
 
 
