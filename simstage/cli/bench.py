@@ -23,6 +23,11 @@ from simstage.cli.errors import friendly_errors
     help="Only the turn-scaling figure: the engine on the scripted stage (no model) for 2,000 and "
     "4,000 turns, each in a child process; time ratio and peak memory.",
 )
+@click.option(
+    "--battery", "battery_only", is_flag=True,
+    help="Only the battery figure: 4 seeded runs of a small generated scene as separate `simstage run` "
+    "processes and as one `simstage battery` (one load); the fixed cost per run and the ratio.",
+)  # fmt: skip
 @click.option("--line-tokens", default=24, show_default=True, type=click.IntRange(1, 1024), help="Tokens per line (EOS blocked).")
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
 @click.option("--n-gpu-layers", default=0, show_default=True, type=int, help="Layers on the GPU (-1: all; needs a CUDA build).")
@@ -31,7 +36,7 @@ from simstage.cli.errors import friendly_errors
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def bench(
     model: str, characters: int, turns: int | None, runs: int | None, scaling: bool, line_tokens: int,
-    threads: int | None, n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool,
+    threads: int | None, n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool, battery_only: bool,
 ) -> None:
     """Play one seeded scene three ways and report the ratios.
 
@@ -48,6 +53,11 @@ def bench(
               4,000 turns, each run in a child process: time(4,000) ÷
               time(2,000) (2 when a turn costs the same late as early) and
               the 4,000-turn run's peak RSS (--scaling: only this)
+    battery   4 seeded runs of a small generated scene as separate
+              `simstage run` processes and as one `simstage battery`
+              (one model load): fixed cost per run (load + preamble) =
+              (separate − battery) ÷ 3, and separate ÷ battery (--battery:
+              only this)
     Also times 4 probes batched against one after another, and the same
     token counts through raw llama_decode (the most batching gives on this
     machine). Lines are greedy,
@@ -66,6 +76,12 @@ def bench(
 
     from simstage.bench.figures import BenchArgs, measure_turn_scaling, run_bench, run_bench_runs
 
+    if battery_only:
+        from simstage.bench.battery import measure_battery_fixed_cost
+
+        fixed = friendly_errors(measure_battery_fixed_cost)(model, threads=threads)
+        click.echo(json.dumps({"battery_fixed_cost": fixed}) if as_json else battery_line(fixed))
+        return
     if scaling:
         figure = friendly_errors(measure_turn_scaling)(characters)
         if as_json:
@@ -137,6 +153,7 @@ def bench(
         f"generated token {latent['token_ratio']}×; a probe with its contrast pair {latent['contrast_ratio']}×"
     )
     console.print(scaling_line(report["turn_scaling"]), markup=False)
+    console.print(battery_line(report["battery_fixed_cost"]), markup=False)
     cost = report["amx_setting_cost"]
     if "skipped" in cost:
         console.print(f"AMX setting cost: not measured ({cost['skipped']})")
@@ -145,6 +162,16 @@ def bench(
             f"AMX setting cost (no extra buffer types ÷ as loaded here): "
             f"pp {cost['pp_ratio']}×, tg {cost['tg_ratio']}×"
         )
+
+
+def battery_line(figure: dict) -> str:
+    """The battery fixed-cost figure in one line."""
+    return (
+        f"battery fixed cost ({figure['runs']} runs of a small scene): separate `simstage run` processes "
+        f"{figure['separate_s']} s, one `simstage battery` {figure['battery_s']} s: "
+        f"{figure['fixed_cost_per_run_s']} s per run saved, ratio {figure['ratio']}×; "
+        f"{figure['same_runs']} of {figure['runs']} runs the same both ways"
+    )
 
 
 def scaling_line(figure: dict) -> str:
