@@ -1,11 +1,13 @@
-"""What the commands share: the stage options (--stage, --model, --threads, --api-base) and the default log path."""
+"""What the commands share: the stage options (--stage, --model, --threads, --api-base), a run's
+overrides of its scenario, and the default log path."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import click
 
@@ -57,6 +59,52 @@ def stage_options(
         return command
 
     return decorate
+
+
+class RunOverrides(TypedDict, total=False):
+    """What `simstage run` and `simstage tui` may override of a scenario (None: the scenario's own).
+
+    The keywords of `simstage.run.open.open_run` they name.
+    """
+
+    backend: str | None
+    model: str | None
+    api_base: str | None
+    seed: int | None
+    threads: int | None
+    max_turns: int | None
+
+
+OVERRIDE_FLAGS = {
+    "backend": "--stage",
+    "model": "--model",
+    "api_base": "--api-base",
+    "seed": "--seed",
+    "threads": "--threads",
+    "max_turns": "--max-turns",
+}
+"""Each override's option on the command line."""
+
+
+def given_overrides(overrides: RunOverrides) -> list[tuple[str, Any]]:
+    """The overrides given, as (option, value), in `OVERRIDE_FLAGS`' order."""
+    values: dict[str, Any] = dict(overrides)
+    return [
+        (flag, values[name])
+        for name, flag in OVERRIDE_FLAGS.items()
+        if values.get(name) is not None
+    ]
+
+
+def packs_overrides(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Hand `command` its override options (`--stage`, `--seed`...) as one `overrides` argument."""
+
+    @functools.wraps(command)
+    def packed(**params: Any) -> Any:
+        overrides = cast(RunOverrides, {name: params.pop(name) for name in OVERRIDE_FLAGS})
+        return command(overrides=overrides, **params)
+
+    return packed
 
 
 def default_log_path(scenario_path: Path) -> Path:

@@ -10,7 +10,13 @@ import click
 from rich.console import Console
 
 from simstage.cli.errors import fail, friendly_errors, sigterm_as_interrupt, stderr_console
-from simstage.cli.options import default_log_path, stage_options
+from simstage.cli.options import (
+    RunOverrides,
+    default_log_path,
+    given_overrides,
+    packs_overrides,
+    stage_options,
+)
 
 
 @click.command()
@@ -48,18 +54,14 @@ from simstage.cli.options import default_log_path, stage_options
     help="Capture the stage's residual stream at each probe into RUN.latent.f32 beside the log (the scenario's latent: settings, or every layer); headless; llama stage only.",
 )
 @friendly_errors
+@packs_overrides
 def run(
     scenario: str | None,
+    overrides: RunOverrides,
     resume: str | None,
     headless: bool,
     out: str | None,
     force: bool,
-    backend: str | None,
-    model: str | None,
-    api_base: str | None,
-    seed: int | None,
-    max_turns: int | None,
-    threads: int | None,
     interactive: bool,
     latent: bool,
 ) -> None:
@@ -74,6 +76,7 @@ def run(
     from simstage.run.log import LONGEST_RUN
     from simstage.run.open import open_run
 
+    max_turns = overrides.get("max_turns")
     if max_turns is not None and max_turns > LONGEST_RUN:
         fail(
             f"--max-turns {max_turns} is past the longest run a log can hold ({LONGEST_RUN} turns)"
@@ -81,23 +84,23 @@ def run(
     if resume is not None:
         if scenario is not None:
             fail("give either SCENARIO or --resume RUN.jsonl, not both")
-        ignored = {
-            "--out": out,
-            "--force": force,
-            "--stage": backend,
-            "--model": model,
-            "--api-base": api_base,
-            "--seed": seed,
-            "--interactive": interactive,
-            "--latent": latent,
-        }
-        given = [name for name, value in ignored.items() if value not in (None, False)]
+        ignored = [
+            ("--out", out),
+            ("--force", force),
+            *given_overrides(overrides),
+            ("--interactive", interactive),
+            ("--latent", latent),
+        ]
+        applies = ("--threads", "--max-turns")
+        given = [
+            flag for flag, value in ignored if value not in (None, False) and flag not in applies
+        ]
         if given:
             fail(
                 f"--resume takes the run's settings from its log; {', '.join(given)} cannot change "
                 "them (only --threads and --max-turns apply)"
             )
-        _resume(resume, threads=threads, max_turns=max_turns)
+        _resume(resume, threads=overrides.get("threads"), max_turns=max_turns)
         return
     if scenario is None:
         fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")
@@ -105,20 +108,7 @@ def run(
         if sys.stdin.isatty() and sys.stdout.isatty():
             from simstage.cli.tui import run_tui
 
-            raise SystemExit(
-                run_tui(
-                    scenario,
-                    backend=backend,
-                    model=model,
-                    out=out,
-                    force=force,
-                    seed=seed,
-                    max_turns=max_turns,
-                    threads=threads,
-                    autorun=True,
-                    api_base=api_base,
-                )
-            )
+            raise SystemExit(run_tui(scenario, out=out, force=force, autorun=True, **overrides))
         stderr_console().print("simstage: not a terminal; playing headless", markup=False)
     out_path = Path(out) if out else default_log_path(Path(scenario))
     console = Console(highlight=False, emoji=False)
@@ -127,16 +117,11 @@ def run(
         open_run(
             scenario,
             out_path,
-            backend=backend,
-            model=model,
-            seed=seed,
-            max_turns=max_turns,
-            threads=threads,
             overwrite=force,
             console=console,
             interactive=interactive,
-            api_base=api_base,
             latent=latent,
+            **overrides,
         ) as session,
     ):
         _play(session, console, f"run log: {out_path} ({{count}} events)")

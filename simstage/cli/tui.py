@@ -5,42 +5,34 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import Unpack
 
 import click
 
 from simstage.cli.errors import fail, friendly_errors
-from simstage.cli.options import default_log_path, stage_options
+from simstage.cli.options import (
+    RunOverrides,
+    default_log_path,
+    given_overrides,
+    packs_overrides,
+    stage_options,
+)
 
 
 def run_tui(
     scenario: str,
     *,
-    backend: str | None = None,
-    model: str | None = None,
     out: str | None = None,
     force: bool = False,
-    seed: int | None = None,
-    max_turns: int | None = None,
-    threads: int | None = None,
     autorun: bool = False,
-    api_base: str | None = None,
+    **overrides: Unpack[RunOverrides],
 ) -> int:
     """Open the live TUI on SCENARIO; return the exit status (0 when quit cleanly)."""
     from simstage.run.open import open_run
     from simstage.tui.factory import live_app
 
     out_path = Path(out) if out else default_log_path(Path(scenario))
-    with open_run(
-        scenario,
-        out_path,
-        backend=backend,
-        model=model,
-        seed=seed,
-        max_turns=max_turns,
-        threads=threads,
-        overwrite=force,
-        api_base=api_base,
-    ) as session:
+    with open_run(scenario, out_path, overwrite=force, **overrides) as session:
         app = live_app(session, autorun=autorun)
         try:
             app.run()
@@ -98,16 +90,12 @@ def serve_web(argv: list[str], port: int) -> None:
 @click.option("--web", is_flag=True, help="Serve the TUI in a browser (needs simstage[web]).")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port for --web.")
 @friendly_errors
+@packs_overrides
 def tui(
     scenario: str,
-    backend: str | None,
-    model: str | None,
+    overrides: RunOverrides,
     out: str | None,
     force: bool,
-    seed: int | None,
-    max_turns: int | None,
-    threads: int | None,
-    api_base: str | None,
     autorun: bool,
     web: bool,
     port: int,
@@ -119,31 +107,11 @@ def tui(
     records the interruption).
     """
     if web:
-        argv = [scenario, "--max-turns", str(max_turns)] if max_turns else [scenario]
-        for flag, value in (
-            ("--stage", backend),
-            ("--model", model),
-            ("--out", out),
-            ("--seed", seed),
-            ("--threads", threads),
-            ("--api-base", api_base),
-        ):
+        argv = [scenario]
+        for flag, value in [*given_overrides(overrides), ("--out", out)]:
             if value is not None:
                 argv += [flag, str(value)]
         argv += [flag for flag, on in (("--force", force), ("--run", autorun)) if on]
         serve_web(argv, port)
         return
-    raise SystemExit(
-        run_tui(
-            scenario,
-            backend=backend,
-            model=model,
-            out=out,
-            force=force,
-            seed=seed,
-            max_turns=max_turns,
-            threads=threads,
-            autorun=autorun,
-            api_base=api_base,
-        )
-    )
+    raise SystemExit(run_tui(scenario, out=out, force=force, autorun=autorun, **overrides))
