@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,51 @@ def _expansion_problem(path: str, root: yaml.Node | None) -> LocatedProblem | No
     return None
 
 
+PYYAML_FAILURES = (
+    yaml.YAMLError,
+    RecursionError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    OverflowError,
+)
+"""What loading YAML may raise: PyYAML's own errors, and the plain ones its constructors raise
+on a bad tagged value (`!!timestamp 2001-99-99`)."""
+
+
+def read_mapping(
+    text: str, path: str, kind: str, error: Callable[[list[LocatedProblem]], SimstageError]
+) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Load YAML text that must hold one mapping (a `kind` file), refusing alias bombs.
+
+    Returns:
+        The mapping, and the document's root node to locate later problems with.
+
+    Raises:
+        SimstageError: `error(problems)`, located: a syntax error, a value PyYAML cannot read,
+            too many nodes once aliases are expanded, or a document that is not a mapping.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        bomb = _expansion_problem(path, root)
+        if bomb is not None:
+            raise error([bomb])
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise error([LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]) from None
+    except PYYAML_FAILURES as exc:
+        # Name the bad value's place when we can find it.
+        raise error([_unreadable_value(path, text, exc)]) from None
+    if not isinstance(data, dict):
+        what = "empty" if data is None else f"a {type(data).__name__}"
+        message = f"a {kind} must be a YAML mapping, this file is {what}"
+        raise error([LocatedProblem(path, 1, 1, "", message)])
+    return data, root
+
+
 def parse_scenario(
     text: str, path: str = "<string>", *, base_dir: Path | None = None
 ) -> LoadedScenario:
@@ -195,39 +240,7 @@ def parse_scenario(
     Raises:
         ScenarioError: YAML syntax errors, field errors and unknown names, each located.
     """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        bomb = _expansion_problem(path, root)
-        if bomb is not None:
-            raise ScenarioError([bomb])
-        data = yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError(
-            [LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]
-        ) from None
-    except (
-        yaml.YAMLError,
-        RecursionError,
-        ValueError,
-        AttributeError,
-        TypeError,
-        OverflowError,
-    ) as exc:
-        # PyYAML's constructors can fail with plain errors on a bad tagged value
-        # (`!!timestamp 2001-99-99`); name the value's place when we can find it.
-        raise ScenarioError([_unreadable_value(path, text, exc)]) from None
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise ScenarioError(
-            [
-                LocatedProblem(
-                    path, 1, 1, "", f"a scenario must be a YAML mapping, this file is {kind}"
-                )
-            ]
-        )
+    data, root = read_mapping(text, path, "scenario", ScenarioError)
     from simstage.cards.scenario import resolve_card_entries
 
     data, card_problems, has_cards = resolve_card_entries(data, base_dir)

@@ -23,6 +23,7 @@ import yaml
 from simstage import __version__
 from simstage.errors import SimstageError
 from simstage.scenario import LoadedScenario, ScenarioError, load_scenario, parse_scenario
+from simstage.scenario.loader import PYYAML_FAILURES
 
 PLAN_FORMAT = 1
 MAX_RUNS = 100_000
@@ -193,15 +194,7 @@ def _plain(value: Any) -> bool:
 def _load_value(text: str, where: str) -> Any:
     try:
         return yaml.safe_load(text)
-    except (
-        yaml.YAMLError,
-        RecursionError,
-        ValueError,
-        AttributeError,
-        TypeError,
-        OverflowError,
-    ) as exc:
-        # PyYAML's constructors fail with plain errors on bad tagged values (`!!timestamp 2001-99-99`).
+    except PYYAML_FAILURES as exc:
         reason = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
         raise SweepError(f"{where}: {text!r} is not a YAML value ({reason})") from None
 
