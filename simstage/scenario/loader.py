@@ -123,6 +123,12 @@ def _pydantic_loc(error: Mapping[str, Any]) -> Loc:
     )
 
 
+def _at(path: str, node: yaml.Node, message: str) -> LocatedProblem:
+    """A problem at the start of `node`."""
+    mark = node.start_mark
+    return LocatedProblem(path, mark.line + 1, mark.column + 1, "", message)
+
+
 def _unreadable_value(path: str, text: str, exc: BaseException) -> LocatedProblem:
     """Where a value PyYAML could not construct is, or the whole file when it cannot tell."""
     try:
@@ -136,14 +142,8 @@ def _unreadable_value(path: str, text: str, exc: BaseException) -> LocatedProble
             try:
                 yaml.SafeLoader("").construct_object(node)
             except Exception:
-                mark = node.start_mark
-                return LocatedProblem(
-                    path,
-                    mark.line + 1,
-                    mark.column + 1,
-                    "",
-                    f"YAML: cannot read the value {node.value[:40]!r} as {node.tag.rsplit(':', 1)[-1]}",
-                )
+                kind = node.tag.rsplit(":", 1)[-1]
+                return _at(path, node, f"YAML: cannot read the value {node.value[:40]!r} as {kind}")
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
         elif isinstance(node, yaml.MappingNode):
@@ -160,12 +160,9 @@ def _expansion_problem(path: str, root: yaml.Node | None) -> LocatedProblem | No
         node = stack.pop()
         count += 1
         if count > MAX_YAML_NODES:
-            mark = node.start_mark
-            return LocatedProblem(
+            return _at(
                 path,
-                mark.line + 1,
-                mark.column + 1,
-                "",
+                node,
                 f"YAML expands to more than {MAX_YAML_NODES} nodes (too many aliases: an alias bomb?)",
             )
         if isinstance(node, yaml.SequenceNode):
