@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -89,14 +89,17 @@ def narrate(event: Any, tracker: Tracker = None) -> str | None:
         tracker: for a probe, the tracker's answer (`simstage.tom.metrics`), shown beside the model's.
     """
     line = _line(event, tracker)
-    if line is None or not isinstance(event, Witnessed):
+    if line is None:
         return line
-    unseen, inattentive = event.watchers, event.distracted
-    if unseen:
-        line += f" [watched unseen by {', '.join(unseen)}]"
-    if inattentive:
-        line += f" [not paying attention: {', '.join(inattentive)}]"
-    return line
+    return line + "".join(f" [{note}]" for note in _unnoticed(event, str))
+
+
+def _unnoticed(event: Any, name: Callable[[str], str]) -> list[str]:
+    """Who watched a witnessed event unseen, and who missed it (each name written by `name`)."""
+    if not isinstance(event, Witnessed):
+        return []
+    notes = [("watched unseen by", event.watchers), ("not paying attention:", event.distracted)]
+    return [f"{what} {', '.join(map(name, who))}" for what, who in notes if who]
 
 
 def _line(event: Any, tracker: Tracker) -> str | None:
@@ -288,14 +291,7 @@ class TranscriptPrinter:
     def format(self, event: Any, tracker: Tracker = None) -> str:
         """One event as rich markup (`tracker`: for a probe, the tracker's answer)."""
         line = self._format(event, tracker)
-        if not isinstance(event, Witnessed):
-            return line
-        unseen, inattentive = event.watchers, event.distracted
-        if unseen:
-            line += f" [dim](watched unseen by {', '.join(map(self._name, unseen))})[/]"
-        if inattentive:
-            line += f" [dim](not paying attention: {', '.join(map(self._name, inattentive))})[/]"
-        return line
+        return line + "".join(f" [dim]({note})[/]" for note in _unnoticed(event, self._name))
 
     def _format(self, event: Any, tracker: Tracker) -> str:
         line = shown(_line(event, tracker) or "")  # watchers and inattention: marked by `format`
