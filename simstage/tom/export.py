@@ -40,21 +40,26 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
     for u, v, key, data in graph.edges(keys=True, data=True):
         attrs = dict(data)
         attrs["key"] = key
-        if data.get("kind") == "belief":
+        believed = _believed(data)
+        if believed is not None:
+            value, right = believed
             label = data["chain"] + ":" if data["chain"] else ""
-            attrs["label"] = f"{label}{data['container'] or '?'}"
-            attrs["color"] = "black" if data["true"] else "red"
-            if data.get("lie_by"):
-                attrs["style"] = "dashed"
-        elif data.get("kind") == "fact_belief":
-            label = data["chain"] + ":" if data["chain"] else ""
-            attrs["label"] = f"{label}{str(data['value']).lower()}"
-            attrs["color"] = "black" if data["right"] else "red"
+            attrs["label"] = f"{label}{value}"
+            attrs["color"] = "black" if right else "red"
             if data.get("lie_by"):
                 attrs["style"] = "dashed"
         lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [{_dot_attrs(attrs)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _believed(data: dict[str, Any]) -> tuple[str, bool] | None:
+    """What a belief edge says and whether it is right (None: not a belief edge)."""
+    if data.get("kind") == "belief":
+        return data["container"] or "?", data["true"]
+    if data.get("kind") == "fact_belief":
+        return str(data["value"]).lower(), data["right"]
+    return None
 
 
 def _dot_attrs(attrs: dict[str, Any]) -> str:
