@@ -55,8 +55,9 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
     from rich.text import Text
 
     from simstage.battery.file import load_battery
-    from simstage.battery.plan import BATTERY_FILE, make_battery_plan, write_scenes
+    from simstage.battery.plan import BATTERY_FILE, make_battery_plan
     from simstage.battery.player import LoadedModels, play_on_loaded
+    from simstage.battery.scenes import write_scenes
     from simstage.cli.sweep import _run_pending
     from simstage.sweep.folder import prepare_folder, set_aside_damaged
     from simstage.sweep.lock import sweep_lock
@@ -67,8 +68,8 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(out) if out else Path("batteries") / f"{Path(battery_file).stem}-{stamp}"
     with sweep_lock(folder, BATTERY_FILE):
-        resumed = prepare_folder(folder, plan)
-        write_scenes(folder, plan)
+        resumed = prepare_folder(folder, plan, kind=BATTERY_FILE, differences=plan.differences)
+        write_scenes(folder, plan.scenes)
         console = Console(highlight=False, soft_wrap=True, emoji=False)
         err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         total = len(plan.runs)

@@ -114,7 +114,8 @@ def _is_battery(folder: Path) -> bool:
 def _battery_report(folder: Path, out: str | None, as_json: bool) -> None:
     """A battery's profile as HTML (DIR/report.html by default) or JSON (standard output by default)."""
     from simstage.analysis.profile import battery_profile
-    from simstage.battery.plan import BATTERY_FILE, SCENES
+    from simstage.battery.plan import BATTERY_FILE
+    from simstage.battery.scenes import SCENES
     from simstage.report.files import OutputError, refuse_input, write_output
     from simstage.report.profile_page import profile_html
     from simstage.sweep.plan import SweepError

@@ -36,8 +36,8 @@ def sweep_report_html(folder: Path, latent: SweepLatent | None = None) -> tuple[
     Raises:
         SweepError: `folder` holds no readable sweep plan.
     """
-    from simstage.sweep.folder import read_plan_file
-    from simstage.sweep.plan import seeds_text, sets_text
+    from simstage.sweep.folder import read_plan_file, sets_text
+    from simstage.sweep.plan import seeds_text
 
     described = read_plan_file(folder)
     warnings: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from simstage.sweep.plan import (
     Setting,
     SweepError,
     SweepPlan,
+    seeds_text,
+    value_text,
 )
 
 
@@ -62,11 +65,18 @@ def remove_stale_temporaries(out: Path, plan_file: str = PLAN_FILE) -> None:
             path.unlink(missing_ok=True)
 
 
-def prepare_folder(out: Path, plan: SweepPlan) -> bool:
+def prepare_folder(
+    out: Path,
+    plan: SweepPlan,
+    *,
+    kind: str = PLAN_FILE,
+    differences: Callable[[dict[str, Any]], list[str]] | None = None,
+) -> bool:
     """Make `out` the sweep's folder: write `sweep.json`, or check that it holds this same plan.
 
     Call it holding the folder's lock (`sweep_lock`): it first removes the
-    temporaries a killed sweep left.
+    temporaries a killed sweep left. A battery's plan goes to its own file
+    (`kind`, `battery.json`) and says itself how another one differs (`differences`).
 
     Returns:
         True when the folder already held this sweep (a resume).
@@ -76,19 +86,19 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     """
     from simstage.report.files import atomic_write_text
 
-    plan_file = out / plan.plan_file
-    what = "sweep" if plan.plan_file == PLAN_FILE else "battery"
+    what = "sweep" if kind == PLAN_FILE else "battery"
+    plan_file = out / kind
     if out.is_dir():
-        remove_stale_temporaries(out, plan.plan_file)
-    problem = refused_folder(out, plan.plan_file)
+        remove_stale_temporaries(out, kind)
+    problem = refused_folder(out, kind)
     if problem:
         raise SweepError(problem)
     if plan_file.exists():
-        before = read_plan_file(out) if plan.plan_file == PLAN_FILE else _read_json(plan_file)
-        differences = plan.differences(before)
-        if differences:
+        before = read_plan_file(out) if kind == PLAN_FILE else _read_json(plan_file)
+        found = _differences(before, plan) if differences is None else differences(before)
+        if found:
             raise SweepError(
-                f"--out {out} holds another {what} ({'; '.join(differences)}); "
+                f"--out {out} holds another {what} ({'; '.join(found)}); "
                 f"choose another --out, or repeat that {what}'s command to finish it"
             )
         (out / ROWS).mkdir(exist_ok=True)
@@ -152,6 +162,36 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SweepError(f"{path}: not a simstage plan")
     return data
+
+
+def _differences(before: dict[str, Any], plan: SweepPlan) -> list[str]:
+    now = plan.identity()
+    found = []
+    if (before.get("scenario") or {}).get("sha256") != now["scenario_sha256"]:
+        found.append("the scenario file differs from the one it ran")
+    if before.get("sets") != now["sets"]:
+        found.append(
+            f"--set there: {sets_text(before.get('sets'))}; here: {sets_text(now['sets'])}"
+        )
+    if before.get("seeds") != now["seeds"]:
+        found.append(
+            f"--seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(now['seeds'])}"
+        )
+    if before.get("max_turns") != now["max_turns"]:
+        found.append(f"--max-turns there: {before.get('max_turns')}; here: {now['max_turns']}")
+    return found
+
+
+def sets_text(sets: Any) -> str:
+    """A plan's `sets` as the `--set` options that made them (`none`; `?` for a damaged plan)."""
+    if not sets:
+        return "none"
+    try:
+        return " ".join(
+            f"--set {s['key']}={','.join(value_text(v) for v in s['values'])}" for s in sets
+        )
+    except (TypeError, KeyError):
+        return "?"
 
 
 def plan_from_folder(out: Path) -> tuple[str, list[Setting], list[int], int | None]:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
@@ -93,8 +93,6 @@ class PlannedRun:
 class SweepPlan:
     """Every run of a sweep, in order: variants (in `--set` order) times seeds."""
 
-    plan_file: ClassVar[str] = PLAN_FILE
-    """The file in the folder that records the plan (a battery's plan records itself elsewhere)."""
     scenario_path: str
     scenario_sha256: str
     sets: list[Setting]
@@ -116,24 +114,6 @@ class SweepPlan:
             "seeds": self.seeds,
             "max_turns": self.max_turns,
         }
-
-    def differences(self, before: dict[str, Any]) -> list[str]:
-        """How the plan a folder records (its `sweep.json`, `before`) differs from this one (empty: the same)."""
-        now = self.identity()
-        found = []
-        if (before.get("scenario") or {}).get("sha256") != now["scenario_sha256"]:
-            found.append("the scenario file differs from the one it ran")
-        if before.get("sets") != now["sets"]:
-            found.append(
-                f"--set there: {sets_text(before.get('sets'))}; here: {sets_text(now['sets'])}"
-            )
-        if before.get("seeds") != now["seeds"]:
-            found.append(
-                f"--seeds there: {seeds_text(before.get('seeds'))}; here: {seeds_text(now['seeds'])}"
-            )
-        if before.get("max_turns") != now["max_turns"]:
-            found.append(f"--max-turns there: {before.get('max_turns')}; here: {now['max_turns']}")
-        return found
 
     def describe(self) -> dict[str, Any]:
         """The content of `sweep.json`."""
@@ -411,15 +391,3 @@ def seeds_text(seeds: Any) -> str:
         parts.append(str(seeds[index]) if end == index else f"{seeds[index]}-{seeds[end]}")
         index = end + 1
     return ",".join(parts)
-
-
-def sets_text(sets: Any) -> str:
-    """A plan's `sets` as the `--set` options that made them (`none`; `?` for a damaged plan)."""
-    if not sets:
-        return "none"
-    try:
-        return " ".join(
-            f"--set {s['key']}={','.join(value_text(v) for v in s['values'])}" for s in sets
-        )
-    except (TypeError, KeyError):
-        return "?"
