@@ -7,10 +7,10 @@ entries up to where the snapshot was taken, so later events do not change it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import product
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from simstage.tom.entries import Found, Source
 from simstage.tom.facts import FactBelief
@@ -18,6 +18,8 @@ from simstage.tom.facts import FactBelief
 if TYPE_CHECKING:
     from simstage.tom.facts import FactLedger
 
+
+_B = TypeVar("_B")
 
 MAX_ORDER = 4
 """The deepest belief order the tracker keeps ("A thinks B thinks C thinks D thinks")."""
@@ -144,12 +146,7 @@ class BeliefState:
 
     def fact_beliefs(self) -> Iterator[FactBelief]:
         """Every fact belief, every order up to the state's order."""
-        for holder in self.characters:
-            for chain in self.chains(holder):
-                for fact in self.facts:
-                    belief = self.fact_belief(holder, fact, chain)
-                    if belief is not None:
-                        yield belief
+        return self._every(self.facts, self.fact_belief)
 
     def who_knows(
         self, fact: str, holder: str | None = None, chain: Sequence[str] = ()
@@ -192,14 +189,25 @@ class BeliefState:
                 if ok:
                     yield chain
 
-    def beliefs(self) -> Iterator[Belief]:
-        """Every belief, every order up to the state's order."""
+    def holder_chains(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Every (holder, chain) a belief can be held along: each character, each of its chains."""
         for holder in self.characters:
             for chain in self.chains(holder):
-                for obj in self.objects:
-                    belief = self.where(holder, obj, chain)
-                    if belief is not None:
-                        yield belief
+                yield holder, chain
+
+    def beliefs(self) -> Iterator[Belief]:
+        """Every belief, every order up to the state's order."""
+        return self._every(self.objects, self.where)
+
+    def _every(
+        self, about: Iterable[str], find: Callable[[str, str, Sequence[str]], _B | None]
+    ) -> Iterator[_B]:
+        """Every belief `find` (holder, object or fact, chain) gives, along every holder's chains."""
+        for holder, chain in self.holder_chains():
+            for name in about:
+                belief = find(holder, name, chain)
+                if belief is not None:
+                    yield belief
 
     def false_beliefs(self) -> list[Belief]:
         """Beliefs that name a container where the object is not."""

@@ -153,27 +153,26 @@ def _cells(
 ) -> list[MatrixCell]:
     """The object cells of one state; `before` is the previous turn's containers (None at the first turn)."""
     out = []
-    for holder in state.characters:
-        for chain in state.chains(holder):
-            for obj in state.objects:
-                belief = state.where(holder, obj, chain)
-                container = None if belief is None else belief.container
-                key = (holder, chain, obj)
-                out.append(
-                    MatrixCell(
-                        turn=turn,
-                        holder=holder,
-                        chain=chain,
-                        object=obj,
-                        container=container,
-                        true=None if container is None else container == state.reality.get(obj),
-                        source=None if belief is None else belief.source,
-                        lie_by=None if belief is None else belief.lie_by,
-                        changed=before is not None and before.get(key) != container,
-                        probe_answer=probes.get(key),
-                        formed=None if belief is None else belief.turn,
-                    )
+    for holder, chain in state.holder_chains():
+        for obj in state.objects:
+            belief = state.where(holder, obj, chain)
+            container = None if belief is None else belief.container
+            key = (holder, chain, obj)
+            out.append(
+                MatrixCell(
+                    turn=turn,
+                    holder=holder,
+                    chain=chain,
+                    object=obj,
+                    container=container,
+                    true=None if container is None else container == state.reality.get(obj),
+                    source=None if belief is None else belief.source,
+                    lie_by=None if belief is None else belief.lie_by,
+                    changed=before is not None and before.get(key) != container,
+                    probe_answer=probes.get(key),
+                    formed=None if belief is None else belief.turn,
                 )
+            )
     return out
 
 
@@ -182,23 +181,22 @@ def _fact_cells(
 ) -> list[FactCell]:
     """The fact cells of one state; `before` is the previous turn's values (None at the first turn)."""
     out = []
-    for holder in state.characters:
-        for chain in state.chains(holder):
-            for fact in state.facts:
-                belief = state.fact_belief(holder, fact, chain)
-                value = None if belief is None else belief.value
-                key = (holder, chain, fact)
-                out.append(
-                    FactCell(
-                        turn=turn, holder=holder, chain=chain, fact=fact, value=value,
-                        right=None if belief is None else belief.right,
-                        source=None if belief is None else belief.source,
-                        lie_by=None if belief is None else belief.lie_by,
-                        changed=before is not None and key in before and before[key] != value,
-                        probe_answer=probes.get(key),
-                        formed=None if belief is None else belief.turn,
-                    )
-                )  # fmt: skip
+    for holder, chain in state.holder_chains():
+        for fact in state.facts:
+            belief = state.fact_belief(holder, fact, chain)
+            value = None if belief is None else belief.value
+            key = (holder, chain, fact)
+            out.append(
+                FactCell(
+                    turn=turn, holder=holder, chain=chain, fact=fact, value=value,
+                    right=None if belief is None else belief.right,
+                    source=None if belief is None else belief.source,
+                    lie_by=None if belief is None else belief.lie_by,
+                    changed=before is not None and key in before and before[key] != value,
+                    probe_answer=probes.get(key),
+                    formed=None if belief is None else belief.turn,
+                )
+            )  # fmt: skip
     return out
 
 
