@@ -25,7 +25,7 @@ and see exactly where they part from simstage's defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 RuleName = Literal["default", "tomi", "hitom"]
@@ -55,32 +55,24 @@ class RuleSet:
     believer even when it saw the object more recently than the speaker."""
 
 
-RULES: dict[str, RuleSet] = {
-    "default": RuleSet(
-        "default",
-        see_everything=False,
-        infer_absence=True,
-        move_chains="all",
-        claims="common_knowledge",
-        believe_when_agreeing=True,
-    ),
-    "tomi": RuleSet(
-        "tomi",
-        see_everything=True,
-        infer_absence=False,
-        move_chains="all",
-        claims="common_knowledge",
-        believe_when_agreeing=True,
-    ),
-    "hitom": RuleSet(
-        "hitom",
-        see_everything=True,
-        infer_absence=False,
-        move_chains="arrival_order",
-        claims="first_and_second",
-        believe_when_agreeing=False,
-    ),
-}
+_DEFAULT = RuleSet(
+    "default",
+    see_everything=False,
+    infer_absence=True,
+    move_chains="all",
+    claims="common_knowledge",
+    believe_when_agreeing=True,
+)
+# Each benchmark's rules as its departures from the one it builds on.
+_TOMI = replace(_DEFAULT, name="tomi", see_everything=True, infer_absence=False)
+_HITOM = replace(
+    _TOMI,
+    name="hitom",
+    move_chains="arrival_order",
+    claims="first_and_second",
+    believe_when_agreeing=False,
+)
+RULES: dict[str, RuleSet] = {rules.name: rules for rules in (_DEFAULT, _TOMI, _HITOM)}
 
 
 def rule_set(name: str) -> RuleSet:
