@@ -129,6 +129,7 @@ def make_battery_plan(loaded: LoadedBattery) -> BatteryPlan:
     )  # fmt: skip
     blamed: dict[tuple[Loc, str], list[str]] = {}
     for index, model in enumerate(battery.models):
+        _check_model(loaded, index, model)
         for scene in scenes:
             base = yaml.safe_load(scene.text)
             for puppeteer in _axis(battery, scene, "puppeteers"):
@@ -232,6 +233,18 @@ def _variant(
         raise _Blamed(
             [_blame(loaded, index, model, scene, problem) for problem in exc.problems]
         ) from None
+
+
+def _check_model(loaded: LoadedBattery, index: int, model: ModelEntry) -> None:
+    """Refuse, before anything plays, a llama model that is neither embedded nor a file."""
+    from simstage.stage.models import EMBEDDED, GEMMA_NAMES
+
+    if model.backend != "llama" or model.model in EMBEDDED or model.model in GEMMA_NAMES:
+        return
+    if not Path(_model_path(loaded, model)).expanduser().is_file():
+        known = ", ".join([*EMBEDDED, *GEMMA_NAMES])
+        message = f"model file not found: {model.model} (a GGUF path, relative to the battery file, or one of: {known})"
+        raise loaded.error(("models", index, "model"), message)
 
 
 def _model_path(loaded: LoadedBattery, model: ModelEntry) -> str:

@@ -253,6 +253,37 @@ def test_a_bad_battery_is_one_located_line_per_problem(tmp_path: Path) -> None:
     assert result.exit_code == 2 and f"{path}:3:" in result.output and "order" in result.output
 
 
+def test_a_missing_model_file_is_refused_before_anything_plays(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "models:\n  - default\n  - {name: big, model: models/nowhere.gguf}\nscenes: [{family: sycophancy}]\n"
+    )
+    result = battery(str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+    assert (
+        f"{path}:3:" in result.output
+        and "model file not found: models/nowhere.gguf" in result.output
+    )
+
+
+def test_a_gguf_path_is_relative_to_the_battery_file(tmp_path: Path) -> None:
+    from simstage.battery.file import load_battery
+    from simstage.battery.plan import make_battery_plan
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "mine.gguf").write_bytes(b"GGUF")
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "models: [models/mine.gguf]\nscenes: [{family: sycophancy}]\n", encoding="utf-8"
+    )
+    plan = make_battery_plan(load_battery(path))
+    (run,) = plan.runs
+    assert run.settings["model"] == "mine" and run.run_id == "mine__sycophancy-s0-0000__seed1"
+    assert run.variant.loaded.scenario.stage.model == str(
+        (tmp_path / "models" / "mine.gguf").resolve()
+    )
+
+
 def test_a_scene_that_a_model_cannot_play_is_blamed_on_the_model(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(
