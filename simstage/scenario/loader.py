@@ -260,30 +260,36 @@ def parse_scenario(
     return LoadedScenario(scenario=scenario, text=text, path=path)
 
 
+def read_text(
+    path: str | Path, limit: int, error: Callable[[list[LocatedProblem]], SimstageError]
+) -> str:
+    """The text of a file of at most `limit` bytes of UTF-8.
+
+    Raises:
+        SimstageError: `error(problems)`: the file is unreadable (or not a regular file), larger
+            than `limit`, or not UTF-8.
+    """
+    name = str(path)
+    try:
+        raw = read_input(path, limit)
+    except OSError as exc:
+        raise error([LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > limit:
+        raise error([LocatedProblem(name, 1, 1, "", f"file is larger than {limit} bytes")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error([LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]) from None
+
+
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Read and validate a scenario file.
 
     Raises:
         ScenarioError: the file is unreadable, too large, or invalid.
     """
-    name = str(path)
-    try:
-        raw = read_input(path, MAX_SCENARIO_BYTES)
-    except OSError as exc:
-        raise ScenarioError(
-            [LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]
-        ) from None
-    if len(raw) > MAX_SCENARIO_BYTES:
-        raise ScenarioError(
-            [LocatedProblem(name, 1, 1, "", f"file is larger than {MAX_SCENARIO_BYTES} bytes")]
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            [LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]
-        ) from None
-    return parse_scenario(text, name, base_dir=Path(path).parent)
+    text = read_text(path, MAX_SCENARIO_BYTES, ScenarioError)
+    return parse_scenario(text, str(path), base_dir=Path(path).parent)
 
 
 def scenario_json_schema() -> dict:
