@@ -58,7 +58,7 @@ def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> li
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("path", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option(
     "--as", "name", required=True, metavar="NAME", help="The character whose prompt to show."
 )
@@ -89,8 +89,9 @@ def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> li
     is_flag=True,
     help="Print one JSON object: the text, messages, chat format and tokens.",
 )
+@friendly_errors
 def prompt(
-    scenario: str,
+    path: str,
     name: str,
     turn: int,
     model: str | None,
@@ -110,21 +111,6 @@ def prompt(
     With --stage litellm the server renders the template: the messages sent
     are printed instead.
     """
-
-    friendly_errors(_prompt)(scenario, name, turn, model, backend, log_path, tokens, as_json, fail)
-
-
-def _prompt(
-    path: str,
-    name: str,
-    turn: int,
-    model: str | None,
-    backend: str | None,
-    log_path: str | None,
-    tokens: bool,
-    as_json: bool,
-    fail: Any,
-) -> None:
     from simstage.scenario import load_scenario
 
     loaded = load_scenario(path)
