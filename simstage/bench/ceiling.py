@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from simstage.stage.base import Message
 from simstage.bench.scene import SceneScript
+from simstage.stage.base import Message
 
 
-def measure_ceiling(stage: Any, depth: int, pp_tokens: int = 512, tg_tokens: int = 64) -> dict[str, float]:
+def measure_ceiling(
+    stage: Any, depth: int, pp_tokens: int = 512, tg_tokens: int = 64
+) -> dict[str, float]:
     """Raw speed on one sequence: prompt processing (pp) and generation (tg) at a given depth."""
     import numpy as np
 
     seq = stage.open_sequence()
     try:
-        filler = [int(t) for t in np.random.default_rng(0).integers(100, 5000, size=depth + pp_tokens)]
+        filler = [
+            int(t) for t in np.random.default_rng(0).integers(100, 5000, size=depth + pp_tokens)
+        ]
         if depth:
             stage.sync(seq, filler[:depth])
         began = time.perf_counter()
-        stage.decode([(tok, depth + i, seq, i == pp_tokens - 1) for i, tok in enumerate(filler[depth:])])
+        stage.decode(
+            [(tok, depth + i, seq, i == pp_tokens - 1) for i, tok in enumerate(filler[depth:])]
+        )
         pp = pp_tokens / (time.perf_counter() - began)
         stage.drop(seq)
         seq = stage.open_sequence()
@@ -37,7 +44,9 @@ def measure_ceiling(stage: Any, depth: int, pp_tokens: int = 512, tg_tokens: int
     return {"pp_tps": round(pp, 2), "tg_tps": round(tg, 2), "depth": depth}
 
 
-def probe_jobs(stage: Any, characters: int, lines: int, n: int | None = None) -> tuple[list[Any], list[int]]:
+def probe_jobs(
+    stage: Any, characters: int, lines: int, n: int | None = None
+) -> tuple[list[Any], list[int]]:
     """The bench scene after `lines` lines: one open sequence per character (the first `n`), and
     a probe job for each ("Where is the wine?" among four rooms); (jobs, sequences)."""
     script = SceneScript(characters)
@@ -50,7 +59,9 @@ def probe_jobs(stage: Any, characters: int, lines: int, n: int | None = None) ->
         messages = script.messages(name)
         stage.sync(seq, stage.prompt_tokens(messages))
         question = [*messages[:-1], Message("user", messages[-1].content + " Where is the wine?")]
-        jobs.append((seq, question, ["kitchen", "cellar", "garden", "attic"], "The wine is in the "))
+        jobs.append(
+            (seq, question, ["kitchen", "cellar", "garden", "attic"], "The wine is in the ")
+        )
     return jobs, seqs
 
 
@@ -64,7 +75,9 @@ def best_time(run: Callable[[], Any], repeats: int) -> float:
     return min(times)
 
 
-def measure_probes(stage: Any, characters: int, turns: int, n: int = 4, repeats: int = 3) -> tuple[float, float]:
+def measure_probes(
+    stage: Any, characters: int, turns: int, n: int = 4, repeats: int = 3
+) -> tuple[float, float]:
     """Speed-up of asking `n` characters one probe each in one batch vs one after another.
 
     Returns:
@@ -92,8 +105,11 @@ def measure_probes(stage: Any, characters: int, turns: int, n: int = 4, repeats:
         def raw(together: bool) -> None:
             forks = [stage.fork(seq) for seq in seqs]
             work = [
-                [(tok, stage.kv_length(seq) + i, fork, i == size - 1) for i, tok in enumerate(filler[:size])]
-                for seq, fork, size in zip(seqs, forks, sizes)
+                [
+                    (tok, stage.kv_length(seq) + i, fork, i == size - 1)
+                    for i, tok in enumerate(filler[:size])
+                ]
+                for seq, fork, size in zip(seqs, forks, sizes, strict=False)
             ]
             try:
                 if together:
@@ -113,7 +129,9 @@ def measure_probes(stage: Any, characters: int, turns: int, n: int = 4, repeats:
     return one_by_one / batched, ceiling
 
 
-def measure_amx_setting_cost(path: Path, threads: int, tick: Callable[[], None], repeats: int = 2) -> dict[str, Any]:
+def measure_amx_setting_cost(
+    path: Path, threads: int, tick: Callable[[], None], repeats: int = 2
+) -> dict[str, Any]:
     """pp and tg of the model loaded as on a CPU with AMX (`use_extra_bufts=False`) ÷ as loaded here.
 
     Measured only on a CPU without AMX: where AMX is present, the other way crashes.
@@ -123,12 +141,17 @@ def measure_amx_setting_cost(path: Path, threads: int, tick: Callable[[], None],
     from simstage.stage.llama import LlamaStage
 
     if has_amx(cpu_flags()):
-        return {"skipped": "this CPU has AMX: loading with extra buffer types would crash (llama.cpp #20824)"}
+        return {
+            "skipped": "this CPU has AMX: loading with extra buffer types would crash (llama.cpp #20824)"
+        }
     best: dict[bool, dict[str, float]] = {}
     for _ in range(repeats):
         for avoided in (False, True):
             stage = LlamaStage(
-                path, n_ctx=2048, n_threads=threads, n_seq_max=2,
+                path,
+                n_ctx=2048,
+                n_threads=threads,
+                n_seq_max=2,
                 load_overrides={"use_extra_bufts": False} if avoided else {},
             )
             try:
@@ -147,7 +170,9 @@ def measure_amx_setting_cost(path: Path, threads: int, tick: Callable[[], None],
     }
 
 
-def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repeats: int = 3) -> dict[str, Any]:
+def measure_capture_overhead(
+    path: Any, threads: int, characters: int = 4, repeats: int = 3
+) -> dict[str, Any]:
     """A probe with latent capture (every block) ÷ the same probe without, each on its own stage.
 
     Both stages play the same prompts; each time is the best of `repeats` rounds of
@@ -163,14 +188,25 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
         stage = LlamaStage(path, n_ctx=4096, n_threads=threads, n_seq_max=16, latent_layers=layers)
         try:
             jobs, _ = probe_jobs(stage, characters, 8)
-            asks: dict[str, Callable[[Any], Any]] = {kind: stage.choose_many_latent if layers else stage.choose_many}
+            asks: dict[str, Callable[[Any], Any]] = {
+                kind: stage.choose_many_latent if layers else stage.choose_many
+            }
             if layers:  # also with contrast pairs: two completions decoded and read per probe
-                asks["contrast"] = lambda batch: stage.choose_many_latent(batch, [[0, 1]] * len(batch))
+                asks["contrast"] = partial(_with_contrast, stage)
             for name, ask in asks.items():
                 ask(jobs[:1])  # warm-up
-                timings[f"{name}_probe_s"] = best_time(lambda: [ask([job]) for job in jobs], repeats) / len(jobs)  # noqa: B023
+                timings[f"{name}_probe_s"] = best_time(
+                    partial(_one_by_one, ask, jobs), repeats
+                ) / len(jobs)
             began = time.perf_counter()
-            tokens = list(stage.generate_tokens(jobs[0][0], stage.prompt_tokens(jobs[0][1]), Sampling(temperature=0.0, max_tokens=32), block_eog=True))
+            tokens = list(
+                stage.generate_tokens(
+                    jobs[0][0],
+                    stage.prompt_tokens(jobs[0][1]),
+                    Sampling(temperature=0.0, max_tokens=32),
+                    block_eog=True,
+                )
+            )
             timings[f"{kind}_token_s"] = (time.perf_counter() - began) / max(1, len(tokens))
         finally:
             stage.close()
@@ -180,3 +216,13 @@ def measure_capture_overhead(path: Any, threads: int, characters: int = 4, repea
         "token_ratio": round(timings["latent_token_s"] / timings["plain_token_s"], 3),
         **{key: round(value, 4) for key, value in timings.items()},
     }
+
+
+def _with_contrast(stage: Any, batch: Any) -> Any:
+    """Latent probes with their contrast pairs: two completions decoded and read per probe."""
+    return stage.choose_many_latent(batch, [[0, 1]] * len(batch))
+
+
+def _one_by_one(ask: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:
+    """Each job asked on its own."""
+    return [ask([job]) for job in jobs]

@@ -29,15 +29,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simstage.stage.base import Message, Sampling
 from simstage.bench.battery import BATTERY_RUNS, measure_battery_fixed_cost
-from simstage.bench.scene import SceneScript
 from simstage.bench.ceiling import (
     measure_amx_setting_cost,
     measure_capture_overhead,
     measure_ceiling,
     measure_probes,
 )
+from simstage.bench.scene import SceneScript
+from simstage.stage.base import Message, Sampling
 
 
 @dataclass
@@ -71,7 +71,12 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
-def _timed_scene(turns: int, script: SceneScript, play: Callable[[int, str, list[Message]], str], tick: Callable[[], None]) -> tuple[list[float], float]:
+def _timed_scene(
+    turns: int,
+    script: SceneScript,
+    play: Callable[[int, str, list[Message]], str],
+    tick: Callable[[], None],
+) -> tuple[list[float], float]:
     times: list[float] = []
     start = time.perf_counter()
     for turn in range(turns):
@@ -85,7 +90,10 @@ def _timed_scene(turns: int, script: SceneScript, play: Callable[[int, str, list
 
 
 def run_naive(
-    model: Path, prompt_tokens: Callable[[list[Message]], list[int]], args: BenchArgs, tick: Callable[[], None]
+    model: Path,
+    prompt_tokens: Callable[[list[Message]], list[int]],
+    args: BenchArgs,
+    tick: Callable[[], None],
 ) -> PathResult:
     """The usual approach: one `Llama`, the whole prompt every turn."""
     import llama_cpp
@@ -94,8 +102,14 @@ def run_naive(
 
     with cpu_safe_defaults(allow_amx=args.amx):
         llm = llama_cpp.Llama(
-            str(model), n_ctx=args.n_ctx, n_threads=args.threads, n_threads_batch=args.threads,
-            n_gpu_layers=args.n_gpu_layers, n_batch=512, verbose=False, seed=0,
+            str(model),
+            n_ctx=args.n_ctx,
+            n_threads=args.threads,
+            n_threads_batch=args.threads,
+            n_gpu_layers=args.n_gpu_layers,
+            n_batch=512,
+            verbose=False,
+            seed=0,
         )
     result = PathResult()
     eos = [t for t in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(llm._model.vocab, t)]
@@ -106,7 +120,11 @@ def run_naive(
     def play(turn: int, name: str, messages: list[Message]) -> str:
         tokens = prompt_tokens(messages)
         out = llm.create_completion(
-            tokens, max_tokens=args.line_tokens, temperature=0.0, top_k=1, logit_bias=bias,
+            tokens,
+            max_tokens=args.line_tokens,
+            temperature=0.0,
+            top_k=1,
+            logit_bias=bias,
         )
         assert isinstance(out, dict), "a completion without stream=True is one response"
         return out["choices"][0]["text"]
@@ -175,7 +193,9 @@ class BenchArgs:
     """Use ggml's AMX buffer type on a CPU with AMX (crashes there today: llama.cpp #20824)."""
 
 
-def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]] | None = None) -> dict[str, Any]:
+def run_bench(
+    args: BenchArgs, progress: Callable[[str, int], Callable[[], None]] | None = None
+) -> dict[str, Any]:
     """Run the three measurements and return the report (see `simstage bench --help`).
 
     Args:
@@ -191,8 +211,12 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
     path = resolve_model(args.model)
     naive = run_naive_with_format(path, args, task("naive", args.turns))
     stage = LlamaStage(
-        path, model_name=args.model, n_ctx=args.n_ctx, n_threads=args.threads,
-        n_gpu_layers=args.n_gpu_layers, n_seq_max=max(16, args.characters * 2 + 8),
+        path,
+        model_name=args.model,
+        n_ctx=args.n_ctx,
+        n_threads=args.threads,
+        n_gpu_layers=args.n_gpu_layers,
+        n_seq_max=max(16, args.characters * 2 + 8),
         allow_amx=args.amx,
     )
     try:
@@ -225,7 +249,9 @@ def run_bench(args: BenchArgs, progress: Callable[[str, int], Callable[[], None]
         "simstage": ours.summary(),
         "same_lines": naive.lines == ours.lines,
         "wall_ratio": round(naive.wall_s / ours.wall_s, 3),
-        "prompt_tokens_ratio": round(naive.prompt_tokens_evaluated / max(1, ours.prompt_tokens_evaluated), 3),
+        "prompt_tokens_ratio": round(
+            naive.prompt_tokens_evaluated / max(1, ours.prompt_tokens_evaluated), 3
+        ),
         "prompt_overhead": round(ours.prompt_tokens_evaluated / max(1, ours.new_tokens), 3),
         "probe_batch_speedup": round(probe_speedup, 3),
         "probe_batch_ceiling": round(probe_ceiling, 3),
@@ -269,7 +295,9 @@ def _scaling_run(turns: int, characters: int) -> dict[str, Any]:
 
     done = subprocess.run(
         [sys.executable, "-c", _SCALING_CHILD, str(turns), str(characters)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         from simstage.stage.base import StageError

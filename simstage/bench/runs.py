@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simstage.bench.scene import SceneScript
 from simstage.stage.base import Sampling
 from simstage.stage.batch import LlamaLane, SharedLlama
-from simstage.bench.scene import SceneScript
 
 
 def run_sizes(most: int) -> list[int]:
@@ -29,10 +29,12 @@ def run_sizes(most: int) -> list[int]:
     while n < most:
         sizes.append(n)
         n *= 2
-    return sizes + [most]
+    return [*sizes, most]
 
 
-def play_scene_run(lane: LlamaLane, characters: int, turns: int, line_tokens: int, seed: int) -> dict[str, Any]:
+def play_scene_run(
+    lane: LlamaLane, characters: int, turns: int, line_tokens: int, seed: int
+) -> dict[str, Any]:
     """One bench run on `lane`: its lines and the KV bytes its sequences held at the end."""
     script = SceneScript(characters, seed)
     seqs = {name: lane.open_sequence() for name in script.names}
@@ -47,21 +49,27 @@ def play_scene_run(lane: LlamaLane, characters: int, turns: int, line_tokens: in
             "tokens": lane.counters.prompt_tokens + lane.counters.generated_tokens}  # fmt: skip
 
 
-def _on_lanes(shared: SharedLlama, seeds: list[int], play: Callable[[LlamaLane, int], dict[str, Any]]) -> tuple[list[dict[str, Any]], float]:
+def _on_lanes(
+    shared: SharedLlama, seeds: list[int], play: Callable[[LlamaLane, int], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], float]:
     """Play one run per seed at once, each on its own lane and thread."""
-    lanes = [shared.lane() for _ in seeds]  # all join before any decodes: the first batch waits for all
+    lanes = [
+        shared.lane() for _ in seeds
+    ]  # all join before any decodes: the first batch waits for all
     results: list[dict[str, Any] | BaseException] = [{} for _ in seeds]
 
     def go(i: int) -> None:
         try:
             results[i] = play(lanes[i], seeds[i])
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:
             results[i] = exc
         finally:
             lanes[i].close()
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=go, args=(i,), name=f"bench-run-{i}") for i in range(len(seeds))]
+    threads = [
+        threading.Thread(target=go, args=(i,), name=f"bench-run-{i}") for i in range(len(seeds))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -131,7 +139,9 @@ def measure_runs(
             solo = [_on_lanes(invariant, [seed], play)[0][0] for seed in range(most)]
         finally:
             invariant.close()
-        rows[-1]["identical_alone"] = sum(a["lines"] == b["lines"] for a, b in zip(solo, batched))
+        rows[-1]["identical_alone"] = sum(
+            a["lines"] == b["lines"] for a, b in zip(solo, batched, strict=False)
+        )
     finally:
         alone.close()
     return {

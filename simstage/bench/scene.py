@@ -73,5 +73,3 @@ class SceneScript:
         heard.append("It is your turn.")
         messages.append(Message("user", "\n".join(heard)))
         return messages
-
-

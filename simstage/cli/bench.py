@@ -10,16 +10,25 @@ from simstage.cli.errors import friendly_errors
 
 
 @click.command()
-@click.option("--model", default="default", show_default=True, help="Embedded model name or GGUF path.")
-@click.option("--characters", default=4, show_default=True, type=click.IntRange(2, 64))
-@click.option("--turns", type=click.IntRange(1, 100_000), help="Turns per scene  [default: 40; with --runs, 8 per run]")
 @click.option(
-    "--runs", type=click.IntRange(1, 64), metavar="N",
+    "--model", default="default", show_default=True, help="Embedded model name or GGUF path."
+)
+@click.option("--characters", default=4, show_default=True, type=click.IntRange(2, 64))
+@click.option(
+    "--turns",
+    type=click.IntRange(1, 100_000),
+    help="Turns per scene  [default: 40; with --runs, 8 per run]",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 64),
+    metavar="N",
     help="Instead: play N seeded runs batched in one context and one after another, for "
     "N = 1, 2, 4, … N, and report runs_speedup (runs/hour batched ÷ one after another).",
 )
 @click.option(
-    "--scaling", is_flag=True,
+    "--scaling",
+    is_flag=True,
     help="Only the turn-scaling figure: the engine on the scripted stage (no model) for 2,000 and "
     "4,000 turns, each in a child process; time ratio and peak memory.",
 )
@@ -28,15 +37,41 @@ from simstage.cli.errors import friendly_errors
     help="Only the battery figure: 4 seeded runs of a small generated scene as separate `simstage run` "
     "processes and as one `simstage battery` (one load); the fixed cost per run and the ratio.",
 )  # fmt: skip
-@click.option("--line-tokens", default=24, show_default=True, type=click.IntRange(1, 1024), help="Tokens per line (EOS blocked).")
+@click.option(
+    "--line-tokens",
+    default=24,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Tokens per line (EOS blocked).",
+)
 @click.option("--threads", type=click.IntRange(1), help="CPU threads (default: all cores).")
-@click.option("--n-gpu-layers", default=0, show_default=True, type=int, help="Layers on the GPU (-1: all; needs a CUDA build).")
+@click.option(
+    "--n-gpu-layers",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Layers on the GPU (-1: all; needs a CUDA build).",
+)
 @click.option("--n-ctx", default=8192, show_default=True, type=click.IntRange(512))
-@click.option("--amx", is_flag=True, help="Use ggml's AMX buffer type on a CPU with AMX (crashes today: llama.cpp #20824).")
+@click.option(
+    "--amx",
+    is_flag=True,
+    help="Use ggml's AMX buffer type on a CPU with AMX (crashes today: llama.cpp #20824).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def bench(
-    model: str, characters: int, turns: int | None, runs: int | None, scaling: bool, line_tokens: int,
-    threads: int | None, n_gpu_layers: int, n_ctx: int, amx: bool, as_json: bool, battery_only: bool,
+    model: str,
+    characters: int,
+    turns: int | None,
+    runs: int | None,
+    scaling: bool,
+    battery_only: bool,
+    line_tokens: int,
+    threads: int | None,
+    n_gpu_layers: int,
+    n_ctx: int,
+    amx: bool,
+    as_json: bool,
 ) -> None:
     """Play one seeded scene three ways and report the ratios.
 
@@ -91,15 +126,24 @@ def bench(
         return
 
     args = BenchArgs(
-        model=model, characters=characters, turns=turns or (8 if runs else 40),
-        line_tokens=line_tokens, n_gpu_layers=n_gpu_layers, n_ctx=n_ctx, amx=amx,
+        model=model,
+        characters=characters,
+        turns=turns or (8 if runs else 40),
+        line_tokens=line_tokens,
+        n_gpu_layers=n_gpu_layers,
+        n_ctx=n_ctx,
+        amx=amx,
     )
     if threads:
         args.threads = threads
     err = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err, transient=as_json,
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=as_json,
         # No refresh thread: on a small machine a thread waking 10 times a second
         # stalls llama.cpp's OpenMP workers and skews the timings. Redraw per step.
         auto_refresh=False,
@@ -125,15 +169,21 @@ def bench(
     if as_json:
         click.echo(json.dumps(report))
         return
-    table = Table(title=f"simstage bench — {report['model']}, {characters} characters × {turns} turns")
+    table = Table(
+        title=f"simstage bench — {report['model']}, {characters} characters × {turns} turns"
+    )
     table.add_column("")
     for column in ("prompt tokens", "generated", "wall s", "turn p50 s", "turn p95 s"):
         table.add_column(column, justify="right")
     for name in ("naive", "simstage"):
         row = report[name]
         table.add_row(
-            name, str(row["prompt_tokens_evaluated"]), str(row["generated_tokens"]),
-            f"{row['wall_s']:.2f}", f"{row['turn_p50_s']:.3f}", f"{row['turn_p95_s']:.3f}",
+            name,
+            str(row["prompt_tokens_evaluated"]),
+            str(row["generated_tokens"]),
+            f"{row['wall_s']:.2f}",
+            f"{row['turn_p50_s']:.3f}",
+            f"{row['turn_p95_s']:.3f}",
         )
     console = Console()
     console.print(table)

@@ -22,15 +22,31 @@ def test_bench_json_report() -> None:
     result = CliRunner().invoke(
         main,
         [
-            "bench", "--turns", str(turns), "--characters", str(characters),
-            "--line-tokens", str(line_tokens), "--threads", "2", "--n-ctx", "4096", "--json",
+            "bench",
+            "--turns",
+            str(turns),
+            "--characters",
+            str(characters),
+            "--line-tokens",
+            str(line_tokens),
+            "--threads",
+            "2",
+            "--n-ctx",
+            "4096",
+            "--json",
         ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
     for path in ("naive", "simstage"):
         row = report[path]
-        assert set(row) >= {"prompt_tokens_evaluated", "generated_tokens", "wall_s", "turn_p50_s", "turn_p95_s"}
+        assert set(row) >= {
+            "prompt_tokens_evaluated",
+            "generated_tokens",
+            "wall_s",
+            "turn_p50_s",
+            "turn_p95_s",
+        }
         assert row["generated_tokens"] == turns * line_tokens
         assert 0 < row["turn_p50_s"] <= row["turn_p95_s"]
     naive, ours = report["naive"], report["simstage"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -49,7 +48,7 @@ def documented() -> set[str]:
 def actual() -> set[str]:
     paths: set[str] = set()
     for path in PACKAGE.rglob("*"):
-        if "__pycache__" in path.parts or path.name == "__init__.py" and path.parent != PACKAGE:
+        if "__pycache__" in path.parts or (path.name == "__init__.py" and path.parent != PACKAGE):
             continue
         relative = path.relative_to(PACKAGE)
         if path.is_dir() and (path / "__init__.py").exists():
@@ -62,8 +61,14 @@ def actual() -> set[str]:
 def test_the_layout_block_matches_the_tree() -> None:
     missing = sorted(actual() - documented())
     stale = sorted(documented() - actual())
-    assert not missing and not stale, f"not in docs/design.md's layout: {missing}; no longer in the tree: {stale}"
+    assert not missing and not stale, (
+        f"not in docs/design.md's layout: {missing}; no longer in the tree: {stale}"
+    )
 
 
 def test_the_parser_reads_indented_module_lists() -> None:
-    assert "cli/root.py" in documented() and "stage/llama.py" in documented() and "engine.py" in documented()
+    assert (
+        "cli/root.py" in documented()
+        and "stage/llama.py" in documented()
+        and "engine.py" in documented()
+    )
