@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.markup import escape
 from textual.app import App, ComposeResult
@@ -18,11 +18,30 @@ from simstage.scenario.models import EnterAction, ExitAction, MoveAction, Scenar
 from simstage.world.actions import Action
 from simstage.world.state import WorldState
 
+_Result = TypeVar("_Result")
 
-class SpeakScreen(ModalScreen[tuple[str, str] | None]):
-    """Speak as a character: pick who, type the line; returns (who, line) or None."""
+
+class _Form(ModalScreen[_Result | None]):
+    """A modal form: its `ok` button runs `action_ok`; its other button or Escape returns None."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def action_ok(self) -> None:
+        """Read the form and dismiss the screen with what it says (or say what is missing)."""
+        raise NotImplementedError
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.action_ok()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SpeakScreen(_Form[tuple[str, str]]):
+    """Speak as a character: pick who, type the line; returns (who, line) or None."""
 
     def __init__(self, cast: Sequence[str], selected: str) -> None:
         super().__init__()
@@ -43,7 +62,8 @@ class SpeakScreen(ModalScreen[tuple[str, str] | None]):
     def on_mount(self) -> None:
         self.query_one("#line", Input).focus()
 
-    def _submit(self) -> None:
+    def action_ok(self) -> None:
+        """Speak the typed line as the picked character."""
         line = self.query_one("#line", Input).value.strip()
         if not line:
             self.notify("type a line first", severity="warning")
@@ -51,22 +71,11 @@ class SpeakScreen(ModalScreen[tuple[str, str] | None]):
         self.dismiss((str(self.query_one("#who", Select).value), line))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.action_ok()
 
 
-class InjectScreen(ModalScreen[Action | None]):
+class InjectScreen(_Form[Action]):
     """Inject a world event: someone leaves or enters, or moves an object."""
-
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, scenario: Scenario, world: WorldState, selected: str) -> None:
         super().__init__()
@@ -136,15 +145,6 @@ class InjectScreen(ModalScreen[Action | None]):
             obj = self.query_one("#object", Select).value
             action = MoveAction(type="move", who=who, object=str(obj), to=str(to))
         self.dismiss(action)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self.action_ok()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class HelpScreen(ModalScreen[None]):
