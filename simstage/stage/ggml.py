@@ -26,6 +26,15 @@ class TensorHead(ctypes.Structure):
     ]
 
 
+# (tensor, data, offset, size): the copy goes into or out of the tensor's buffer.
+_COPY = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
+_FUNCTIONS: dict[str, tuple[list[Any], Any]] = {
+    "ggml_get_name": ([ctypes.c_void_p], ctypes.c_char_p),
+    "ggml_backend_tensor_get": (_COPY, None),
+    "ggml_backend_tensor_set": (_COPY, None),
+}
+"""The functions used, with their argument and result types."""
+
 _LIB: Any = None
 
 
@@ -40,22 +49,9 @@ def ggml() -> Any:
         if not names:
             raise OSError(f"libggml-base not found in {folder}")
         lib = ctypes.CDLL(str(names[0]))
-        lib.ggml_get_name.argtypes = [ctypes.c_void_p]
-        lib.ggml_get_name.restype = ctypes.c_char_p
-        lib.ggml_backend_tensor_get.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.c_size_t,
-            ctypes.c_size_t,
-        ]
-        lib.ggml_backend_tensor_get.restype = None
-        lib.ggml_backend_tensor_set.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-            ctypes.c_size_t,
-            ctypes.c_size_t,
-        ]
-        lib.ggml_backend_tensor_set.restype = None
+        for name, (argtypes, restype) in _FUNCTIONS.items():
+            getattr(lib, name).argtypes = argtypes
+            getattr(lib, name).restype = restype
         _LIB = lib
     return _LIB
 
