@@ -141,10 +141,14 @@ class WorldConfig(_Strict):
     (`{debt: {text: "Felix owes Edwin money", true: true}}`)."""
 
 
+NAME_PATTERN = r"^[^\s].*[^\s]$|^[^\s]$"
+"""A character's name: no white space at either end."""
+
+
 class CharacterConfig(_Strict):
     """One animatronic: a character the stage plays."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\s].*[^\s]$|^[^\s]$")
+    name: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
     """The character's name, unique in the cast."""
     persona: str = Field(min_length=1, max_length=4000)
     """Who the character is, in a sentence or a paragraph."""
@@ -167,9 +171,6 @@ class CharacterConfig(_Strict):
     (it and those named know, and know that each other know). Objects in its own room are
     seen, not listed here. A fact's name maps to the value believed (`{debt: true}`), or to
     `{holds: false, with: [names]}`. Its opening lines tell the character what it knows."""
-
-
-NAME_PATTERN = r"^[^\s].*[^\s]$|^[^\s]$"
 
 
 class CardCastEntry(_Strict):
