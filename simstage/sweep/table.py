@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -25,12 +24,39 @@ from simstage.puppeteer.metrics import run_metrics
 from simstage.report.files import atomic_replace, atomic_write_text
 from simstage.stage.base import StageCounters
 from simstage.stats import bootstrap_mean, bootstrap_method, wilson
-from simstage.sweep.plan import ROWS, PlannedRun, SweepError, SweepPlan, value_text
+from simstage.sweep.plan import PlannedRun, SweepPlan, value_text
+from simstage.sweep.rows import log_problem, read_rows, row_path, write_row, written
 from simstage.tom.metrics import ProbeScore, ProbeVerdict, run_verdicts, score_verdicts
 
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
 SUMMARY_CSV = "summary.csv"
+
+# The row files (`simstage.sweep.rows`) are imported from here too.
+__all__ = [
+    "GROUPS",
+    "METRIC_COLUMNS",
+    "RESULTS_CSV",
+    "RESULTS_PARQUET",
+    "SUMMARY_CSV",
+    "SUMMARY_METRICS",
+    "TAIL_COLUMNS",
+    "columns",
+    "flatten",
+    "group_columns",
+    "log_problem",
+    "make_row",
+    "metric_value",
+    "read_rows",
+    "row_path",
+    "summarise",
+    "summary_table",
+    "table",
+    "variant_rows",
+    "variant_values",
+    "write_results",
+    "write_row",
+]
 
 METRIC_COLUMNS = (
     "seed",
@@ -136,96 +162,6 @@ def make_row(
         "wall_s": round(wall_s, 3),
         "log": log,
     }
-
-
-def row_path(out: Path, run_id: str) -> Path:
-    """Where a run's row lives."""
-    return out / ROWS / f"{run_id}.json"
-
-
-def write_row(out: Path, row: dict[str, Any]) -> None:
-    """Write a run's row atomically: after this, the run counts as finished.
-
-    Raises:
-        SweepError: the row cannot be written (a full disk); the run stays unfinished.
-    """
-    path = row_path(out, row["run_id"])
-    _written(path, lambda: atomic_write_text(path, json.dumps(row, indent=1) + "\n"))
-
-
-def _written(path: Path, write: Callable[[], object]) -> None:
-    """Run `write`; an OSError (a full disk, a folder where the file goes) is a SweepError naming `path`."""
-    try:
-        write()
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def read_rows(
-    out: Path, plan: SweepPlan, damaged: dict[Path, str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The rows of the plan's runs that exist, by run id.
-
-    An unreadable row counts as missing, and so does a row whose log is gone or
-    no longer whole (`log_problem`: a line appended, the end cut off): the run
-    is played again rather than listed with a log that does not hold it.
-
-    Args:
-        out: the sweep folder.
-        plan: the sweep's plan.
-        damaged: filled with each log that is not whole (its row is left out) and its `FILE:LINE: problem`.
-    """
-    rows: dict[str, dict[str, Any]] = {}
-    for run in plan.runs:
-        path = row_path(out, run.run_id)
-        try:
-            row = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(row, dict) or row.get("run_id") != run.run_id:
-            continue
-        log = out / str(row.get("log") or "")
-        if not log.is_file():
-            continue
-        problem = log_problem(log)
-        if problem is not None:
-            if damaged is not None:
-                damaged[log] = problem
-            continue
-        rows[run.run_id] = row
-    return rows
-
-
-def log_problem(path: Path) -> str | None:
-    """Why a finished run's log is not whole (`FILE:LINE: what`), or None.
-
-    Quick enough for every row at every start: each line must be a JSON object,
-    the first the header and the last the run's end (`run_ended`), each ended by
-    a newline. The events themselves are not validated (`replay` does that).
-    """
-    try:
-        lines = path.read_bytes().split(b"\n")
-    except OSError as exc:
-        return f"{path}: cannot read: {exc.strerror or exc}"
-    tail = lines.pop()  # what follows the last newline: nothing, in a whole log
-    kind, where = None, 1
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            event = json.loads(raw)
-        except (ValueError, RecursionError):
-            return f"{path}:{number}: not a run log line (not JSON)"
-        if not isinstance(event, dict):
-            return f"{path}:{number}: not a run log line (not a JSON object)"
-        if number == 1 and event.get("type") != "header":
-            return f"{path}:1: not a simstage run log (no header line)"
-        kind, where = event.get("type"), number
-    if tail:
-        return f"{path}:{len(lines) + 1}: the last line is cut short"
-    if kind != "run_ended":
-        return f"{path}:{where}: the log does not end with the run's end (run_ended)"
-    return None
 
 
 def group_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -411,9 +347,9 @@ def write_results(
     rows = read_rows(out, plan) if rows is None else rows
     names, flat = table(plan, rows)
     csv_path = out / RESULTS_CSV
-    _written(csv_path, lambda: atomic_write_text(csv_path, _csv_text(names, flat)))
+    written(csv_path, lambda: atomic_write_text(csv_path, _csv_text(names, flat)))
     summary_path = out / SUMMARY_CSV
-    _written(
+    written(
         summary_path, lambda: atomic_write_text(summary_path, _csv_text(*summary_table(plan, rows)))
     )
     return csv_path, _write_parquet(out / RESULTS_PARQUET, names, flat)
@@ -444,5 +380,5 @@ def _write_parquet(path: Path, names: list[str], flat: list[dict[str, Any]]) -> 
             array = pa.array([None if v is None else value_text(v) for v in values], pa.string())
         arrays.append(array)
     data = pa.Table.from_arrays(arrays, names=names)
-    _written(path, lambda: atomic_replace(path, lambda temporary: pq.write_table(data, temporary)))
+    written(path, lambda: atomic_replace(path, lambda temporary: pq.write_table(data, temporary)))
     return path
