@@ -158,10 +158,10 @@ def _play(
     from rich.console import Console
     from rich.text import Text
 
-    from simstage.sweep.folder import prepare_folder, set_aside_damaged
+    from simstage.sweep.folder import prepare_folder
     from simstage.sweep.lock import sweep_lock
     from simstage.sweep.runner import pool_size
-    from simstage.sweep.table import read_rows, write_results
+    from simstage.sweep.table import write_results
 
     if plot:
         from simstage.sweep.plot import require_plotting
@@ -173,15 +173,7 @@ def _play(
         console = Console(highlight=False, soft_wrap=True, emoji=False)
         err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         total = len(plan.runs)
-        damaged: dict[Path, str] = {}
-        rows = read_rows(folder, plan, damaged)
-        for log, problem in damaged.items():
-            kept = set_aside_damaged(log)
-            err.print(
-                Text(
-                    f"warning: {problem}; the run is played again (its log as it was: {kept.name})"
-                )
-            )
+        rows = finished_rows(folder, plan, err)
         pending = [run for run in plan.runs if run.run_id not in rows]
         size, note = pool_size([variant.backend for variant in plan.variants], concurrency)
         size = min(size, max(1, len(pending)))
@@ -220,6 +212,26 @@ def _play(
                 markup=False,
             )
             raise SystemExit(1)
+
+
+def finished_rows(folder: Path, plan: Any, err: Any) -> dict[str, Any]:
+    """The rows of the runs a sweep or battery folder finished before, by run id.
+
+    A damaged log is set aside (said on `err`), so that its run is played again.
+    """
+    from rich.text import Text
+
+    from simstage.sweep.folder import set_aside_damaged
+    from simstage.sweep.table import read_rows
+
+    damaged: dict[Path, str] = {}
+    rows: dict[str, Any] = read_rows(folder, plan, damaged)
+    for log, problem in damaged.items():
+        kept = set_aside_damaged(log)
+        err.print(
+            Text(f"warning: {problem}; the run is played again (its log as it was: {kept.name})")
+        )
+    return rows
 
 
 def _run_pending(
