@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from simstage.tom.rules import RuleSet
 
 Source = Literal["initial", "witnessed", "told", "claimed", "inferred"]
 """How a belief about an object was formed."""
@@ -54,3 +57,64 @@ def ascending(ranks: dict[str, int], full: tuple[str, ...]) -> bool:
             return False
         previous = rank
     return True
+
+
+def newest(
+    entries: Sequence[Entry],
+    full: tuple[str, ...],
+    holder: int,
+    rest: int,
+    stop: int,
+    bits: Mapping[str, int],
+    rules: RuleSet,
+) -> Found | None:
+    """The newest of the first `stop` entries of one object that sets the belief along `full`.
+
+    Args:
+        entries: the object's entries, oldest first.
+        full: the chain, holder first.
+        holder: the holder's bit.
+        rest: the bits of the rest of the chain, or'd together.
+        stop: how many entries count (those the fold had stored at the snapshot).
+        bits: each character's bit.
+        rules: the rule set (its claim rule).
+    """
+    position = min(stop, len(entries)) - 1
+    while position >= 0:
+        entry = entries[position]
+        if entry.mask & holder and entry.public & rest == rest:
+            if entry.kind == SEEN:
+                if entry.ranks is None or ascending(entry.ranks, full):
+                    return Found(entry.container, entry.source, entry.turn, None, entry.index)
+            elif entry.kind == CLAIM:
+                if accepts(entry, full, bits, rules):
+                    lie_by = None if entry.true else entry.speaker
+                    return Found(entry.container, entry.source, entry.turn, lie_by, entry.index)
+            else:
+                earlier = newest(entries, full, holder, rest, position, bits, rules)
+                if earlier is not None and earlier.container == entry.container:
+                    return Found(None, "inferred", entry.turn, None, entry.index)
+                return earlier
+        position -= 1
+    return None
+
+
+def accepts(entry: Entry, full: tuple[str, ...], bits: Mapping[str, int], rules: RuleSet) -> bool:
+    """Whether a claim sets the belief along `full` (every member of `full` witnessed it)."""
+    bit = bits.get
+    # The holder's own belief follows who really believed; a mind it models, who is thought to.
+    believers = entry.believers if len(full) == 1 else entry.public_believers
+    if rules.claims == "first_and_second":
+        if len(full) == 1:
+            return bool(bit(full[0], 0) & believers)
+        if len(full) == 2:
+            holder, other = full
+            return holder == entry.speaker or (
+                other == entry.speaker and bool(bit(holder, 0) & entry.believers)
+            )
+        return False
+    last = full[-1]
+    if bit(last, 0) & believers:
+        return True
+    before = entry.believers if len(full) == 2 else entry.public_believers
+    return last == entry.speaker and len(full) >= 2 and bool(bit(full[-2], 0) & before)

@@ -49,7 +49,7 @@ from typing import Any
 from simstage.events import Asserted, Claimed, Entered, Exited, Moved, Peeked, Said, Told
 from simstage.scenario.models import Scenario
 from simstage.tom.beliefs import MAX_ORDER, Belief, BeliefState, normalise_chain
-from simstage.tom.entries import ABSENT, CLAIM, SEEN, Entry, Found, ascending
+from simstage.tom.entries import ABSENT, CLAIM, SEEN, Entry, Found, newest
 from simstage.tom.facts import FactBelief, FactLedger
 from simstage.tom.rules import RuleSet, rule_set
 from simstage.world.state import WorldState
@@ -312,52 +312,8 @@ class BeliefTracker:
 
     def find(self, obj: str, full: tuple[str, ...], stop: int) -> Found | None:
         """The newest entry of `obj`'s first `stop` that sets the belief along `full` (holder first)."""
-        return self._find(obj, full, self.bits.get(full[0], 0), self._mask(full[1:]), stop)
-
-    def _find(
-        self, obj: str, full: tuple[str, ...], holder: int, rest: int, stop: int
-    ) -> Found | None:
-        entries = self._entries.get(obj)
-        if not entries:
-            return None
-        position = min(stop, len(entries)) - 1
-        while position >= 0:
-            entry = entries[position]
-            if entry.mask & holder and entry.public & rest == rest:
-                if entry.kind == SEEN:
-                    if entry.ranks is None or ascending(entry.ranks, full):
-                        return Found(entry.container, entry.source, entry.turn, None, entry.index)
-                elif entry.kind == CLAIM:
-                    if self._accepts(entry, full):
-                        lie_by = None if entry.true else entry.speaker
-                        return Found(entry.container, entry.source, entry.turn, lie_by, entry.index)
-                else:
-                    earlier = self._find(obj, full, holder, rest, position)
-                    if earlier is not None and earlier.container == entry.container:
-                        return Found(None, "inferred", entry.turn, None, entry.index)
-                    return earlier
-            position -= 1
-        return None
-
-    def _accepts(self, entry: Entry, full: tuple[str, ...]) -> bool:
-        """Whether a claim sets the belief along `full` (every member of `full` witnessed it)."""
-        bit = self.bits.get
-        # The holder's own belief follows who really believed; a mind it models, who is thought to.
-        believers = entry.believers if len(full) == 1 else entry.public_believers
-        if self.rules.claims == "first_and_second":
-            if len(full) == 1:
-                return bool(bit(full[0], 0) & believers)
-            if len(full) == 2:
-                holder, other = full
-                return holder == entry.speaker or (
-                    other == entry.speaker and bool(bit(holder, 0) & entry.believers)
-                )
-            return False
-        last = full[-1]
-        if bit(last, 0) & believers:
-            return True
-        before = entry.believers if len(full) == 2 else entry.public_believers
-        return last == entry.speaker and len(full) >= 2 and bool(bit(full[-2], 0) & before)
+        holder, rest = self.bits.get(full[0], 0), self._mask(full[1:])
+        return newest(self._entries.get(obj, ()), full, holder, rest, stop, self.bits, self.rules)
 
     def heard(self, full: tuple[str, ...], stop: int) -> list[str]:
         """Lines among the first `stop` that every member of `full` heard, oldest first."""
