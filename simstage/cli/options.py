@@ -53,12 +53,38 @@ def stage_options(
             )
         )
 
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            command = option(command)
-        return command
+    return lambda command: _add(command, *options)
 
-    return decorate
+
+def run_log_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--out FILE` and `--force` to a command that writes a run log (as `out`, `force`)."""
+    return _add(
+        command,
+        click.option(
+            "--out",
+            type=click.Path(dir_okay=False),
+            help="Run log to write (default: runs/NAME-TIME.jsonl).",
+        ),
+        click.option("--force", is_flag=True, help="Overwrite the run log if it exists."),
+    )
+
+
+def scene_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--seed N` and `--max-turns N`, overriding the scenario's (as `seed`, `max_turns`)."""
+    return _add(
+        command,
+        click.option("--seed", type=int, help="Override the scenario's seed."),
+        click.option(
+            "--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns."
+        ),
+    )
+
+
+def _add(command: Callable[..., Any], *options: Callable[..., Any]) -> Callable[..., Any]:
+    """`command` with `options`, listed in --help in the order given."""
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 class RunOverrides(TypedDict, total=False):

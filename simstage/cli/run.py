@@ -15,6 +15,8 @@ from simstage.cli.options import (
     default_log_path,
     given_overrides,
     packs_overrides,
+    run_log_options,
+    scene_options,
     stage_options,
 )
 
@@ -33,16 +35,9 @@ from simstage.cli.options import (
     is_flag=True,
     help="Print the transcript instead of opening the TUI (the default when not in a terminal).",
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False),
-    help="Run log to write (default: runs/NAME-TIME.jsonl).",
-)
-@click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
+@run_log_options
 @stage_options(api_base=True)
-@click.option("--seed", type=int, help="Override the scenario's seed.")
-@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+@scene_options
 @click.option(
     "--interactive",
     is_flag=True,

@@ -15,6 +15,8 @@ from simstage.cli.options import (
     default_log_path,
     given_overrides,
     packs_overrides,
+    run_log_options,
+    scene_options,
     stage_options,
 )
 
@@ -78,14 +80,8 @@ def serve_web(argv: list[str], port: int) -> None:
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @stage_options(api_base=True)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    help="Run log to write (default: runs/NAME-TIME.jsonl).",
-)
-@click.option("--force", is_flag=True, help="Overwrite the run log if it exists.")
-@click.option("--seed", type=int, help="Override the scenario's seed.")
-@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+@run_log_options
+@scene_options
 @click.option("--run", "autorun", is_flag=True, help="Start playing at once instead of paused.")
 @click.option("--web", is_flag=True, help="Serve the TUI in a browser (needs simstage[web]).")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port for --web.")
