@@ -1,9 +1,9 @@
 """In-process llama.cpp: one context, one KV sequence per character.
 
 The KV bookkeeping (what each sequence holds, decoding only what it has not seen,
-forks, snapshots, shared batches) is `kv.py`'s `SequenceCache`; this module loads
-the model, renders prompts with its chat template, and generates, chooses and
-scores. Probes and candidates run on forks that are dropped afterwards.
+forks, snapshots, shared batches) is `kv.py`'s `SequenceCache`, and its tokens
+`vocab.py`'s `LlamaVocab`; this module loads the model and its chat template, and
+generates, chooses and scores. Probes and candidates run on forks that are dropped afterwards.
 
 This uses llama-cpp-python's low-level API; the package version is pinned.
 """
@@ -11,7 +11,6 @@ This uses llama-cpp-python's low-level API; the package version is pinned.
 from __future__ import annotations
 
 import codecs
-import ctypes
 import logging
 import os
 import threading
@@ -46,6 +45,7 @@ from simstage.stage.models import file_sha256
 from simstage.stage.sampler import TokenSampler, sample_candidates
 from simstage.stage.scoring import ScoreRequest, score_requests, split_request
 from simstage.stage.templates import ChatTemplate, describe_template
+from simstage.stage.vocab import LlamaVocab
 
 _BACKEND_READY = False
 A = TypeVar("A")
@@ -63,7 +63,15 @@ def _llama() -> Any:
 
 
 class LlamaStage(
-    SequenceCache, StageBase, Batching, LatentReader, TokenCounter, PromptRenderer, Meter, Restart
+    SequenceCache,
+    LlamaVocab,
+    StageBase,
+    Batching,
+    LatentReader,
+    TokenCounter,
+    PromptRenderer,
+    Meter,
+    Restart,
 ):
     """The in-process stage.
 
@@ -261,44 +269,6 @@ class LlamaStage(
         except Exception:
             pass
 
-    # -- tokens ------------------------------------------------------------
-
-    def tokenize(self, text: str, add_special: bool = True, special: bool = False) -> list[int]:
-        """Tokens of `text`; with `special`, control-token text becomes control tokens (markup only)."""
-        lc = self._lc
-        data = text.encode("utf-8")
-        size = len(data) + 8
-        buf = (lc.llama_token * size)()
-        n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, special)
-        if n < 0:
-            size = -n
-            buf = (lc.llama_token * size)()
-            n = lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, special)
-        return list(buf[:n])
-
-    def piece(self, token: int, special: bool = False) -> bytes:
-        """The bytes a token stands for (with `special`, control tokens as their text)."""
-        buf = ctypes.create_string_buffer(64)
-        n = self._lc.llama_token_to_piece(self._vocab, token, buf, 64, 0, special)
-        if n < 0:
-            buf = ctypes.create_string_buffer(-n)
-            n = self._lc.llama_token_to_piece(self._vocab, token, buf, -n, 0, special)
-        return buf.raw[:n]
-
-    def prompt_text(self, messages: Sequence[Message], prefix: str = "") -> str:
-        """The text of the prompt for the assistant's next reply, as the model's template renders it."""
-        return "".join(span.text for span in self._markup.spans(self.chat_format, messages, prefix))
-
-    def prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
-        """The tokens of the prompt for the assistant's next reply: only the template's markers are special."""
-        return self._markup.tokens(self._markup.spans(self.chat_format, messages, prefix))
-
-    # -- decoding ----------------------------------------------------------
-
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        """How many tokens the prompt for `messages` takes."""
-        return len(self.prompt_tokens(messages))
-
     # -- the Stage protocol --------------------------------------------------
 
     def generate(self, seq: int, messages: Sequence[Message], sampling: Sampling) -> Iterator[str]:
@@ -338,13 +308,6 @@ class LlamaStage(
     ) -> list[str]:
         """`n` independent replies to the same prompt, decoded together (`sampler.sample_candidates`)."""
         return sample_candidates(self, self.piece, seq, self.prompt_tokens(messages), sampling, n)
-
-    def _eog_tokens(self) -> list[int]:
-        if getattr(self, "_eog", None) is None:
-            self._eog = [
-                t for t in range(self.n_vocab) if self._lc.llama_vocab_is_eog(self._vocab, t)
-            ]
-        return self._eog
 
     def score_requests(self, requests: Sequence[ScoreRequest]) -> list[list[float]]:
         """Score every continuation of every request, sharing batches across requests.
