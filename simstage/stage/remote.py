@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -51,11 +50,7 @@ from simstage.stage.remote_faults import (
     model_name_problem,
     short_error,
 )
-
-_ROUTERS: dict[tuple[Any, ...], Any] = {}
-_HOMES: dict[tuple[Any, ...], list[int]] = {}
-"""Per shared Router: how many live stages call each server their home."""
-_ROUTERS_LOCK = threading.Lock()
+from simstage.stage.remote_router import home_completion, leave_home
 
 
 class RemoteStage(StageBase, TokenCounter, Meter):
@@ -135,41 +130,10 @@ class RemoteStage(StageBase, TokenCounter, Meter):
         litellm = _litellm()
         if len(self.api_bases) <= 1:
             return litellm.completion
-        key = (self.model, tuple(self.api_bases), self._key_env)
-        with _ROUTERS_LOCK:
-            router = _ROUTERS.get(key)
-            if router is None:
-                # One Router per process, shared by every stage a sweep runs at once. Each
-                # server is its own deployment, falling back to the others when it fails.
-                names = [f"simstage-{index}" for index in range(len(self.api_bases))]
-                router = litellm.Router(
-                    model_list=[
-                        {
-                            "model_name": name,
-                            "litellm_params": {
-                                "model": self.model,
-                                "api_base": base,
-                                "api_key": self._api_key,
-                            },
-                        }
-                        for name, base in zip(names, self.api_bases, strict=True)
-                    ],
-                    fallbacks=[
-                        {name: [other for other in names if other != name]} for name in names
-                    ],
-                    num_retries=0,
-                    timeout=self.timeout,
-                )
-                _ROUTERS[key] = router
-                _HOMES[key] = [0] * len(self.api_bases)
-            # This run's home: the server with the fewest runs on it, so the runs of a
-            # sweep spread evenly and each character's prompt cache stays on one server.
-            homes = _HOMES[key]
-            self._home = min(range(len(homes)), key=homes.__getitem__)
-            homes[self._home] += 1
-            self._home_key = key
-        home = f"simstage-{self._home}"
-        return lambda **kwargs: router.completion(**{**kwargs, "model": home})
+        completion, self._home_key, self._home = home_completion(
+            litellm, self.model, self.api_bases, self._api_key, self._key_env, self.timeout
+        )
+        return completion
 
     def describe(self) -> StageDescription:
         """Backend, model and server(s), never the API key. Each request gets the server's whole
@@ -400,6 +364,5 @@ class RemoteStage(StageBase, TokenCounter, Meter):
     def close(self) -> None:
         key = getattr(self, "_home_key", None)
         if key is not None:
-            with _ROUTERS_LOCK:
-                _HOMES[key][self._home] -= 1
+            leave_home(key, self._home)
             self._home_key = None
