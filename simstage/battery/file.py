@@ -29,8 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simstage.errors import SimstageError
-from simstage.inputs import read_input
-from simstage.scenario.loader import LocatedProblem, _expansion_problem, _locate, _unreadable_value
+from simstage.scenario.loader import LocatedProblem, _locate, read_mapping, read_text
 
 MAX_BATTERY_BYTES = 200_000
 AS_WRITTEN = "as-written"
@@ -210,37 +209,7 @@ def parse_battery(text: str, path: str = "<string>") -> LoadedBattery:
     Raises:
         BatteryError: YAML syntax errors and field errors, each located.
     """
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        bomb = _expansion_problem(path, root)
-        if bomb is not None:
-            raise BatteryError([bomb])
-        data = yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise BatteryError(
-            [LocatedProblem(path, line, column, "", f"YAML syntax: {reason}")]
-        ) from None
-    except (
-        yaml.YAMLError,
-        RecursionError,
-        ValueError,
-        AttributeError,
-        TypeError,
-        OverflowError,
-    ) as exc:
-        raise BatteryError([_unreadable_value(path, text, exc)]) from None
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise BatteryError(
-            [
-                LocatedProblem(
-                    path, 1, 1, "", f"a battery must be a YAML mapping, this file is {kind}"
-                )
-            ]
-        )
+    data, root = read_mapping(text, path, "battery", BatteryError)
     try:
         battery = Battery.model_validate(data)
     except ValidationError as exc:
@@ -259,20 +228,5 @@ def load_battery(path: str | Path) -> LoadedBattery:
         BatteryError: the file is unreadable, too large, not UTF-8, or invalid.
     """
     name = str(path)
-    try:
-        raw = read_input(path, MAX_BATTERY_BYTES)
-    except OSError as exc:
-        raise BatteryError(
-            [LocatedProblem(name, 1, 1, "", f"cannot read: {exc.strerror}")]
-        ) from None
-    if len(raw) > MAX_BATTERY_BYTES:
-        raise BatteryError(
-            [LocatedProblem(name, 1, 1, "", f"file is larger than {MAX_BATTERY_BYTES} bytes")]
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BatteryError(
-            [LocatedProblem(name, 1, 1, "", f"not UTF-8 text: {exc.reason}")]
-        ) from None
+    text = read_text(path, MAX_BATTERY_BYTES, BatteryError)
     return parse_battery(text, name)
