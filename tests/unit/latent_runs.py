@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,18 @@ def direction(dims: int = DIMS) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+def play_scripted(loaded: Any, seed: int) -> tuple[random.Random, ScriptedStage, list]:
+    """Play a variant on a scripted stage that answers probes at random (seeded); its events.
+
+    Returns the random source too: the caller draws its labels from it after the run.
+    """
+    rng = random.Random(seed * 7919)
+    stage = ScriptedStage(chooser=lambda messages, options: rng.randrange(len(options)))
+    events: list = []
+    Simulation(loaded.scenario, stage, sink=events.append).run()
+    return rng, stage, events
+
+
 def write_run(
     path: Path,
     seed: int,
@@ -71,10 +84,7 @@ def write_run(
     at its layer, the other -strength, and every first completion a constant offset.
     """
     loaded = parse_scenario(variant(seed), f"synthetic-{seed}.yaml")
-    rng = random.Random(seed * 7919)
-    stage = ScriptedStage(chooser=lambda messages, options: rng.randrange(len(options)))
-    events: list = []
-    Simulation(loaded.scenario, stage, sink=events.append).run()
+    rng, stage, events = play_scripted(loaded, seed)
     believed = iter(v.tracker for v in probe_verdicts(loaded.scenario, events))
     header = make_header(loaded, stage, loaded.scenario.seed, loaded.scenario.max_turns)
     noise = np.random.default_rng(seed)

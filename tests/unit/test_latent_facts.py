@@ -16,15 +16,13 @@ from simstage.analysis.dataset import COLUMNS, build_dataset, load_dataset
 from simstage.analysis.probes import fit, targets_for
 from simstage.analysis.results import CcsRows
 from simstage.cli import main
-from simstage.engine import Simulation
 from simstage.events import LatentCaptured, ProbeAnswered
 from simstage.latent.store import LatentStore
 from simstage.run.log import RunLogWriter, logged_scenario, read_runlog
 from simstage.run.open import make_header
 from simstage.scenario import parse_scenario
-from simstage.stage.scripted import ScriptedStage
 from simstage.tom.metrics import probe_verdicts
-from tests.unit.latent_runs import DIMS, LAYERS, Plant, direction
+from tests.unit.latent_runs import DIMS, LAYERS, Plant, direction, play_scripted
 
 PAIR = ("yes", "no")
 
@@ -78,10 +76,7 @@ def write_run(
     tracker's answer gets +strength.
     """
     loaded = parse_scenario(variant(seed), f"debt-{seed}.yaml")
-    rng = random.Random(seed * 7919)
-    stage = ScriptedStage(chooser=lambda messages, options: rng.randrange(len(options)))
-    events: list = []
-    Simulation(loaded.scenario, stage, sink=events.append).run()
+    _rng, stage, events = play_scripted(loaded, seed)
     trackers = iter(v.tracker for v in probe_verdicts(loaded.scenario, events))
     header = make_header(loaded, stage, loaded.scenario.seed, loaded.scenario.max_turns)
     noise = np.random.default_rng(seed)
