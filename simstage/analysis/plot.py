@@ -16,6 +16,19 @@ KINDS: dict[str, str] = {
 }
 """Each probe kind (a `LayerFit` field) and its name on the page."""
 
+LEVELS: dict[str, dict[str, Any]] = {
+    "chance": {"color": "grey", "linestyle": "--", "linewidth": 1},
+    "behaviour": {"color": "black", "linestyle": ":", "linewidth": 1.2},
+}
+"""How each level line of an accuracy-per-layer plot is drawn (here and in a battery's profile)."""
+
+
+def level_line(axes: Any, level: str, value: float | None, words: str) -> None:
+    """Draw the `chance` or `behaviour` level across `axes`, labelled `words` and the value;
+    nothing where `value` is None."""
+    if value is not None:
+        axes.axhline(value, label=f"{words} {value:.2f}", **LEVELS[level])
+
 
 def plot_fit(result: FitResult, out: str | Path) -> None:
     """Draw a `probes.fit` result to a PNG (or any format matplotlib knows by `out`'s suffix)."""
@@ -62,18 +75,11 @@ def fit_figure(result: FitResult) -> Any:
             axes.fill_between(
                 layers, [low for low, _ in bounds], [high for _, high in bounds], alpha=0.2
             )
-    axes.axhline(
-        summary.chance,
-        color="grey",
-        linestyle="--",
-        linewidth=1,
-        label=f"chance (majority class) {summary.chance:.2f}",
-    )
+    level_line(axes, "chance", summary.chance, "chance (majority class)")
+    # The model's own answers against the tracker's belief, whatever the probes decode.
     behaviour = result.behaviour.all
-    if behaviour is not None:
-        # The model's own answers against the tracker's belief, whatever the probes decode.
-        label = f"behaviour: answers agree with the tracker {behaviour.estimate:.2f}"
-        axes.axhline(behaviour.estimate, color="black", linestyle=":", linewidth=1.2, label=label)
+    agree = None if behaviour is None else behaviour.estimate
+    level_line(axes, "behaviour", agree, "behaviour: answers agree with the tracker")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(0, 1.02)
     axes.set_xlabel("layer (block output l_out-L)")

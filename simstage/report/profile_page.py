@@ -346,7 +346,7 @@ def _latent_figure(target: Any) -> Any:
     """Per-layer accuracy of each probe kind, chance and behaviour as lines."""
     import matplotlib.pyplot as plt
 
-    from simstage.analysis.plot import KINDS
+    from simstage.analysis.plot import KINDS, level_line
 
     figure, axis = plt.subplots(figsize=(8, 3.6), dpi=100)
     layers = [entry.layer for entry in target.layers]
@@ -357,22 +357,8 @@ def _latent_figure(target: Any) -> Any:
         axis.plot(layers, [c.value for c in cells], marker="o", markersize=3, label=label)
         if all(c.low is not None and c.high is not None for c in cells):
             axis.fill_between(layers, [c.low for c in cells], [c.high for c in cells], alpha=0.2)
-    if target.chance is not None:
-        axis.axhline(
-            target.chance,
-            color="grey",
-            linestyle="--",
-            linewidth=1,
-            label=f"chance {target.chance:.2f}",
-        )
-    if target.behaviour is not None:
-        axis.axhline(
-            target.behaviour,
-            color="black",
-            linestyle=":",
-            linewidth=1.2,
-            label=f"behaviour {target.behaviour:.2f}",
-        )
+    level_line(axis, "chance", target.chance, "chance")
+    level_line(axis, "behaviour", target.behaviour, "behaviour")
     axis.set_ylim(0, 1.02)
     axis.set_xlabel("layer")
     axis.set_ylabel("test accuracy")
