@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from simstage.events.base import EventBase, Origin, Witnessed
+from simstage.events.base import Act, EventBase, Origin, Witnessed
 from simstage.events.probes import (
     FACT_OPTIONS,
     WHO_KNOWS_OPTIONS,
@@ -54,6 +54,7 @@ __all__ = [
     "EVENT_ADAPTER",
     "FACT_OPTIONS",
     "WHO_KNOWS_OPTIONS",
+    "Act",
     "Asserted",
     "CandidateChosen",
     "CandidateScored",

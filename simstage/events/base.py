@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import (
     BaseModel,
@@ -13,6 +13,15 @@ from pydantic import (
 )
 
 Origin = Literal["stage", "timeline", "human"]
+
+
+class Act(TypedDict):
+    """What every character's act in the world names, as keyword arguments to its event: when,
+    what produced it, and who did it (`Moved(**act, object=..., frm=..., to=...)`)."""
+
+    turn: int
+    origin: Origin
+    who: str
 
 
 class EventBase(BaseModel):

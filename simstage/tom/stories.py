@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from simstage.errors import SimstageError
-from simstage.events import Claimed, Entered, Exited, Moved
+from simstage.events import Act, Claimed, Entered, Exited, Moved
 from simstage.scenario.models import Scenario
 from simstage.tom.benchmark import Benchmark, Scored, label_conflicts, summarise
 from simstage.tom.tracker import BeliefState, BeliefTracker
@@ -238,15 +238,14 @@ class StoryBuilder:
 
     def _events(self, step: StoryStep, world: WorldState, turn: int, source: str) -> Iterator[Any]:
         here = world.character_location.get(step.who, "")
+        act: Act = {"turn": turn, "origin": "timeline", "who": step.who}
         if step.kind in ("enter", "place"):
             if here == step.location:
                 return
             sees = world.visible_objects(step.location)
             witnesses = (*world.present(step.location), step.who)
             yield Entered(
-                turn=turn,
-                origin="timeline",
-                who=step.who,
+                **act,
                 to=step.location,
                 frm=here,
                 sees=sees,
@@ -256,9 +255,7 @@ class StoryBuilder:
             if here == self.start:
                 return
             yield Exited(
-                turn=turn,
-                origin="timeline",
-                who=step.who,
+                **act,
                 to=self.start,
                 frm=here,
                 witnesses=world.present(here),
@@ -271,9 +268,7 @@ class StoryBuilder:
                 )
             if frm != step.container:
                 yield Moved(
-                    turn=turn,
-                    origin="timeline",
-                    who=step.who,
+                    **act,
                     object=step.object,
                     frm=frm,
                     to=step.container,
@@ -305,9 +300,7 @@ class StoryBuilder:
                 )
             inside = {o: c for o, c in world.object_container.items() if c == step.container}
             yield Entered(
-                turn=turn,
-                origin="timeline",
-                who=step.who,
+                **act,
                 to=here,
                 frm=here,
                 sees={**world.visible_objects(here), **inside},
@@ -321,9 +314,7 @@ class StoryBuilder:
             witnesses = (step.who, step.listener) if step.listener else world.present(here)
             container = step.container or world.object_container[step.object]
             yield Claimed(
-                turn=turn,
-                origin="timeline",
-                who=step.who,
+                **act,
                 object=step.object,
                 container=container,
                 text=f"The {step.object} is in the {container}.",

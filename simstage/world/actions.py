@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from simstage.events import (
+    Act,
     Asserted,
     Claimed,
     Distracted,
@@ -104,17 +105,16 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
     who = action.who
     _require(who in world.character_location, f"there is no character {who!r}")
     here = world.character_location[who]
+    act: Act = {"turn": turn, "origin": origin, "who": who}
     if isinstance(action, (EnterAction, ExitAction)):
         _require(action.to in world.locations, f"there is no location {action.to!r}")
         _require(action.to != here, f"{who} is already in the {here}")
         if isinstance(action, ExitAction):
             seen = perceive(world, here, who, turn)
-            return Exited(turn=turn, origin=origin, who=who, to=action.to, frm=here, **_seen(seen))
+            return Exited(**act, to=action.to, frm=here, **_seen(seen))
         seen = perceive(world, action.to, who, turn, (*world.present(action.to), who))
         return Entered(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             to=action.to,
             frm=here,
             sees=world.visible_objects(action.to),
@@ -137,9 +137,7 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             f"the {action.object} {world.be(action.object)} already in the {action.to}",
         )
         return Moved(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             object=action.object,
             frm=frm,
             to=action.to,
@@ -147,18 +145,14 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
         )
     if isinstance(action, SayAction):
         return Said(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             text=action.text,
             **_seen(perceive(world, here, who, turn)),
         )
     if isinstance(action, TellAction):
         _listener(world, who, action.to, here)
         return Told(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             to=action.to,
             text=action.text,
             **_seen(perceive_private(world, who, action.to, turn)),
@@ -174,9 +168,7 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             or f"The {action.object} {world.be(action.object)} in the {action.container}."
         )
         return Claimed(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             object=action.object,
             container=action.container,
             text=text,
@@ -191,9 +183,7 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             _listener(world, who, action.to, here)
             seen = perceive_private(world, who, action.to, turn)
         return Asserted(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             fact=action.fact,
             holds=action.holds,
             to=action.to,
@@ -208,20 +198,16 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             world.watching.get(who) != action.into, f"{who} is already watching the {action.into}"
         )
         return Peeked(
-            turn=turn,
-            origin=origin,
-            who=who,
+            **act,
             into=action.into,
             sees=world.visible_objects(action.into),
             witnesses=(who,),
         )
     if isinstance(action, StopPeekAction):
         _require(who in world.watching, f"{who} is not watching anywhere")
-        return PeekStopped(
-            turn=turn, origin=origin, who=who, into=world.watching[who], witnesses=(who,)
-        )
+        return PeekStopped(**act, into=world.watching[who], witnesses=(who,))
     if isinstance(action, DistractAction):
-        return Distracted(turn=turn, origin=origin, who=who, until=turn + action.turns - 1)
+        return Distracted(**act, until=turn + action.turns - 1)
     raise _Refused(f"unknown action {type(action).__name__}")
 
 
