@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from simstage.cli.errors import fail, friendly_errors, stderr_console
+from simstage.cli.options import out_file_option
 
 if TYPE_CHECKING:
     from simstage.analysis.dataset import LatentDataset
@@ -80,13 +81,7 @@ def latent_group() -> None:
 
 @latent_group.command("dataset")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "-o",
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The dataset file to write (.npz).",
-)
+@out_file_option("The dataset file to write (.npz).", required=True)
 @friendly_errors
 def dataset_command(paths: tuple[str, ...], out: str) -> None:
     """Build a dataset from run logs or sweep folders (every *.jsonl inside).

@@ -80,6 +80,20 @@ def scene_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+def out_file_option(help_text: str, *, required: bool = False) -> Callable[..., Any]:
+    """`-o/--out FILE`: the one file a command writes (as `out`)."""
+    return click.option(
+        "-o", "--out", required=required, type=click.Path(dir_okay=False), help=help_text
+    )
+
+
+def run_log_option(flag: str, name: str, help_text: str) -> Callable[..., Any]:
+    """`flag RUN.jsonl`: an option naming a recorded run's log (as `name`)."""
+    return click.option(
+        flag, name, type=click.Path(dir_okay=False), metavar="RUN.jsonl", help=help_text
+    )
+
+
 def _add(command: Callable[..., Any], *options: Callable[..., Any]) -> Callable[..., Any]:
     """`command` with `options`, listed in --help in the order given."""
     for option in reversed(options):

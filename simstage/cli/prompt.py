@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from simstage.cli.errors import fail, friendly_errors
-from simstage.cli.options import stage_options
+from simstage.cli.options import run_log_option, stage_options
 
 if TYPE_CHECKING:
     from simstage.stage import ClosableStage, Stage
@@ -73,12 +73,8 @@ def character_prompt(scenario: Any, sim: Any, name: str, screenplay: bool) -> li
     threads=False,
     model_help="Render with this model's chat template: 'default', an embedded model's name, or a GGUF path.",
 )
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False),
-    metavar="RUN.jsonl",
-    help="Take the earlier turns from a recorded run instead of the scripted stage.",
+@run_log_option(
+    "--log", "log_path", "Take the earlier turns from a recorded run instead of the scripted stage."
 )
 @click.option(
     "--tokens", is_flag=True, help="Also print the token count (and the tokens, with --json)."

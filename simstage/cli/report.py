@@ -8,15 +8,13 @@ from pathlib import Path
 import click
 
 from simstage.cli.errors import fail
+from simstage.cli.options import out_file_option
 
 
 @click.command()
 @click.argument("runlog", metavar="RUNLOG|SWEEP_DIR|BATTERY_DIR", type=click.Path())
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False),
-    help="File to write (default: RUNLOG with .html, or DIR/report.html; with --json, standard output).",
+@out_file_option(
+    "File to write (default: RUNLOG with .html, or DIR/report.html; with --json, standard output)."
 )
 @click.option(
     "--json", "as_json", is_flag=True,

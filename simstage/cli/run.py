@@ -15,6 +15,7 @@ from simstage.cli.options import (
     default_log_path,
     given_overrides,
     packs_overrides,
+    run_log_option,
     run_log_options,
     scene_options,
     stage_options,
@@ -23,12 +24,10 @@ from simstage.cli.options import (
 
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option(
+@run_log_option(
     "--resume",
     "resume",
-    type=click.Path(dir_okay=False),
-    metavar="RUN.jsonl",
-    help="Continue an interrupted or failed run, appending to its log (the scenario, stage and seed come from the log).",
+    "Continue an interrupted or failed run, appending to its log (the scenario, stage and seed come from the log).",
 )
 @click.option(
     "--headless",

@@ -12,6 +12,7 @@ import click
 
 from simstage.cli.errors import fail, header_scenario_problem
 from simstage.cli.evaluate import eval_group
+from simstage.cli.options import out_file_option
 
 # `eval` lives in `simstage.cli.evaluate`; imported from here too.
 __all__ = ["FORMAT_CHOICE", "bench_tracker", "eval_group", "export"]
@@ -56,12 +57,7 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
     type=click.IntRange(0),
     help="Beliefs at the end of this turn (default: the end of the run).",
 )
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False),
-    help="File to write (default: stdout; a folder prefix with --all-turns).",
-)
+@out_file_option("File to write (default: stdout; a folder prefix with --all-turns).")
 @click.option(
     "--all-turns",
     is_flag=True,
