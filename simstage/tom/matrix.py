@@ -43,8 +43,8 @@ Row = tuple[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
-class MatrixCell:
-    """One cell: where `holder` thinks (along `chain`) `object` is, at the end of `turn`."""
+class BeliefCell:
+    """What every cell of the matrix names: whose belief, along which chain, at the end of which turn."""
 
     turn: int
     """The turn the cell describes (the state at its end)."""
@@ -52,6 +52,17 @@ class MatrixCell:
     """A, who holds the belief."""
     chain: tuple[str, ...]
     """The chain after the holder; () is the holder's own belief."""
+
+    @property
+    def order(self) -> int:
+        """1 for the holder's own belief, 2 for "A thinks B thinks", and so on."""
+        return len(self.chain) + 1
+
+
+@dataclass(frozen=True)
+class MatrixCell(BeliefCell):
+    """One cell: where `holder` thinks (along `chain`) `object` is, at the end of `turn`."""
+
     object: str
     """The column: the object the belief is about."""
     container: str | None
@@ -70,26 +81,15 @@ class MatrixCell:
     """The turn the belief was formed; None: no belief."""
 
     @property
-    def order(self) -> int:
-        """1 for the holder's own belief, 2 for "A thinks B thinks", and so on."""
-        return len(self.chain) + 1
-
-    @property
     def probe_disagrees(self) -> bool:
         """Whether a probe asked this and the model's answer differs from the tracker's container."""
         return self.probe_answer is not None and self.probe_answer != self.container
 
 
 @dataclass(frozen=True)
-class FactCell:
+class FactCell(BeliefCell):
     """One fact cell: what `holder` thinks (along `chain`) of whether `fact` holds, at the end of `turn`."""
 
-    turn: int
-    """The turn the cell describes (the state at its end)."""
-    holder: str
-    """A, who holds the belief."""
-    chain: tuple[str, ...]
-    """The chain after the holder; () is the holder's own belief."""
     fact: str
     """The column: the fact the belief is about."""
     value: bool | None
@@ -107,11 +107,6 @@ class FactCell:
     at or before `turn`."""
     formed: int | None = None
     """The turn the belief formed; None: no belief."""
-
-    @property
-    def order(self) -> int:
-        """1 for the holder's own belief, 2 for "A thinks B thinks", and so on."""
-        return len(self.chain) + 1
 
     @property
     def answer(self) -> str:
