@@ -86,7 +86,7 @@ class SceneEntry(_Strict):
     """Scenes to play: `n` generated scenes of a family, or one scenario file."""
 
     family: str | None = None
-    """A scene family (`false-belief`, `deception`, `sycophancy`): `simstage generate`'s scenes."""
+    """A scene family (`false-belief`, `deception`, `secrets`, `sycophancy`): `simstage generate`'s scenes."""
     n: int = Field(1, ge=1, le=10_000)
     """How many scenes of the family."""
     seed: int = Field(0, ge=0, le=2**31 - 1)

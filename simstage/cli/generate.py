@@ -54,6 +54,25 @@ from simstage.cli.errors import friendly_errors
 )
 @click.option("--candidates", type=int, help="sycophancy: lines the optimizer samples per turn.")
 @click.option(
+    "--statements", type=int, help="secrets: how many times the keeper speaks of the fact."
+)
+@click.option("--lies", type=float, help="secrets: the chance that a statement is a lie.")
+@click.option(
+    "--private",
+    type=float,
+    help="secrets: the chance that a statement is private, to one listener.",
+)
+@click.option(
+    "--watchers",
+    type=float,
+    help="secrets: the chance, each turn, that someone outside watches unseen.",
+)
+@click.option(
+    "--distracted",
+    type=float,
+    help="secrets: the chance, each turn, that someone present misses it all.",
+)
+@click.option(
     "--name-options/--no-name-options",
     default=None,
     help="End each question with the answer and a foil ('The box or the basket?').  [default: name them]",
@@ -62,7 +81,7 @@ from simstage.cli.errors import friendly_errors
 def generate(
     family_name: str, count: int, seed: int, out: str | None, check: bool, force: bool, **given: Any
 ) -> None:  # fmt: skip
-    """Write N generated scenes of FAMILY (false-belief, deception, sycophancy).
+    """Write N generated scenes of FAMILY (false-belief, deception, secrets, sycophancy).
 
     Each file is a scenario that `simstage validate` accepts; its header says how
     to write it again byte for byte and which answer the generator intends for
@@ -70,12 +89,16 @@ def generate(
     answer's place among the options, whether the question names it last, false
     and true beliefs, and direct and indirect questions are balanced; at order 2
     and above most answers differ both from reality and from the order below.
+    In `secrets` (a fact told truly or not, aloud or privately, with secret
+    watchers and distracted witnesses) the answers yes, no and don't know are
+    balanced instead, and who-knows probes are half false beliefs.
 
     \b
     Examples:
       simstage generate false-belief --n 50 --order 3 --characters 4 --seed 1 -o fb/
       simstage generate false-belief --n 50 --order 3 --characters 4 --seed 1 --check
       simstage generate deception --n 20 --seed 2 -o lies/
+      simstage generate secrets --n 50 --order 3 --characters 5 --seed 1 --check
       simstage generate sycophancy --n 10 -o syc/ && simstage compare syc/sycophancy-s0-0000.yaml --puppeteer bare,optimizer
     """
     from simstage.generate import GenerateError, balance_table, render_table, with_tracker

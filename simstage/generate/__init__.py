@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simstage.generate import deception, false_belief, sycophancy
+from simstage.generate import deception, false_belief, secrets, sycophancy
 from simstage.generate.check import BalanceTable, balance_table, render_table, with_tracker
 from simstage.generate.core import (
     GENERATOR_VERSION,
@@ -36,7 +36,7 @@ __all__ = [
 ]  # fmt: skip
 
 FAMILIES: dict[str, Family] = {
-    module.FAMILY.name: module.FAMILY for module in (false_belief, deception, sycophancy)
+    module.FAMILY.name: module.FAMILY for module in (false_belief, deception, secrets, sycophancy)
 }
 """Every family, by name."""
 
@@ -57,7 +57,7 @@ def generate(name: str, n: int, seed: int, **options: Any) -> list[GeneratedScen
     """`n` scenes of a family, the same bytes for the same seed and options.
 
     Args:
-        name: the family (`false-belief`, `deception`, `sycophancy`).
+        name: the family (`false-belief`, `deception`, `secrets`, `sycophancy`).
         n: how many scenes.
         seed: the set's seed.
         options: the family's options (`order`, `characters`, ...); the rest keep their defaults.

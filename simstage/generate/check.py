@@ -15,7 +15,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simstage.events import Rejected
-from simstage.generate.core import GeneratedScene, GenerateError, IntendedProbe
+from simstage.generate.core import (
+    GeneratedScene,
+    GenerateError,
+    IntendedProbe,
+    fact_label,
+    knowers_label,
+)
 from simstage.scenario.checks import check_references
 from simstage.scenario.models import Scenario
 from simstage.tom.timeline import BeliefTimeline
@@ -32,25 +38,27 @@ class BalanceRow(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     group: str
-    """The order ("1", "2", ...), or "all"."""
+    """The order ("1", "2", ...) of the probes with options (objects, facts); "who knows 2", ...
+    for who-knows probes; or "all"."""
     probes: int
     """Probes in the group."""
     position: list[float]
-    """The share of answers at each option position (first, second, ...)."""
+    """Of the probes with options, the share of answers at each option position (first, second, ...)."""
     named_last: float | None
     """Of the probes that name two containers, the share whose answer is named last."""
     false_belief: float
     """The share of false-belief probes."""
-    direct: float
-    """The share of direct questions (the rest are indirect)."""
+    direct: float | None
+    """Of the probes about objects, the share of direct questions (the rest are indirect); None
+    without any (facts and who knows are asked one way)."""
     filtered: float
     """The share whose answer differs from reality and from the lower order (ExploreToM's filter)."""
     reality: float
     """Baseline: the accuracy of always answering where the object really is."""
     lower: float
     """Baseline: the accuracy of answering one order down (at order 1, reality)."""
-    chance: float
-    """Baseline: the accuracy of picking an option at random."""
+    chance: float | None
+    """Baseline: the accuracy of picking an option at random (None: no probe with options)."""
 
 
 class BalanceTable(BaseModel):
@@ -81,33 +89,41 @@ class BalanceTable(BaseModel):
                 row.named_last is None or abs(row.named_last - 0.5) <= tol for row in rows
             ),
             "false/true belief": all(abs(row.false_belief - 0.5) <= tol for row in rows),
-            "direct/indirect": all(abs(row.direct - 0.5) <= tol for row in rows),
+            "direct/indirect": all(
+                row.direct is None or abs(row.direct - 0.5) <= tol for row in rows
+            ),
         }
 
 
 def _row(group: str, probes: Sequence[IntendedProbe]) -> BalanceRow:
     n = len(probes)
-    width = max(len(p.options) for p in probes)
+    offered = [p for p in probes if p.options]
+    width = max((len(p.options) for p in offered), default=0)
     named = [p for p in probes if p.named]
+    objects = [p for p in probes if p.kind == "object"]
     return BalanceRow(
         group=group,
         probes=n,
-        position=[sum(p.position == i for p in probes) / n for i in range(width)],
+        position=[sum(p.position == i for p in offered) / len(offered) for i in range(width)],
         named_last=sum(p.named_last == p.answer for p in named) / len(named) if named else None,
         false_belief=sum(p.false_belief for p in probes) / n,
-        direct=sum(p.style == "direct" for p in probes) / n,
+        direct=sum(p.style == "direct" for p in objects) / len(objects) if objects else None,
         filtered=sum(p.filtered for p in probes) / n,
         reality=sum(p.answer == p.reality for p in probes) / n,
         lower=sum(p.answer == p.lower for p in probes) / n,
-        chance=sum(1 / len(p.options) for p in probes) / n,
+        chance=sum(1 / len(p.options) for p in offered) / len(offered) if offered else None,
     )
 
 
 def balance_table(family: str, scenes: Sequence[GeneratedScene]) -> BalanceTable:
-    """The balance of a set of scenes (without the tracker's check)."""
+    """The balance of a set of scenes (without the tracker's check): a row per order of the
+    probes with options, one per order of the who-knows probes, and one over all."""
     probes = [probe for scene in scenes for probe in scene.probes]
-    orders = sorted({p.order for p in probes})
-    rows = [_row(str(order), [p for p in probes if p.order == order]) for order in orders]
+    rows = []
+    for who_knows, label in ((False, ""), (True, "who knows ")):
+        group = [p for p in probes if (p.kind == "who_knows") == who_knows]
+        for order in sorted({p.order for p in group}):
+            rows.append(_row(f"{label}{order}", [p for p in group if p.order == order]))
     if probes:
         rows.append(_row("all", probes))
     return BalanceTable(family=family, scenes=len(scenes), rows=rows)
@@ -119,7 +135,8 @@ class TrackerAnswers(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     answers: list[str | None]
-    """Per probe, in the file's order: the tracker's container (None: no belief)."""
+    """Per probe, in the file's order: the tracker's container (None: no belief); yes, no or don't
+    know for a fact; who knows (as `knowers_label` writes it) for a who-knows probe."""
     rejected: list[str]
     """Timeline events the world refused (`turn N: reason`)."""
 
@@ -146,10 +163,18 @@ def tracker_answers(scenario: Scenario) -> TrackerAnswers:
             world.apply(event)
             timeline.add(event)
         for index, probe in enumerate(scenario.probes):
-            if (
-                probe.at == turn and probe.ask is not None and probe.about is not None
-            ):  # generated: objects
-                belief = timeline.now().where(probe.ask, probe.about, probe.through)
+            if probe.at != turn or probe.ask is None:  # generated probes are asked of characters
+                continue
+            state = timeline.now()
+            if probe.who_knows is not None:
+                answers[index] = knowers_label(
+                    state.who_knows(probe.who_knows, probe.ask, probe.through)
+                )
+            elif probe.about in scenario.world.facts:
+                fact = state.fact_belief(probe.ask, probe.about, probe.through)
+                answers[index] = fact_label(None if fact is None else fact.value)
+            elif probe.about is not None:
+                belief = state.where(probe.ask, probe.about, probe.through)
                 answers[index] = None if belief is None else belief.container
     return TrackerAnswers(answers=answers, rejected=rejected)
 
@@ -197,19 +222,24 @@ def with_tracker(table: BalanceTable, scenes: Sequence[GeneratedScene]) -> Balan
 def render_table(table: BalanceTable) -> str:
     """The table as text, for the terminal."""
     width = max(len(row.position) for row in table.rows) if table.rows else 0
-    head = f"{'order':>5} {'probes':>6}  {'answer position':<{6 * width}} {'named last':>10} {'false':>6}"
+    label = max([5, *(len(row.group) for row in table.rows)])
+    head = f"{'order':>{label}} {'probes':>6}  {'answer position':<{6 * width}} {'named last':>10} {'false':>6}"
     head += f" {'direct':>6} {'filter':>6}  {'reality':>7} {'lower':>6} {'chance':>6}"
     lines = [f"{table.family}: {table.scenes} scenes", "", head]
     for row in table.rows:
         spots = "".join(f"{share:6.2f}" for share in row.position).ljust(6 * width)
-        last = "-" if row.named_last is None else f"{row.named_last:.2f}"
+        last, direct, chance = (
+            "-" if share is None else f"{share:.2f}"
+            for share in (row.named_last, row.direct, row.chance)
+        )
         lines.append(
-            f"{row.group:>5} {row.probes:>6}  {spots} {last:>10} {row.false_belief:6.2f} {row.direct:6.2f}"
-            f" {row.filtered:6.2f}  {row.reality:7.2f} {row.lower:6.2f} {row.chance:6.2f}"
+            f"{row.group:>{label}} {row.probes:>6}  {spots} {last:>10} {row.false_belief:6.2f} {direct:>6}"
+            f" {row.filtered:6.2f}  {row.reality:7.2f} {row.lower:6.2f} {chance:>6}"
         )
     lines += [
         "",
-        "answer position: share of answers at each option; named last: share whose answer the question",
+        "answer position: share of answers at each option (a fact's: yes, no, don't know; who-knows",
+        "probes have none); named last: share whose answer the question",
         "names last; filter: share passing ExploreToM's filter; reality, lower, chance: the accuracy of",
         "answering reality, the lower order, or at random, on the same probes.",
         "",

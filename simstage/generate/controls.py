@@ -71,6 +71,11 @@ class Balance:
 
     def add(self, probes: Sequence[IntendedProbe]) -> None:
         for probe in probes:
+            if probe.kind == "fact":
+                self.counts[("fact", probe.order, fact_kind(probe))] += 1
+                self.counts[("reality", probe.reality)] += 1
+            elif probe.kind == "who_knows":
+                self.counts[("who", probe.order, probe.false_belief)] += 1
             kind = "false" if probe.false_belief else "true"
             self.counts[("probes", probe.order)] += 1
             self.counts[(kind, probe.order)] += 1
@@ -79,6 +84,13 @@ class Balance:
                 self.counts[("last", probe.order, kind, probe.named_last == probe.answer)] += 1
             for cell in _cells(probe.order, kind):
                 self.counts[("position", *cell, probe.position)] += 1
+
+
+def fact_kind(probe: IntendedProbe) -> str:
+    """A fact probe's answer as the controls count it: `right`, `wrong`, or `unknown` (don't know)."""
+    if probe.answer == probe.reality:
+        return "right"
+    return "wrong" if probe.false_belief else "unknown"
 
 
 def _cells(order: int, kind: str) -> tuple[tuple[Any, ...], ...]:

@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from simstage.errors import SimstageError
 from simstage.generate import names
 from simstage.generate.ledger import Ledger
+from simstage.tom.metrics import FACT_ANSWERS
 
 GENERATOR_VERSION = 1
 """Bumped whenever the same seed and options would write different scenes."""
@@ -48,27 +49,52 @@ class FamilyOptions(BaseModel):
     the answer named last in half of them."""
 
 
+FACT_OPTIONS = (FACT_ANSWERS[True], FACT_ANSWERS[False], FACT_ANSWERS[None])
+"""A fact probe's options, in the order the stage is offered them."""
+NOBODY = "nobody"
+"""A who-knows answer naming no one."""
+
+
+def fact_label(value: bool | None) -> str:
+    """A fact probe's answer for a belief: yes (the fact holds), no, or don't know (no belief)."""
+    return FACT_ANSWERS[value]
+
+
+def knowers_label(who: Sequence[str]) -> str:
+    """A who-knows probe's answer: the names, in cast order, joined by commas (or "nobody")."""
+    return ", ".join(who) or NOBODY
+
+
 class IntendedProbe(BaseModel):
-    """One probe of a generated scene and the answer the generator intends for it."""
+    """One probe of a generated scene and the answer the generator intends for it.
+
+    About an object (`kind` object: the answers are containers), a fact (yes, no, don't
+    know) or who knows a fact (the names, as `knowers_label` writes them).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
+    kind: Literal["object", "fact", "who_knows"] = "object"
+    """What is asked: where an object is, whether a fact holds, or who knows whether it does
+    (left out of the header for objects)."""
     at: int
     """The turn it is asked at."""
     ask: str
     """Who is asked."""
     about: str
-    """The object."""
+    """The object, or the fact."""
     through: list[str] = Field(default_factory=list)
     """The chain of minds after the asked one (order 1: none)."""
     style: Literal["direct", "indirect"]
-    """`direct` asks where; `indirect` which container would be opened first."""
+    """`direct` asks where; `indirect` which container would be opened first (objects only)."""
     named: list[str] = Field(default_factory=list)
     """The two containers the question names at its end, in order (empty: none)."""
     order: int
-    """1 for the asked character's own belief, 2 for "A thinks B thinks", ..."""
+    """1 for the asked character's own belief, 2 for "A thinks B thinks", ...; a who-knows probe
+    reads one order deeper than its chain ("who does A think knows" is order 2)."""
     answer: str
-    """The container the generator intends (the belief along the chain)."""
+    """The answer the generator intends: the container (the belief along the chain); yes, no or
+    don't know; or who knows."""
     reality: str
     """Where the object is when the probe is asked."""
     lower: str
@@ -79,9 +105,17 @@ class IntendedProbe(BaseModel):
     filtered: bool
     """Whether `answer` differs from both `lower` and `reality` (ExploreToM's filter)."""
     options: list[str]
-    """The options the stage chooses among, in the order offered (the world's containers)."""
+    """The options the stage chooses among, in the order offered (the world's containers; yes, no,
+    don't know); empty for who knows (asked name by name)."""
     position: int
-    """Where `answer` stands among `options` (0-based)."""
+    """Where `answer` stands among `options` (0-based; -1 without options)."""
+
+    @model_serializer(mode="wrap")
+    def _header_form(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.kind == "object":
+            data.pop("kind", None)  # the headers of object families as they were before facts
+        return data
 
     @property
     def named_last(self) -> str | None:
@@ -210,14 +244,24 @@ class Setting:
         )  # fmt: skip
 
 
+Compose = Callable[[random.Random, Any, Any, int], "tuple[list[IntendedProbe], dict[str, Any]] | None"]
+"""(random stream, options, the set's `simstage.generate.controls.Balance` so far, slack) ->
+(probes, scenario data), or None to draw another story."""
+
+
 @dataclass(frozen=True)
 class Family:
     """A family of scenes: its name, its options, and how it writes one story."""
 
     name: str
     summary: str
-    options: type[FamilyOptions]
-    story: Callable[[random.Random, Any], Story]
+    options: type[BaseModel]
+    """Its options: at least `order`, `characters` and `probes` (`FamilyOptions` for objects)."""
+    story: Callable[[random.Random, Any], Story] | None = None
+    """Writes one story about an object; the controls pick its probes (`simstage.generate.controls`)."""
+    compose: Compose | None = None
+    """Writes one whole scene instead (a family about facts): its probes and scenario data, or None
+    when the story drawn lacks the probes asked for (another is drawn)."""
     check: Callable[[Any], None] = lambda options: None
     """Refuses options no story of the family can satisfy (raises GenerateError)."""
 

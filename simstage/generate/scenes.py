@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from simstage.generate.core import (
     FamilyOptions,
     GeneratedScene,
     GenerateError,
+    IntendedProbe,
     SceneHeader,
 )
 from simstage.generate.text import scenario_data, scene_text
@@ -26,7 +28,7 @@ SLACK_AFTER = 100
 """Draws after which the false/true split of one scene may stray by one more probe per order."""
 
 
-def family_options(family: Family, given: dict[str, Any]) -> FamilyOptions:
+def family_options(family: Family, given: dict[str, Any]) -> Any:
     """The family's options from those given (the rest at their defaults).
 
     Raises:
@@ -40,7 +42,7 @@ def family_options(family: Family, given: dict[str, Any]) -> FamilyOptions:
                 f"{family.name} takes no --{name.replace('_', '-')} (it takes {takes})"
             )
     try:
-        options = family.options.model_validate(given)
+        options: Any = family.options.model_validate(given)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).replace("_", "-") if first["loc"] else ""
@@ -74,18 +76,18 @@ def iter_scenes(family: Family, seed: int, options: FamilyOptions) -> Iterator[G
     balance = Balance()
     dumped = options.model_dump()
     index = 0
+    compose = family.compose or partial(_object_scene, family)
     while True:
         for draw in range(MAX_TRIES):
-            story = family.story(rng, options)
-            picked = pick(story, options, balance, rng, slack=draw // SLACK_AFTER)
-            if picked is not None:
+            made = compose(rng, options, balance, draw // SLACK_AFTER)
+            if made is not None:
                 break
         else:
             raise GenerateError(
                 f"{family.name}: no story in {MAX_TRIES} draws has {options.probes} probes per order up to"
                 f" order {options.order}, false and true as balanced; try more --characters or fewer --probes"
             )
-        order, probes = intended_probes(story, picked, options, balance, rng)
+        probes, data = made
         balance.add(probes)
         header = SceneHeader(
             version=GENERATOR_VERSION,
@@ -95,11 +97,23 @@ def iter_scenes(family: Family, seed: int, options: FamilyOptions) -> Iterator[G
             options=dumped,
             probes=probes,
         )
-        data = scenario_data(story, order, probes, rng.randrange(1, 1_000_000))
         yield GeneratedScene(
             f"{family.name}-s{seed}-{index:04d}.yaml", scene_text(header, data), header
         )
         index += 1
+
+
+def _object_scene(
+    family: Family, rng: random.Random, options: FamilyOptions, balance: Balance, slack: int
+) -> tuple[list[IntendedProbe], dict[str, Any]] | None:
+    """One scene of a family about an object: its story, the probes the controls pick, the file's data."""
+    assert family.story is not None
+    story = family.story(rng, options)
+    picked = pick(story, options, balance, rng, slack=slack)
+    if picked is None:
+        return None
+    order, probes = intended_probes(story, picked, options, balance, rng)
+    return probes, scenario_data(story, order, probes, rng.randrange(1, 1_000_000))
 
 
 def generate_set(family: Family, n: int, seed: int, options: FamilyOptions) -> list[GeneratedScene]:

@@ -16,7 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simstage.generate.core import CastMember, GenerateError, IntendedProbe, SceneHeader, Story
+from simstage.generate.core import (
+    CastMember,
+    GenerateError,
+    IntendedProbe,
+    SceneHeader,
+    Story,
+    fact_label,
+)
 
 HEADER_TAG = "# simstage-generate: "
 """The start of the header's machine-readable line."""
@@ -88,11 +95,21 @@ def regenerate_command(header: SceneHeader) -> str:
 
 def _describe(number: int, probe: IntendedProbe) -> str:
     chain = " -> ".join([probe.ask, *probe.through])
-    kind = "false belief" if probe.false_belief else "true belief"
+    kind = (
+        "false belief"
+        if probe.false_belief
+        else "no belief"
+        if probe.kind == "fact" and probe.answer == fact_label(None)
+        else "true belief"
+    )
     named = f"; names {probe.named[0]}, then {probe.named[1]}" if probe.named else ""
+    asked = {"object": probe.style, "fact": f"is it true: {probe.about}"}.get(
+        probe.kind, f"who knows: {probe.about}"
+    )
+    option = f"; option {probe.position + 1}" if probe.options else ""
     return (
-        f"#   probe {number}: {chain} (order {probe.order}, {probe.style}, {kind}): {probe.answer}"
-        f" (really {probe.reality}; one order down {probe.lower}; option {probe.position + 1}{named})"
+        f"#   probe {number}: {chain} (order {probe.order}, {asked}, {kind}): {probe.answer}"
+        f" (really {probe.reality}; one order down {probe.lower}{option}{named})"
     )
 
 
@@ -149,11 +166,11 @@ def scenario_data(
             "containers": {name: {"in": room} for name in order},
             "objects": {story.object: {"in": story.start}},
         },
-        "cast": [_member(member, room) for member in story.cast],
+        "cast": [member_entry(member, room) for member in story.cast],
         "puppeteer": story.puppeteer,
         "tom": {"order": max(2, max((p.order for p in probes), default=1))},
         "timeline": [{"at": turn, "event": event} for turn, event in story.timeline],
-        "probes": [_probe_entry(probe) for probe in probes],
+        "probes": [probe_entry(probe) for probe in probes],
         "max_turns": story.max_turns,
     }
     if story.trust is not None:
@@ -161,7 +178,8 @@ def scenario_data(
     return data
 
 
-def _member(member: CastMember, room: str) -> dict[str, Any]:
+def member_entry(member: CastMember, room: str) -> dict[str, Any]:
+    """A cast member as the scenario file writes it (starting in `room`)."""
     entry: dict[str, Any] = {"name": member.name, "persona": member.persona, "location": room}
     if member.goals:
         entry["goals"] = list(member.goals)
@@ -170,11 +188,14 @@ def _member(member: CastMember, room: str) -> dict[str, Any]:
     return entry
 
 
-def _probe_entry(probe: IntendedProbe) -> dict[str, Any]:
-    entry: dict[str, Any] = {"at": probe.at, "ask": probe.ask, "about": probe.about}
+def probe_entry(probe: IntendedProbe) -> dict[str, Any]:
+    """A probe as the scenario file writes it (a fact's and a who-knows probe's without a style)."""
+    entry: dict[str, Any] = {"at": probe.at, "ask": probe.ask}
+    entry["who_knows" if probe.kind == "who_knows" else "about"] = probe.about
     if probe.through:
         entry["through"] = probe.through
-    entry["style"] = probe.style
+    if probe.kind == "object":
+        entry["style"] = probe.style
     if probe.named:
         entry["named"] = probe.named
     return entry

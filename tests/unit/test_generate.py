@@ -54,13 +54,30 @@ def test_the_header_says_how_to_write_the_scene_again_and_what_each_probe_should
     again = generate(header.family, header.index + 1, header.seed, **header.options)[-1]
     assert again.text == scene.text
     scenario = parse_scenario(scene.text, scene.file_name).scenario
-    asked = [(p.at, p.ask, p.about, p.through, p.style, p.named) for p in scenario.probes]
-    assert asked == [(p.at, p.ask, p.about, p.through, p.style, p.named) for p in header.probes]
+    asked = [
+        (p.at, p.ask, p.about or p.who_knows, p.who_knows is not None, p.through, p.style, p.named)
+        for p in scenario.probes
+    ]
+    assert asked == [
+        (p.at, p.ask, p.about, p.kind == "who_knows", p.through, p.style, p.named)
+        for p in header.probes
+    ]
     for probe in header.probes:
-        assert probe.options == list(scenario.world.containers)
-        assert probe.options[probe.position] == probe.answer
-        assert probe.answer in probe.named and probe.named[0] != probe.named[1]
+        if probe.kind == "who_knows":  # asked name by name; one order deeper than its chain
+            assert (probe.options, probe.position) == ([], -1)
+            assert probe.order == len(probe.through) + 2
+            assert probe.false_belief == (probe.answer != probe.reality)
+            continue
         assert probe.order == len(probe.through) + 1
+        assert probe.options[probe.position] == probe.answer
+        if probe.kind == "fact":
+            assert probe.about in scenario.world.facts and probe.named == []
+            assert probe.options == ["yes", "no", "don't know"]
+            # "don't know" is no belief: not a false one, as the tracker counts it.
+            assert probe.false_belief == (probe.answer not in (probe.reality, "don't know"))
+            continue
+        assert probe.options == list(scenario.world.containers)
+        assert probe.answer in probe.named and probe.named[0] != probe.named[1]
         assert probe.false_belief == (probe.answer != probe.reality)
 
 
@@ -126,7 +143,7 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     [
         (
             ["nope", "--check"],
-            "no scene family 'nope' (families: false-belief, deception, sycophancy)",
+            "no scene family 'nope' (families: false-belief, deception, secrets, sycophancy)",
         ),
         (["sycophancy", "--events", "3", "--check"], "sycophancy takes no --events"),
         (["false-belief", "--order", "9", "--check"], "false-belief: --order:"),

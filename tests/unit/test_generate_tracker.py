@@ -12,14 +12,16 @@ from simstage.engine import Simulation
 from simstage.events import ProbeAnswered
 from simstage.generate import FAMILIES, generate
 from simstage.generate.check import scene_scenario, tracker_answers
+from simstage.generate.core import knowers_label
 from simstage.stage.scripted import ScriptedStage
-from simstage.tom.metrics import probe_verdicts, tom_metrics
+from simstage.tom.metrics import WhoKnowsVerdict, run_verdicts, tom_metrics
 
 # Each family at its deepest: every order up to 3, bystanders, several rooms and containers.
 DEEP = {
     "false-belief": {"order": 3, "characters": 4, "containers": 4, "rooms": 3},
     "deception": {"order": 3, "characters": 5},
     "sycophancy": {"order": 2, "characters": 4},
+    "secrets": {"order": 3, "characters": 5},
 }
 
 
@@ -49,13 +51,20 @@ def test_played_on_the_scripted_stage_each_probe_is_scored_against_the_intended_
         sim = Simulation(scenario, ScriptedStage())
         sim.run()
         asked = [e for e in sim.events if isinstance(e, ProbeAnswered)]
+        named = [p for p in scene.probes if p.named]
         assert [
             p.question.endswith(f"The {i.named[0]} or the {i.named[1]}?")
-            for p, i in zip(asked, scene.probes, strict=False)
-        ] == [True] * len(scene.probes)
-        verdicts = probe_verdicts(scenario, sim.events)
-        assert [v.tracker for v in verdicts] == [p.answer for p in scene.probes]
-        assert [v.probe.truth for v in verdicts] == [p.reality for p in scene.probes]
+            for p, i in zip(asked, named, strict=False)
+        ] == [True] * len(named)
+        verdicts = run_verdicts(scenario, sim.events)
+        assert [
+            knowers_label(v.tracker) if isinstance(v, WhoKnowsVerdict) else v.tracker
+            for v in verdicts
+        ] == [p.answer for p in scene.probes]
+        assert [
+            knowers_label(v.really) if isinstance(v, WhoKnowsVerdict) else v.probe.truth
+            for v in verdicts
+        ] == [p.reality for p in scene.probes]
         metrics = tom_metrics(scenario, sim.events)
         assert metrics is not None and metrics.overall.n == len(scene.probes)
 

@@ -1,0 +1,299 @@
+"""`secrets`: a keeper tells a fact, truly or not, aloud or privately; some miss it, some overhear it.
+
+Everyone starts in one room; only the keeper knows whether the fact holds. Turn by
+turn someone may leave for the other room or come back, someone outside may start
+watching the room unseen (a secret watcher), someone in it may stop paying
+attention for the turn (a distracted witness), and then the keeper states the fact,
+or lies about it, aloud to the room or privately to one listener. After a turn of
+talk the probes ask, at orders 1 to K, whether each thinks (along a chain of
+others' minds) the fact holds (yes, no, don't know), and at orders 2 to K who each
+thinks knows. `simstage.generate.fact_account` gives the intended answers.
+
+Its controls: the answers yes, no and don't know each make a third of the fact
+probes (their options are always in that order, so this is the answer's position),
+with half of them false beliefs (a value reality contradicts; "don't know" is no
+belief, as the tracker counts it), the rest split between don't know (a third) and
+true beliefs; at orders 2 and above a false belief or a don't-know also differs
+from the answer one order down (ExploreToM's filter). The fact holds in half the
+probes. Who-knows probes are half false beliefs (the set differs from who really
+knows) at each order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simstage.generate import names
+from simstage.generate.controls import Balance
+from simstage.generate.core import (
+    FACT_OPTIONS,
+    CastMember,
+    Family,
+    IntendedProbe,
+    fact_label,
+    knowers_label,
+)
+from simstage.generate.fact_account import FactAccount
+from simstage.generate.text import member_entry, probe_entry
+
+FACTS = (
+    ("forged", "The will was forged"),
+    ("engaged", "The heir is secretly engaged"),
+    ("bankrupt", "The family business is bankrupt"),
+    ("stolen", "The painting in the hall was stolen"),
+    ("adopted", "The youngest cousin was adopted"),
+    ("poisoned", "The old gardener was poisoned"),
+    ("moving", "The landlord is selling the house"),
+    ("fired", "The cook has been dismissed"),
+)
+"""(name, sentence) of the facts a story may turn on."""
+
+SHARES = {"wrong": 0.5, "unknown": 1 / 3, "right": 1 / 6}
+"""What each fact probe's answer should be, as shares of the set's fact probes at each order."""
+
+
+class SecretsOptions(BaseModel):
+    """Options of the `secrets` family."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    order: int = Field(2, ge=1, le=4)
+    """Deepest belief order probed: fact probes at every order from 1, who-knows from 2."""
+    characters: int = Field(4, ge=3, le=12)
+    """How many characters: the keeper and the others."""
+    probes: int = Field(2, ge=1, le=8)
+    """Fact probes per order in each scene (and one who-knows probe per order from 2)."""
+    statements: int = Field(2, ge=1, le=6)
+    """How many times the keeper speaks of the fact (one turn each)."""
+    lies: float = Field(0.5, ge=0.0, le=1.0)
+    """The chance that a statement is a lie."""
+    private: float = Field(0.4, ge=0.0, le=1.0)
+    """The chance that a statement is private, to one listener."""
+    watchers: float = Field(0.5, ge=0.0, le=1.0)
+    """The chance, each turn, that someone outside starts watching the room unseen."""
+    distracted: float = Field(0.4, ge=0.0, le=1.0)
+    """The chance, each turn, that someone in the room misses what happens there."""
+
+
+def _story(
+    rng: random.Random, options: SecretsOptions, truth: bool
+) -> tuple[dict[str, Any], FactAccount, int]:
+    """One story's world, cast and timeline (as scenario data, probes to come), its account, and its last turn."""
+    cast = rng.sample(names.CHARACTERS, options.characters)
+    room, elsewhere = rng.sample(names.ROOMS, 2)
+    fact, sentence = rng.choice(FACTS)
+    keeper = rng.choice(cast)
+    others = [name for name in cast if name != keeper]
+    account = FactAccount(truth, keeper, cast)
+    inside, watching = set(cast), set[str]()
+    timeline: list[dict[str, Any]] = []
+    for turn in range(1, options.statements + 1):
+
+        def happen(event: dict[str, Any], turn: int = turn) -> None:
+            timeline.append({"at": turn, "event": event})
+
+        outside = [name for name in others if name not in inside]
+        if outside and rng.random() < 0.4:
+            back = rng.choice(outside)
+            inside.add(back)
+            watching.discard(back)
+            happen({"type": "enter", "who": back, "to": room})
+        elif len(inside) > 2 and rng.random() < 0.5:
+            gone = rng.choice(sorted(inside - {keeper}, key=cast.index))
+            inside.discard(gone)
+            happen({"type": "exit", "who": gone, "to": elsewhere})
+        unseen = [name for name in others if name not in inside and name not in watching]
+        if unseen and rng.random() < options.watchers:
+            watcher = rng.choice(unseen)
+            watching.add(watcher)
+            happen({"type": "peek", "who": watcher, "into": room})
+        listeners = [name for name in others if name in inside]
+        absent: set[str] = set()
+        if listeners and rng.random() < options.distracted:
+            absent.add(rng.choice(listeners))
+            happen({"type": "distract", "who": next(iter(absent)), "turns": 1})
+        value = truth if rng.random() >= options.lies else not truth
+        event: dict[str, Any] = {"type": "assert", "who": keeper, "fact": fact, "holds": value}
+        if listeners and rng.random() < options.private:
+            listener = rng.choice(listeners)
+            event["to"] = listener
+            account.said(value, {listener} - absent, {listener})
+        else:
+            account.said(value, (inside - absent) | watching, inside)
+        happen(event)
+        if watching and rng.random() < 0.3:
+            stops = rng.choice(sorted(watching, key=cast.index))
+            watching.discard(stops)
+            happen({"type": "stop_peek", "who": stops})
+    turns = options.statements + 1  # a turn of talk after the last statement, then the probes
+    persona = {name: rng.choice(names.PERSONAS) for name in cast}
+    members = [
+        CastMember(
+            name,
+            persona[name],
+            (f"Decide who should hear whether {sentence[0].lower() + sentence[1:]}.",)
+            if name == keeper
+            else ("Find out the family's secrets.",),
+        )
+        for name in cast
+    ]
+    data: dict[str, Any] = {
+        "title": f"What {keeper} knows",
+        "description": (
+            f"A generated secrets scene: {keeper} alone knows whether {sentence[0].lower() + sentence[1:]}, and"
+            f" speaks of it, truly or not, aloud or privately, while others leave, watch the {room} unseen,"
+            f" or miss what is said. Probes ask who believes what, to order {options.order}, and who knows."
+        ),
+        "world": {
+            "locations": [room, elsewhere],
+            "facts": {fact: {"text": sentence, "true": truth}},
+        },
+        "cast": [
+            {
+                **member_entry(member, room),
+                **({"knows": {fact: truth}} if member.name == keeper else {}),
+            }
+            for member in members
+        ],
+        "puppeteer": {"kind": "round_robin"},
+        "timeline": timeline,
+    }
+    return data, account, turns
+
+
+def _probe(
+    kind: Literal["fact", "who_knows"],
+    fact: str,
+    turn: int,
+    chain: tuple[str, ...],
+    answer: str,
+    reality: str,
+    lower: str,
+    false_belief: bool,
+) -> IntendedProbe:
+    """A fact probe (order: the chain's length) or a who-knows probe (one deeper) with its answers."""
+    offered = list(FACT_OPTIONS) if kind == "fact" else []
+    return IntendedProbe(
+        kind=kind, at=turn, ask=chain[0], about=fact, through=list(chain[1:]), style="direct",
+        order=len(chain) + (kind == "who_knows"), answer=answer, reality=reality, lower=lower,
+        false_belief=false_belief, filtered=answer not in (reality, lower), options=offered,
+        position=offered.index(answer) if offered else -1,
+    )  # fmt: skip
+
+
+def _fact_kind(answer: str, reality: str) -> str:
+    return "right" if answer == reality else "unknown" if answer == fact_label(None) else "wrong"
+
+
+def _fact_probes(
+    account: FactAccount,
+    fact: str,
+    turn: int,
+    options: SecretsOptions,
+    balance: Balance,
+    rng: random.Random,
+    slack: int,
+) -> list[IntendedProbe] | None:
+    """The fact probes, each the kind of answer (`SHARES`) the set lacks most; None when the story has
+    none of that kind (with `slack`, one of the `slack` next most lacking will do)."""
+    reality = fact_label(account.truth)
+    pending = dict(balance.counts)
+    probes = []
+    for order in range(1, options.order + 1):
+        pool: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        for chain in itertools.permutations(account.cast, order):
+            answer = fact_label(account.belief(chain))
+            lower = fact_label(account.belief(chain[:-1])) if order > 1 else reality
+            kind = _fact_kind(answer, reality)
+            if order > 1 and kind != "right" and answer == lower:
+                continue  # fails ExploreToM's filter: never asked
+            pool.setdefault(kind, []).append((chain, answer, lower))
+        for _ in range(options.probes):
+            asked = sum(pending.get(("fact", order, k), 0) for k in SHARES) + 1
+            ranked = sorted(
+                SHARES,
+                key=lambda k: SHARES[k] * asked - pending.get(("fact", order, k), 0),
+                reverse=True,
+            )
+            # The kind the set lacks most; after `slack` draws, the closest the story has.
+            lacking = next((k for k in ranked[: 1 + slack] if pool.get(k)), None)
+            if lacking is None:
+                return None
+            kind = lacking
+            chain, answer, lower = pool[kind].pop(rng.randrange(len(pool[kind])))
+            pending[("fact", order, kind)] = pending.get(("fact", order, kind), 0) + 1
+            probes.append(
+                _probe("fact", fact, turn, chain, answer, reality, lower, kind == "wrong")
+            )
+    return probes
+
+
+def _who_knows_probes(
+    account: FactAccount,
+    fact: str,
+    turn: int,
+    options: SecretsOptions,
+    balance: Balance,
+    rng: random.Random,
+    slack: int,
+) -> list[IntendedProbe] | None:
+    """One who-knows probe per order from 2, asked along a chain one shorter: a false belief or a true
+    one, as the set lacks; None when the story has none such (with `slack`, either will do)."""
+    really = knowers_label(account.knowers())
+    probes = []
+    for order in range(2, options.order + 1):
+        split: dict[bool, list[tuple[tuple[str, ...], str, str]]] = {True: [], False: []}
+        for chain in itertools.permutations(account.cast, order - 1):
+            answer = knowers_label(account.thought_knowers(chain))
+            lower = knowers_label(account.thought_knowers(chain[:-1])) if len(chain) > 1 else really
+            split[answer != really].append((chain, answer, lower))
+        falses, trues = balance.counts[("who", order, True)], balance.counts[("who", order, False)]
+        want_false = falses < trues or (falses == trues and rng.random() < 0.5)
+        choices = split[want_false] or (split[not want_false] if slack else [])
+        if not choices:
+            return None
+        chain, answer, lower = rng.choice(choices)
+        probes.append(
+            _probe("who_knows", fact, turn, chain, answer, really, lower, answer != really)
+        )
+    return probes
+
+
+def compose(
+    rng: random.Random, options: SecretsOptions, balance: Balance, slack: int
+) -> tuple[list[IntendedProbe], dict[str, Any]] | None:
+    """One scene: its probes with their intended answers, and its scenario data.
+
+    The fact holds or not as the set's fact probes have seen least so far.
+    """
+    held = [balance.counts[("reality", label)] for label in FACT_OPTIONS[:2]]
+    truth = held[0] < held[1] or (held[0] == held[1] and rng.random() < 0.5)
+    data, account, turns = _story(rng, options, truth)
+    fact = next(iter(data["world"]["facts"]))
+    facts = _fact_probes(account, fact, turns, options, balance, rng, slack)
+    who = _who_knows_probes(account, fact, turns, options, balance, rng, slack) if facts else None
+    if facts is None or who is None:
+        return None
+    probes = facts + who
+    data["tom"] = {"order": max(2, options.order)}
+    data["probes"] = [probe_entry(probe) for probe in probes]
+    data["max_turns"] = turns
+    data = {
+        "title": data.pop("title"),
+        "description": data.pop("description"),
+        "seed": rng.randrange(1, 1_000_000),
+        **data,
+    }
+    return probes, data
+
+
+FAMILY = Family(
+    name="secrets",
+    summary="a keeper tells a fact, truly or not, aloud or privately; watchers overhear, the distracted miss it",
+    options=SecretsOptions,
+    compose=compose,
+)
