@@ -65,7 +65,7 @@ class ProbeLabels(TypedDict):
 
 
 COLUMNS = tuple(ProbeLabels.__annotations__)
-"""The label columns, in the order the README describes them."""
+"""The label columns, in the order docs/latent.md describes them."""
 
 
 @dataclass

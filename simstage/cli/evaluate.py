@@ -37,7 +37,7 @@ def eval_options(command: Any) -> Any:
             type=click.Choice(list(RULE_NAMES)),
             default="default",
             show_default=True,
-            help="The tracker's rule set: simstage's own, or ToMi's or Hi-ToM's generator's (see the README).",
+            help="The tracker's rule set: simstage's own, or ToMi's or Hi-ToM's generator's (see docs/beliefs.md).",
         ),
         click.option(
             "--json",

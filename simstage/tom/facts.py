@@ -12,7 +12,7 @@ order, to the entries the chain sees, starting from no belief; trust is common
 knowledge. Every rule reads only the beliefs of the chain itself and of the chain one
 mind deeper (the listener's model of the speaker), so the fold keeps, per fact and
 chain, its belief after each entry, extended as entries arrive; a snapshot reads it
-at its own count of entries. The rules (README, "Beliefs: the ToM tracker"):
+at its own count of entries. The rules (docs/beliefs.md, "The tracker's rules"):
 
 - initial knowledge sets the belief (source `initial`), as common knowledge in its group;
 - a listener adopts an asserted value when it trusts the speaker (as the trust settings
