@@ -16,6 +16,7 @@ from typing import Any
 
 from simstage.analysis.profile_shape import Estimate, LatentLayer, LatentTarget
 from simstage.events import ProbeAnswered, WhoKnowsAnswered
+from simstage.generate.core import knowers_label
 from simstage.puppeteer.metrics import RunMetrics, run_metrics
 from simstage.scenario.models import Scenario
 from simstage.tom.beliefs import BeliefState
@@ -42,7 +43,8 @@ class ProbeRecord:
     style: str
     """How this question was asked (`direct`, `indirect`)."""
     kind: str
-    """`object` or `fact`."""
+    """`object`, `fact`, or `who_knows` (its answers: the names, as `knowers_label` writes them;
+    a narrator's who-knows probe, asked of no character, is not recorded)."""
     answer: str
     """The model's answer."""
     tracker: str | None
@@ -60,13 +62,16 @@ class ProbeRecord:
 
     @property
     def order(self) -> int:
-        """The belief order asked."""
-        return len(self.through) + 1
+        """The belief order asked (a who-knows probe reads one deeper than its chain)."""
+        return len(self.through) + (2 if self.kind == "who_knows" else 1)
 
     @property
     def false_belief(self) -> bool:
-        """Whether the tracker's answer differs from reality."""
-        return self.tracker is not None and self.tracker != self.reality
+        """Whether the tracker's answer is a belief reality contradicts (a fact's "don't know" is no
+        belief, as `simstage.tom.metrics` counts it)."""
+        if self.tracker is None or (self.kind == "fact" and self.tracker == FACT_ANSWERS[None]):
+            return False
+        return self.tracker != self.reality
 
     def question(self, *, style: bool = True) -> tuple[Any, ...]:
         """What identifies the question within its scene and seed (`style`: how it was asked, too)."""
@@ -160,7 +165,8 @@ def _record(
 
 
 def probe_records(scenario: Scenario, events: list[Any], **run: Any) -> list[ProbeRecord]:
-    """A run's probes about objects and facts, in log order, each with the answers folded at its moment."""
+    """A run's probes about objects and facts, and who-knows probes asked of characters, in log order,
+    each with the answers folded at its moment."""
     from simstage.tom.timeline import BeliefTimeline
 
     named = {
@@ -172,6 +178,8 @@ def probe_records(scenario: Scenario, events: list[Any], **run: Any) -> list[Pro
     records: list[ProbeRecord] = []
     for event in events:
         if isinstance(event, WhoKnowsAnswered):
+            if event.ask is not None:
+                records.append(who_knows_record(timeline.now(), event, seen, **run))
             continue
         if not isinstance(event, ProbeAnswered):
             timeline.add(event)
@@ -192,6 +200,26 @@ def probe_records(scenario: Scenario, events: list[Any], **run: Any) -> list[Pro
             last_named=names[-1] if names else None, options=len(event.options), occurrence=occurrence, **run,
         ))  # fmt: skip
     return records
+
+
+def who_knows_record(
+    state: BeliefState, event: WhoKnowsAnswered, seen: dict[tuple[Any, ...], int], **run: Any
+) -> ProbeRecord:
+    """A who-knows probe asked of a character, as a record: its answer is the set of names, right
+    only when exactly the tracker's; chance, guessing each name yes or no, is 1 in 2^names."""
+    key = (event.turn, event.ask, event.fact, tuple(event.through), "who_knows", "direct")
+    occurrence = seen.get(key, 0)
+    seen[key] = occurrence + 1
+    really = state.who_knows(event.fact)
+    chain = event.through[:-1]
+    return ProbeRecord(
+        turn=event.turn, ask=str(event.ask), about=event.fact, through=tuple(event.through), style="direct",
+        kind="who_knows", answer=knowers_label(event.said),
+        tracker=knowers_label(state.who_knows(event.fact, event.ask, event.through)),
+        reality=knowers_label(really),
+        lower=knowers_label(state.who_knows(event.fact, event.ask, chain) if event.through else really),
+        first_named=None, last_named=None, options=2 ** len(event.names), occurrence=occurrence, **run,
+    )  # fmt: skip
 
 
 def lower_answer(state: BeliefState, event: ProbeAnswered) -> str | None:

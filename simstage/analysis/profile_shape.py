@@ -39,12 +39,15 @@ class Cell(_Shape):
     """1: "A thinks"; 2: "A thinks B thinks"; ... None: every order."""
     style: Literal["direct", "indirect", "all"]
     belief: Literal["false", "true", "all"]
-    """`false`: the tracker's answer differs from reality."""
-    kind: Literal["object", "fact", "all"]
+    """`false`: the tracker's answer is a belief reality contradicts (a fact's "don't know" is no
+    belief; a who-knows set is false when it differs from who really knows)."""
+    kind: Literal["object", "fact", "who_knows", "all"]
+    """What was asked: where an object is, whether a fact holds, who knows (exact set), or all."""
     accuracy: Estimate
     """How often the model answered as the tracker does."""
     chance: float
-    """Mean of 1/number of options: a model answering at random."""
+    """Mean of 1/number of options: a model answering at random (who knows: 1/2^names, each
+    name guessed yes or no)."""
     baselines: dict[str, Estimate | None] = Field(default_factory=dict)
     """Each trivial strategy (`reality`, `lower`, `first_named`, `last_named`) scored the same way on
     the same probes (None: no probe of the cell has that answer, e.g. questions that name no options)."""

@@ -307,3 +307,46 @@ def test_another_battery_in_the_same_folder_is_refused(
     assert result.exit_code == 2 and "holds another battery" in result.output
     result = CliRunner().invoke(main, ["sweep", "--out", str(out)])
     assert result.exit_code == 2 and "not a sweep folder" in result.output
+
+
+SECRETS = """\
+title: Secrets, one scripted policy
+models:
+  - {name: first, backend: scripted, model: first}
+scenes:
+  - {family: secrets, n: 4, seed: 5, options: {order: 3, characters: 4}}
+stage: {max_tokens: 16}
+"""
+
+
+def test_a_battery_of_secrets_profiles_fact_and_who_knows_probes(
+    tmp_path: Path, policies: list[str]
+) -> None:
+    from simstage.generate import generate
+
+    path = tmp_path / "secrets.yaml"
+    path.write_text(SECRETS, encoding="utf-8")
+    out = tmp_path / "out"
+    result = battery(str(path), "--out", str(out))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    (model,) = battery_profile(out).models
+    full = [c for c in model.cells if c.style != "all"]
+    assert {c.kind for c in full} == {"fact", "who_knows"}
+    intended = [
+        p for scene in generate("secrets", 4, 5, order=3, characters=4) for p in scene.probes
+    ]
+    assert model.probes == len(intended)  # every probe scored, who-knows ones included
+    # The policy answers the first option: "yes" to every fact, and yes for every name.
+    facts = [c for c in full if c.kind == "fact"]
+    right = sum(c.accuracy.value * c.accuracy.n for c in facts) / sum(c.accuracy.n for c in facts)
+    wanted = [p for p in intended if p.kind == "fact"]
+    assert right == pytest.approx(sum(p.answer == "yes" for p in wanted) / len(wanted))
+    for c in facts:  # answering reality scores the true beliefs: none among the false ones
+        if c.belief == "false":
+            assert c.baselines["reality"] is not None and c.baselines["reality"].value == 0.0
+    who = [c for c in full if c.kind == "who_knows"]
+    assert {c.order for c in who} == {2, 3} and all(c.chance == 1 / 2**4 for c in who)
+    everyone = [p for p in intended if p.kind == "who_knows"]
+    said_all = sum(c.accuracy.value * c.accuracy.n for c in who)
+    assert said_all == pytest.approx(sum(p.answer.count(",") == 3 for p in everyone))
+
