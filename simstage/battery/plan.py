@@ -13,6 +13,7 @@ scene, puppeteer, style), so the sweep's folder, lock, rows and tables serve it.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +82,35 @@ class BatteryPlan(SweepPlan):
             "max_turns": self.max_turns,
             "runs": len(self.runs),
         }
+
+    def shape(self) -> str:
+        """How the runs multiply up, in words: `2 models × 30 scene-puppeteer pairs × 1 seed`.
+
+        An axis (puppeteers, styles) of which every scene plays as many is a factor of its own
+        (left out at one); one that differs from scene to scene is counted with the scenes.
+        """
+        assert self.loaded is not None
+        battery = self.loaded.battery
+        counts = {
+            key: [len(_axis(battery, scene, f"{key}s")) for scene in self.scenes]
+            for key in ("puppeteer", "style")
+        }
+        own = [key for key, each in counts.items() if len(set(each)) > 1]
+        if own:
+            plays = sum(
+                math.prod(counts[key][index] for key in own) for index in range(len(self.scenes))
+            )
+            scenes = f"{plays} scene-{'-'.join(own)} {'pairs' if len(own) == 1 else 'triples'}"
+        else:
+            scenes = _many(len(self.scenes), "scene")
+        shared = [
+            _many(each[0], key)
+            for key, each in counts.items()
+            if key not in own and each and each[0] > 1
+        ]
+        return " × ".join(
+            [_many(len(self.models), "model"), scenes, *shared, _many(len(self.seeds), "seed")]
+        )
 
     def differences(self, before: dict[str, Any]) -> list[str]:
         """How the battery a folder holds (its `battery.json`) differs from this one (empty: the same)."""
@@ -177,6 +207,10 @@ def _scenes_named(text: str, names: list[str]) -> str:
     unique = list(dict.fromkeys(names))
     more = f" and {len(unique) - 1} more" if len(unique) > 1 else ""
     return f"{text} (scene {unique[0]}{more})"
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
 def _seeds(loaded: LoadedBattery) -> list[int]:

@@ -8,17 +8,12 @@ from typing import Any
 import click
 
 from simstage.cli.errors import friendly_errors
+from simstage.cli.options import folder_out_option
 
 
 @click.command()
 @click.argument("battery_file", metavar="BATTERY.yaml", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    metavar="DIR",
-    help="Battery folder (default: batteries/NAME-TIME/). Given a folder of the same battery, "
-    "finishes its missing runs.",
-)
+@folder_out_option("battery", "batteries")
 @click.option(
     "--threads", type=click.IntRange(1), metavar="N", help="CPU threads for the llama stage."
 )
@@ -58,10 +53,10 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
     from simstage.battery.plan import BATTERY_FILE, make_battery_plan
     from simstage.battery.player import LoadedModels, play_on_loaded
     from simstage.battery.scenes import write_scenes
-    from simstage.cli.sweep import _run_pending
-    from simstage.sweep.folder import prepare_folder, set_aside_damaged
+    from simstage.cli.playing import finished_rows, run_pending, say_ending
+    from simstage.sweep.folder import prepare_folder
     from simstage.sweep.lock import sweep_lock
-    from simstage.sweep.table import read_rows, write_results
+    from simstage.sweep.table import write_results
 
     loaded = load_battery(battery_file)
     plan = make_battery_plan(loaded)
@@ -73,26 +68,9 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
         console = Console(highlight=False, soft_wrap=True, emoji=False)
         err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         total = len(plan.runs)
-        damaged: dict[Path, str] = {}
-        rows = read_rows(folder, plan, damaged)
-        for log, problem in damaged.items():
-            kept = set_aside_damaged(log)
-            err.print(
-                Text(
-                    f"warning: {problem}; the run is played again (its log as it was: {kept.name})"
-                )
-            )
+        rows = finished_rows(folder, plan, err)
         pending = [run for run in plan.runs if run.run_id not in rows]
-        shape = " × ".join(
-            [f"{len(plan.models)} models", f"{len(plan.scenes)} scenes"]
-            + [
-                f"{len(s.values)} {s.key}s"
-                for s in plan.sets
-                if s.key in ("puppeteer", "style") and len(s.values) > 1
-            ]
-            + [f"{len(plan.seeds)} seeds"]
-        )
-        err.print(Text.assemble(("battery", "bold"), f" {total} runs ({shape}) in {folder}"))
+        err.print(Text.assemble(("battery", "bold"), f" {total} runs ({plan.shape()}) in {folder}"))
         if resumed:
             err.print(Text(f"{len(rows)} finished before; {len(pending)} to play", style="dim"))
         failures: list[Any] = []
@@ -100,7 +78,7 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
         if pending:
             models = LoadedModels(plan, threads=threads)
             try:
-                interrupted = _run_pending(
+                interrupted = run_pending(
                     plan, folder, pending, rows, 1, plan.max_turns, threads, failures, console, err,
                     play_one=lambda run, where, stop: play_on_loaded(models, run, where, stop, max_turns=plan.max_turns),
                 )  # fmt: skip
@@ -108,21 +86,5 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
                 models.close()
             err.print(Text(f"{models.loads} model loads for {len(pending)} runs", style="dim"))
         write_results(folder, plan, rows)
-        again = "re-run the same command" if out is not None else f"re-run with --out {folder}"
-        if interrupted:
-            err.print(
-                f"{len(rows)} of {total} runs finished; {again} to finish the rest", markup=False
-            )
-            raise SystemExit(130)
-        err.print(
-            f"{len(rows)} of {total} runs finished; table: {folder / 'results.csv'}; "
-            f"profile: simstage report {folder}",
-            markup=False,
-        )
-        if failures:
-            many = len(failures) != 1
-            err.print(
-                f"{len(failures)} run{'s' if many else ''} failed; {again} to retry {'them' if many else 'it'}",
-                markup=False,
-            )
-            raise SystemExit(1)
+        profile = f"; profile: simstage report {folder}"
+        say_ending(err, folder, out, len(rows), total, len(failures), interrupted, after=profile)

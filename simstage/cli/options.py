@@ -87,6 +87,18 @@ def out_file_option(help_text: str, *, required: bool = False) -> Callable[..., 
     )
 
 
+def folder_out_option(kind: str, default: str) -> Callable[..., Any]:
+    """`--out DIR`: the folder of a sweep or battery (`kind`), `default/NAME-TIME/` unless given
+    (as `out`); given the folder of the same one, the command finishes its missing runs."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        help=f"{kind.capitalize()} folder (default: {default}/NAME-TIME/). Given a folder of the "
+        f"same {kind}, finishes its missing runs.",
+    )
+
+
 def run_log_option(flag: str, name: str, help_text: str) -> Callable[..., Any]:
     """`flag RUN.jsonl`: an option naming a recorded run's log (as `name`)."""
     return click.option(

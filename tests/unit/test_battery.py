@@ -350,3 +350,63 @@ def test_a_battery_of_secrets_profiles_fact_and_who_knows_probes(
     said_all = sum(c.accuracy.value * c.accuracy.n for c in who)
     assert said_all == pytest.approx(sum(p.answer.count(",") == 3 for p in everyone))
 
+
+def test_a_battery_with_a_failed_run_exits_1_and_a_repeat_retries_it(
+    battery_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simstage.stage import StageError
+
+    def build(config: object, *args: object, **kwargs: object) -> ScriptedStage:
+        if getattr(config, "model", None) == "named-last":
+            raise StageError("cannot load named-last")
+        return policy_stage(config)
+
+    monkeypatch.setattr(simstage.run.open, "make_stage", build)
+    out = tmp_path / "out"
+    result = battery(str(battery_file), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert f"battery {RUNS} runs (2 models × 4 scene-puppeteer pairs × 3 seeds)" in result.stderr
+    assert f"{RUNS // 2} of {RUNS} runs finished" in result.stderr
+    assert f"{RUNS // 2} runs failed; re-run the same command to retry them" in result.stderr
+    assert all(run_id.startswith("first__") for run_id in rows_in(out))
+
+    monkeypatch.setattr(simstage.run.open, "make_stage", policy_stage)
+    result = battery(str(battery_file), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert len(rows_in(out)) == RUNS
+
+
+def _factors(shape: str) -> list[int]:
+    return [int(term.split()[0]) for term in shape.split(" × ")]
+
+
+_EVERY_SCENE_BOTH_PUPPETEERS = BATTERY.replace(", puppeteers: [as-written, bare]", "") + (
+    "puppeteers: [as-written, bare]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        (BATTERY, "2 models × 4 scene-puppeteer pairs × 3 seeds"),
+        (
+            BATTERY.replace("styles: [both]", "styles: [direct, indirect]"),
+            "2 models × 4 scene-puppeteer pairs × 2 styles × 3 seeds",
+        ),
+        (_EVERY_SCENE_BOTH_PUPPETEERS, "2 models × 3 scenes × 2 puppeteers × 3 seeds"),
+    ],
+)
+def test_the_first_line_says_how_the_runs_multiply_up(
+    tmp_path: Path, text: str, shape: str
+) -> None:
+    """Two scenes under one puppeteer and one under two are 4 scene-puppeteer pairs, not 3 × 2."""
+    from math import prod
+
+    from simstage.battery.file import load_battery
+    from simstage.battery.plan import make_battery_plan
+
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    plan = make_battery_plan(load_battery(path))
+    assert plan.shape() == shape
+    assert prod(_factors(plan.shape())) == len(plan.runs)
