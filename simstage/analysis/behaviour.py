@@ -10,43 +10,42 @@ control). Probes are asked on private forks, so none of this changes the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from simstage.analysis.ablate import Directions, random_unit
 from simstage.analysis.results import BehaviourAblation, Changed, LayerReasked, Reasked
 from simstage.stage import Message, Sampling, Stage, StageDescription, StageError
-from simstage.stage.abilities import LatentReader
+from simstage.stage.abilities import (
+    Contrast,
+    LatentChoices,
+    LatentReader,
+    Steering,
+    WrappingLatentReader,
+)
 from simstage.stage.base import ChooseJob
 
 A = TypeVar("A")
 
 
-class Reasking(LatentReader):
+class Reasking(WrappingLatentReader):
     """A stage's `LatentReader` that asks each batch again under every steering, and keeps the answers."""
 
     def __init__(self, reader: LatentReader, variants: dict[str, dict[int, np.ndarray]]):
-        self._reader = reader
+        super().__init__(reader)
         self.variants = variants
         self.asked: dict[str, list[str]] = {name: [] for name in ["baseline", *variants]}
 
-    @property
-    def layers(self) -> tuple[int, ...]:
-        return self._reader.layers
-
     def choose_many_latent(
-        self,
-        jobs: Sequence[ChooseJob],
-        contrast: Sequence[Sequence[int]] | None = None,
-        steer: Mapping[int, Any] | None = None,
-    ) -> tuple[list[int], list[Any]]:
-        answers, vectors = self._reader.choose_many_latent(jobs, contrast, steer)
+        self, jobs: Sequence[ChooseJob], contrast: Contrast = None, steer: Steering = None
+    ) -> LatentChoices:
+        answers, vectors = self._inner.choose_many_latent(jobs, contrast, steer)
         self.asked["baseline"].extend(job[2][i] for job, i in zip(jobs, answers, strict=True))
         for name, variant in self.variants.items():
-            other, _ = self._reader.choose_many_latent(jobs, steer=variant)
+            other, _ = self._inner.choose_many_latent(jobs, steer=variant)
             self.asked[name].extend(job[2][i] for job, i in zip(jobs, other, strict=True))
         return answers, vectors
 

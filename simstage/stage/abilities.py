@@ -69,6 +69,15 @@ class OneByOne(Batching):
         ]
 
 
+Contrast = Sequence[Sequence[int]] | None
+"""Per job, the option indices whose completed answers are read too (None: no answer's)."""
+Steering = Mapping[int, Any] | None
+"""Block → unit direction: the probe tokens' residual stream loses its component along it at that
+block (None: unsteered)."""
+LatentChoices = tuple[list[int], list[Any]]
+"""Each job's chosen option, and the residual stream read for it."""
+
+
 class LatentReader:
     """Reading the residual stream while probes are asked, and steering it (the llama stage made with
     `latent_layers`; `simstage/stage/capture.py`)."""
@@ -79,16 +88,25 @@ class LatentReader:
         raise NotImplementedError
 
     def choose_many_latent(
-        self,
-        jobs: Sequence[ChooseJob],
-        contrast: Sequence[Sequence[int]] | None = None,
-        steer: Mapping[int, Any] | None = None,
-    ) -> tuple[list[int], list[Any]]:
+        self, jobs: Sequence[ChooseJob], contrast: Contrast = None, steer: Steering = None
+    ) -> LatentChoices:
         """`choose_many`, and per job the residual stream [layers, width] at the last token before
         the answer; with `contrast` (per job, option indices), [1 + k, layers, width]: also the last
         token of the answer completed with each. With `steer` (block → unit direction), the probe
         tokens' residual stream loses its component along it at that block (for this call only)."""
         raise NotImplementedError
+
+
+class WrappingLatentReader(LatentReader):
+    """A `LatentReader` over another (`inner`), reading the same blocks: the owner thread's, or
+    one that asks again under other steerings."""
+
+    def __init__(self, inner: LatentReader):
+        self._inner = inner
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self._inner.layers
 
 
 class TokenCounter:

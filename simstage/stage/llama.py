@@ -14,21 +14,15 @@ import codecs
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
-from simstage.stage.abilities import (
-    Batching,
-    LatentReader,
-    Meter,
-    PromptRenderer,
-    Restart,
-    TokenCounter,
-)
+from simstage.stage import abilities
 from simstage.stage.base import (
+    ChooseJob,
     Message,
     Sampling,
     ScoreJob,
@@ -66,12 +60,12 @@ class LlamaStage(
     SequenceCache,
     LlamaVocab,
     StageBase,
-    Batching,
-    LatentReader,
-    TokenCounter,
-    PromptRenderer,
-    Meter,
-    Restart,
+    abilities.Batching,
+    abilities.LatentReader,
+    abilities.TokenCounter,
+    abilities.PromptRenderer,
+    abilities.Meter,
+    abilities.Restart,
 ):
     """The in-process stage.
 
@@ -232,7 +226,7 @@ class LlamaStage(
 
     def ability(self, kind: type[A]) -> A | None:
         """Batching, token counting, prompt rendering, counters; latent reading where made with `latent_layers`."""
-        if kind is LatentReader and self.latent is None:
+        if kind is abilities.LatentReader and self.latent is None:
             return None
         return super().ability(kind)
 
@@ -342,9 +336,11 @@ class LlamaStage(
         return split_request(seq, prompt, fulls)
 
     def choose_many_latent(
-        self, jobs: Sequence[tuple[int, Sequence[Message], Sequence[str], str]],
-        contrast: Sequence[Sequence[int]] | None = None, steer: Mapping[int, Any] | None = None,
-    ) -> tuple[list[int], list[Any]]:  # fmt: skip
+        self,
+        jobs: Sequence[ChooseJob],
+        contrast: abilities.Contrast = None,
+        steer: abilities.Steering = None,
+    ) -> abilities.LatentChoices:
         """`choose_many`, and per job the residual stream read by `simstage.stage.capture.choose_latent`.
 
         Raises:

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from simstage.stage.abilities import (
     Batching,
+    Contrast,
+    LatentChoices,
     LatentReader,
     Meter,
     PromptRenderer,
     Restart,
+    Steering,
     TokenCounter,
+    WrappingLatentReader,
 )
 from simstage.stage.base import (
     ChooseJob,
@@ -223,22 +227,16 @@ class OwnedBatching(Batching):
         return self._owner.call(lambda: self._inner.generate_candidates(seq, messages, sampling, n))
 
 
-class OwnedLatentReader(LatentReader):
+class OwnedLatentReader(WrappingLatentReader):
     """A stage's `LatentReader`, called on its owner thread."""
 
     def __init__(self, owner: OwnerThread, inner: LatentReader):
-        self._owner, self._inner = owner, inner
-
-    @property
-    def layers(self) -> tuple[int, ...]:
-        return self._inner.layers
+        super().__init__(inner)
+        self._owner = owner
 
     def choose_many_latent(
-        self,
-        jobs: Sequence[ChooseJob],
-        contrast: Sequence[Sequence[int]] | None = None,
-        steer: Mapping[int, Any] | None = None,
-    ) -> tuple[list[int], list[Any]]:
+        self, jobs: Sequence[ChooseJob], contrast: Contrast = None, steer: Steering = None
+    ) -> LatentChoices:
         return self._owner.call(lambda: self._inner.choose_many_latent(jobs, contrast, steer))
 
 
