@@ -4,13 +4,16 @@ Each turn the speaker's N candidate turns are sampled together
 (`stage.generate_candidates`, one `llama_batch` per step on the llama stage),
 every candidate is scored by the scenario's weighted rewards, and the best
 one is played as the speaker's turn. Every candidate with its scores, and the
-choice, are events.
+choice, are events. On a base model (a screenplay) each candidate is its first
+line, as a streamed line is cut, and the chosen line then gets its stage
+direction as any base-model line does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from simstage.cast import screenplay
 from simstage.events import CandidateChosen, CandidateScored
 from simstage.puppeteer.base import PuppeteerBase, Scene, default_speaker
 from simstage.puppeteer.rewards import RewardContext, parse_candidate, score_candidates
@@ -44,6 +47,13 @@ class Optimizer(PuppeteerBase):
         raws = batching(scene.stage).generate_candidates(
             seq, messages, sampling, self.config.candidates
         )
+        on_screenplay = scene.stage.describe().plays_screenplay
+        if (
+            on_screenplay
+        ):  # a base model's continuations: each one's line, as a streamed line is cut
+            raws = [
+                screenplay.screenplay_turn(screenplay.spoken_line(r.strip()), None) for r in raws
+            ]
         candidates = [parse_candidate(raw, scene.scenario, speaker) for raw in raws]
         scores, totals = score_candidates(
             RewardContext(scene, speaker), candidates, self.config.rewards
@@ -75,4 +85,11 @@ class Optimizer(PuppeteerBase):
                 scores=scores[best],
             )
         )
+        if (
+            on_screenplay
+        ):  # then the stage direction after the chosen line, as for any base-model line
+            line = candidates[best].say
+            options = screenplay.action_options(scene.scenario, scene.world, speaker)
+            action = screenplay.choose_action(scene.stage, seq, messages, options, speaker, line)
+            return screenplay.screenplay_turn(line, action)
         return candidates[best].raw

@@ -7,7 +7,14 @@ import json
 from simstage.cast import screenplay
 from simstage.cast.turn import parse_turn
 from simstage.engine import Simulation
-from simstage.events import ParseFailed, ProbeAnswered, SpeakerChosen, TurnEnded
+from simstage.events import (
+    CandidateChosen,
+    ParseFailed,
+    ProbeAnswered,
+    SpeakerChosen,
+    TurnEnded,
+    TurnMetrics,
+)
 from simstage.puppeteer.compare import with_puppeteer
 from simstage.scenario import load_scenario
 from simstage.stage.base import Message
@@ -117,3 +124,25 @@ def test_the_bare_stage_scores_the_next_name_line_on_a_base_model():
     assert len(chosen) == 2
     labels = [options for _, options in stage.choices if all(o.endswith(":") for o in options)]
     assert labels and all(label[:-1] in scenario.cast_names for label in labels[0])
+
+
+def test_the_optimizer_plays_its_best_line_on_a_base_model_as_a_line_then_an_action():
+    # The candidates continue past their line into the next speaker's, as a base model's do.
+    scenario = load_scenario(SCENARIOS / "sycophancy.yaml").scenario
+    stage = BaseModel()
+    sim = Simulation(scenario, stage, max_turns=3, metrics=True)
+    sim.run()
+    assert not [e for e in sim.events if isinstance(e, ParseFailed)]
+    optimised = set(scenario.puppeteer.optimize or scenario.cast_names)
+    chosen = [e for e in sim.events if isinstance(e, CandidateChosen)]
+    assert chosen, "the optimizer chose no candidate"
+    turns = {e.turn: e for e in sim.events if isinstance(e, TurnEnded)}
+    for choice in chosen:
+        turn = json.loads(turns[choice.turn].raw)
+        assert choice.speaker in optimised
+        assert turn["say"] and "\n" not in turn["say"] and "Anne:" not in turn["say"]
+        assert (
+            "action" in turn
+        )  # the stage direction chosen after the line, as for any base-model line
+    rewarded = [e for e in sim.events if isinstance(e, TurnMetrics) and e.speaker in optimised]
+    assert rewarded and all(e.rewards for e in rewarded)  # the chosen line was spoken and scored
