@@ -49,8 +49,6 @@ class FamilyOptions(BaseModel):
     the answer named last in half of them."""
 
 
-FACT_OPTIONS = (FACT_ANSWERS[True], FACT_ANSWERS[False], FACT_ANSWERS[None])
-"""A fact probe's options, in the order the stage is offered them."""
 NOBODY = "nobody"
 """A who-knows answer naming no one."""
 
@@ -244,7 +242,9 @@ class Setting:
         )  # fmt: skip
 
 
-Compose = Callable[[random.Random, Any, Any, int], "tuple[list[IntendedProbe], dict[str, Any]] | None"]
+Compose = Callable[
+    [random.Random, Any, Any, int], "tuple[list[IntendedProbe], dict[str, Any]] | None"
+]
 """(random stream, options, the set's `simstage.generate.controls.Balance` so far, slack) ->
 (probes, scenario data), or None to draw another story."""
 

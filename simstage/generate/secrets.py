@@ -27,10 +27,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simstage.events import FACT_OPTIONS
 from simstage.generate import names
 from simstage.generate.controls import Balance
 from simstage.generate.core import (
-    FACT_OPTIONS,
     CastMember,
     Family,
     IntendedProbe,
