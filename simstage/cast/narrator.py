@@ -11,43 +11,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from simstage.events import (
-    Asserted,
-    Claimed,
-    Distracted,
-    Entered,
-    Exited,
-    Moved,
-    Peeked,
-    PeekStopped,
-    Said,
-    Told,
-)
+from simstage.events import Asserted
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
 from simstage.world.actions import clause
 
-PUBLIC_LINES: dict[type, str] = {
-    Entered: "{who} enters the {to}.",
-    Exited: "{who} leaves the {frm} for the {to}.",
-    Moved: "{who} moves the {object} from the {frm} to the {to}.",
-    Said: "{who}: {text}",
-    Claimed: "{who} claims: {text}",
-    Asserted: "{who}: {text}",
+PUBLIC_LINES: dict[str, str] = {
+    "enter": "{who} enters the {to}.",
+    "exit": "{who} leaves the {frm} for the {to}.",
+    "move": "{who} moves the {object} from the {frm} to the {to}.",
+    "say": "{who}: {text}",
+    "claim": "{who} claims: {text}",
+    "assert": "{who}: {text}",
 }
-"""The line of each world event anyone in the room could see, by event type (a statement
-only when public)."""
+"""The line of each world event anyone in the room could see, by the `type` its log entry
+names (a statement only when public)."""
 
-STORY_LINES: dict[type, str] = {
-    **{kind: line for kind, line in PUBLIC_LINES.items() if kind is not Said},
-    Told: '{who} tells {to} privately: "{text}"',
-    Claimed: '{who} claims: "{text}"',
-    Peeked: "{who} starts watching the {into} unseen; nobody knows.",
-    PeekStopped: "{who} stops watching the {into}.",
-    Distracted: "{who} stops paying attention until the end of turn {until}; nobody notices.",
+STORY_LINES: dict[str, str] = {
+    **{kind: line for kind, line in PUBLIC_LINES.items() if kind != "say"},
+    "tell": '{who} tells {to} privately: "{text}"',
+    "claim": '{who} claims: "{text}"',
+    "peek": "{who} starts watching the {into} unseen; nobody knows.",
+    "stop_peek": "{who} stops watching the {into}.",
+    "distract": "{who} stops paying attention until the end of turn {until}; nobody notices.",
 }
-"""The narrator's line of each world event, private ones included. Small talk (`say`) is left
-out: it changes no belief the tracker keeps, and the story must fit beside the cast's contexts."""
+"""The narrator's line of each world event, private ones included, by its `type`. Small talk
+(`say`) is left out: it changes no belief the tracker keeps, and the story must fit beside the
+cast's contexts."""
 
 NARRATOR_INSTRUCTIONS = (
     "You are the narrator of the scene. You saw everything that happened, private words and "
@@ -59,7 +49,7 @@ def public_line(event: Any) -> str | None:
     """A world event anyone in the room could see, in the third person; None for any other."""
     if isinstance(event, Asserted) and event.to is not None:
         return None
-    template = PUBLIC_LINES.get(type(event))
+    template = PUBLIC_LINES.get(getattr(event, "type", ""))
     return None if template is None else template.format_map(vars(event))
 
 
@@ -115,7 +105,7 @@ def story_line(event: Any) -> str | None:
         if event.to is not None:
             return f'{event.who} tells {event.to} privately: "{event.text}"'
         return f'{event.who} says: "{event.text}"'
-    template = STORY_LINES.get(type(event))
+    template = STORY_LINES.get(getattr(event, "type", ""))
     return None if template is None else template.format_map(vars(event))
 
 

@@ -10,16 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simstage.generate import core
 from simstage.generate.controls import Balance, intended_probes, pick
-from simstage.generate.core import (
-    GENERATOR_VERSION,
-    Family,
-    FamilyOptions,
-    GeneratedScene,
-    GenerateError,
-    IntendedProbe,
-    SceneHeader,
-)
 from simstage.generate.text import scenario_data, scene_text
 
 MAX_TRIES = 2000
@@ -28,7 +20,7 @@ SLACK_AFTER = 100
 """Draws after which the false/true split of one scene may stray by one more probe per order."""
 
 
-def family_options(family: Family, given: dict[str, Any]) -> Any:
+def family_options(family: core.Family, given: dict[str, Any]) -> Any:
     """The family's options from those given (the rest at their defaults).
 
     Raises:
@@ -38,7 +30,7 @@ def family_options(family: Family, given: dict[str, Any]) -> Any:
     for name in given:
         if name not in known:
             takes = ", ".join(f"--{n.replace('_', '-')}" for n in family.options.model_fields)
-            raise GenerateError(
+            raise core.GenerateError(
                 f"{family.name} takes no --{name.replace('_', '-')} (it takes {takes})"
             )
     try:
@@ -46,16 +38,16 @@ def family_options(family: Family, given: dict[str, Any]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).replace("_", "-") if first["loc"] else ""
-        raise GenerateError(f"{family.name}: --{name}: {first['msg']}") from None
+        raise core.GenerateError(f"{family.name}: --{name}: {first['msg']}") from None
     if options.order > options.characters:
-        raise GenerateError(
+        raise core.GenerateError(
             f"{family.name}: order {options.order} asks along chains of {options.order} different characters;"
             f" give --characters {options.order} or more"
         )
     for order in range(1, options.order + 1):
         chains = math.perm(options.characters, order)
         if options.probes > chains:
-            raise GenerateError(
+            raise core.GenerateError(
                 f"{family.name}: {options.probes} probes at order {order} need as many chains of different"
                 f" characters, and {options.characters} characters make {chains}; give fewer --probes"
             )
@@ -63,7 +55,9 @@ def family_options(family: Family, given: dict[str, Any]) -> Any:
     return options
 
 
-def iter_scenes(family: Family, seed: int, options: FamilyOptions) -> Iterator[GeneratedScene]:
+def iter_scenes(
+    family: core.Family, seed: int, options: core.FamilyOptions
+) -> Iterator[core.GeneratedScene]:
     """The set's scenes, one after another, for as long as asked.
 
     Scene `i` depends on the seed, the options and the scenes before it, so the
@@ -83,29 +77,33 @@ def iter_scenes(family: Family, seed: int, options: FamilyOptions) -> Iterator[G
             if made is not None:
                 break
         else:
-            raise GenerateError(
+            raise core.GenerateError(
                 f"{family.name}: no story in {MAX_TRIES} draws has {options.probes} probes per order up to"
                 f" order {options.order}, false and true as balanced; try more --characters or fewer --probes"
             )
         probes, data = made
         balance.add(probes)
-        header = SceneHeader(
-            version=GENERATOR_VERSION,
+        header = core.SceneHeader(
+            version=core.GENERATOR_VERSION,
             family=family.name,
             seed=seed,
             index=index,
             options=dumped,
             probes=probes,
         )
-        yield GeneratedScene(
+        yield core.GeneratedScene(
             f"{family.name}-s{seed}-{index:04d}.yaml", scene_text(header, data), header
         )
         index += 1
 
 
 def _object_scene(
-    family: Family, rng: random.Random, options: FamilyOptions, balance: Balance, slack: int
-) -> tuple[list[IntendedProbe], dict[str, Any]] | None:
+    family: core.Family,
+    rng: random.Random,
+    options: core.FamilyOptions,
+    balance: Balance,
+    slack: int,
+) -> tuple[list[core.IntendedProbe], dict[str, Any]] | None:
     """One scene of a family about an object: its story, the probes the controls pick, the file's data."""
     assert family.story is not None
     story = family.story(rng, options)
@@ -116,7 +114,9 @@ def _object_scene(
     return probes, scenario_data(story, order, probes, rng.randrange(1, 1_000_000))
 
 
-def generate_set(family: Family, n: int, seed: int, options: FamilyOptions) -> list[GeneratedScene]:
+def generate_set(
+    family: core.Family, n: int, seed: int, options: core.FamilyOptions
+) -> list[core.GeneratedScene]:
     """`n` scenes of the family (see `iter_scenes`)."""
     scenes = iter_scenes(family, seed, options)
     return [next(scenes) for _ in range(n)]

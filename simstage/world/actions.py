@@ -7,35 +7,9 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from simstage.events import (
-    Act,
-    Asserted,
-    Claimed,
-    Distracted,
-    Entered,
-    Exited,
-    Moved,
-    Origin,
-    Peeked,
-    PeekStopped,
-    Rejected,
-    ResolvedEvent,
-    Said,
-    Told,
-)
-from simstage.scenario.actions import (
-    Action,
-    AssertAction,
-    ClaimAction,
-    DistractAction,
-    EnterAction,
-    ExitAction,
-    MoveAction,
-    PeekAction,
-    SayAction,
-    StopPeekAction,
-    TellAction,
-)
+from simstage import events
+from simstage.scenario import actions
+from simstage.scenario.actions import Action
 from simstage.world.perception import Perception, perceive, perceive_private
 from simstage.world.state import WorldState
 
@@ -65,8 +39,8 @@ def _require(condition: bool, reason: str) -> None:
 
 
 def resolve(
-    world: WorldState, action: Action, turn: int, origin: Origin = "stage"
-) -> ResolvedEvent:
+    world: WorldState, action: Action, turn: int, origin: events.Origin = "stage"
+) -> events.ResolvedEvent:
     """Turn an intended action into the event it causes, without changing `world`.
 
     Args:
@@ -81,7 +55,7 @@ def resolve(
     try:
         return _resolve(world, action, turn, origin)
     except _Refused as refusal:
-        return Rejected(
+        return events.Rejected(
             turn=turn,
             who=action.who,
             origin=origin,
@@ -101,26 +75,28 @@ def _seen(p: Perception) -> _Seen:
     return {"witnesses": p.witnesses, "watchers": p.watchers, "distracted": p.distracted}
 
 
-def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> ResolvedEvent:
+def _resolve(
+    world: WorldState, action: Action, turn: int, origin: events.Origin
+) -> events.ResolvedEvent:
     who = action.who
     _require(who in world.character_location, f"there is no character {who!r}")
     here = world.character_location[who]
-    act: Act = {"turn": turn, "origin": origin, "who": who}
-    if isinstance(action, (EnterAction, ExitAction)):
+    act: events.Act = {"turn": turn, "origin": origin, "who": who}
+    if isinstance(action, (actions.EnterAction, actions.ExitAction)):
         _require(action.to in world.locations, f"there is no location {action.to!r}")
         _require(action.to != here, f"{who} is already in the {here}")
-        if isinstance(action, ExitAction):
+        if isinstance(action, actions.ExitAction):
             seen = perceive(world, here, who, turn)
-            return Exited(**act, to=action.to, frm=here, **_seen(seen))
+            return events.Exited(**act, to=action.to, frm=here, **_seen(seen))
         seen = perceive(world, action.to, who, turn, (*world.present(action.to), who))
-        return Entered(
+        return events.Entered(
             **act,
             to=action.to,
             frm=here,
             sees=world.visible_objects(action.to),
             **_seen(seen),
         )
-    if isinstance(action, MoveAction):
+    if isinstance(action, actions.MoveAction):
         _require(action.object in world.object_container, f"there is no object {action.object!r}")
         _require(action.to in world.container_location, f"there is no container {action.to!r}")
         _require(
@@ -136,28 +112,28 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             frm != action.to,
             f"the {action.object} {world.be(action.object)} already in the {action.to}",
         )
-        return Moved(
+        return events.Moved(
             **act,
             object=action.object,
             frm=frm,
             to=action.to,
             **_seen(perceive(world, here, who, turn)),
         )
-    if isinstance(action, SayAction):
-        return Said(
+    if isinstance(action, actions.SayAction):
+        return events.Said(
             **act,
             text=action.text,
             **_seen(perceive(world, here, who, turn)),
         )
-    if isinstance(action, TellAction):
+    if isinstance(action, actions.TellAction):
         _listener(world, who, action.to, here)
-        return Told(
+        return events.Told(
             **act,
             to=action.to,
             text=action.text,
             **_seen(perceive_private(world, who, action.to, turn)),
         )
-    if isinstance(action, ClaimAction):
+    if isinstance(action, actions.ClaimAction):
         _require(action.object in world.object_container, f"there is no object {action.object!r}")
         _require(
             action.container in world.container_location,
@@ -167,7 +143,7 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             action.text
             or f"The {action.object} {world.be(action.object)} in the {action.container}."
         )
-        return Claimed(
+        return events.Claimed(
             **act,
             object=action.object,
             container=action.container,
@@ -175,14 +151,14 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             true=world.object_container[action.object] == action.container,
             **_seen(perceive(world, here, who, turn)),
         )
-    if isinstance(action, AssertAction):
+    if isinstance(action, actions.AssertAction):
         _require(action.fact in world.facts, f"there is no fact {action.fact!r}")
         if action.to is None:
             seen = perceive(world, here, who, turn)
         else:
             _listener(world, who, action.to, here)
             seen = perceive_private(world, who, action.to, turn)
-        return Asserted(
+        return events.Asserted(
             **act,
             fact=action.fact,
             holds=action.holds,
@@ -191,23 +167,23 @@ def _resolve(world: WorldState, action: Action, turn: int, origin: Origin) -> Re
             true=world.facts[action.fact] == action.holds,
             **_seen(seen),
         )
-    if isinstance(action, PeekAction):
+    if isinstance(action, actions.PeekAction):
         _require(action.into in world.locations, f"there is no location {action.into!r}")
         _require(action.into != here, f"{who} is in the {here}: it can only watch another location")
         _require(
             world.watching.get(who) != action.into, f"{who} is already watching the {action.into}"
         )
-        return Peeked(
+        return events.Peeked(
             **act,
             into=action.into,
             sees=world.visible_objects(action.into),
             witnesses=(who,),
         )
-    if isinstance(action, StopPeekAction):
+    if isinstance(action, actions.StopPeekAction):
         _require(who in world.watching, f"{who} is not watching anywhere")
-        return PeekStopped(**act, into=world.watching[who], witnesses=(who,))
-    if isinstance(action, DistractAction):
-        return Distracted(**act, until=turn + action.turns - 1)
+        return events.PeekStopped(**act, into=world.watching[who], witnesses=(who,))
+    if isinstance(action, actions.DistractAction):
+        return events.Distracted(**act, until=turn + action.turns - 1)
     raise _Refused(f"unknown action {type(action).__name__}")
 
 
