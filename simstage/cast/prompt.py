@@ -9,6 +9,7 @@ messages, so the stage can keep the character's KV cache between turns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypedDict, Unpack
 
 from simstage.events import (
     Asserted,
@@ -204,6 +205,17 @@ def _where(name: str, location: str, present: Sequence[str]) -> str:
     return f"You are in the {location}" + (f" with {_names(others)}." if others else ", alone.")
 
 
+class Asking(TypedDict, total=False):
+    """What turns a character's prompt into a private probe's (`character_messages`)."""
+
+    question: str | None
+    """A probe question to ask instead of giving the turn."""
+    location: str | None
+    """With `question`, where the character is now."""
+    present: Sequence[str]
+    """With `question`, who is in the room with it now."""
+
+
 class PromptFold:
     """One character's prompt as a fold over the run's events, fed one event at a time.
 
@@ -275,13 +287,7 @@ class CastPrompts:
         self._folds: dict[str, PromptFold] = {}
 
     def messages(
-        self,
-        name: str,
-        events: Sequence[object],
-        *,
-        question: str | None = None,
-        location: str | None = None,
-        present: Sequence[str] = (),
+        self, name: str, events: Sequence[object], **asking: Unpack[Asking]
     ) -> list[Message]:
         """`character_messages(scenario, name, events, ...)`, from `name`'s fold.
 
@@ -293,17 +299,11 @@ class CastPrompts:
             fold = self._folds[name] = PromptFold(self.scenario, name)
         for index in range(fold.folded, len(events)):
             fold.add(events[index])
-        return fold.messages(question=question, location=location, present=present)
+        return fold.messages(**asking)
 
 
 def character_messages(
-    scenario: Scenario,
-    name: str,
-    events: Iterable[object],
-    *,
-    question: str | None = None,
-    location: str | None = None,
-    present: Sequence[str] = (),
+    scenario: Scenario, name: str, events: Iterable[object], **asking: Unpack[Asking]
 ) -> list[Message]:
     """The prompt for `name`'s current turn, or with `question`, for a private probe.
 
@@ -312,14 +312,13 @@ def character_messages(
         name: the character.
         events: the run's events so far (for a turn, up to its `TurnStarted`);
             only those `name` perceived are used.
-        question: a probe question to ask instead of giving the turn.
-        location: with `question`, where the character is now.
-        present: with `question`, who is in the room with it now.
+        asking: a probe's `question`, and the character's `location` and who is `present`
+            (`Asking`).
     """
     fold = PromptFold(scenario, name)
     for event in events:
         fold.add(event)
-    return fold.messages(question=question, location=location, present=present)
+    return fold.messages(**asking)
 
 
 def drop_exchanges(messages: list[Message], count: int) -> list[Message]:
