@@ -29,8 +29,9 @@ class GenerateError(SimstageError, ValueError):
     """Options no story can satisfy, or a header that cannot be read; the message says which."""
 
 
-class FamilyOptions(BaseModel):
-    """What every family takes (`simstage generate FAMILY --order ... --characters ...`)."""
+class SceneOptions(BaseModel):
+    """What every family takes first (`simstage generate FAMILY --order ... --characters ...`);
+    a family may draw them otherwise (its own defaults and bounds), in this place."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -38,6 +39,11 @@ class FamilyOptions(BaseModel):
     """Deepest belief order probed: probes ask every order from 1 to this."""
     characters: int = Field(3, ge=2, le=12)
     """How many characters."""
+
+
+class FamilyOptions(SceneOptions):
+    """What every family about an object takes: its cast, containers, rooms and probes."""
+
     containers: int = Field(3, ge=2, le=5)
     """How many containers (the probes' options), all in the room where the object is."""
     rooms: int = Field(2, ge=2, le=4)
@@ -255,8 +261,8 @@ class Family:
 
     name: str
     summary: str
-    options: type[BaseModel]
-    """Its options: at least `order`, `characters` and `probes` (`FamilyOptions` for objects)."""
+    options: type[SceneOptions]
+    """Its options: `order` and `characters` first, and `probes` (`FamilyOptions` for objects)."""
     story: Callable[[random.Random, Any], Story] | None = None
     """Writes one story about an object; the controls pick its probes (`simstage.generate.controls`)."""
     compose: Compose | None = None

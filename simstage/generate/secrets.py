@@ -25,7 +25,7 @@ import itertools
 import random
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from simstage.events import FACT_OPTIONS
 from simstage.generate import names
@@ -34,6 +34,7 @@ from simstage.generate.core import (
     CastMember,
     Family,
     IntendedProbe,
+    SceneOptions,
     fact_label,
     knowers_label,
 )
@@ -56,10 +57,8 @@ SHARES = {"wrong": 0.5, "unknown": 1 / 3, "right": 1 / 6}
 """What each fact probe's answer should be, as shares of the set's fact probes at each order."""
 
 
-class SecretsOptions(BaseModel):
+class SecretsOptions(SceneOptions):
     """Options of the `secrets` family."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     order: int = Field(2, ge=1, le=4)
     """Deepest belief order probed: fact probes at every order from 1, who-knows from 2."""
