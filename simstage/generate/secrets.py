@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
@@ -164,10 +165,19 @@ def _story(
     return data, account, turns
 
 
+@dataclass(frozen=True)
+class _Probed:
+    """What a scene's probes ask about: the story's account of its fact, the fact, and the turn
+    they are asked at (the story's last)."""
+
+    account: FactAccount
+    fact: str
+    turn: int
+
+
 def _probe(
     kind: Literal["fact", "who_knows"],
-    fact: str,
-    turn: int,
+    probed: _Probed,
     chain: tuple[str, ...],
     answer: str,
     reality: str,
@@ -177,7 +187,7 @@ def _probe(
     """A fact probe (order: the chain's length) or a who-knows probe (one deeper) with its answers."""
     offered = list(FACT_OPTIONS) if kind == "fact" else []
     return IntendedProbe(
-        kind=kind, at=turn, ask=chain[0], about=fact, through=list(chain[1:]), style="direct",
+        kind=kind, at=probed.turn, ask=chain[0], about=probed.fact, through=list(chain[1:]), style="direct",
         order=len(chain) + (kind == "who_knows"), answer=answer, reality=reality, lower=lower,
         false_belief=false_belief, filtered=answer not in (reality, lower), options=offered,
         position=offered.index(answer) if offered else -1,
@@ -189,16 +199,11 @@ def _fact_kind(answer: str, reality: str) -> str:
 
 
 def _fact_probes(
-    account: FactAccount,
-    fact: str,
-    turn: int,
-    options: SecretsOptions,
-    balance: Balance,
-    rng: random.Random,
-    slack: int,
+    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, slack: int
 ) -> list[IntendedProbe] | None:
     """The fact probes, each the kind of answer (`SHARES`) the set lacks most; None when the story has
     none of that kind (with `slack`, one of the `slack` next most lacking will do)."""
+    account = probed.account
     reality = fact_label(account.truth)
     pending = dict(balance.counts)
     probes = []
@@ -225,23 +230,16 @@ def _fact_probes(
             kind = lacking
             chain, answer, lower = pool[kind].pop(rng.randrange(len(pool[kind])))
             pending[("fact", order, kind)] = pending.get(("fact", order, kind), 0) + 1
-            probes.append(
-                _probe("fact", fact, turn, chain, answer, reality, lower, kind == "wrong")
-            )
+            probes.append(_probe("fact", probed, chain, answer, reality, lower, kind == "wrong"))
     return probes
 
 
 def _who_knows_probes(
-    account: FactAccount,
-    fact: str,
-    turn: int,
-    options: SecretsOptions,
-    balance: Balance,
-    rng: random.Random,
-    slack: int,
+    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, slack: int
 ) -> list[IntendedProbe] | None:
     """One who-knows probe per order from 2, asked along a chain one shorter: a false belief or a true
     one, as the set lacks; None when the story has none such (with `slack`, either will do)."""
+    account = probed.account
     really = knowers_label(account.knowers())
     probes = []
     for order in range(2, options.order + 1):
@@ -256,9 +254,7 @@ def _who_knows_probes(
         if not choices:
             return None
         chain, answer, lower = rng.choice(choices)
-        probes.append(
-            _probe("who_knows", fact, turn, chain, answer, really, lower, answer != really)
-        )
+        probes.append(_probe("who_knows", probed, chain, answer, really, lower, answer != really))
     return probes
 
 
@@ -272,9 +268,9 @@ def compose(
     held = [balance.counts[("reality", label)] for label in FACT_OPTIONS[:2]]
     truth = held[0] < held[1] or (held[0] == held[1] and rng.random() < 0.5)
     data, account, turns = _story(rng, options, truth)
-    fact = next(iter(data["world"]["facts"]))
-    facts = _fact_probes(account, fact, turns, options, balance, rng, slack)
-    who = _who_knows_probes(account, fact, turns, options, balance, rng, slack) if facts else None
+    probed = _Probed(account, next(iter(data["world"]["facts"])), turns)
+    facts = _fact_probes(probed, options, balance, rng, slack)
+    who = _who_knows_probes(probed, options, balance, rng, slack) if facts else None
     if facts is None or who is None:
         return None
     probes = facts + who
