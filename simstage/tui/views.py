@@ -13,36 +13,39 @@ from simstage.world.state import WorldState, fold_world
 TRACKER_MISSING = "tracker not available"
 
 
-@dataclass(frozen=True)
-class BeliefRow:
-    """One belief as the beliefs pane shows it."""
+@dataclass(frozen=True, kw_only=True)
+class PaneRow:
+    """What every row of the beliefs pane has: its chain, and the marks beside the belief."""
 
     chain: tuple[str, ...]
-    object: str
-    container: str | None
     source: str
-    true: bool
+    """How the belief was formed."""
     changed: bool
+    """Whether it changed since the turn before."""
     lie_by: str | None = None
     probed: str | None = None
-    """What the model answered when this exact question was last probed, if it was."""
+    """What the model answered when this exact question was last probed, if it was (about a
+    fact: yes, no or don't know)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BeliefRow(PaneRow):
+    """One belief about an object as the beliefs pane shows it."""
+
+    object: str
+    container: str | None
+    true: bool
     probed_truth: str | None = None
 
 
-@dataclass(frozen=True)
-class FactRow:
+@dataclass(frozen=True, kw_only=True)
+class FactRow(PaneRow):
     """One belief about a fact as the beliefs pane shows it."""
 
-    chain: tuple[str, ...]
     fact: str
     value: bool
     """True: believed to hold; False: believed not to."""
     right: bool
-    source: str
-    changed: bool
-    lie_by: str | None = None
-    probed: str | None = None
-    """What the model answered (yes, no, don't know) when this exact question was last probed."""
 
     @property
     def answer(self) -> str:

@@ -21,7 +21,7 @@ from simstage.events import RunEnded, TurnEnded
 from simstage.render import TranscriptPrinter, narrate, speaker_colours
 from simstage.scenario.models import Scenario
 from simstage.tom.metrics import VerdictFold
-from simstage.tui.views import BeliefRow, BeliefsView, FactRow
+from simstage.tui.views import BeliefRow, BeliefsView, FactRow, PaneRow
 from simstage.world.state import WorldState
 
 
@@ -178,7 +178,7 @@ def _fact_leaf(row: FactRow) -> Text:
 
 
 def _leaf(
-    label: Text, value: str, right: bool, wrong: str, row: BeliefRow | FactRow, answer: str | None
+    label: Text, value: str, right: bool, wrong: str, row: PaneRow, answer: str | None
 ) -> Text:
     """`label`, the believed `value` (red and marked `wrong` unless `right`), and the row's marks."""
     label.append(value, style="" if right else "bold red")
