@@ -240,7 +240,7 @@ def _order_figure(models: Sequence[ModelProfile]) -> Any:
 
     panels = [
         ("false", "False beliefs (the answer differs from reality)"),
-        ("true", "True beliefs"),
+        ("true", "True beliefs (or none: a fact's don't know)"),
     ]
     orders = sorted(
         {
