@@ -238,9 +238,9 @@ def render_table(table: BalanceTable) -> str:
         )
     lines += [
         "",
-        "answer position: share of answers at each option (a fact's: yes, no, don't know; who-knows",
-        "probes have none); named last: share whose answer the question",
-        "names last; filter: share passing ExploreToM's filter; reality, lower, chance: the accuracy of",
+        "answer position: share of answers at each option (a fact's options: yes, no, don't know;",
+        "who-knows probes have none); named last: share whose answer the question names last;",
+        "filter: share passing ExploreToM's filter; reality, lower, chance: the accuracy of",
         "answering reality, the lower order, or at random, on the same probes.",
         "",
     ]
