@@ -245,9 +245,17 @@ def render_table(table: BalanceTable) -> str:
         "",
     ]
     verdicts = table.balanced()
+    asked = {  # a control no probe of the set has (facts name no containers) is not applicable
+        "answer position": any(row.position for row in table.rows),
+        "named last": any(row.named_last is not None for row in table.rows),
+        "direct/indirect": any(row.direct is not None for row in table.rows),
+    }
     lines.append(
         f"balanced within ±{table.tolerance:.0%}: "
-        + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in verdicts.items())
+        + ", ".join(
+            f"{name} {'n/a' if not asked.get(name, True) else 'yes' if ok else 'NO'}"
+            for name, ok in verdicts.items()
+        )
     )
     if table.tracker_asked is not None:
         lines.append(

@@ -65,3 +65,19 @@ def test_the_tracker_reads_each_generated_probe_as_the_header_intends_and_the_se
     for row in table.rows[:3]:
         assert len(row.position) == 3 and row.direct is None and row.named_last is None
         assert row.reality <= 0.3  # answering reality: the true beliefs only (about a sixth)
+
+
+def test_check_says_which_controls_a_set_of_facts_has_no_use_for() -> None:
+    from click.testing import CliRunner
+
+    from simstage.cli import main
+
+    result = CliRunner().invoke(
+        main, ["generate", "secrets", "--n", "50", "--seed", "1", "--check"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "balanced within ±10%: answer position yes, named last n/a, false/true belief yes,"
+        " direct/indirect n/a" in result.output
+    )
+    assert "the tracker's answers equal the intended ones on 250 of 250 probes" in result.output
