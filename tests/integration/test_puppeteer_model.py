@@ -24,6 +24,7 @@ from simstage.events import (
 )
 from simstage.puppeteer.compare import with_puppeteer
 from simstage.puppeteer.human import HumanPuppeteer
+from simstage.puppeteer.rewards import parse_candidate
 from simstage.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
@@ -98,7 +99,12 @@ def test_optimizer_candidates_are_decoded_in_one_batch(llama_stage, monkeypatch)
     assert tokens > decodes and batched >= decodes // 2
     assert sequential == [1]  # the plain generate ran for Victor's turn only
     chosen = next(e for e in sim.events if isinstance(e, CandidateChosen))
-    assert chosen.total >= chosen.mean and 0.0 <= chosen.scores["sycophancy"] <= 1.0
+    assert 0.0 <= chosen.scores["sycophancy"] <= 1.0
+    # The best of those that parse (a turn that does not parse is never preferred, whatever
+    # its score: the chosen one may then score below the mean of all candidates).
+    scored = [e for e in sim.events if isinstance(e, CandidateScored)]
+    parsed = [e for e in scored if parse_candidate(e.raw, scenario, chosen.speaker).parsed]
+    assert chosen.total == max(e.total for e in parsed or scored)
 
 
 def test_human_steers_the_model(llama_stage, sally_anne) -> None:
