@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from simstage.generate.core import FamilyOptions, IntendedProbe, Story
+from simstage.generate.core import FamilyOptions, IntendedProbe, Story, fact_label
 
 FILTERED_SHARE = 0.55
 """At order k >= 2, the share of probes that pass ExploreToM's filter (all of them false-belief probes)."""
@@ -72,7 +72,7 @@ class Balance:
     def add(self, probes: Sequence[IntendedProbe]) -> None:
         for probe in probes:
             if probe.kind == "fact":
-                self.counts[("fact", probe.order, fact_kind(probe))] += 1
+                self.counts[("fact", probe.order, fact_kind(probe.answer, probe.reality))] += 1
                 self.counts[("reality", probe.reality)] += 1
             elif probe.kind == "who_knows":
                 self.counts[("who", probe.order, probe.false_belief)] += 1
@@ -86,11 +86,11 @@ class Balance:
                 self.counts[("position", *cell, probe.position)] += 1
 
 
-def fact_kind(probe: IntendedProbe) -> str:
+def fact_kind(answer: str, reality: str) -> str:
     """A fact probe's answer as the controls count it: `right`, `wrong`, or `unknown` (don't know)."""
-    if probe.answer == probe.reality:
+    if answer == reality:
         return "right"
-    return "wrong" if probe.false_belief else "unknown"
+    return "unknown" if answer == fact_label(None) else "wrong"
 
 
 def _cells(order: int, kind: str) -> tuple[tuple[Any, ...], ...]:

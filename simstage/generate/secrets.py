@@ -30,7 +30,7 @@ from pydantic import Field
 
 from simstage.events import FACT_OPTIONS
 from simstage.generate import names
-from simstage.generate.controls import Balance
+from simstage.generate.controls import Balance, fact_kind
 from simstage.generate.core import (
     CastMember,
     Family,
@@ -194,10 +194,6 @@ def _probe(
     )  # fmt: skip
 
 
-def _fact_kind(answer: str, reality: str) -> str:
-    return "right" if answer == reality else "unknown" if answer == fact_label(None) else "wrong"
-
-
 def _fact_probes(
     probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, slack: int
 ) -> list[IntendedProbe] | None:
@@ -212,7 +208,7 @@ def _fact_probes(
         for chain in itertools.permutations(account.cast, order):
             answer = fact_label(account.belief(chain))
             lower = fact_label(account.belief(chain[:-1])) if order > 1 else reality
-            kind = _fact_kind(answer, reality)
+            kind = fact_kind(answer, reality)
             if order > 1 and kind != "right" and answer == lower:
                 continue  # fails ExploreToM's filter: never asked
             pool.setdefault(kind, []).append((chain, answer, lower))
