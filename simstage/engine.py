@@ -233,9 +233,9 @@ class Simulation:
                 line = screenplay.play_line(
                     self.stage, seq, messages, sampling, lambda c: self._token(speaker, c)
                 )
-                options = screenplay.action_options(self.scenario, self.world, speaker)
-                action = screenplay.choose_action(self.stage, seq, messages, options, speaker, line)
-                raw = screenplay.screenplay_turn(line, action)
+                raw = screenplay.directed_turn(
+                    self.stage, seq, messages, self.scenario, self.world, speaker, line
+                )
             else:
                 chunks: list[str] = []
                 for chunk in self.stage.generate(self.sequence(speaker), messages, sampling):

@@ -296,6 +296,21 @@ def turn_messages(
     ]
 
 
+def directed_turn(
+    stage: Any,
+    seq: int,
+    messages: Sequence[Message],
+    scenario: Scenario,
+    world: WorldState,
+    name: str,
+    line: str,
+) -> str:
+    """A base-model turn as the JSON turn: `line`, then the stage direction the model finds
+    likeliest after it among those the world allows `name`."""
+    options = action_options(scenario, world, name)
+    return screenplay_turn(line, choose_action(stage, seq, messages, options, name, line))
+
+
 def choose_action(
     stage: Any,
     seq: int,

@@ -48,9 +48,8 @@ class Optimizer(PuppeteerBase):
             seq, messages, sampling, self.config.candidates
         )
         on_screenplay = scene.stage.describe().plays_screenplay
-        if (
-            on_screenplay
-        ):  # a base model's continuations: each one's line, as a streamed line is cut
+        if on_screenplay:
+            # A base model's continuations: each one's line, as a streamed line is cut.
             raws = [
                 screenplay.screenplay_turn(screenplay.spoken_line(r.strip()), None) for r in raws
             ]
@@ -85,11 +84,14 @@ class Optimizer(PuppeteerBase):
                 scores=scores[best],
             )
         )
-        if (
-            on_screenplay
-        ):  # then the stage direction after the chosen line, as for any base-model line
-            line = candidates[best].say
-            options = screenplay.action_options(scene.scenario, scene.world, speaker)
-            action = screenplay.choose_action(scene.stage, seq, messages, options, speaker, line)
-            return screenplay.screenplay_turn(line, action)
+        if on_screenplay:  # the chosen line gets its stage direction, as any base-model line does
+            return screenplay.directed_turn(
+                scene.stage,
+                seq,
+                messages,
+                scene.scenario,
+                scene.world,
+                speaker,
+                candidates[best].say,
+            )
         return candidates[best].raw
