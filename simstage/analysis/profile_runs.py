@@ -8,6 +8,7 @@ the tracker's answer and the lower-order answer are those of the run as it playe
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,7 +175,7 @@ def probe_records(scenario: Scenario, events: list[Any], **run: Any) -> list[Pro
         for probe in scenario.probes
     }
     timeline = BeliefTimeline(scenario)
-    seen: dict[tuple[Any, ...], int] = {}
+    seen: Counter[tuple[Any, ...]] = Counter()
     records: list[ProbeRecord] = []
     for event in events:
         if isinstance(event, WhoKnowsAnswered):
@@ -191,8 +192,7 @@ def probe_records(scenario: Scenario, events: list[Any], **run: Any) -> list[Pro
             named.get((event.turn, event.ask, event.about, tuple(event.through), event.style)) or []
         )
         key = (event.turn, event.ask, event.about, tuple(event.through), event.kind, event.style)
-        occurrence = seen.get(key, 0)
-        seen[key] = occurrence + 1
+        occurrence = _occurrence(seen, key)
         records.append(ProbeRecord(
             turn=event.turn, ask=event.ask, about=event.about, through=tuple(event.through), style=event.style,
             kind=event.kind, answer=event.answer, tracker=verdict.tracker, reality=event.truth,
@@ -202,14 +202,19 @@ def probe_records(scenario: Scenario, events: list[Any], **run: Any) -> list[Pro
     return records
 
 
+def _occurrence(seen: Counter[tuple[Any, ...]], key: tuple[Any, ...]) -> int:
+    """How many times the question `key` came before in its run (and count this one)."""
+    seen[key] += 1
+    return seen[key] - 1
+
+
 def who_knows_record(
-    state: BeliefState, event: WhoKnowsAnswered, seen: dict[tuple[Any, ...], int], **run: Any
+    state: BeliefState, event: WhoKnowsAnswered, seen: Counter[tuple[Any, ...]], **run: Any
 ) -> ProbeRecord:
     """A who-knows probe asked of a character, as a record: its answer is the set of names, right
     only when exactly the tracker's; chance, guessing each name yes or no, is 1 in 2^names."""
     key = (event.turn, event.ask, event.fact, tuple(event.through), "who_knows", "direct")
-    occurrence = seen.get(key, 0)
-    seen[key] = occurrence + 1
+    occurrence = _occurrence(seen, key)
     really = state.who_knows(event.fact)
     chain = event.through[:-1]
     return ProbeRecord(
