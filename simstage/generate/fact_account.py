@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from simstage.tom import knowing
+
 __all__ = ["FactAccount", "Statement"]
 
 
@@ -89,15 +91,8 @@ class FactAccount:
         return tuple(name for name in self.cast if self.belief((name,)) == self.truth)
 
     def thought_knowers(self, chain: Sequence[str]) -> tuple[str, ...]:
-        """Who the mind at the end of `chain` (holder first) thinks knows whether the fact holds."""
-        mine = self.belief(chain)
-        out = []
-        for name in self.cast:
-            if name == chain[-1]:
-                if mine is not None:
-                    out.append(name)
-                continue
-            theirs = self.belief((*chain, name))
-            if theirs is not None and (mine is None or theirs == mine):
-                out.append(name)
-        return tuple(out)
+        """Who the mind at the end of `chain` (holder first) thinks knows whether the fact holds
+        (the rule of `simstage.tom.knowing`, read off this account's beliefs)."""
+        return knowing.thought_knowers(
+            self.cast, chain[-1], self.belief(chain), lambda name: self.belief((*chain, name))
+        )

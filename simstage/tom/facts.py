@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from simstage.tom import knowing
+
 __all__ = ["FactBelief", "FactLedger", "FactSource"]
 
 FactSource = Literal["initial", "told", "overheard", "claimed", "inferred"]
@@ -272,19 +274,13 @@ class FactLedger:
         return tuple(out)
 
     def thought_knowers(self, fact: str, full: tuple[str, ...], stop: int) -> tuple[str, ...]:
-        """Who the mind at the end of `full` thinks knows whether `fact` holds.
-
-        The mind itself, when it has a belief; another, when the mind thinks it has a belief
-        and that belief is not the opposite of the mind's own.
-        """
+        """Who the mind at the end of `full` thinks knows whether `fact` holds (`tom.knowing`'s rule)."""
         mine = self.belief(fact, full, stop)
-        out = []
-        for name in self.characters:
-            if name == full[-1]:
-                if mine is not None:
-                    out.append(name)
-                continue
-            theirs = self.belief(fact, (*full, name), stop)
-            if theirs is not None and (mine is None or theirs.value == mine.value):
-                out.append(name)
-        return tuple(out)
+
+        def theirs(name: str) -> bool | None:
+            belief = self.belief(fact, (*full, name), stop)
+            return None if belief is None else belief.value
+
+        return knowing.thought_knowers(
+            self.characters, full[-1], None if mine is None else mine.value, theirs
+        )
