@@ -13,13 +13,14 @@ nothing from Textual.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from simstage.events import ProbeAnswered
 from simstage.scenario.models import Scenario
-from simstage.tom.beliefs import BeliefState, normalise_chain
+from simstage.tom.beliefs import Belief, BeliefState, normalise_chain
+from simstage.tom.facts import FactBelief
 from simstage.tom.metrics import FACT_ANSWERS
 
 ROW_SEP = " › "
@@ -143,6 +144,35 @@ def _probe_answers(events: Iterable[Any]) -> list[tuple[int, Key, str, str]]:
     return found
 
 
+class _Formed(TypedDict):
+    """What an object cell and a fact cell say alike of a belief: how and when it formed, whether
+    it changed since the turn before, and the latest probe answer on it."""
+
+    source: str | None
+    lie_by: str | None
+    changed: bool
+    probe_answer: str | None
+    formed: int | None
+
+
+def _formed(
+    belief: Belief | FactBelief | None,
+    key: Key,
+    now: str | bool | None,
+    before: Mapping[Key, str | bool | None] | None,
+    probes: dict[Key, str],
+) -> _Formed:
+    """A cell's `_Formed` fields; `now` is its container or value, `before` the previous turn's
+    (None at the first turn)."""
+    return _Formed(
+        source=None if belief is None else belief.source,
+        lie_by=None if belief is None else belief.lie_by,
+        changed=before is not None and key in before and before[key] != now,
+        probe_answer=probes.get(key),
+        formed=None if belief is None else belief.turn,
+    )
+
+
 def _cells(
     state: BeliefState, turn: int, before: dict[Key, str | None] | None, probes: dict[Key, str]
 ) -> list[MatrixCell]:
@@ -152,22 +182,13 @@ def _cells(
         for obj in state.objects:
             belief = state.where(holder, obj, chain)
             container = None if belief is None else belief.container
-            key = (holder, chain, obj)
+            true = None if container is None else container == state.reality.get(obj)
+            formed = _formed(belief, (holder, chain, obj), container, before, probes)
             out.append(
                 MatrixCell(
-                    turn=turn,
-                    holder=holder,
-                    chain=chain,
-                    object=obj,
-                    container=container,
-                    true=None if container is None else container == state.reality.get(obj),
-                    source=None if belief is None else belief.source,
-                    lie_by=None if belief is None else belief.lie_by,
-                    changed=before is not None and before.get(key) != container,
-                    probe_answer=probes.get(key),
-                    formed=None if belief is None else belief.turn,
+                    turn=turn, holder=holder, chain=chain, object=obj, container=container, true=true, **formed
                 )
-            )
+            )  # fmt: skip
     return out
 
 
@@ -180,17 +201,10 @@ def _fact_cells(
         for fact in state.facts:
             belief = state.fact_belief(holder, fact, chain)
             value = None if belief is None else belief.value
-            key = (holder, chain, fact)
+            right = None if belief is None else belief.right
+            formed = _formed(belief, (holder, chain, fact), value, before, probes)
             out.append(
-                FactCell(
-                    turn=turn, holder=holder, chain=chain, fact=fact, value=value,
-                    right=None if belief is None else belief.right,
-                    source=None if belief is None else belief.source,
-                    lie_by=None if belief is None else belief.lie_by,
-                    changed=before is not None and key in before and before[key] != value,
-                    probe_answer=probes.get(key),
-                    formed=None if belief is None else belief.turn,
-                )
+                FactCell(turn=turn, holder=holder, chain=chain, fact=fact, value=value, right=right, **formed)
             )  # fmt: skip
     return out
 
