@@ -7,7 +7,7 @@ import json
 import click
 
 from simstage.cli.errors import fail, friendly_errors
-from simstage.cli.options import MODEL_HELP, stage_options
+from simstage.cli.options import MODEL_HELP, TURNS, stage_options
 
 
 @click.command()
@@ -27,7 +27,7 @@ from simstage.cli.options import MODEL_HELP, stage_options
     model_help=MODEL_HELP
     + " Several, comma-separated (default,gemma3-270m), compares the models too."
 )
-@click.option("--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns.")
+@click.option("--max-turns", type=TURNS, help="Override the scenario's max_turns.")
 def compare(
     scenario: str,
     puppeteers: str,

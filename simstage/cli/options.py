@@ -11,7 +11,11 @@ from typing import Any, TypedDict, cast
 
 import click
 
+from simstage.run.log import LONGEST_RUN
 from simstage.stage import BACKENDS
+
+TURNS = click.IntRange(1, LONGEST_RUN)
+"""The type of every `--max-turns`: at least one turn, at most the longest run a log can hold."""
 
 MODEL_HELP = (
     "Override the model: 'default', an embedded model's name (gemma3-270m), or a GGUF path "
@@ -74,9 +78,7 @@ def scene_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return _add(
         command,
         click.option("--seed", type=int, help="Override the scenario's seed."),
-        click.option(
-            "--max-turns", type=click.IntRange(1), help="Override the scenario's max_turns."
-        ),
+        click.option("--max-turns", type=TURNS, help="Override the scenario's max_turns."),
     )
 
 

@@ -67,14 +67,8 @@ def run(
     fails mid-run (a server goes away), the log keeps everything up to the failure
     and `simstage run --resume RUN.jsonl` continues it, headless.
     """
-    from simstage.run.log import LONGEST_RUN
     from simstage.run.open import open_run
 
-    max_turns = overrides.get("max_turns")
-    if max_turns is not None and max_turns > LONGEST_RUN:
-        fail(
-            f"--max-turns {max_turns} is past the longest run a log can hold ({LONGEST_RUN} turns)"
-        )
     if resume is not None:
         if scenario is not None:
             fail("give either SCENARIO or --resume RUN.jsonl, not both")
@@ -94,7 +88,7 @@ def run(
                 f"--resume takes the run's settings from its log; {', '.join(given)} cannot change "
                 "them (only --threads and --max-turns apply)"
             )
-        _resume(resume, threads=overrides.get("threads"), max_turns=max_turns)
+        _resume(resume, threads=overrides.get("threads"), max_turns=overrides.get("max_turns"))
         return
     if scenario is None:
         fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from simstage.cli.errors import friendly_errors
-from simstage.cli.options import folder_out_option
+from simstage.cli.options import TURNS, folder_out_option
 from simstage.cli.playing import finished_rows, run_pending, say_ending
 
 
@@ -40,7 +40,7 @@ from simstage.cli.playing import finished_rows, run_pending, say_ending
 @folder_out_option("sweep", "sweeps")
 @click.option(
     "--max-turns",
-    type=click.IntRange(1),
+    type=TURNS,
     metavar="N",
     help="Override the scenario's max_turns in every run.",
 )

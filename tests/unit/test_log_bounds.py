@@ -180,3 +180,22 @@ def test_prompt_takes_the_last_turn_and_bounds_a_log_by_its_run(tmp_path: Path) 
         ],
     )
     assert past.exit_code == 2 and "max_turns (6)" in past.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", str(SALLY), "--headless", "--stage", "scripted"],
+        ["sweep", str(SALLY), "--seeds", "1"],
+        ["compare", str(SALLY), "--stage", "scripted", "--puppeteer", "bare"],
+    ],
+    ids=["run", "sweep", "compare"],
+)
+def test_every_max_turns_stops_at_the_longest_run_a_log_can_hold(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    too_long = CliRunner().invoke(main, [*command, "--max-turns", str(LONGEST_RUN + 1)])
+    assert too_long.exit_code == 2, too_long.output[-400:]
+    assert "--max-turns" in too_long.output and f"1<=x<={LONGEST_RUN}" in too_long.output
+    assert "Traceback" not in too_long.output and list(tmp_path.iterdir()) == []
