@@ -38,6 +38,7 @@ from simstage.stage.config import (
 __all__ = [  # actions, probes and the stage section live in `.actions`, `.probes`, `simstage.stage.config`
     "AssertAction",
     "CardCastEntry",
+    "CastMemberConfig",
     "CharacterConfig",
     "ClaimAction",
     "ContainerConfig",
@@ -145,13 +146,18 @@ NAME_PATTERN = r"^[^\s].*[^\s]$|^[^\s]$"
 """A character's name: no white space at either end."""
 
 
-class CharacterConfig(_Strict):
-    """One animatronic: a character the stage plays."""
+class CastMemberConfig(_Strict):
+    """What a cast entry says of its character, whether written out or read from a card.
 
-    name: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
-    """The character's name, unique in the cast."""
-    persona: str = Field(min_length=1, max_length=4000)
-    """Who the character is, in a sentence or a paragraph."""
+    A character (`CharacterConfig`) must give its name and persona; a card entry
+    (`CardCastEntry`) may leave them to the card, which also gives a style, a first line and
+    secrets.
+    """
+
+    name: str | None = Field(None, min_length=1, max_length=64, pattern=NAME_PATTERN)
+    """The character's name (default: the card's)."""
+    persona: str | None = Field(None, min_length=1, max_length=4000)
+    """Who the character is (default: the card's description and personality)."""
     location: str
     """Where the character is when the scene opens."""
     goals: list[str] = Field(default_factory=list)
@@ -173,7 +179,16 @@ class CharacterConfig(_Strict):
     `{holds: false, with: [names]}`. Its opening lines tell the character what it knows."""
 
 
-class CardCastEntry(_Strict):
+class CharacterConfig(CastMemberConfig):
+    """One animatronic: a character the stage plays."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
+    """The character's name, unique in the cast."""
+    persona: str = Field(min_length=1, max_length=4000)
+    """Who the character is, in a sentence or a paragraph."""
+
+
+class CardCastEntry(CastMemberConfig):
     """A cast member read from a character card (SillyTavern/TavernAI, spec V2 or V3).
 
     The loader reads the card and replaces the entry by a character: persona from the card's
@@ -183,20 +198,10 @@ class CardCastEntry(_Strict):
 
     card: str = Field(min_length=1, max_length=1000)
     """Path of the card (.png or .json), relative to the scenario file. Paths inside a card are never followed."""
-    name: str | None = Field(None, min_length=1, max_length=64, pattern=NAME_PATTERN)
-    """The character's name (default: the card's)."""
-    persona: str | None = Field(None, min_length=1, max_length=4000)
-    """Who the character is (default: the card's description and personality)."""
-    location: str
-    """Where the character is when the scene opens."""
-    goals: list[str] = Field(default_factory=list)
-    """What the character wants."""
     secrets: list[str] = Field(default_factory=list)
     """What the character knows and keeps to itself, before the card's lorebook entries."""
     style: str | None = None
     """How the character talks (default: the card's example messages)."""
-    tom_depth: int | None = Field(None, ge=0, le=4)
-    """How many levels of 'she thinks that he thinks' this character tracks (default: the tracker's)."""
     first_line: str | None = Field(None, min_length=1, max_length=2000)
     """What the character says at the start of turn 1 (default: the card's greeting)."""
     knows: dict[str, str | bool | KnowsConfig | KnowsFactConfig] = Field(default_factory=dict)

@@ -262,4 +262,7 @@ def test_schema_lists_card_entries_as_cast_items() -> None:
     refs = [item["$ref"] for item in schema["properties"]["cast"]["items"]["anyOf"]]
     assert refs == ["#/$defs/CharacterConfig", "#/$defs/CardCastEntry"]
     card = schema["$defs"]["CardCastEntry"]
-    assert card["required"] == ["card", "location"] and card["properties"]["card"]["description"]
+    assert (
+        sorted(card["required"]) == ["card", "location"]
+        and card["properties"]["card"]["description"]
+    )
