@@ -97,12 +97,23 @@ class DirectionGiven(EventBase):
     text: str
 
 
-class CandidateScored(EventBase):
+class CandidateEvent(EventBase):
+    """One of the candidate turns the optimizer sampled for the speaker: scored, or chosen.
+
+    A base for both kinds, never logged itself: each overrides `type` with its tag, which keeps
+    the logged key order.
+    """
+
+    type: str
+    speaker: str
+    index: int = Field(ge=0)
+    """Which candidate, in the order they were sampled (from 0)."""
+
+
+class CandidateScored(CandidateEvent):
     """One candidate line the optimizer sampled for the speaker, with its reward scores."""
 
     type: Literal["candidate"] = "candidate"
-    speaker: str
-    index: int = Field(ge=0)
     raw: str
     """The candidate turn exactly as generated."""
     scores: dict[str, float] = Field(default_factory=dict)
@@ -111,12 +122,10 @@ class CandidateScored(EventBase):
     """The weighted sum of `scores`."""
 
 
-class CandidateChosen(EventBase):
+class CandidateChosen(CandidateEvent):
     """The candidate the optimizer kept; the engine plays it as the speaker's turn."""
 
     type: Literal["candidate_chosen"] = "candidate_chosen"
-    speaker: str
-    index: int = Field(ge=0)
     total: float
     """The chosen candidate's weighted reward."""
     mean: float

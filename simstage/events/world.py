@@ -9,24 +9,33 @@ from pydantic import Field
 from simstage.events.base import EventBase, Origin, Witnessed
 
 
-class Entered(Witnessed):
+class Passage(Witnessed):
+    """A character went from one location to another: it entered one (`Entered`) or left one (`Exited`).
+
+    A base for both kinds, never logged itself: each overrides `type` with its tag, which keeps
+    the logged key order.
+    """
+
+    type: str
+    who: str
+    to: str
+    """The location it went to."""
+    frm: str
+    """The location it came from."""
+
+
+class Entered(Passage):
     """A character walked into a location and saw what lies open there."""
 
     type: Literal["enter"] = "enter"
-    who: str
-    to: str
-    frm: str
     sees: dict[str, str] = Field(default_factory=dict)
     """Objects in open containers of the location, by object: container."""
 
 
-class Exited(Witnessed):
+class Exited(Passage):
     """A character left a location for another."""
 
     type: Literal["exit"] = "exit"
-    who: str
-    to: str
-    frm: str
 
 
 class Moved(Witnessed):
@@ -82,23 +91,31 @@ class Asserted(Witnessed):
     """Whether what was asserted is so (`holds` equals the fact's truth)."""
 
 
-class Peeked(Witnessed):
+class Watching(Witnessed):
+    """A secret watcher's watch over another location: it began (`Peeked`) or stopped (`PeekStopped`).
+
+    A base for both kinds, never logged itself: each overrides `type` with its tag, which keeps
+    the logged key order.
+    """
+
+    type: str
+    who: str
+    into: str
+    """The location watched."""
+
+
+class Peeked(Watching):
     """A character began watching another location unseen: a secret watcher, known only to itself."""
 
     type: Literal["peek"] = "peek"
-    who: str
-    into: str
     sees: dict[str, str] = Field(default_factory=dict)
     """Objects in open containers of the location watched, by object: container."""
 
 
-class PeekStopped(Witnessed):
+class PeekStopped(Watching):
     """A secret watcher stopped watching (it also stops when it enters or leaves a location)."""
 
     type: Literal["stop_peek"] = "stop_peek"
-    who: str
-    into: str
-    """The location it had been watching."""
 
 
 class Distracted(Witnessed):
