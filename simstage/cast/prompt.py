@@ -11,22 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypedDict, Unpack
 
-from simstage.events import (
-    Asserted,
-    Claimed,
-    ContextTrimmed,
-    DirectionGiven,
-    Entered,
-    Exited,
-    Moved,
-    Peeked,
-    PeekStopped,
-    Rejected,
-    Said,
-    Told,
-    TurnEnded,
-    TurnStarted,
-)
+from simstage import events
 from simstage.scenario.models import Scenario
 from simstage.stage.base import Message
 from simstage.world.actions import clause
@@ -121,37 +106,44 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+_WATCHABLE = (
+    events.Entered,
+    events.Exited,
+    events.Moved,
+    events.Said,
+    events.Claimed,
+    events.Asserted,
+)
+"""The events a secret watcher may perceive from another location: the public ones there."""
+
+
 def describe(event: object, me: str) -> str | None:
     """One witnessed event as `me` perceived it; None for what is not shown."""
     line = _describe(event, me)
-    if (
-        line
-        and isinstance(event, (Entered, Exited, Moved, Said, Claimed, Asserted))
-        and me in event.watchers
-    ):
+    if line and isinstance(event, _WATCHABLE) and me in event.watchers:
         return f"(Unseen, you watch) {line}"
     return line
 
 
 def _describe(event: object, me: str) -> str | None:
-    if isinstance(event, Entered):
+    if isinstance(event, events.Entered):
         if event.who == me:
             seen = " ".join(f"You see the {o} in the {c}." for o, c in event.sees.items())
             return f"You enter the {event.to}." + (f" {seen}" if seen else "")
         return f"{event.who} enters the {event.to}."
-    if isinstance(event, Exited):
+    if isinstance(event, events.Exited):
         if event.who == me:
             return f"You leave the {event.frm} for the {event.to}."
         return f"{event.who} leaves the {event.frm}."
-    if isinstance(event, Moved):
+    if isinstance(event, events.Moved):
         actor = "You" if event.who == me else event.who
         verb = "move" if event.who == me else "moves"
         return f"{actor} {verb} the {event.object} from the {event.frm} to the {event.to}."
-    if isinstance(event, Said):
+    if isinstance(event, events.Said):
         if event.who == me:
             return None if event.origin == "stage" else f'You say: "{event.text}"'
         return f'{event.who} says: "{event.text}"'
-    if isinstance(event, Told):
+    if isinstance(event, events.Told):
         if event.who == me:
             return (
                 None
@@ -159,12 +151,12 @@ def _describe(event: object, me: str) -> str | None:
                 else f'You tell {event.to} privately: "{event.text}"'
             )
         return f'{event.who} tells you privately: "{event.text}"'
-    if isinstance(event, Claimed):
+    if isinstance(event, events.Claimed):
         if event.who == me and event.origin == "stage":
             return None
         actor = "You" if event.who == me else event.who
         return f'{actor} {"claim" if event.who == me else "claims"}: "{event.text}"'
-    if isinstance(event, Asserted):
+    if isinstance(event, events.Asserted):
         if event.who == me:
             if event.origin == "stage":
                 return None
@@ -178,23 +170,23 @@ def _describe(event: object, me: str) -> str | None:
             if event.to
             else f'{event.who} says: "{event.text}"'
         )
-    if isinstance(event, Peeked) and event.who == me:
+    if isinstance(event, events.Peeked) and event.who == me:
         seen = "".join(f" You see the {o} in the {c}." for o, c in event.sees.items())
         return f"Unseen, you start watching the {event.into}.{seen}"
-    if isinstance(event, PeekStopped) and event.who == me:
+    if isinstance(event, events.PeekStopped) and event.who == me:
         return f"You stop watching the {event.into}."
-    if isinstance(event, Rejected) and event.who == me:
+    if isinstance(event, events.Rejected) and event.who == me:
         return f"(What you tried did not happen: {event.reason}.)"
-    if isinstance(event, DirectionGiven) and event.to == me:
+    if isinstance(event, events.DirectionGiven) and event.to == me:
         return f"(A direction for you alone: {event.text})"
     return None
 
 
 def perceived(event: object, me: str) -> bool:
     """Whether `me` perceived the event at all."""
-    if isinstance(event, Rejected):
+    if isinstance(event, events.Rejected):
         return event.who == me
-    if isinstance(event, DirectionGiven):
+    if isinstance(event, events.DirectionGiven):
         return event.to == me
     witnesses = getattr(event, "witnesses", None)
     return witnesses is not None and me in witnesses
@@ -240,12 +232,12 @@ class PromptFold:
         """Take in the run's next event."""
         name = self.name
         self.folded += 1
-        if isinstance(event, ContextTrimmed) and event.who == name:
+        if isinstance(event, events.ContextTrimmed) and event.who == name:
             self._dropped += event.dropped
-        elif isinstance(event, TurnStarted) and event.speaker == name:
+        elif isinstance(event, events.TurnStarted) and event.speaker == name:
             where = _where(name, event.location, event.present)
             self._pending.append(f"Turn {event.turn}. {where} It is your turn.")
-        elif isinstance(event, TurnEnded) and event.speaker == name:
+        elif isinstance(event, events.TurnEnded) and event.speaker == name:
             self._exchanges.append(Message("user", _user_block(self._pending)))
             self._exchanges.append(Message("assistant", event.raw))
             self._pending = []
