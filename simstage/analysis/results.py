@@ -1,14 +1,14 @@
 """What the analysis floor returns: typed results of probes, CCS, ablation and re-asking.
 
 Each result is a frozen dataclass read by attribute; `to_json()` gives the JSON
-that `simstage latent fit --json` and `ablate --json` print (the same keys, in
-the same order, as the fields). The report and the CLI render these; they
-compute nothing themselves.
+that `simstage latent fit --json` and `ablate --json` print: a `Record`'s fields,
+in order, each as its own JSON (a nested result's, an interval's dict, a tuple as a
+list). The report and the CLI render these; they compute nothing themselves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from simstage.stats import Interval
@@ -39,12 +39,39 @@ class Accuracy(Interval):
         return {**super().as_dict(), "rows": self.rows}
 
 
-def _json(cell: Accuracy | None) -> Json | None:
-    return None if cell is None else cell.as_dict()
+def _value(value: Any) -> Any:
+    """A field's JSON: an interval's dict, a nested result's own JSON, a tuple as a list."""
+    if isinstance(value, Interval):
+        return value.as_dict()
+    if isinstance(value, Record):
+        return value.to_json()
+    if isinstance(value, tuple | list):
+        return [_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _value(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
-class Skipped:
+class Record:
+    """A result whose JSON is its fields, in field order, each as `_value` writes it."""
+
+    def to_json(self) -> Json:
+        """JSON-ready, the keys in field order."""
+        return _fields(self)
+
+
+def _fields(record: Record, *leave_out: str) -> Json:
+    """`record`'s fields as JSON, in order, but those named in `leave_out`."""
+    return {
+        entry.name: _value(getattr(record, entry.name))
+        for entry in fields(record)
+        if entry.name not in leave_out
+    }
+
+
+@dataclass(frozen=True)
+class Skipped(Record):
     """Why something was not computed (CCS on a target it does not apply to, a target with one class)."""
 
     reason: str
@@ -69,7 +96,7 @@ class DatasetSummary:
 
 
 @dataclass(frozen=True)
-class TargetSummary:
+class TargetSummary(Record):
     """What a probe or ablation result says about its rows: the target, its classes, the split and chance."""
 
     target: str
@@ -91,17 +118,9 @@ class TargetSummary:
     majority: Accuracy | None
     """Out-of-fold accuracy of the train rows' majority class: where a probe that found nothing lands."""
 
-    def to_json(self) -> Json:
-        """JSON-ready, the keys in field order."""
-        return {
-            "target": self.target, "column": self.column, "classes": list(self.classes), "n": self.n,
-            "dropped": self.dropped, "n_runs": self.n_runs, "split": self.split, "accuracy": self.accuracy,
-            "chance": self.chance, "chance_method": self.chance_method, "majority": _json(self.majority),
-        }  # fmt: skip
-
 
 @dataclass(frozen=True)
-class Behaviour:
+class Behaviour(Record):
     """The model's answers against the tracker's belief on the probed rows, by question style."""
 
     all: Accuracy | None
@@ -112,13 +131,9 @@ class Behaviour:
         """(style, accuracy) for all, direct and indirect questions."""
         return (("all", self.all), ("direct", self.direct), ("indirect", self.indirect))
 
-    def to_json(self) -> Json:
-        """`{style: accuracy or None}`."""
-        return {style: _json(cell) for style, cell in self.by_style()}
-
 
 @dataclass(frozen=True)
-class LayerFit:
+class LayerFit(Record):
     """The three probes' out-of-fold accuracy at one block (None: not scored there)."""
 
     layer: int
@@ -131,18 +146,9 @@ class LayerFit:
         """The accuracy of probe `kind` (`mean_diff`, `logistic` or `ccs`)."""
         return {"mean_diff": self.mean_diff, "logistic": self.logistic, "ccs": self.ccs}[kind]
 
-    def to_json(self) -> Json:
-        """JSON-ready: layer and each probe's accuracy."""
-        return {
-            "layer": self.layer,
-            "mean_diff": _json(self.mean_diff),
-            "logistic": _json(self.logistic),
-            "ccs": _json(self.ccs),
-        }
-
 
 @dataclass(frozen=True)
-class CcsRows:
+class CcsRows(Record):
     """The rows CCS was scored on: each with a contrast pair and a label that is one of its containers."""
 
     rows: int
@@ -153,19 +159,9 @@ class CcsRows:
     """CCS's own chance: the larger of `first_true` and its complement."""
     method: str
 
-    def to_json(self) -> Json:
-        """JSON-ready, the keys in field order."""
-        return {
-            "rows": self.rows,
-            "n_runs": self.n_runs,
-            "first_true": self.first_true,
-            "chance": self.chance,
-            "method": self.method,
-        }
-
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(Record):
     """`probes.fit`: per-layer accuracies of the three probes, with what they were scored on."""
 
     summary: TargetSummary
@@ -177,14 +173,11 @@ class FitResult:
 
     def to_json(self) -> Json:
         """The JSON of `simstage latent fit --json`: the summary's keys, then layers, behaviour, ccs, seconds."""
-        return {
-            **self.summary.to_json(), "layers": [entry.to_json() for entry in self.layers],
-            "behaviour": self.behaviour.to_json(), "ccs": self.ccs.to_json(), "seconds": self.seconds,
-        }  # fmt: skip
+        return {**self.summary.to_json(), **_fields(self, "summary")}
 
 
 @dataclass(frozen=True)
-class Changed:
+class Changed(Record):
     """How often re-asking changed the answer under one steering, and to what."""
 
     changed: float
@@ -192,13 +185,9 @@ class Changed:
     toward: dict[str, int]
     """The new answers and their counts, most common first."""
 
-    def to_json(self) -> Json:
-        """JSON-ready: changed, toward."""
-        return {"changed": self.changed, "toward": dict(self.toward)}
-
 
 @dataclass(frozen=True)
-class LayerReasked:
+class LayerReasked(Record):
     """Re-asking with one block's direction projected out, against a random direction there."""
 
     layer: int
@@ -206,15 +195,6 @@ class LayerReasked:
     """Probes re-asked."""
     direction: Changed
     random: Changed
-
-    def to_json(self) -> Json:
-        """JSON-ready: layer, n, direction, random."""
-        return {
-            "layer": self.layer,
-            "n": self.n,
-            "direction": self.direction.to_json(),
-            "random": self.random.to_json(),
-        }
 
 
 @dataclass(frozen=True)
@@ -228,7 +208,7 @@ class Reasked:
 
 
 @dataclass(frozen=True)
-class BehaviourAblation:
+class BehaviourAblation(Record):
     """`behaviour.behaviour_ablation`: per block, how often directions steer the answers."""
 
     n_runs: int
@@ -236,16 +216,9 @@ class BehaviourAblation:
     """Whether the unsteered re-asking gave the logged answers (the replay is faithful)."""
     layers: tuple[LayerReasked, ...]
 
-    def to_json(self) -> Json:
-        """JSON-ready: n_runs, baseline_matches_log, layers."""
-        return {
-            "n_runs": self.n_runs, "baseline_matches_log": self.baseline_matches_log,
-            "layers": [row.to_json() for row in self.layers],
-        }  # fmt: skip
-
 
 @dataclass(frozen=True)
-class LayerAblation:
+class LayerAblation(Record):
     """Logistic accuracy at one block before and after a direction is projected out."""
 
     layer: int
@@ -257,16 +230,9 @@ class LayerAblation:
     random: Accuracy | None
     """A random direction projected out (the control)."""
 
-    def to_json(self) -> Json:
-        """JSON-ready: layer, before, after, held_out, random."""
-        return {
-            "layer": self.layer, "before": _json(self.before), "after": _json(self.after),
-            "held_out": _json(self.held_out), "random": _json(self.random),
-        }  # fmt: skip
-
 
 @dataclass(frozen=True)
-class AblationResult:
+class AblationResult(Record):
     """`ablate.ablate`, and the behavioural check when it was asked for."""
 
     summary: TargetSummary
@@ -281,10 +247,7 @@ class AblationResult:
 
     def to_json(self) -> Json:
         """The JSON of `simstage latent ablate --json` (`reasked` only when it was run)."""
-        result = {
-            **self.summary.to_json(), "probe": self.probe, "layers": [entry.to_json() for entry in self.layers],
-            "behaviour": self.behaviour, "seconds": self.seconds,
-        }  # fmt: skip
-        if self.reasked is not None:
-            result["reasked"] = self.reasked.to_json()
+        result = {**self.summary.to_json(), **_fields(self, "summary")}
+        if self.reasked is None:
+            del result["reasked"]
         return result
