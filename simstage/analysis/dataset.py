@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, BinaryIO, Literal, TypedDict, cast
 
 import numpy as np
 
@@ -113,7 +113,18 @@ class LatentDataset:
         return self.layers.index(layer)
 
     def save(self, path: str | Path) -> None:
-        """Write one `.npz` (no pickles)."""
+        """Write one `.npz` (no pickles) at `path`, atomically: `path` is either untouched or complete.
+
+        Raises:
+            OSError: the folder is missing or not writable, the disk is full, or
+                `path` is a folder, a device or a FIFO (`write` writes to an open one).
+        """
+        from simstage.report.files import atomic_write_binary
+
+        atomic_write_binary(path, self.write)
+
+    def write(self, handle: BinaryIO) -> None:
+        """Write the dataset as one `.npz` (no pickles) to an open binary file."""
         meta = {"format": DATASET_FORMAT, "labels": self.labels, "sources": self.sources}
         arrays: dict[str, Any] = {
             "X": self.X,
@@ -122,8 +133,7 @@ class LatentDataset:
         }
         if self.pairs is not None:
             arrays["pairs"] = self.pairs
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+        np.savez_compressed(handle, **arrays)
 
 
 def load_dataset(path: str | Path) -> LatentDataset:

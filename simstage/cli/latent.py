@@ -81,7 +81,11 @@ def latent_group() -> None:
 
 @latent_group.command("dataset")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@out_file_option("The dataset file to write (.npz).", required=True)
+@out_file_option(
+    "The dataset file to write (.npz), replaced in one step; a device or FIFO is written "
+    "through. Not one of the inputs, nor - (a dataset is binary).",
+    required=True,
+)
 @friendly_errors
 def dataset_command(paths: tuple[str, ...], out: str) -> None:
     """Build a dataset from run logs or sweep folders (every *.jsonl inside).
@@ -93,12 +97,21 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
     false_belief, answer (the model's choice), correct (answer == the tracker's)
     and named_last. Every run must have captured the same layers at the same
     width.
+
+    The file is written whole or not at all: a failure or Ctrl-C leaves what
+    was there before. An -o that is a run log or sidecar read here is refused
+    before any work.
     """
-    from simstage.analysis.dataset import build_dataset
+    from simstage.analysis.dataset import build_dataset, run_logs
+    from simstage.latent.store import sidecar_path
+    from simstage.report.files import refuse_binary_output, write_binary_output
 
     with _latent_errors():
-        dataset = build_dataset(paths)
-        dataset.save(out)
+        logs = run_logs(paths)
+        inputs = [*logs, *(sidecar_path(log) for log in logs)]
+        refuse_binary_output(out, inputs)
+        dataset = build_dataset(logs)
+        write_binary_output(out, dataset.write, inputs=inputs)
     summary = dataset.summary()
     click.echo(
         f"{out}: {summary.probes} probes from {summary.runs} runs, {len(summary.layers)} layers × {summary.dims}"

@@ -5,18 +5,22 @@ device node (`/dev/null`) or a FIFO into a regular file, and a symlink into a
 file of its own; so the rename only ever replaces a regular file or a missing
 path, and a symlink is followed: the file it points at is replaced, the link
 stays. `write_output` (the commands' `-o`) writes through to a character device,
-a FIFO or stdout (`-`) instead, and refuses an output that is one of its inputs.
+a FIFO or stdout (`-`) instead, and refuses an output that is one of its inputs;
+`write_binary_output` does the same for binary data (a latent dataset), but
+refuses `-`.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from simstage.errors import SimstageError
 
@@ -116,6 +120,26 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_replace(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
+def atomic_write_binary(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Have `write` fill an open binary file that then replaces `path` in one step (`atomic_replace`).
+
+    The file is opened here and handed over, so a writer that names files itself
+    (numpy adds `.npz` to a name) writes under no name but the temporary's.
+
+    Returns:
+        The file written.
+
+    Raises:
+        OSError: as `atomic_replace`.
+    """
+
+    def fill(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:
+            write(handle)
+
+    return atomic_replace(path, fill)
+
+
 def same_file(path: str | Path, inputs: Iterable[str | Path]) -> str | Path | None:
     """The input that `path` is (the same file, also by another name or a hard link), or None."""
     try:
@@ -174,14 +198,9 @@ def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = 
             raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
         return "standard output"
     refuse_input(path, inputs)
+    through = _written_through(path)
     try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        mode = 0
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        if through:
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
         else:
@@ -189,6 +208,67 @@ def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = 
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return str(path)
+
+
+def refuse_binary_output(path: str | Path, inputs: Iterable[str | Path]) -> None:
+    """Refuse what `write_binary_output` refuses before writing: `-`, or one of the inputs.
+
+    Raises:
+        OutputError: `path` is `-` (binary data is no terminal's), or one of `inputs`.
+    """
+    if str(path) == STDOUT:
+        raise OutputError(
+            "-o -: the output is binary, not for standard output; name a file to write"
+        )
+    refuse_input(path, inputs)
+
+
+def write_binary_output(
+    path: str | Path, write: Callable[[BinaryIO], object], *, inputs: Iterable[str | Path] = ()
+) -> str:
+    """Write a command's binary output (`-o PATH`) as `write_output` writes text; `-` is refused.
+
+    `write` gets an open file: a temporary that then replaces `path`
+    (`atomic_write_binary`), or, for a character device or FIFO, a buffer in
+    memory that is then written through in one go (a zip writer seeks in a
+    file that says it can: `/dev/null` says so, and the zip's end record then
+    cannot be packed).
+
+    Returns:
+        What was written, for messages: the path.
+
+    Raises:
+        OutputError: `path` is `-`, an input, a folder, a block device or a
+            socket, or cannot be written (the message names it and says why).
+    """
+    refuse_binary_output(path, inputs)
+    through = _written_through(path)
+    try:
+        if through:
+            buffer = io.BytesIO()
+            write(buffer)
+            with open(path, "wb") as handle:
+                handle.write(buffer.getbuffer())
+        else:
+            atomic_write_binary(path, write)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return str(path)
+
+
+def _written_through(path: str | Path) -> bool:
+    """Whether `path` is a character device or a FIFO (written through, not replaced).
+
+    Raises:
+        OutputError: `path` cannot be looked at (a folder on the way is not one, ...).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def stale_temporaries(folder: Path) -> list[Path]:

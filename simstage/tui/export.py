@@ -16,7 +16,15 @@ def export_beliefs(
     turn: int | None = None,
     fmt: str = "graphml",
 ) -> str:
-    """Write the belief graph at `turn` beside the run log; return a line saying what happened."""
+    """Write the belief graph at `turn` beside the run log, atomically; return a line saying what happened.
+
+    Raises:
+        OutputError: the graph's file is the run log (a link to it), or cannot be
+            written (a read-only folder, a full disk, a folder of that name): one
+            line naming the file; what was there before is left as it was.
+    """
+    from simstage.report.files import OutputError, atomic_write_text, refuse_input
+
     try:
         from simstage.tom.export import SUFFIX, render_graph
         from simstage.tom.graph import belief_graph
@@ -25,5 +33,10 @@ def export_beliefs(
     shown = [e for e in events if getattr(e, "type", "") != "run_ended"]
     suffix = f"-turn{turn}" if turn is not None else ""
     target = log_path.with_name(f"{log_path.stem}.beliefs{suffix}{SUFFIX[fmt]}")
-    target.write_text(render_graph(belief_graph(scenario, shown, turn), fmt), encoding="utf-8")
+    refuse_input(target, [log_path])
+    text = render_graph(belief_graph(scenario, shown, turn), fmt)
+    try:
+        atomic_write_text(target, text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     return f"belief graph written to {target}"
