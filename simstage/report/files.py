@@ -39,9 +39,13 @@ def replaceable_target(path: str | Path) -> Path:
     """The file an atomic write of `path` replaces: `path`, or the file a symlink at `path` points at.
 
     Raises:
-        IsADirectoryError: the target is a folder.
+        IsADirectoryError: the target is a folder, or `path` ends in `/` (names one).
         OSError: the target exists and is not a regular file (a device, a FIFO, a socket).
     """
+    if str(path).endswith("/"):  # Path() drops the slash: the rename would make a file of it
+        raise IsADirectoryError(
+            errno.EISDIR, "names a folder (it ends in /), not a file", str(path)
+        )
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     try:
         mode = os.stat(target).st_mode
