@@ -72,7 +72,8 @@ class Balance:
     def add(self, probes: Sequence[IntendedProbe]) -> None:
         for probe in probes:
             if probe.kind == "fact":
-                self.counts[("fact", probe.order, fact_kind(probe.answer, probe.reality))] += 1
+                answered = fact_kind(probe.answer, probe.reality)
+                self.counts[("fact", probe.order, probe.reality, answered)] += 1
                 self.counts[("reality", probe.reality)] += 1
             elif probe.kind == "who_knows":
                 self.counts[("who", probe.order, probe.false_belief)] += 1

@@ -21,7 +21,7 @@ from simstage.generate import names
 from simstage.generate.ledger import Ledger
 from simstage.tom.metrics import FACT_ANSWERS
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the same seed and options would write different scenes."""
 
 

@@ -63,6 +63,8 @@ class FactAccount:
         self.keeper = keeper
         self.cast = tuple(cast)
         self.statements = [Statement(truth, frozenset({keeper}), frozenset({keeper}))]
+        self._beliefs: dict[tuple[str, ...], bool | None] = {}
+        """`belief`'s answers since the last statement (probes ask thousands of chains)."""
 
     def said(self, value: bool, heard: Iterable[str], audience: Iterable[str]) -> Statement:
         """The keeper says the fact holds (`value`) or not, `heard` by some, thought heard by `audience`."""
@@ -73,10 +75,17 @@ class FactAccount:
             self.keeper,
         )
         self.statements.append(statement)
+        self._beliefs.clear()
         return statement
 
     def belief(self, chain: Sequence[str]) -> bool | None:
         """What `chain[0]` thinks `chain[1]` thinks ... of whether the fact holds (None: no belief)."""
+        key = tuple(chain)
+        if key not in self._beliefs:
+            self._beliefs[key] = self._belief(key)
+        return self._beliefs[key]
+
+    def _belief(self, chain: tuple[str, ...]) -> bool | None:
         first, rest = chain[0], set(chain[1:])
         for statement in reversed(self.statements):
             if first not in statement.heard or not rest <= statement.audience:

@@ -15,13 +15,23 @@ with half of them false beliefs (a value reality contradicts; "don't know" is no
 belief, as the tracker counts it), the rest split between don't know (a third) and
 true beliefs; at orders 2 and above a false belief or a don't-know also differs
 from the answer one order down (ExploreToM's filter). The fact holds in half the
-probes. Who-knows probes are half false beliefs (the set differs from who really
-knows) at each order.
+probes, and the shares are kept apart for a fact that holds and one that does not,
+so each order's yes and no are a third each too. Who-knows probes are half false
+beliefs (the set differs from who really knows) at each order.
+
+A story is drawn, then its probes picked; deep orders rarely have every kind at
+once, so each scene keeps the best of up to `BEST_OF` stories: the first whose
+every probe is of the kind the set lacks most, or else the one whose probes lag
+least behind it. With a single statement no story has a false belief at order 3
+or above that passes the filter (whoever is thought to have heard the lie is
+thought to have heard it with everyone else), so such a set cannot balance there:
+`--check` says so.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,8 +64,12 @@ FACTS = (
 )
 """(name, sentence) of the facts a story may turn on."""
 
+BEST_OF = 200
+"""Stories drawn for one scene at most; the first that gives every probe the kind the set lacks
+most is kept, or else the one that falls shortest."""
 SHARES = {"wrong": 0.5, "unknown": 1 / 3, "right": 1 / 6}
-"""What each fact probe's answer should be, as shares of the set's fact probes at each order."""
+"""What each fact probe's answer should be, as shares of the set's fact probes at each order
+(counted apart for a fact that holds and one that does not)."""
 
 
 class SecretsOptions(SceneOptions):
@@ -195,14 +209,16 @@ def _probe(
 
 
 def _fact_probes(
-    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, slack: int
-) -> list[IntendedProbe] | None:
-    """The fact probes, each the kind of answer (`SHARES`) the set lacks most; None when the story has
-    none of that kind (with `slack`, one of the `slack` next most lacking will do)."""
+    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, bound: float
+) -> tuple[list[IntendedProbe], float] | None:
+    """The fact probes, each of the kind of answer (`SHARES`) the set lacks most that the story has,
+    and what falling short cost: for each probe, how far the kind it got lags behind the kind the
+    set lacked most (0: every probe got the kind wanted). None when an order has no chain to ask,
+    or as soon as the cost reaches `bound` (another story already does as well)."""
     account = probed.account
     reality = fact_label(account.truth)
     pending = dict(balance.counts)
-    probes = []
+    probes, cost = [], 0.0
     for order in range(1, options.order + 1):
         pool: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         for chain in itertools.permutations(account.cast, order):
@@ -213,31 +229,34 @@ def _fact_probes(
                 continue  # fails ExploreToM's filter: never asked
             pool.setdefault(kind, []).append((chain, answer, lower))
         for _ in range(options.probes):
-            asked = sum(pending.get(("fact", order, k), 0) for k in SHARES) + 1
-            ranked = sorted(
-                SHARES,
-                key=lambda k: SHARES[k] * asked - pending.get(("fact", order, k), 0),
-                reverse=True,
-            )
-            # The kind the set lacks most; after `slack` draws, the closest the story has.
-            lacking = next((k for k in ranked[: 1 + slack] if pool.get(k)), None)
-            if lacking is None:
+            asked = sum(pending.get(("fact", order, reality, k), 0) for k in SHARES) + 1
+            lag = {
+                k: SHARES[k] * asked - pending.get(("fact", order, reality, k), 0) for k in SHARES
+            }
+            ranked = sorted(SHARES, key=lambda k: lag[k], reverse=True)
+            kind = next((k for k in ranked if pool.get(k)), "")
+            if not kind:
                 return None
-            kind = lacking
+            cost += lag[ranked[0]] - lag[kind]
             chain, answer, lower = pool[kind].pop(rng.randrange(len(pool[kind])))
-            pending[("fact", order, kind)] = pending.get(("fact", order, kind), 0) + 1
+            pending[("fact", order, reality, kind)] = (
+                pending.get(("fact", order, reality, kind), 0) + 1
+            )
             probes.append(_probe("fact", probed, chain, answer, reality, lower, kind == "wrong"))
-    return probes
+        if cost >= bound:
+            return None
+    return probes, cost
 
 
 def _who_knows_probes(
-    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, slack: int
-) -> list[IntendedProbe] | None:
+    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random
+) -> tuple[list[IntendedProbe], float]:
     """One who-knows probe per order from 2, asked along a chain one shorter: a false belief or a true
-    one, as the set lacks; None when the story has none such (with `slack`, either will do)."""
+    one, as the set lacks, and what falling short cost (how far the set's split lags where the story
+    has only the other kind)."""
     account = probed.account
     really = knowers_label(account.knowers())
-    probes = []
+    probes, cost = [], 0.0
     for order in range(2, options.order + 1):
         split: dict[bool, list[tuple[tuple[str, ...], str, str]]] = {True: [], False: []}
         for chain in itertools.permutations(account.cast, order - 1):
@@ -246,12 +265,12 @@ def _who_knows_probes(
             split[answer != really].append((chain, answer, lower))
         falses, trues = balance.counts[("who", order, True)], balance.counts[("who", order, False)]
         want_false = falses < trues or (falses == trues and rng.random() < 0.5)
-        choices = split[want_false] or (split[not want_false] if slack else [])
-        if not choices:
-            return None
-        chain, answer, lower = rng.choice(choices)
+        if not split[want_false]:
+            cost += abs(falses - trues)
+            want_false = not want_false
+        chain, answer, lower = rng.choice(split[want_false])
         probes.append(_probe("who_knows", probed, chain, answer, really, lower, answer != really))
-    return probes
+    return probes, cost
 
 
 def compose(
@@ -259,17 +278,30 @@ def compose(
 ) -> tuple[list[IntendedProbe], dict[str, Any]] | None:
     """One scene: its probes with their intended answers, and its scenario data.
 
-    The fact holds or not as the set's fact probes have seen least so far.
+    The fact holds or not as the set's fact probes have seen least so far. Up to `BEST_OF`
+    stories are drawn; the first whose probes are each of the kind the set lacks most is kept,
+    or else the one that falls shortest of that (the earliest among equals). `slack` is not
+    used: the draws are this function's own. None when no story drawn has a chain to ask at
+    every order.
     """
     held = [balance.counts[("reality", label)] for label in FACT_OPTIONS[:2]]
     truth = held[0] < held[1] or (held[0] == held[1] and rng.random() < 0.5)
-    data, account, turns = _story(rng, options, truth)
-    probed = _Probed(account, next(iter(data["world"]["facts"])), turns)
-    facts = _fact_probes(probed, options, balance, rng, slack)
-    who = _who_knows_probes(probed, options, balance, rng, slack) if facts else None
-    if facts is None or who is None:
+    best: tuple[float, list[IntendedProbe], dict[str, Any], int] | None = None
+    for _ in range(BEST_OF):
+        data, account, turns = _story(rng, options, truth)
+        probed = _Probed(account, next(iter(data["world"]["facts"])), turns)
+        facts = _fact_probes(probed, options, balance, rng, math.inf if best is None else best[0])
+        if facts is None:
+            continue  # no chain to ask at some order, or no better than the best so far
+        who, lag = _who_knows_probes(probed, options, balance, rng)
+        cost = facts[1] + lag
+        if best is None or cost < best[0]:
+            best = (cost, facts[0] + who, data, turns)
+        if cost <= 0:
+            break
+    if best is None:
         return None
-    probes = facts + who
+    _, probes, data, turns = best
     data["tom"] = {"order": max(2, options.order)}
     data["probes"] = [probe_entry(probe) for probe in probes]
     data["max_turns"] = turns

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simstage.generate import generate
 from simstage.generate.check import balance_table, scene_scenario, tracker_answers
 from simstage.generate.fact_account import FactAccount
@@ -81,3 +83,39 @@ def test_check_says_which_controls_a_set_of_facts_has_no_use_for() -> None:
         " direct/indirect n/a" in result.output
     )
     assert "the tracker's answers equal the intended ones on 250 of 250 probes" in result.output
+
+
+@pytest.mark.parametrize(("order", "characters", "statements"), [(4, 5, 2), (4, 4, 3), (3, 4, 4)])
+def test_deep_orders_balance_too(order: int, characters: int, statements: int) -> None:
+    # Order 4 (and order 3 with four characters) used to fall back on don't-know and
+    # true-belief probes: --check said NO. Each scene now keeps the best of many stories.
+    scenes = generate("secrets", 50, 1, order=order, characters=characters, statements=statements)
+    table = balance_table("secrets", scenes)
+    assert all(table.balanced().values()), table
+    for row in table.rows:
+        if row.position:  # fact probes: yes / no / don't know
+            assert all(abs(share - 1 / 3) <= 0.05 for share in row.position), row
+            assert abs(row.false_belief - 0.5) <= 0.05, row
+    for scene in scenes[:10]:
+        assert tracker_answers(scene_scenario(scene)).answers == [p.answer for p in scene.probes]
+
+
+def test_one_statement_cannot_balance_order_3_and_check_says_so() -> None:
+    # With one statement, whoever is thought to have heard the lie is thought to have heard it
+    # with everyone else: no false belief at order 3 differs from the order below.
+    scenes = generate("secrets", 30, 1, order=3, characters=5, statements=1)
+    table = balance_table("secrets", scenes)
+    deepest = next(row for row in table.rows if row.group == "3")
+    assert deepest.false_belief == 0.0
+    assert not table.balanced()["false/true belief"]
+
+
+def test_the_account_forgets_its_answers_when_the_keeper_speaks_again() -> None:
+    account = FactAccount(True, "Ada", ["Ada", "Ben", "Cy"])
+    assert account.belief(("Ben",)) is None
+    account.said(False, {"Ben"}, {"Ben"})
+    assert account.belief(("Ben",)) is False
+    assert account.belief(("Ada", "Ben")) is False
+    account.said(True, {"Ben", "Cy"}, {"Ben", "Cy"})
+    assert account.belief(("Ben",)) is True
+    assert account.belief(("Cy", "Ben")) is True
