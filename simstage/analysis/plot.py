@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from simstage.analysis.results import FitResult
@@ -30,13 +30,21 @@ def level_line(axes: Any, level: str, value: float | None, words: str) -> None:
         axes.axhline(value, label=f"{words} {value:.2f}", **LEVELS[level])
 
 
-def plot_fit(result: FitResult, out: str | Path) -> None:
-    """Draw a `probes.fit` result to a PNG (or any format matplotlib knows by `out`'s suffix)."""
+def plot_fit(result: FitResult, out: BinaryIO, name: str | Path) -> None:
+    """Draw a `probes.fit` result into the open file `out`, in the format `name`'s suffix names.
+
+    A PNG unless matplotlib knows `name`'s suffix (`.svg`, `.pdf`); the file is
+    `out`, so matplotlib never adds a suffix to `name`.
+    """
     figure = fit_figure(result)
     import matplotlib.pyplot as plt
 
-    figure.savefig(out)
-    plt.close(figure)
+    try:
+        suffix = Path(name).suffix.removeprefix(".").lower()
+        known = figure.canvas.get_supported_filetypes()
+        figure.savefig(out, format=suffix if suffix in known else "png")
+    finally:
+        plt.close(figure)
 
 
 def fit_svg(result: FitResult) -> str:

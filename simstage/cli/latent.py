@@ -146,7 +146,11 @@ def _head(summary: TargetSummary) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split by run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option(
-    "--plot", type=click.Path(dir_okay=False), help="Also draw accuracy per layer to this PNG."
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Also draw accuracy per layer to this file: a PNG, or the format its suffix names "
+    "(.svg, .pdf), under the name given; replaced in one step, a device or FIFO is written "
+    "through. Not the dataset, nor -.",
 )
 @friendly_errors
 def fit_command(
@@ -163,16 +167,24 @@ def fit_command(
     answer completed with either container of its pair, so it needs runs
     captured with latent.contrast: true, and a target that is one of the pair
     (container, named_last). Its sign is set on the train rows.
+
+    The plot is written whole or not at all; a --plot that is the dataset
+    (by any name or link) is refused before any work.
     """
     from simstage.analysis.probes import fit
     from simstage.analysis.results import CcsRows
+    from simstage.report.files import refuse_binary_output, write_binary_output
 
+    if plot:
+        refuse_binary_output(plot, [dataset], option="--plot")
     with _latent_errors():
         result = fit(_load(dataset), layers, target, seed)
     if plot:
         from simstage.analysis.plot import plot_fit
 
-        plot_fit(result, plot)
+        write_binary_output(
+            plot, lambda out: plot_fit(result, out, plot), inputs=[dataset], option="--plot"
+        )
     if as_json:
         json.dump(result.to_json(), sys.stdout, indent=2)
         click.echo()

@@ -6,8 +6,8 @@ file of its own; so the rename only ever replaces a regular file or a missing
 path, and a symlink is followed: the file it points at is replaced, the link
 stays. `write_output` (the commands' `-o`) writes through to a character device,
 a FIFO or stdout (`-`) instead, and refuses an output that is one of its inputs;
-`write_binary_output` does the same for binary data (a latent dataset), but
-refuses `-`.
+`write_binary_output` does the same for binary data (a latent dataset, a
+plot), but refuses `-`.
 """
 
 from __future__ import annotations
@@ -160,8 +160,10 @@ def same_file(path: str | Path, inputs: Iterable[str | Path]) -> str | Path | No
     return None
 
 
-def refuse_input(path: str | Path, inputs: Iterable[str | Path]) -> None:
+def refuse_input(path: str | Path, inputs: Iterable[str | Path], *, option: str = "-o") -> None:
     """Refuse an output that is one of the command's inputs (checked before any work).
+
+    `option` is the command's name for the output (`-o`, `--plot`), for the message.
 
     Raises:
         OutputError: `path` is one of `inputs`, by any name or link.
@@ -171,7 +173,7 @@ def refuse_input(path: str | Path, inputs: Iterable[str | Path]) -> None:
     source = same_file(path, inputs)
     if source is not None:
         raise OutputError(
-            f"{path}: is the input {source}; writing it would destroy it, so choose another -o"
+            f"{path}: is the input {source}; writing it would destroy it, so choose another {option}"
         )
 
 
@@ -214,21 +216,29 @@ def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = 
     return str(path)
 
 
-def refuse_binary_output(path: str | Path, inputs: Iterable[str | Path]) -> None:
+def refuse_binary_output(
+    path: str | Path, inputs: Iterable[str | Path], *, option: str = "-o"
+) -> None:
     """Refuse what `write_binary_output` refuses before writing: `-`, or one of the inputs.
+
+    `option` is the command's name for the output (`-o`, `--plot`), for the message.
 
     Raises:
         OutputError: `path` is `-` (binary data is no terminal's), or one of `inputs`.
     """
     if str(path) == STDOUT:
         raise OutputError(
-            "-o -: the output is binary, not for standard output; name a file to write"
+            f"{option} -: the output is binary, not for standard output; name a file to write"
         )
-    refuse_input(path, inputs)
+    refuse_input(path, inputs, option=option)
 
 
 def write_binary_output(
-    path: str | Path, write: Callable[[BinaryIO], object], *, inputs: Iterable[str | Path] = ()
+    path: str | Path,
+    write: Callable[[BinaryIO], object],
+    *,
+    inputs: Iterable[str | Path] = (),
+    option: str = "-o",
 ) -> str:
     """Write a command's binary output (`-o PATH`) as `write_output` writes text; `-` is refused.
 
@@ -236,7 +246,7 @@ def write_binary_output(
     (`atomic_write_binary`), or, for a character device or FIFO, a buffer in
     memory that is then written through in one go (a zip writer seeks in a
     file that says it can: `/dev/null` says so, and the zip's end record then
-    cannot be packed).
+    cannot be packed). `option` names the output in the messages (`-o`, `--plot`).
 
     Returns:
         What was written, for messages: the path.
@@ -245,7 +255,7 @@ def write_binary_output(
         OutputError: `path` is `-`, an input, a folder, a block device or a
             socket, or cannot be written (the message names it and says why).
     """
-    refuse_binary_output(path, inputs)
+    refuse_binary_output(path, inputs, option=option)
     through = _written_through(path)
     try:
         if through:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,20 @@ def cut_off(error: BaseException) -> Any:
         raise error
 
     return write
+
+
+def write_fault(
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    writer: str,
+    cut_off: Callable[[BaseException], Any],
+) -> None:
+    """Make writing fail as `fault` says: `read-only` (nothing opens for writing) or `full disk`
+    (`writer`, the dotted name of what fills the file, replaced by `cut_off`, runs out of space)."""
+    if fault == "read-only":
+        make_read_only(monkeypatch)
+    elif fault == "full disk":
+        monkeypatch.setattr(writer, cut_off(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
 
 
 @pytest.mark.parametrize("how", ["same", "hardlink", "symlink", "other-path", "sidecar"])
@@ -105,13 +120,7 @@ def test_a_failed_write_is_one_line_naming_the_output_and_keeps_the_old_file(
         out = tmp_path / "gone" / "latent.npz"
     else:
         out.write_bytes(OLD)
-    if fault == "read-only":
-        make_read_only(monkeypatch)
-    elif fault == "full disk":
-        monkeypatch.setattr(
-            "numpy.savez_compressed",
-            cut_off(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))),
-        )
+    write_fault(monkeypatch, fault, "numpy.savez_compressed", cut_off)
     assert one_line_error(invoke(sweep, "-o", out)) == f"simstage: cannot write {out}: {reason}"
     if fault == "missing folder":
         assert not out.parent.exists()

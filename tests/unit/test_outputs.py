@@ -29,6 +29,25 @@ def cli(*args: str) -> object:
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+HOWS = ("same", "hardlink", "symlink", "other-path")
+"""The ways `another_name` reaches a file."""
+
+
+def another_name(path: Path, how: str, folder: Path) -> Path:
+    """`path` itself (`same`), a hard link or a symlink to it made in `folder`, or `path` through `sub/..`."""
+    if how == "same":
+        return path
+    if how == "other-path":
+        (path.parent / "sub").mkdir(exist_ok=True)
+        return path.parent / "sub" / ".." / path.name
+    out = folder / f"{'linked' if how == 'hardlink' else 'pointer'}{path.suffix}"
+    if how == "hardlink":
+        os.link(path, out)
+    else:
+        out.symlink_to(path)
+    return out
+
+
 def null_device(tmp_path: Path) -> Path:
     """A node equal to /dev/null (character device 1,3) inside the test's folder, never /dev/null itself."""
     node = tmp_path / "nulldev"
@@ -63,22 +82,12 @@ def test_a_full_device_is_one_line_and_exit_2(tmp_path: Path, run_log: Path) -> 
 @pytest.mark.parametrize(
     "command", [["export", "--format", "json"], ["export", "--format", "csv"], ["report"]]
 )
-@pytest.mark.parametrize("how", ["same", "hardlink", "symlink", "other-path"])
+@pytest.mark.parametrize("how", HOWS)
 def test_an_output_that_is_the_input_is_refused(
     tmp_path: Path, run_log: Path, command: list[str], how: str
 ) -> None:
     before = run_log.read_bytes()
-    if how == "same":
-        out = run_log
-    elif how == "hardlink":
-        out = tmp_path / "linked.html"
-        os.link(run_log, out)
-    elif how == "symlink":
-        out = tmp_path / "pointer.html"
-        out.symlink_to(run_log)
-    else:
-        (tmp_path / "sub").mkdir()
-        out = tmp_path / "sub" / ".." / run_log.name
+    out = another_name(run_log, how, tmp_path)
     result = cli(command[0], run_log, *command[1:], "-o", out)
     assert result.exit_code == 2, result.output
     assert "simstage:" in result.output and "is the input" in result.output
