@@ -17,7 +17,9 @@ true beliefs; at orders 2 and above a false belief or a don't-know also differs
 from the answer one order down (ExploreToM's filter). The fact holds in half the
 probes, and the shares are kept apart for a fact that holds and one that does not,
 so each order's yes and no are a third each too. Who-knows probes are half false
-beliefs (the set differs from who really knows) at each order.
+beliefs (the set differs from who really knows) at each order, each of those a set
+that also differs from the one the order below names (the filter again), so neither
+answering who really knows nor the lower order's set scores much over half.
 
 A story is drawn, then its probes picked; deep orders rarely have every kind at
 once, so each scene keeps the best of up to `BEST_OF` stories: the first whose
@@ -251,9 +253,9 @@ def _fact_probes(
 def _who_knows_probes(
     probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random
 ) -> tuple[list[IntendedProbe], float]:
-    """One who-knows probe per order from 2, asked along a chain one shorter: a false belief or a true
-    one, as the set lacks, and what falling short cost (how far the set's split lags where the story
-    has only the other kind)."""
+    """One who-knows probe per order from 2, asked along a chain one shorter: a false belief (passing
+    ExploreToM's filter) or a true one, as the set lacks, and what falling short cost (how far the
+    set's split lags where the story has only the other kind; 1 for a false belief that fails the filter)."""
     account = probed.account
     really = knowers_label(account.knowers())
     probes, cost = [], 0.0
@@ -268,7 +270,14 @@ def _who_knows_probes(
         if not split[want_false]:
             cost += abs(falses - trues)
             want_false = not want_false
-        chain, answer, lower = rng.choice(split[want_false])
+        pool = split[want_false]
+        if (
+            want_false
+        ):  # a false belief that also differs from the order below (ExploreToM's filter)
+            passing = [found for found in pool if found[1] != found[2]]
+            cost += 0 if passing else 1
+            pool = passing or pool
+        chain, answer, lower = rng.choice(pool)
         probes.append(_probe("who_knows", probed, chain, answer, really, lower, answer != really))
     return probes, cost
 

@@ -119,3 +119,15 @@ def test_the_account_forgets_its_answers_when_the_keeper_speaks_again() -> None:
     account.said(True, {"Ben", "Cy"}, {"Ben", "Cy"})
     assert account.belief(("Ben",)) is True
     assert account.belief(("Cy", "Ben")) is True
+
+
+def test_false_who_knows_probes_differ_from_the_order_below_so_that_shortcut_fails() -> None:
+    # Before, most false who-knows probes at orders 3 and 4 named the same set as the order
+    # below: answering the lower order scored 0.74 to 0.88 there.
+    scenes = generate("secrets", 50, 1, order=4, characters=5)
+    table = balance_table("secrets", scenes)
+    for row in table.rows:
+        if row.group.startswith("who knows"):
+            assert row.lower <= 0.6 and row.reality <= 0.6, row
+    probes = [p for s in scenes for p in s.probes if p.kind == "who_knows" and p.false_belief]
+    assert probes and all(p.answer not in (p.lower, p.reality) for p in probes)
