@@ -252,7 +252,9 @@ Compose = Callable[
     [random.Random, Any, Any, int], "tuple[list[IntendedProbe], dict[str, Any]] | None"
 ]
 """(random stream, options, the set's `simstage.generate.controls.Balance` so far, slack) ->
-(probes, scenario data), or None to draw another story."""
+(probes, scenario data), or None to be called again (up to `scenes.MAX_TRIES` times, `slack`
+growing). A family that draws and weighs its own stories (`secrets`) ignores `slack`, and raises
+`GenerateError` itself when none will do."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ class Family:
     """Writes one story about an object; the controls pick its probes (`simstage.generate.controls`)."""
     compose: Compose | None = None
     """Writes one whole scene instead (a family about facts): its probes and scenario data, or None
-    when the story drawn lacks the probes asked for (another is drawn)."""
+    when the story drawn lacks the probes asked for (it is called again; see `Compose`)."""
     check: Callable[[Any], None] = lambda options: None
     """Refuses options no story of the family can satisfy (raises GenerateError)."""
 

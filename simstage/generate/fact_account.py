@@ -62,9 +62,14 @@ class FactAccount:
         self.truth = truth
         self.keeper = keeper
         self.cast = tuple(cast)
-        self.statements = [Statement(truth, frozenset({keeper}), frozenset({keeper}))]
+        self._statements = [Statement(truth, frozenset({keeper}), frozenset({keeper}))]
         self._beliefs: dict[tuple[str, ...], bool | None] = {}
         """`belief`'s answers since the last statement (probes ask thousands of chains)."""
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements so far, oldest first (the keeper's own knowledge first); only `said` adds one."""
+        return tuple(self._statements)
 
     def said(self, value: bool, heard: Iterable[str], audience: Iterable[str]) -> Statement:
         """The keeper says the fact holds (`value`) or not, `heard` by some, thought heard by `audience`."""
@@ -74,7 +79,7 @@ class FactAccount:
             frozenset(audience) | {self.keeper},
             self.keeper,
         )
-        self.statements.append(statement)
+        self._statements.append(statement)
         self._beliefs.clear()
         return statement
 
@@ -87,7 +92,7 @@ class FactAccount:
 
     def _belief(self, chain: tuple[str, ...]) -> bool | None:
         first, rest = chain[0], set(chain[1:])
-        for statement in reversed(self.statements):
+        for statement in reversed(self._statements):
             if first not in statement.heard or not rest <= statement.audience:
                 continue
             if len(chain) == 1 and statement.speaker == first:

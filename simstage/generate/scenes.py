@@ -15,7 +15,8 @@ from simstage.generate.controls import Balance, intended_probes, pick
 from simstage.generate.text import scenario_data, scene_text
 
 MAX_TRIES = 2000
-"""Stories drawn for one scene before giving up (a story lacking the probes asked for is redrawn)."""
+"""Stories drawn for one scene before giving up (a story lacking the probes asked for is redrawn);
+a family with its own `compose` is called up to this many times."""
 SLACK_AFTER = 100
 """Draws after which the false/true split of one scene may stray by one more probe per order."""
 

@@ -36,6 +36,7 @@ import itertools
 import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import Field
@@ -46,6 +47,7 @@ from simstage.generate.controls import Balance, fact_kind
 from simstage.generate.core import (
     CastMember,
     Family,
+    GenerateError,
     IntendedProbe,
     SceneOptions,
     fact_label,
@@ -69,9 +71,10 @@ FACTS = (
 BEST_OF = 200
 """Stories drawn for one scene at most; the first that gives every probe the kind the set lacks
 most is kept, or else the one that falls shortest."""
-SHARES = {"wrong": 0.5, "unknown": 1 / 3, "right": 1 / 6}
+SHARES = {"wrong": Fraction(1, 2), "unknown": Fraction(1, 3), "right": Fraction(1, 6)}
 """What each fact probe's answer should be, as shares of the set's fact probes at each order
-(counted apart for a fact that holds and one that does not)."""
+(counted apart for a fact that holds and one that does not). Exact fractions: stories whose
+probes fall equally short compare equal, and the earlier is kept."""
 
 
 class SecretsOptions(SceneOptions):
@@ -211,16 +214,21 @@ def _probe(
 
 
 def _fact_probes(
-    probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random, bound: float
-) -> tuple[list[IntendedProbe], float] | None:
+    probed: _Probed,
+    options: SecretsOptions,
+    balance: Balance,
+    rng: random.Random,
+    bound: Fraction | float,
+) -> tuple[list[IntendedProbe], Fraction] | None:
     """The fact probes, each of the kind of answer (`SHARES`) the set lacks most that the story has,
     and what falling short cost: for each probe, how far the kind it got lags behind the kind the
     set lacked most (0: every probe got the kind wanted). None when an order has no chain to ask,
-    or as soon as the cost reaches `bound` (another story already does as well)."""
+    or when fewer chains pass the filter than the probes asked, or as soon as the cost reaches
+    `bound` (another story already does as well)."""
     account = probed.account
     reality = fact_label(account.truth)
     pending = dict(balance.counts)
-    probes, cost = [], 0.0
+    probes, cost = [], Fraction(0)
     for order in range(1, options.order + 1):
         pool: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         for chain in itertools.permutations(account.cast, order):
@@ -252,13 +260,13 @@ def _fact_probes(
 
 def _who_knows_probes(
     probed: _Probed, options: SecretsOptions, balance: Balance, rng: random.Random
-) -> tuple[list[IntendedProbe], float]:
+) -> tuple[list[IntendedProbe], Fraction]:
     """One who-knows probe per order from 2, asked along a chain one shorter: a false belief (passing
     ExploreToM's filter) or a true one, as the set lacks, and what falling short cost (how far the
     set's split lags where the story has only the other kind; 1 for a false belief that fails the filter)."""
     account = probed.account
     really = knowers_label(account.knowers())
-    probes, cost = [], 0.0
+    probes, cost = [], Fraction(0)
     for order in range(2, options.order + 1):
         split: dict[bool, list[tuple[tuple[str, ...], str, str]]] = {True: [], False: []}
         for chain in itertools.permutations(account.cast, order - 1):
@@ -290,12 +298,14 @@ def compose(
     The fact holds or not as the set's fact probes have seen least so far. Up to `BEST_OF`
     stories are drawn; the first whose probes are each of the kind the set lacks most is kept,
     or else the one that falls shortest of that (the earliest among equals). `slack` is not
-    used: the draws are this function's own. None when no story drawn has a chain to ask at
-    every order.
+    used: the draws are this function's own, so it never returns None.
+
+    Raises:
+        GenerateError: none of the stories drawn has the fact probes asked for at every order.
     """
     held = [balance.counts[("reality", label)] for label in FACT_OPTIONS[:2]]
     truth = held[0] < held[1] or (held[0] == held[1] and rng.random() < 0.5)
-    best: tuple[float, list[IntendedProbe], dict[str, Any], int] | None = None
+    best: tuple[Fraction, list[IntendedProbe], dict[str, Any], int] | None = None
     for _ in range(BEST_OF):
         data, account, turns = _story(rng, options, truth)
         probed = _Probed(account, next(iter(data["world"]["facts"])), turns)
@@ -309,7 +319,12 @@ def compose(
         if cost <= 0:
             break
     if best is None:
-        return None
+        raise GenerateError(
+            f"secrets: none of {BEST_OF} stories drawn has {options.probes} fact"
+            f" probe{'s' if options.probes > 1 else ''} at every order"
+            f" up to {options.order} (above order 1, a wrong or don't-know answer must differ from the"
+            " order below); give fewer --probes, more --statements or --characters, or a lower --private"
+        )
     _, probes, data, turns = best
     data["tom"] = {"order": max(2, options.order)}
     data["probes"] = [probe_entry(probe) for probe in probes]

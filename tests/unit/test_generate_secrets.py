@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from simstage.cli import main
 from simstage.generate import generate
 from simstage.generate.check import balance_table, scene_scenario, tracker_answers
 from simstage.generate.fact_account import FactAccount
@@ -131,3 +133,15 @@ def test_false_who_knows_probes_differ_from_the_order_below_so_that_shortcut_fai
             assert row.lower <= 0.6 and row.reality <= 0.6, row
     probes = [p for s in scenes for p in s.probes if p.kind == "who_knows" and p.false_belief]
     assert probes and all(p.answer not in (p.lower, p.reality) for p in probes)
+
+
+def test_settings_no_story_can_probe_fail_at_once_in_one_line() -> None:
+    # Order 4 needs a statement heard with three others in its audience: a private one never is.
+    result = CliRunner().invoke(
+        main,
+        ["generate", "secrets", "--n", "1", "--order", "4", "--characters", "4",
+         "--statements", "1", "--private", "1", "--probes", "1", "--check"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "none of 200 stories drawn has 1 fact probe at every order up to 4" in result.output
+    assert "Traceback" not in result.output
