@@ -18,7 +18,7 @@ from simstage.cli.options import out_file_option
 
 if TYPE_CHECKING:
     from simstage.analysis.dataset import LatentDataset
-    from simstage.analysis.results import Accuracy, BehaviourAblation, TargetSummary
+    from simstage.analysis.results import Accuracy, BehaviourAblation, FitResult, TargetSummary
 
 TARGET = click.Choice(["container", "false_belief", "named_last", "fact", "has_belief"])
 TARGET_HELP = (
@@ -172,23 +172,41 @@ def fit_command(
     (by any name or link) is refused before any work.
     """
     from simstage.analysis.probes import fit
-    from simstage.analysis.results import CcsRows
     from simstage.report.files import refuse_binary_output, write_binary_output
 
     if plot:
         refuse_binary_output(plot, [dataset], option="--plot")
+        _need_matplotlib()
     with _latent_errors():
         result = fit(_load(dataset), layers, target, seed)
+    # The figures first: a plot that cannot be written does not lose the fit.
+    if as_json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        click.echo()
+    else:
+        _print_fit(result)
     if plot:
         from simstage.analysis.plot import plot_fit
 
         write_binary_output(
             plot, lambda out: plot_fit(result, out, plot), inputs=[dataset], option="--plot"
         )
-    if as_json:
-        json.dump(result.to_json(), sys.stdout, indent=2)
-        click.echo()
-        return
+        if not as_json:
+            click.echo(f"plot: {plot}")
+
+
+def _need_matplotlib() -> None:
+    """Refuse `--plot` before any work when matplotlib (the `sweep` extra) is not installed."""
+    try:
+        import matplotlib  # noqa: F401 - only whether it is installed
+    except ImportError:
+        fail("--plot needs matplotlib: pip install 'simstage[sweep]'")
+
+
+def _print_fit(result: FitResult) -> None:
+    """A fit's figures as a table, a line per layer, then behaviour and CCS."""
+    from simstage.analysis.results import CcsRows
+
     _head(result.summary)
     ccs = result.ccs
     paired = isinstance(ccs, CcsRows)
@@ -207,8 +225,6 @@ def fit_command(
         click.echo(f"ccs: {ccs.rows} contrast pairs, chance {ccs.chance:.2f}; {ccs.method}")
     else:
         click.echo(f"ccs: skipped: {ccs.reason}")
-    if plot:
-        click.echo(f"plot: {plot}")
 
 
 @latent_group.command("ablate")

@@ -60,6 +60,15 @@ def stage_options(
     return lambda command: _add(command, *options)
 
 
+def _a_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a name that can only be a folder (`new/`): opened as a file, it would lose the slash."""
+    from simstage.report.files import names_folder
+
+    if value is not None and names_folder(value):
+        raise click.BadParameter(f"{value} names a folder, not a file", ctx, param)
+    return value
+
+
 def run_log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add `--out FILE` and `--force` to a command that writes a run log (as `out`, `force`)."""
     return _add(
@@ -67,6 +76,7 @@ def run_log_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--out",
             type=click.Path(dir_okay=False),
+            callback=_a_file,
             help="Run log to write (default: runs/NAME-TIME.jsonl).",
         ),
         click.option("--force", is_flag=True, help="Overwrite the run log if it exists."),

@@ -57,7 +57,10 @@ def _load_run(runlog: str) -> tuple[Any, list[Any]]:
     type=click.IntRange(0),
     help="Beliefs at the end of this turn (default: the end of the run).",
 )
-@out_file_option("File to write (default: stdout; a folder prefix with --all-turns).")
+@out_file_option(
+    "File to write (default: stdout). With --all-turns, a prefix: OUT-turnN.EXT; a folder ending"
+    " in / gets RUN-turnN.EXT inside it."
+)
 @click.option(
     "--all-turns",
     is_flag=True,
@@ -86,7 +89,7 @@ def export(
       simstage export run.jsonl --format gexf --all-turns -o graphs/sally
       simstage export run.jsonl --format csv -o beliefs.csv
     """
-    from simstage.report.files import OutputError, refuse_input, write_output
+    from simstage.report.files import OutputError, names_folder, refuse_input, write_output
     from simstage.tom.export import SUFFIX, recorded_turns, render_graph
     from simstage.tom.graph import belief_graph
 
@@ -107,7 +110,10 @@ def export(
         _write_or_echo(csv_text(*belief_matrices(scenario, events, turn, order)), out, runlog)
         return
     if all_turns:
-        stem = Path(out) if out else Path(runlog).with_suffix("")
+        if out and names_folder(out):  # graphs/: the run log's name inside the folder
+            stem = Path(out) / Path(runlog).stem
+        else:
+            stem = Path(out) if out else Path(runlog).with_suffix("")
         turns = recorded_turns(events)
         paths = [stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}" for t in turns]
         try:

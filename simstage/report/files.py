@@ -39,12 +39,16 @@ def replaceable_target(path: str | Path) -> Path:
     """The file an atomic write of `path` replaces: `path`, or the file a symlink at `path` points at.
 
     Raises:
-        IsADirectoryError: the target is a folder, or `path` ends in `/` (names one).
+        IsADirectoryError: the target is a folder, or `path` can only name one (it ends in `/`,
+            `/.` or `/..`).
         OSError: the target exists and is not a regular file (a device, a FIFO, a socket).
     """
-    if str(path).endswith("/"):  # Path() drops the slash: the rename would make a file of it
+    if names_folder(
+        path
+    ):  # Path() drops the slash (and a last "."): the rename would make a file of it
+        ending = "/" + os.path.basename(os.fspath(path))
         raise IsADirectoryError(
-            errno.EISDIR, "names a folder (it ends in /), not a file", str(path)
+            errno.EISDIR, f"names a folder (it ends in {ending}), not a file", str(path)
         )
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     try:
@@ -160,10 +164,18 @@ def same_file(path: str | Path, inputs: Iterable[str | Path]) -> str | Path | No
     return None
 
 
-def refuse_input(path: str | Path, inputs: Iterable[str | Path], *, option: str = "-o") -> None:
+def names_folder(path: str | Path) -> bool:
+    """Whether `path` can only name a folder: it ends in `/`, `/.` or `/..` (or is `.` or `..`)."""
+    return os.path.basename(os.fspath(path)) in ("", ".", "..")
+
+
+def refuse_input(
+    path: str | Path, inputs: Iterable[str | Path], *, option: str | None = "-o"
+) -> None:
     """Refuse an output that is one of the command's inputs (checked before any work).
 
-    `option` is the command's name for the output (`-o`, `--plot`), for the message.
+    `option` is the command's name for the output (`-o`, `--plot`), for the message; None where
+    the user does not name it (the TUI's export).
 
     Raises:
         OutputError: `path` is one of `inputs`, by any name or link.
@@ -172,9 +184,8 @@ def refuse_input(path: str | Path, inputs: Iterable[str | Path], *, option: str 
         return
     source = same_file(path, inputs)
     if source is not None:
-        raise OutputError(
-            f"{path}: is the input {source}; writing it would destroy it, so choose another {option}"
-        )
+        choose = f", so choose another {option}" if option else ""
+        raise OutputError(f"{path}: is the input {source}; writing it would destroy it{choose}")
 
 
 def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = ()) -> str:

@@ -33,7 +33,7 @@ def export_beliefs(
     shown = [e for e in events if getattr(e, "type", "") != "run_ended"]
     suffix = f"-turn{turn}" if turn is not None else ""
     target = log_path.with_name(f"{log_path.stem}.beliefs{suffix}{SUFFIX[fmt]}")
-    refuse_input(target, [log_path])
+    refuse_input(target, [log_path], option=None)
     text = render_graph(belief_graph(scenario, shown, turn), fmt)
     try:
         atomic_write_text(target, text)

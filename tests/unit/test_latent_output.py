@@ -186,13 +186,14 @@ def test_a_full_device_is_one_line_and_stays_a_device(sweep: Path, tmp_path: Pat
     assert stat.S_ISCHR(os.lstat(full).st_mode)
 
 
+@pytest.mark.parametrize("ending", ["/", "/."])
 @pytest.mark.parametrize("command", [["latent", "dataset", "{sweep}"], ["export", "{log}"]])
 def test_an_output_ending_in_a_slash_names_a_folder_not_a_file(
-    sweep: Path, tmp_path: Path, command: list[str]
+    sweep: Path, tmp_path: Path, command: list[str], ending: str
 ) -> None:
     # The path is normalised away by pathlib; the rename must not turn `new/` into a file `new`.
-    out = f"{tmp_path / 'new'}/"
+    out = f"{tmp_path / 'new'}{ending}"
     argv = [a.format(sweep=sweep, log=sweep / "run-000.jsonl") for a in command]
     line = one_line_error(CliRunner().invoke(main, [*argv, "-o", out]))
-    assert line == f"simstage: cannot write {out}: names a folder (it ends in /), not a file"
+    assert line == f"simstage: cannot write {out}: names a folder (it ends in {ending}), not a file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]

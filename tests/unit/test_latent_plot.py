@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,19 @@ def test_a_full_device_is_one_line_and_stays_a_device(dataset: Path, tmp_path: P
     assert line == f"simstage: cannot write {full}: No space left on device"
     assert stat.S_ISCHR(os.lstat(full).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == [full.name]
+
+
+@pytest.mark.usefixtures("quick")
+def test_a_plot_that_cannot_be_written_keeps_the_fit_printed(dataset: Path, tmp_path: Path) -> None:
+    result = invoke(dataset, tmp_path / "gone" / "fit.png")
+    assert result.exit_code == 2
+    assert "layer" in result.output and "behaviour" in result.output  # the figures came first
+
+
+def test_without_matplotlib_plot_is_one_line_before_any_work(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_work(monkeypatch)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the sweep extra were not installed
+    line = one_line_error(invoke(dataset, tmp_path / "fit.png"))
+    assert line == "simstage: --plot needs matplotlib: pip install 'simstage[sweep]'"
