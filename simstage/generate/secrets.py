@@ -227,7 +227,7 @@ def _fact_probes(
     `bound` (another story already does as well)."""
     account = probed.account
     reality = fact_label(account.truth)
-    pending = dict(balance.counts)
+    pending = balance.counts.copy()
     probes, cost = [], Fraction(0)
     for order in range(1, options.order + 1):
         pool: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
@@ -238,20 +238,17 @@ def _fact_probes(
             if order > 1 and kind != "right" and answer == lower:
                 continue  # fails ExploreToM's filter: never asked
             pool.setdefault(kind, []).append((chain, answer, lower))
+        cell = ("fact", order, reality)
         for _ in range(options.probes):
-            asked = sum(pending.get(("fact", order, reality, k), 0) for k in SHARES) + 1
-            lag = {
-                k: SHARES[k] * asked - pending.get(("fact", order, reality, k), 0) for k in SHARES
-            }
+            asked = sum(pending[(*cell, k)] for k in SHARES) + 1
+            lag = {k: SHARES[k] * asked - pending[(*cell, k)] for k in SHARES}
             ranked = sorted(SHARES, key=lambda k: lag[k], reverse=True)
             kind = next((k for k in ranked if pool.get(k)), "")
             if not kind:
                 return None
             cost += lag[ranked[0]] - lag[kind]
             chain, answer, lower = pool[kind].pop(rng.randrange(len(pool[kind])))
-            pending[("fact", order, reality, kind)] = (
-                pending.get(("fact", order, reality, kind), 0) + 1
-            )
+            pending[(*cell, kind)] += 1
             probes.append(_probe("fact", probed, chain, answer, reality, lower, kind == "wrong"))
         if cost >= bound:
             return None
@@ -279,9 +276,8 @@ def _who_knows_probes(
             cost += abs(falses - trues)
             want_false = not want_false
         pool = split[want_false]
-        if (
-            want_false
-        ):  # a false belief that also differs from the order below (ExploreToM's filter)
+        # A false belief also differs from the order below (ExploreToM's filter).
+        if want_false:
             passing = [found for found in pool if found[1] != found[2]]
             cost += 0 if passing else 1
             pool = passing or pool
