@@ -43,9 +43,8 @@ def replaceable_target(path: str | Path) -> Path:
             `/.` or `/..`).
         OSError: the target exists and is not a regular file (a device, a FIFO, a socket).
     """
-    if names_folder(
-        path
-    ):  # Path() drops the slash (and a last "."): the rename would make a file of it
+    # Path() drops the slash (and a last "."): the rename would make a file of it.
+    if names_folder(path):
         ending = "/" + os.path.basename(os.fspath(path))
         raise IsADirectoryError(
             errno.EISDIR, f"names a folder (it ends in {ending}), not a file", str(path)
@@ -192,10 +191,10 @@ def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = 
     """Write a command's output (`-o PATH`): atomically to a file, through to a device, FIFO or stdout.
 
     A regular file or a missing path gets `atomic_write_text` (a symlink is
-    followed: the file it points at is replaced, the link stays). A character
-    device (`/dev/null`) or a FIFO is opened and written, as a shell's `>` does;
-    `-` is standard output. An output that is one of `inputs` is refused before
-    anything is written, whatever name or link reaches it.
+    followed: the file it points at is replaced, the link stays). A
+    character device (`/dev/null`) or a FIFO is opened and written, as a shell's
+    `>` does; `-` is standard output. An output that is one of `inputs` is refused
+    before anything is written, whatever name or link reaches it.
 
     Returns:
         What was written, for messages: the path, or "standard output".
@@ -215,16 +214,11 @@ def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = 
             raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
         return "standard output"
     refuse_input(path, inputs)
-    through = _written_through(path)
-    try:
-        if through:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        else:
-            atomic_write_text(path, text)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return str(path)
+    return _write_file(
+        path,
+        lambda handle: handle.write(text.encode("utf-8")),
+        lambda: atomic_write_text(path, text),
+    )
 
 
 def refuse_binary_output(
@@ -267,6 +261,18 @@ def write_binary_output(
             socket, or cannot be written (the message names it and says why).
     """
     refuse_binary_output(path, inputs, option=option)
+    return _write_file(path, write, lambda: atomic_write_binary(path, write))
+
+
+def _write_file(
+    path: str | Path, write: Callable[[BinaryIO], object], replace: Callable[[], object]
+) -> str:
+    """Write `path`: through to a character device or FIFO (`write` fills a buffer in memory, then
+    one write), or else by `replace` (an atomic write); the path, for messages.
+
+    Raises:
+        OutputError: `path` cannot be written (the message names it and says why).
+    """
     through = _written_through(path)
     try:
         if through:
@@ -275,7 +281,7 @@ def write_binary_output(
             with open(path, "wb") as handle:
                 handle.write(buffer.getbuffer())
         else:
-            atomic_write_binary(path, write)
+            replace()
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return str(path)

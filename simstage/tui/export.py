@@ -23,7 +23,7 @@ def export_beliefs(
             written (a read-only folder, a full disk, a folder of that name): one
             line naming the file; what was there before is left as it was.
     """
-    from simstage.report.files import OutputError, atomic_write_text, refuse_input
+    from simstage.report.files import refuse_input, write_output
 
     try:
         from simstage.tom.export import SUFFIX, render_graph
@@ -34,9 +34,5 @@ def export_beliefs(
     suffix = f"-turn{turn}" if turn is not None else ""
     target = log_path.with_name(f"{log_path.stem}.beliefs{suffix}{SUFFIX[fmt]}")
     refuse_input(target, [log_path], option=None)
-    text = render_graph(belief_graph(scenario, shown, turn), fmt)
-    try:
-        atomic_write_text(target, text)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    write_output(target, render_graph(belief_graph(scenario, shown, turn), fmt))
     return f"belief graph written to {target}"
