@@ -178,6 +178,19 @@ def _upgraded(row: dict[str, Any]) -> ProbeLabels:
     return cast("ProbeLabels", row)
 
 
+def refuse_log_name(path: str | Path) -> None:
+    """Refuse a dataset named as a run log (`*.jsonl`): every command that reads a folder would take
+    it for a broken log.
+
+    Raises:
+        LatentError: `path` ends in `.jsonl`.
+    """
+    if str(path).lower().endswith(".jsonl"):
+        raise LatentError(
+            f"{path}: .jsonl names a run log, and a dataset is an .npz; choose a name ending in .npz"
+        )
+
+
 def run_logs(paths: Iterable[str | Path]) -> list[Path]:
     """The run logs named: files as given, and every `*.jsonl` inside a folder (a sweep's).
 

@@ -83,7 +83,8 @@ def latent_group() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @out_file_option(
     "The dataset file to write (.npz), replaced in one step; a device or FIFO is written "
-    "through. Not one of the inputs, nor - (a dataset is binary).",
+    "through. Not one of the inputs, nor - (a dataset is binary), nor a name ending in .jsonl "
+    "(a run log's).",
     required=True,
 )
 @friendly_errors
@@ -99,10 +100,10 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
     width.
 
     The file is written whole or not at all: a failure or Ctrl-C leaves what
-    was there before. An -o that is a run log or sidecar read here is refused
-    before any work.
+    was there before. An -o that is a run log or sidecar read here, that ends
+    in .jsonl, or whose folder is missing, is refused before any work.
     """
-    from simstage.analysis.dataset import build_dataset, run_logs
+    from simstage.analysis.dataset import build_dataset, refuse_log_name, run_logs
     from simstage.latent.store import sidecar_path
     from simstage.report.files import refuse_binary_output, write_binary_output
 
@@ -110,6 +111,7 @@ def dataset_command(paths: tuple[str, ...], out: str) -> None:
         logs = run_logs(paths)
         inputs = [*logs, *(sidecar_path(log) for log in logs)]
         refuse_binary_output(out, inputs)
+        refuse_log_name(out)
         dataset = build_dataset(logs)
         write_binary_output(out, dataset.write, inputs=inputs)
     summary = dataset.summary()

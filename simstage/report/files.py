@@ -236,6 +236,30 @@ def refuse_binary_output(
             f"{option} -: the output is binary, not for standard output; name a file to write"
         )
     refuse_input(path, inputs, option=option)
+    refuse_unwritable(path)
+
+
+def refuse_unwritable(path: str | Path) -> None:
+    """Refuse, before any work, an output that cannot be written: a folder, a name that can only
+    be one, or a file whose folder is missing, not a folder, or not writable.
+
+    What only the write finds (a full disk) still fails then, as `write_output` says.
+
+    Raises:
+        OutputError: as the write would fail (`cannot write PATH: why`).
+    """
+    try:
+        if _written_through(path):
+            return
+        target = replaceable_target(path)
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            os.stat(folder)  # the reason: missing, or a file on the way
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def write_binary_output(

@@ -197,3 +197,41 @@ def test_an_output_ending_in_a_slash_names_a_folder_not_a_file(
     line = one_line_error(CliRunner().invoke(main, [*argv, "-o", out]))
     assert line == f"simstage: cannot write {out}: names a folder (it ends in {ending}), not a file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("missing folder", "No such file or directory"),
+        ("ends in /", "names a folder (it ends in /), not a file"),
+        ("under a file", "Not a directory"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, reason: str
+) -> None:
+    # Before, the whole dataset was built first and only the write failed.
+    out: object
+    if where == "missing folder":
+        out = tmp_path / "gone" / "latent.npz"
+    elif where == "ends in /":
+        out = f"{tmp_path / 'new'}/"
+    else:
+        (tmp_path / "plain").write_bytes(OLD)
+        out = tmp_path / "plain" / "latent.npz"
+    no_work(monkeypatch)
+    assert one_line_error(invoke(sweep, "-o", out)) == f"simstage: cannot write {out}: {reason}"
+    assert not (tmp_path / "gone").exists() and not (tmp_path / "new").exists()
+    assert temporaries(tmp_path) == []
+
+
+def test_a_dataset_named_as_a_run_log_is_refused_before_any_work(
+    sweep: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, `-o SWEEP/rows.jsonl` put an npz in the sweep folder that every later command
+    # reading the folder took for a broken run log.
+    out = sweep / "rows.jsonl"
+    no_work(monkeypatch)
+    line = one_line_error(invoke(sweep, "-o", out))
+    assert line.startswith(f"simstage: {out}:") and ".jsonl" in line and ".npz" in line
+    assert not out.exists()

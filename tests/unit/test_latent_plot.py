@@ -178,8 +178,12 @@ def test_a_full_device_is_one_line_and_stays_a_device(dataset: Path, tmp_path: P
 
 
 @pytest.mark.usefixtures("quick")
-def test_a_plot_that_cannot_be_written_keeps_the_fit_printed(dataset: Path, tmp_path: Path) -> None:
-    result = invoke(dataset, tmp_path / "gone" / "fit.png")
+def test_a_plot_that_cannot_be_written_keeps_the_fit_printed(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk is found only by the write, after the fit.
+    write_fault(monkeypatch, "full disk", "matplotlib.figure.Figure.savefig", cut_off)
+    result = invoke(dataset, tmp_path / "fit.png")
     assert result.exit_code == 2
     assert "layer" in result.output and "behaviour" in result.output  # the figures came first
 
@@ -191,3 +195,14 @@ def test_without_matplotlib_plot_is_one_line_before_any_work(
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the sweep extra were not installed
     line = one_line_error(invoke(dataset, tmp_path / "fit.png"))
     assert line == "simstage: --plot needs matplotlib: pip install 'simstage[sweep]'"
+
+
+def test_a_plot_whose_folder_is_missing_is_refused_before_any_work(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the probes were fitted (minutes on a real sweep) and only then the plot failed.
+    out = tmp_path / "gone" / "fit.png"
+    no_work(monkeypatch)
+    line = one_line_error(invoke(dataset, out))
+    assert line == f"simstage: cannot write {out}: No such file or directory"
+    assert list(tmp_path.iterdir()) == []
