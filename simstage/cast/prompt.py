@@ -106,21 +106,11 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-_WATCHABLE = (
-    events.Entered,
-    events.Exited,
-    events.Moved,
-    events.Said,
-    events.Claimed,
-    events.Asserted,
-)
-"""The events a secret watcher may perceive from another location: the public ones there."""
-
-
 def describe(event: object, me: str) -> str | None:
     """One witnessed event as `me` perceived it; None for what is not shown."""
     line = _describe(event, me)
-    if line and isinstance(event, _WATCHABLE) and me in event.watchers:
+    # The world names the watchers of what they may see (the public events where they watch).
+    if line and isinstance(event, events.Witnessed) and me in event.watchers:
         return f"(Unseen, you watch) {line}"
     return line
 
