@@ -8,11 +8,13 @@ and a size that no output, buffered block or intermediate value may pass. The
 growth that happens inside one Python call (`'x' * 10**10`, a `center` width, a
 `replace` that multiplies) is refused before it allocates. Transformers'
 `{% generation %}` tag (it marks the assistant's span for training masks)
-renders its body, as transformers does.
+renders its body, and `tojson` writes plain JSON with transformers' options, as
+transformers does.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -96,6 +98,30 @@ def _weight(value: Any, depth: int = 0) -> int:
     return 0
 
 
+TOJSON_INDENT = 256
+"""The widest indent `tojson` takes (real templates use 2 or 4)."""
+
+
+def _tojson(
+    value: Any,
+    ensure_ascii: bool = False,
+    indent: int | str | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
+    """Transformers' `tojson`: JSON as `json.dumps` writes it, keys in their order, no HTML escapes
+    (jinja2's own escapes `<`, `>`, `&` and `'`, sorts keys, and takes no `separators`)."""
+    width = len(indent) if isinstance(indent, str) else (indent or 0)
+    parts = separators or ()
+    if width > TOJSON_INDENT or sum(len(str(part)) for part in parts) > TOJSON_INDENT:
+        raise OverBudget(
+            f"asked tojson for an indent or separators over {TOJSON_INDENT} characters"
+        )
+    return json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
+
+
 def _owner(method: Any) -> Any:
     """The object a bound method belongs to (through the sandbox's `str.format` wrapper)."""
     return getattr(
@@ -117,6 +143,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         )
         self.budget = budget
         self._render = threading.local()
+        self.filters["tojson"] = _tojson
         self.filters = {name: self._bounded_filter(name, f) for name, f in self.filters.items()}
 
     # -- the budget ---------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from simstage.stage import templates
+from simstage.stage.base import Message
 from simstage.stage.template_sandbox import RenderBudget
 from simstage.stage.templates import JinjaTemplate, TemplateError
 from tests.conftest import SCENARIOS
@@ -132,3 +134,22 @@ def test_loop_controls_work_as_in_transformers() -> None:
         "{% if m.role == 'system' %}{% continue %}{% endif %}[{{ m.role }}]{{ m.content }}{% endfor %}"
     )
     assert first_two.render(SCENE) == f"[user]{SCENE[1].content}"
+
+
+def test_tojson_writes_json_as_transformers_does() -> None:
+    # jinja2's own tojson escapes <, >, & and ' for HTML and sorts the keys; transformers writes
+    # plain JSON in the keys' order and takes json.dumps' options.
+    chat = [Message("user", "<b>it's Zoë & me</b>")]
+    plain = JinjaTemplate("{{ messages[0] | tojson }}")
+    assert plain.render(chat) == '{"role": "user", "content": "<b>it\'s Zoë & me</b>"}'
+    options = JinjaTemplate(
+        "{{ messages[0] | tojson(indent=2, separators=(',', ': '), sort_keys=true) }}"
+    )
+    assert options.render(chat) == json.dumps(
+        {"role": "user", "content": chat[0].content}, indent=2, sort_keys=True, ensure_ascii=False
+    )
+
+
+def test_tojson_refuses_a_huge_indent() -> None:
+    with pytest.raises(TemplateError, match="tojson"):
+        JinjaTemplate("{{ messages | tojson(indent=10**6) }}", origin="m.gguf")
