@@ -37,6 +37,7 @@ from simstage.events import (
 )
 from simstage.scenario.models import Scenario
 from simstage.terminal import printable
+from simstage.tom.metrics import agrees
 from simstage.world.state import WorldState
 
 PALETTE = (
@@ -321,17 +322,12 @@ class TranscriptPrinter:
             return f"[italic]* {line}[/]{origin}"
         if isinstance(event, (Rejected, ParseFailed)):
             return f"[dim red]✗ {line}[/]"
-        if isinstance(event, ProbeAnswered):
+        if isinstance(event, (ProbeAnswered, WhoKnowsAnswered)):
             # The mark compares the model's answer with the tracker's (what the ToM score
             # counts), never with reality: reality is shown plainly in the line itself.
-            if tracker is None:
+            if tracker is None or isinstance(event, WhoKnowsAnswered) != isinstance(tracker, tuple):
                 return f"[blue]?[/] {line}"
-            mark = "[green]✓[/]" if event.answer == tracker else "[yellow]≠[/]"
-            return f"[blue]?[/] {line} {mark}"
-        if isinstance(event, WhoKnowsAnswered):
-            if not isinstance(tracker, tuple):
-                return f"[blue]?[/] {line}"
-            mark = "[green]✓[/]" if set(event.said) == set(tracker) else "[yellow]≠[/]"
+            mark = "[green]✓[/]" if agrees(event, tracker) else "[yellow]≠[/]"
             return f"[blue]?[/] {line} {mark}"
         if isinstance(event, DirectionGiven):
             return f"[italic magenta]» {line}[/]"

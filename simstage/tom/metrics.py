@@ -76,6 +76,15 @@ class TomMetrics(BaseModel):
     tracker's (a name is a positive when it knows); None without such probes."""
 
 
+def agrees(event: ProbeAnswered | WhoKnowsAnswered, tracker: str | tuple[str, ...] | None) -> bool:
+    """Whether a probe's answer is the tracker's: the same container or yes / no / don't know (no
+    tracker answer: never), or for a who-knows probe the same set of names. The ToM score counts
+    it, and the transcript's mark shows it."""
+    if isinstance(event, WhoKnowsAnswered):
+        return isinstance(tracker, tuple) and set(event.said) == set(tracker)
+    return tracker is not None and event.answer == tracker
+
+
 @dataclass(frozen=True)
 class ProbeVerdict:
     """A probe about an object or a fact, and what the tracker says the asked character believes.
@@ -89,7 +98,7 @@ class ProbeVerdict:
     @property
     def agrees(self) -> bool:
         """Whether the model answered as the tracker does."""
-        return self.tracker is not None and self.probe.answer == self.tracker
+        return agrees(self.probe, self.tracker)
 
     @property
     def false_belief(self) -> bool:
@@ -114,7 +123,7 @@ class WhoKnowsVerdict:
     @property
     def agrees(self) -> bool:
         """Whether the model named exactly the tracker's set."""
-        return set(self.probe.said) == set(self.tracker)
+        return agrees(self.probe, self.tracker)
 
     @property
     def f1(self) -> float:
