@@ -117,9 +117,11 @@ def export(
         turns = recorded_turns(events)
         paths = [stem.parent / f"{stem.name}-turn{t}{SUFFIX[fmt]}" for t in turns]
         try:
+            # The folder first: each graph is then refused, before any is written, where it is
+            # the run log or cannot be written.
+            stem.parent.mkdir(parents=True, exist_ok=True)
             for path in paths:
                 refuse_input(path, [runlog])
-            stem.parent.mkdir(parents=True, exist_ok=True)
             for t, path in zip(turns, paths, strict=True):
                 write_output(
                     path,

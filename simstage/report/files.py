@@ -171,13 +171,14 @@ def names_folder(path: str | Path) -> bool:
 def refuse_input(
     path: str | Path, inputs: Iterable[str | Path], *, option: str | None = "-o"
 ) -> None:
-    """Refuse an output that is one of the command's inputs (checked before any work).
+    """Refuse an output that is one of the command's inputs, or that cannot be written
+    (`refuse_unwritable`): checked before any work.
 
     `option` is the command's name for the output (`-o`, `--plot`), for the message; None where
     the user does not name it (the TUI's export).
 
     Raises:
-        OutputError: `path` is one of `inputs`, by any name or link.
+        OutputError: `path` is one of `inputs`, by any name or link, or cannot be written.
     """
     if str(path) == STDOUT:
         return
@@ -185,6 +186,7 @@ def refuse_input(
     if source is not None:
         choose = f", so choose another {option}" if option else ""
         raise OutputError(f"{path}: is the input {source}; writing it would destroy it{choose}")
+    refuse_unwritable(path)
 
 
 def write_output(path: str | Path, text: str, *, inputs: Iterable[str | Path] = ()) -> str:
@@ -236,7 +238,6 @@ def refuse_binary_output(
             f"{option} -: the output is binary, not for standard output; name a file to write"
         )
     refuse_input(path, inputs, option=option)
-    refuse_unwritable(path)
 
 
 def refuse_unwritable(path: str | Path) -> None:

@@ -177,3 +177,19 @@ def test_slider_turn_changes_the_drawn_graph_in_chromium(tmp_path: Path) -> None
         shots[turn] = png.read_bytes()
         assert shots[turn].startswith(b"\x89PNG")
     assert shots[2] != shots[3]
+
+
+def test_an_output_whose_folder_is_missing_is_refused_before_the_report_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the page was built (a sweep's probes fitted, minutes) and only the write failed.
+    write_run(SCENARIOS / "sally-anne.yaml", run := tmp_path / "ok.jsonl")
+
+    def built(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the report was built before its output was refused")
+
+    monkeypatch.setattr("simstage.report.report_html", built)
+    out = tmp_path / "no-such-folder" / "r.html"
+    result = report(run, out)
+    assert result.exit_code == 2
+    assert result.output == f"simstage: cannot write {out}: No such file or directory\n"
