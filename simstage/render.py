@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -250,6 +250,15 @@ class TranscriptPrinter:
 
     def _name(self, name: str) -> str:
         return f"[bold {self.colours.get(name, 'white')}]{shown(name)}[/]"
+
+    def catch_up(self, events: Iterable[Any]) -> None:
+        """Fold, without printing, the events a run had before this printer joined it (a resumed
+        run's): its probe marks and score then read the whole run, as `replay` does."""
+        for event in events:
+            self.verdicts.add(event)
+            if isinstance(event, TurnMetrics):
+                self._turn_metrics.append(event)
+            self._turn = getattr(event, "turn", self._turn)
 
     def on_token(self, speaker: str, text: str) -> None:
         return None

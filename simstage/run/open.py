@@ -296,6 +296,7 @@ def printer_for(simulation: Simulation, console: Console | None) -> TranscriptPr
     if console is None:
         return None
     printer = TranscriptPrinter(console, simulation.scenario)
+    printer.catch_up(simulation.events)  # a resumed run's events so far
     simulation.subscribe(printer)
     return printer
 

@@ -174,3 +174,29 @@ def test_a_log_the_stage_cannot_play_again_resumes_with_a_warning(tmp_path) -> N
     assert read_runlog(out).events[-1].reason == "completed"
     verified = CliRunner().invoke(main, ["replay", "--verify", str(out)])
     assert verified.exit_code == 1 and "MISMATCH" in verified.output
+
+
+def test_a_resumed_run_prints_the_tracker_and_score_that_replay_prints(tmp_path) -> None:
+    # Sally leaves at turn 2 and the marble moves at turn 3; the log is cut in turn 4. The
+    # resumed run's printer folded only what it saw: its probe lines and score forgot the move.
+    text = (SCENARIOS / "sally-anne.yaml").read_text()
+    probe = "  - {at: 5, ask: Sally, about: marble}\n"
+    assert probe in text
+    scenario = tmp_path / "sally-anne.yaml"
+    scenario.write_text(text.replace(probe, probe + "  - {at: 5, ask: Anne, about: marble}\n"))
+    out = tmp_path / "run.jsonl"
+    play(scenario, out, 6)
+    lines = out.read_text().splitlines(keepends=True)
+    turn_four = next(i for i, line in enumerate(lines) if '"turn":4' in line.replace(" ", ""))
+    kill_mid_way(out, turn_four + 1)
+    resumed = CliRunner().invoke(main, ["run", "--resume", str(out)])
+    assert resumed.exit_code == 0, resumed.output
+    replayed = CliRunner().invoke(main, ["replay", str(out)])
+    assert replayed.exit_code == 0, replayed.output
+
+    def probes_and_score(output: str) -> list[str]:
+        return [line for line in output.splitlines() if "tracker:" in line or "ToM" in line]
+
+    printed = probes_and_score(resumed.output)
+    assert len(printed) >= 5 and any("tracker: box" in line for line in printed)
+    assert printed == probes_and_score(replayed.output)
