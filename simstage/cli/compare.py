@@ -6,8 +6,8 @@ import json
 
 import click
 
-from simstage.cli.errors import fail, friendly_errors
-from simstage.cli.options import MODEL_HELP, TURNS, stage_options
+from simstage.cli.errors import fail, friendly_errors, stderr_console
+from simstage.cli.options import MODEL_HELP, TURNS, stage_options, warn_left_out
 
 
 @click.command()
@@ -17,7 +17,8 @@ from simstage.cli.options import MODEL_HELP, TURNS, stage_options
     "puppeteers",
     default="bare,director,optimizer",
     show_default=True,
-    help="Comma-separated puppeteer kinds to compare.",
+    help="Comma-separated puppeteer kinds to compare (by default the optimizer only where the "
+    "scenario sets puppeteer.rewards).",
 )
 @click.option(
     "--seeds", default="1-3", show_default=True, help="Seeds: a range (1-5) and/or a list (1,4,9)."
@@ -59,6 +60,9 @@ def compare(
       simstage compare scenarios/sycophancy.yaml --puppeteer bare --model default,gemma3-270m
     """
 
+    source = click.get_current_context().get_parameter_source("puppeteers")
+    by_default = source is click.core.ParameterSource.DEFAULT
+
     @friendly_errors
     def go() -> None:
         from simstage.puppeteer.compare import compare_models
@@ -73,6 +77,14 @@ def compare(
         named = [m.strip() for m in (model or "").split(",") if m.strip()]
         models: list[str | None] = [*named] if named else [None]
         loaded = load_scenario(scenario)
+        warn_left_out(loaded.scenario, max_turns)
+        if by_default and "optimizer" in kinds and not loaded.scenario.puppeteer.rewards:
+            kinds.remove("optimizer")
+            stderr_console().print(
+                f"note: {scenario} has no puppeteer.rewards, so the default puppeteers leave "
+                "the optimizer out",
+                markup=False,
+            )
         try:
             result = compare_models(
                 loaded,
@@ -84,7 +96,7 @@ def compare(
                 max_turns=max_turns,
             )
         except ValueError as exc:
-            fail(str(exc))
+            fail(f"{scenario}: {exc}")
         if as_json:
             click.echo(json.dumps(result, indent=2))
         else:

@@ -101,9 +101,10 @@ def generate(
       simstage generate secrets --n 50 --order 3 --characters 5 --seed 1 --check
       simstage generate sycophancy --n 10 -o syc/ && simstage compare syc/sycophancy-s0-0000.yaml --puppeteer bare,optimizer
     """
-    from simstage.generate import GenerateError, balance_table, render_table, with_tracker
+    from simstage.generate import GenerateError, balance_table, family, render_table, with_tracker
     from simstage.generate import generate as generate_scenes
 
+    family(family_name)  # an unknown family first: it is the mistake to fix
     if out is None and not check:
         raise GenerateError(
             "give -o DIR to write the scenes, --check to see their balance, or both"

@@ -7,12 +7,15 @@ import functools
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import click
 
 from simstage.run.log import LONGEST_RUN
 from simstage.stage import BACKENDS
+
+if TYPE_CHECKING:
+    from simstage.scenario.models import Scenario
 
 TURNS = click.IntRange(1, LONGEST_RUN)
 """The type of every `--max-turns`: at least one turn, at most the longest run a log can hold."""
@@ -175,3 +178,15 @@ def default_log_path(scenario_path: Path) -> Path:
     """`runs/NAME-TIME.jsonl`."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{scenario_path.stem}-{stamp}.jsonl"
+
+
+def warn_left_out(scenario: Scenario, max_turns: int | None) -> None:
+    """Say on stderr what `--max-turns` leaves out of the scene: its later probes and timeline
+    events (a shortened run is allowed; silently losing its probes is not)."""
+    cut = None if max_turns is None else scenario.left_out(max_turns)
+    if cut:
+        from simstage.cli.errors import stderr_console
+
+        stderr_console().print(
+            f"warning: --max-turns {max_turns} leaves out {cut} of the scene", markup=False
+        )

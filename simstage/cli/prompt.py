@@ -178,3 +178,10 @@ def _print(
         if tokens:
             line += f", {report['token_count']} tokens"
         click.echo(line, err=True)
+    elif tokens:
+        backend = stage.describe().backend if stage is not None else "scripted"
+        click.echo(
+            f"— {name} at turn {turn}: the {backend} stage has no tokenizer, so no token count "
+            "(the messages are shown as they are)",
+            err=True,
+        )

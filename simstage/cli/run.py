@@ -19,6 +19,7 @@ from simstage.cli.options import (
     run_log_options,
     scene_options,
     stage_options,
+    warn_left_out,
 )
 
 
@@ -92,6 +93,10 @@ def run(
         return
     if scenario is None:
         fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")
+    if latent and overrides.get("backend") not in (None, "llama"):
+        fail(
+            f"--latent reads the llama stage's activations; the {overrides.get('backend')} stage has none"
+        )
     if not headless and not interactive and not latent:
         if sys.stdin.isatty() and sys.stdout.isatty():
             from simstage.cli.tui import run_tui
@@ -112,6 +117,8 @@ def run(
             **overrides,
         ) as session,
     ):
+        warn_left_out(session.loaded.scenario, overrides.get("max_turns"))
+        _warn_no_capture(session)
         _play(session, console, f"run log: {out_path} ({{count}} events)")
 
 
@@ -128,6 +135,19 @@ def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
             f"[dim]resuming {shown(path)} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
         )
         _play(session, console, f"run log: {path} (+{{count}} events)")
+
+
+def _warn_no_capture(session: Any) -> None:
+    """Say on stderr when the scene asks for activations (`latent:`, `--latent`) that the stage cannot read."""
+    from simstage.stage.abilities import LatentReader
+
+    if session.loaded.scenario.latent is not None and session.stage.ability(LatentReader) is None:
+        backend = session.stage.describe().backend
+        stderr_console().print(
+            f"warning: the {backend} stage reads no activations: this run captures none "
+            "(latent capture needs the llama stage)",
+            markup=False,
+        )
 
 
 def _play(session: Any, console: Console, done: str) -> None:

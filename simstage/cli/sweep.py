@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from simstage.cli.errors import friendly_errors
-from simstage.cli.options import TURNS, folder_out_option
+from simstage.cli.options import TURNS, folder_out_option, warn_left_out
 from simstage.cli.playing import finished_rows, run_pending, say_ending
 
 
@@ -88,7 +88,8 @@ def sweep(**options: Any) -> None:
     machine's cores). --plot draws ToM accuracy (overall and false-belief, then by
     probe style and by belief order, with each probe's chance level), voice
     collapse, reward gain and each reward per variant, as the mean over seeds
-    with its 95% bootstrap interval. Exit status: 0 all runs finished, 1 some run failed,
+    with its 95% bootstrap interval. The stage is a setting like any other (there is
+    no --stage): --set stage.backend=scripted plays every run without a model. Exit status: 0 all runs finished, 1 some run failed,
     2 bad input, 130 stopped.
 
     \b
@@ -98,7 +99,7 @@ def sweep(**options: Any) -> None:
           --set puppeteer.kind=bare,optimizer --set stage.temperature=0.3,0.9 --plot
       simstage sweep scenarios/sally-anne.yaml --seeds 1,2,5-7 \\
           --set 'cast.0.persona=[A shy boy, A bold girl]' --out sweeps/personas
-      simstage sweep scenarios/sally-anne.yaml --seeds 1-8 --set stage.backend=scripted
+      simstage sweep scenarios/sally-anne.yaml --seeds 1-8 --set stage.backend=scripted   (no model)
       simstage sweep --out sweeps/personas           (finish that sweep's missing runs)
       simstage sweep --out sweeps/personas --plot    (plot a finished sweep)
     """
@@ -163,6 +164,7 @@ def _play(
 
         require_plotting()
     plan, folder = _plan(scenario, seeds, sets, out, max_turns, latent)
+    warn_left_out(plan.variants[0].loaded.scenario, max_turns)
     with sweep_lock(folder):
         resumed = prepare_folder(folder, plan)
         console = Console(highlight=False, soft_wrap=True, emoji=False)

@@ -18,6 +18,7 @@ from simstage.cli.options import (
     run_log_options,
     scene_options,
     stage_options,
+    warn_left_out,
 )
 
 
@@ -41,6 +42,8 @@ def run_tui(
         finally:
             assert app.live is not None
             app.live.close()
+        # Once the screen is back: the TUI's own screen would hide it.
+        warn_left_out(session.loaded.scenario, overrides.get("max_turns"))
     click.echo(f"run log: {app.log_path} ({len(app.events)} events)")
     return 0
 

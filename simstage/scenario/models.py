@@ -27,7 +27,7 @@ from simstage.scenario.actions import (
 )
 from simstage.scenario.latent import LatentConfig
 from simstage.scenario.latent import StrictModel as _Strict
-from simstage.scenario.probes import ProbeConfig
+from simstage.scenario.probes import ProbeConfig, left_out
 from simstage.stage.config import (
     LitellmStageConfig,
     LlamaStageConfig,
@@ -345,6 +345,11 @@ class Scenario(_Strict):
                     group = dict.fromkeys([member.name, *known.with_])
                     out.append((member.name, fact, known.holds, tuple(group)))
         return out
+
+    def left_out(self, max_turns: int) -> str | None:
+        """What a run of `max_turns` turns leaves out of the scene (probes, timeline entries), in
+        words; None when nothing."""
+        return left_out(self.probes, [entry.at for entry in self.timeline], max_turns)
 
     def probe_kind(self, probe: ProbeConfig) -> Literal["object", "fact", "who_knows"]:
         """What a probe asks: where an object is, whether a fact holds, or who knows a fact."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from simstage.scenario.latent import StrictModel as _Strict
 
-__all__ = ["ProbeConfig"]
+__all__ = ["ProbeConfig", "left_out"]
 
 
 class ProbeConfig(_Strict):
@@ -44,3 +45,29 @@ class ProbeConfig(_Strict):
                 "a probe asks `about` an object or fact, or `who_knows` a fact: give one of them"
             )
         return self
+
+
+def left_out(
+    probes: Sequence[ProbeConfig], timeline_turns: Sequence[int], max_turns: int
+) -> str | None:
+    """What a run of `max_turns` leaves out of a scene, in words: its probes and timeline entries
+    (at turns `timeline_turns`) past the last turn; None when it leaves out nothing."""
+    parts = []
+    late = sorted({p.at for p in probes if p.at > max_turns})
+    if late:
+        count = sum(p.at > max_turns for p in probes)
+        parts.append(f"{_count(count, 'probe')} ({_turns(late)})")
+    late = sorted({t for t in timeline_turns if t > max_turns})
+    if late:
+        count = sum(t > max_turns for t in timeline_turns)
+        parts.append(f"{_count(count, 'timeline event')} ({_turns(late)})")
+    return " and ".join(parts) or None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _turns(turns: list[int]) -> str:
+    shown = ", ".join(str(t) for t in turns[:5]) + (", …" if len(turns) > 5 else "")
+    return ("turn " if len(turns) == 1 else "turns ") + shown

@@ -154,6 +154,8 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
         (["sycophancy", "--order", "2", "--check"], "give --characters 3 or more"),
         (["sycophancy", "--probes", "3", "--check"], "2 characters make 2; give fewer --probes"),
         (["false-belief"], "give -o DIR"),
+        # The unknown family first, before what else is missing.
+        (["nope"], "no scene family 'nope'"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:

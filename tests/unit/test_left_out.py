@@ -1,0 +1,91 @@
+"""What a run would silently not do, said: a --max-turns short of the scene's probes, the
+optimizer in compare's default puppeteers on a scene without rewards, latent capture on a stage
+that reads no activations, a token count on a stage with no tokenizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from simstage.cli import main
+from simstage.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+SALLY = SCENARIOS / "sally-anne.yaml"
+WARNING = (
+    "warning: --max-turns 3 leaves out 3 probes (turn 5) and 1 timeline event (turn 4) of the scene"
+)
+
+
+def test_left_out_names_the_probes_and_timeline_events_past_the_last_turn() -> None:
+    scenario = load_scenario(SALLY).scenario
+    assert scenario.left_out(3) == "3 probes (turn 5) and 1 timeline event (turn 4)"
+    assert scenario.left_out(4) == "3 probes (turn 5)"
+    assert scenario.left_out(5) is None
+    assert scenario.left_out(1).startswith(
+        "3 probes (turn 5) and 3 timeline events (turns 2, 3, 4)"
+    )
+
+
+def test_run_with_a_short_max_turns_warns_on_stderr(tmp_path: Path) -> None:
+    # Before, the run ended "completed" with none of its probes asked, and nothing said why.
+    args = [
+        "run",
+        str(SALLY),
+        "--headless",
+        "--stage",
+        "scripted",
+        "--out",
+        str(tmp_path / "r.jsonl"),
+    ]
+    short = CliRunner().invoke(main, [*args, "--max-turns", "3"])
+    assert short.exit_code == 0, short.output
+    assert WARNING in short.stderr and WARNING not in short.stdout
+    whole = CliRunner().invoke(main, [*args, "--force"])
+    assert whole.exit_code == 0 and "leaves out" not in whole.stderr
+
+
+def test_compare_by_default_leaves_the_optimizer_out_of_a_scene_without_rewards() -> None:
+    # Before, the default puppeteers failed on every shipped scene but sycophancy.
+    base = ["compare", str(SALLY), "--stage", "scripted", "--seeds", "1", "--max-turns", "3"]
+    result = CliRunner().invoke(main, [*base, "--json"])
+    assert result.exit_code == 0, result.output
+    assert "leave the optimizer out" in result.stderr and WARNING in result.stderr
+    assert '"optimizer"' not in result.stdout and '"director"' in result.stdout
+    asked = CliRunner().invoke(main, [*base, "--puppeteer", "bare,optimizer"])
+    assert asked.exit_code == 2
+    assert asked.stderr.splitlines()[-1] == (
+        f"simstage: {SALLY}: the optimizer needs `puppeteer.rewards` in the scenario"
+    )
+
+
+def test_latent_capture_on_a_stage_that_reads_no_activations_is_refused_or_warned(
+    tmp_path: Path,
+) -> None:
+    # Before, the run exited 0 with no capture and no word; `latent dataset` failed much later.
+    out = tmp_path / "r.jsonl"
+    asked = CliRunner().invoke(
+        main,
+        ["run", str(SALLY), "--headless", "--stage", "scripted", "--latent", "--out", str(out)],
+    )
+    assert asked.exit_code == 2 and not out.exists()
+    assert asked.output == (
+        "simstage: --latent reads the llama stage's activations; the scripted stage has none\n"
+    )
+    text = SALLY.read_text()
+    scene = tmp_path / "latent.yaml"
+    scene.write_text(text + "\nlatent: {layers: all}\nstage: {backend: scripted}\n")
+    played = CliRunner().invoke(main, ["run", str(scene), "--headless", "--out", str(out)])
+    assert played.exit_code == 0, played.output
+    assert "warning: the scripted stage reads no activations" in played.stderr
+
+
+def test_prompt_tokens_on_a_stage_without_a_tokenizer_says_so() -> None:
+    # Before, --tokens printed nothing on the scripted stage.
+    result = CliRunner().invoke(
+        main,
+        ["prompt", str(SALLY), "--as", "Sally", "--turn", "2", "--stage", "scripted", "--tokens"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "the scripted stage has no tokenizer, so no token count" in result.stderr
