@@ -60,38 +60,34 @@ class LoadedScenario:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-def _node_at(root: yaml.Node | None, loc: Loc) -> tuple[yaml.Node | None, list[str | int]]:
-    """The deepest YAML node along `loc`, and the part of `loc` that was found."""
+def _node_at(root: yaml.Node | None, loc: Loc) -> tuple[yaml.Node | None, bool]:
+    """The deepest YAML node along `loc`, and whether the walk reached the end of `loc` (a key
+    not in the file is stepped over; a list item that is not there, or a scalar, stops it)."""
     node = root
-    found: list[str | int] = []
     for step in loc:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if str(key_node.value) == str(step):
-                    found.append(step)
                     node = value_node
                     break
-            else:
-                # A discriminated union puts its tag in the path, and a missing
-                # field is not in the file: skip the step, keep the parent.
-                continue
+            # Else a discriminated union's tag in the path, or a missing field, which is not
+            # in the file: skip the step, keep the parent.
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            if 0 <= step < len(node.value):
-                found.append(step)
-                node = node.value[step]
-            else:
-                break
+            if not 0 <= step < len(node.value):
+                return node, False
+            node = node.value[step]
         else:
-            break
-    return node, found
+            return node, False
+    return node, True
 
 
 def _key_node(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
-    """The key node for the last step of `loc`, when it names a mapping key."""
+    """The key node for the last step of `loc`, when it names a mapping key (so that every
+    problem with a field points at its key, whatever union tags its path holds)."""
     if not loc:
         return None
-    parent, found = _node_at(root, loc[:-1])
-    if len(found) != len(loc) - 1 or not isinstance(parent, yaml.MappingNode):
+    parent, whole = _node_at(root, loc[:-1])
+    if not whole or not isinstance(parent, yaml.MappingNode):
         return None
     for key_node, _ in parent.value:
         if str(key_node.value) == str(loc[-1]):

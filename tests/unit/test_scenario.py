@@ -120,3 +120,36 @@ def test_non_mapping_or_garbage_is_a_located_error(text: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(text, "g.yaml")
     assert str(caught.value).startswith("g.yaml:")
+
+
+def test_a_field_is_located_at_its_key_at_the_top_and_inside_a_timeline_event(
+    tmp_path: Path,
+) -> None:
+    # Before, a field inside a timeline event (whose path holds the union's tag, `distract`)
+    # pointed at its value, and a top-level one at its key.
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "title: x\n"
+        "world:\n"
+        "  locations: [room]\n"
+        "  containers: {box: {in: room}}\n"
+        "  objects: {ball: {in: box}}\n"
+        "cast:\n"
+        "  - {name: Ann, persona: p, location: room}\n"
+        "timeline:\n"
+        "  - {at: 1, event: {type: distract, who: Ann, turns: many}}\n"
+        "  - {at: 2, event: {type: move, who: Ann, object: ball, to: box, extra: 1}}\n"
+        "max_turns: three\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    text = path.read_text(encoding="utf-8").splitlines()
+    found = {p.field: (p.line, p.column) for p in caught.value.problems}
+    for field, key in [
+        ("timeline.0.event.distract.turns", "turns"),
+        ("timeline.1.event.move.extra", "extra"),
+        ("max_turns", "max_turns"),
+    ]:
+        line, column = found[field]
+        assert text[line - 1][column - 1 :].startswith(f"{key}:"), (field, line, column)
