@@ -120,7 +120,7 @@ def _line(event: Any, tracker: Tracker) -> str | None:
         return template.format_map({**vars(event), **extra})
     if isinstance(event, ProbeAnswered):
         # Every caller folds the tracker for a probe: None is no belief, and nothing to score.
-        beside = ", tracker: no belief, not scored" if tracker is None else f", tracker: {tracker}"
+        beside = ", tracker: no belief, no mark" if tracker is None else f", tracker: {tracker}"
         return f"{event.ask} is asked: {event.question} → {event.answer} (really: {event.truth}{beside})"
     if isinstance(event, RunEnded):
         return f"run {event.reason}" + (f": {event.message}" if event.message else "")

@@ -222,6 +222,13 @@ def _evaluate(
     """Read a benchmark file, score the tracker under `rules`, ask the stage when told to, and report."""
     from simstage.tom.stories import StoryError
 
+    if disagreements:
+        from simstage.report.files import OutputError, refuse_input
+
+        try:
+            refuse_input(disagreements, [path], option="--disagreements")
+        except OutputError as exc:
+            fail(str(exc))
     try:
         read = reader(path, rules=rules)
     except StoryError as exc:

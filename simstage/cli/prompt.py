@@ -142,14 +142,20 @@ def prompt(
             from simstage.stage.markup import neutralise
 
             messages = [Message(m.role, neutralise(m.content)) for m in messages]
-        _print(stage, messages, name, turn, tokens, as_json)
+        _print(stage, messages, name, turn, tokens, as_json, backend or scenario.stage.backend)
     finally:
         if stage is not None:
             stage.close()
 
 
 def _print(
-    stage: Stage | None, messages: list[Any], name: str, turn: int, tokens: bool, as_json: bool
+    stage: Stage | None,
+    messages: list[Any],
+    name: str,
+    turn: int,
+    tokens: bool,
+    as_json: bool,
+    backend: str,
 ) -> None:
     from simstage.stage.abilities import PromptRenderer
 
@@ -179,7 +185,6 @@ def _print(
             line += f", {report['token_count']} tokens"
         click.echo(line, err=True)
     elif tokens:
-        backend = stage.describe().backend if stage is not None else "scripted"
         click.echo(
             f"— {name} at turn {turn}: the {backend} stage has no tokenizer, so no token count "
             "(the messages are shown as they are)",

@@ -93,10 +93,12 @@ def run(
         return
     if scenario is None:
         fail("missing SCENARIO (or --resume RUN.jsonl); see simstage run --help")
-    if latent and overrides.get("backend") not in (None, "llama"):
-        fail(
-            f"--latent reads the llama stage's activations; the {overrides.get('backend')} stage has none"
-        )
+    if latent:
+        from simstage.scenario import load_scenario
+
+        backend = overrides.get("backend") or load_scenario(scenario).scenario.stage.backend
+        if backend != "llama":
+            fail(f"--latent reads the llama stage's activations; the {backend} stage has none")
     if not headless and not interactive and not latent:
         if sys.stdin.isatty() and sys.stdout.isatty():
             from simstage.cli.tui import run_tui
@@ -131,6 +133,7 @@ def _resume(path: str, *, threads: int | None, max_turns: int | None) -> None:
         sigterm_as_interrupt(),
         resume_run(path, threads=threads, max_turns=max_turns, console=console) as session,
     ):
+        warn_left_out(session.loaded.scenario, max_turns)
         console.print(
             f"[dim]resuming {shown(path)} at turn {session.simulation.turn + 1} of {session.simulation.max_turns}[/]"
         )

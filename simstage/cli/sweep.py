@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from simstage.cli.errors import friendly_errors
+from simstage.cli.errors import fail, friendly_errors
 from simstage.cli.options import TURNS, folder_out_option, warn_left_out
 from simstage.cli.playing import finished_rows, run_pending, say_ending
 
@@ -165,6 +165,10 @@ def _play(
         require_plotting()
     plan, folder = _plan(scenario, seeds, sets, out, max_turns, latent)
     warn_left_out(plan.variants[0].loaded.scenario, max_turns)
+    if latent:
+        other = sorted({v.loaded.scenario.stage.backend for v in plan.variants} - {"llama"})
+        if other:
+            fail(f"--latent reads the llama stage's activations; the {other[0]} stage has none")
     with sweep_lock(folder):
         resumed = prepare_folder(folder, plan)
         console = Console(highlight=False, soft_wrap=True, emoji=False)

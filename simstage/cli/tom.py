@@ -93,6 +93,8 @@ def export(
     from simstage.tom.export import SUFFIX, recorded_turns, render_graph
     from simstage.tom.graph import belief_graph
 
+    if all_turns and out == "-":
+        _fail("--all-turns writes one file per turn; -o - (standard output) cannot hold them")
     if out and not all_turns:
         try:
             refuse_input(out, [runlog])

@@ -14,6 +14,7 @@ transformers does.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -102,21 +103,40 @@ TOJSON_INDENT = 256
 """The widest indent `tojson` takes (real templates use 2 or 4)."""
 
 
+def _indentation(value: Any, width: int, limit: int) -> int:
+    """The characters `json.dumps` spends indenting `value` by `width` (each item's line starts
+    with its depth times the indent), counted up to just past `limit`."""
+    total, stack = 0, [(value, 1)]
+    while stack and total <= limit:
+        node, depth = stack.pop()
+        items = node.values() if isinstance(node, dict) else node
+        if isinstance(node, (dict, list, tuple)):
+            for item in items:
+                total += depth * width + 1
+                stack.append((item, depth + 1))
+    return total
+
+
 def _tojson(
     value: Any,
     ensure_ascii: bool = False,
     indent: int | str | None = None,
     separators: tuple[str, str] | None = None,
     sort_keys: bool = False,
+    *,
+    limit: int,
 ) -> str:
     """Transformers' `tojson`: JSON as `json.dumps` writes it, keys in their order, no HTML escapes
-    (jinja2's own escapes `<`, `>`, `&` and `'`, sorts keys, and takes no `separators`)."""
+    (jinja2's own escapes `<`, `>`, `&` and `'`, sorts keys, and takes no `separators`). What the
+    indent would add is counted against `limit` before anything is written."""
     width = len(indent) if isinstance(indent, str) else (indent or 0)
     parts = separators or ()
     if width > TOJSON_INDENT or sum(len(str(part)) for part in parts) > TOJSON_INDENT:
         raise OverBudget(
             f"asked tojson for an indent or separators over {TOJSON_INDENT} characters"
         )
+    if indent is not None and _indentation(value, width, limit) > limit:
+        raise OverBudget(f"grew past {limit} characters rendering a prompt")
     return json.dumps(
         value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
     )
@@ -143,7 +163,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         )
         self.budget = budget
         self._render = threading.local()
-        self.filters["tojson"] = _tojson
+        self.filters["tojson"] = functools.partial(_tojson, limit=budget.chars)
         self.filters = {name: self._bounded_filter(name, f) for name, f in self.filters.items()}
 
     # -- the budget ---------------------------------------------------------------

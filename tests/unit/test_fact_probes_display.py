@@ -207,7 +207,7 @@ def test_a_hostile_log_naming_unknown_things_is_one_clear_error(
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
-def test_an_object_probe_the_tracker_holds_no_belief_about_says_it_is_not_scored() -> None:
+def test_an_object_probe_the_tracker_holds_no_belief_about_says_so() -> None:
     # Before, the line showed no tracker and no mark, and the score silently left it out.
     probe = ProbeAnswered(
         turn=3, ask="Ann", about="ring", through=("Dee",), question="Where does Dee think the ring is?",
@@ -215,6 +215,6 @@ def test_an_object_probe_the_tracker_holds_no_belief_about_says_it_is_not_scored
     )  # fmt: skip
     assert narrate(probe, None) == (
         "Ann is asked: Where does Dee think the ring is? → box "
-        "(really: chest, tracker: no belief, not scored)"
+        "(really: chest, tracker: no belief, no mark)"
     )
     assert narrate(probe, "box").endswith("(really: chest, tracker: box)")

@@ -153,3 +153,26 @@ def test_tojson_writes_json_as_transformers_does() -> None:
 def test_tojson_refuses_a_huge_indent() -> None:
     with pytest.raises(TemplateError, match="tojson"):
         JinjaTemplate("{{ messages | tojson(indent=10**6) }}", origin="m.gguf")
+
+
+def test_tojson_counts_its_indentation_before_writing_it() -> None:
+    # A list nested 900 deep, indented 256 a level: about 100 million characters of
+    # indentation, which json.dumps built (half a gigabyte) before the size budget saw it.
+    import tracemalloc
+
+    deep = (
+        "{% set ns = namespace(x=[]) %}{% for i in range(900) %}{% set ns.x = [ns.x] %}"
+        "{% endfor %}{{ ns.x | tojson(indent=256) }}"
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError, match="grew past"):
+            JinjaTemplate(deep, origin="m.gguf")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20
+    shallow = JinjaTemplate("{{ messages[0] | tojson(indent=4) }}")
+    assert (
+        shallow.render([Message("user", "hi")]) == '{\n    "role": "user",\n    "content": "hi"\n}'
+    )

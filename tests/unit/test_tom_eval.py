@@ -303,3 +303,20 @@ def test_the_eval_command_builds_no_stage_config_and_opens_no_file() -> None:
         encoding="utf-8"
     )
     assert "StageConfig" not in source and "make_stage" not in source and "open(" not in source
+
+
+def test_disagreements_that_cannot_be_written_are_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the stories were read and the stage asked, and only then the write failed.
+    stories = tmp_path / "stories.txt"
+    write_tomi(stories, 2, 1)
+
+    def read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the stories were read before the output was refused")
+
+    monkeypatch.setattr("simstage.tom.tomi.read_tomi", read)
+    out = tmp_path / "gone" / "wrong.jsonl"
+    result = CliRunner().invoke(main, ["eval", "tomi", str(stories), "--disagreements", str(out)])
+    assert result.exit_code == 2
+    assert result.output == f"simstage: cannot write {out}: No such file or directory\n"
