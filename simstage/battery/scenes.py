@@ -52,12 +52,16 @@ def collect_scenes(loaded: LoadedBattery) -> list[BatteryScene]:
         BatteryError: a family or option that is not one, or two entries giving scenes the same name.
         ScenarioError: a scenario file is invalid.
     """
-    from simstage.generate import GenerateError, generate
+    from simstage.generate import GenerateError, family, generate
 
     scenes: list[BatteryScene] = []
     taken: set[str] = set()
     for index, entry in enumerate(loaded.battery.scenes):
         if entry.family is not None:
+            try:
+                family(entry.family)  # an unknown family is the `family:` line's mistake
+            except GenerateError as exc:
+                raise loaded.error(("scenes", index, "family"), str(exc)) from None
             try:
                 generated = generate(entry.family, entry.n, entry.seed, **entry.options)
             except GenerateError as exc:

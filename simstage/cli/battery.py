@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from simstage.cli.errors import friendly_errors
+from simstage.cli.errors import friendly_errors, stopping_exits_130
 from simstage.cli.options import folder_out_option
 
 
@@ -40,7 +40,7 @@ def battery(**options: Any) -> None:
       simstage report batteries/embedded            (the profile, as HTML)
       simstage report batteries/embedded --json     (the profile, as JSON)
     """
-    friendly_errors(_play)(**options)
+    stopping_exits_130(friendly_errors(_play))(**options)
 
 
 def _play(battery_file: str, out: str | None, threads: int | None) -> None:
@@ -84,7 +84,9 @@ def _play(battery_file: str, out: str | None, threads: int | None) -> None:
                 )  # fmt: skip
             finally:
                 models.close()
-            err.print(Text(f"{models.loads} model loads for {len(pending)} runs", style="dim"))
+            played = len(rows) - (total - len(pending))
+            loads = f"{models.loads} model load{'' if models.loads == 1 else 's'}"
+            err.print(Text(f"{loads} for {played} run{'' if played == 1 else 's'}", style="dim"))
         write_results(folder, plan, rows)
         profile = f"; profile: simstage report {folder}"
         say_ending(err, folder, out, len(rows), total, len(failures), interrupted, after=profile)

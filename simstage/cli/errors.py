@@ -105,3 +105,21 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def stopping_exits_130(function: Callable[..., None]) -> Callable[..., None]:
+    """`function` with Ctrl-C and SIGTERM as a clean stop wherever they fall (a sweep or battery
+    setting up, before its runs' own handling of them): one line, exit status 130."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        with sigterm_as_interrupt():
+            try:
+                function(*args, **kwargs)
+            except KeyboardInterrupt:
+                stderr_console().print(
+                    "stopped: the runs finished stay, and the same command goes on", markup=False
+                )
+                raise SystemExit(130) from None
+
+    return wrapper

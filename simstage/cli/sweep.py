@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from simstage.cli.errors import fail, friendly_errors
+from simstage.cli.errors import fail, friendly_errors, stopping_exits_130
 from simstage.cli.options import TURNS, folder_out_option, warn_left_out
 from simstage.cli.playing import finished_rows, run_pending, say_ending
 
@@ -104,7 +104,7 @@ def sweep(**options: Any) -> None:
       simstage sweep --out sweeps/personas --plot    (plot a finished sweep)
     """
 
-    friendly_errors(_play)(**options)
+    stopping_exits_130(friendly_errors(_play))(**options)
 
 
 def _plan(

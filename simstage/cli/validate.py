@@ -24,7 +24,7 @@ def _scenario_files(paths: tuple[str, ...]) -> list[Path]:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 def validate(paths: tuple[str, ...]) -> None:
-    """Check scenario files (or every .yaml in a folder).
+    """Check scenario files (or every .yaml in a folder, not in its subfolders).
 
     Prints one line per problem as FILE:LINE:COL: field.path: message and exits
     with status 2 if any file has a problem; exits 0 when all are valid.
@@ -34,7 +34,13 @@ def validate(paths: tuple[str, ...]) -> None:
 
     files = _scenario_files(paths)
     if not files:
-        fail("no scenario files found in " + ", ".join(paths))
+        deeper = [raw for raw in paths if Path(raw).is_dir() and any(Path(raw).glob("*/*.y*ml"))]
+        hint = (
+            f" (subfolders are not searched: name them, e.g. {deeper[0].rstrip('/')}/*/)"
+            if deeper
+            else ""
+        )
+        fail("no scenario files found in " + ", ".join(paths) + hint)
     console = stderr_console()
     bad = 0
     for path in files:

@@ -35,7 +35,7 @@ def test_two_runs_on_one_loaded_model_both_verify(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["battery", str(path), "--out", str(out), "--threads", "2"])
     assert result.exit_code == 0, result.output
-    assert "1 model loads for 2 runs" in result.output
+    assert "1 model load for 2 runs" in result.output
     logs = sorted(out.glob("*.jsonl"))
     assert [log.name for log in logs] == [
         f"default__false-belief-s1-0000__both__seed{seed}.jsonl" for seed in (1, 2)

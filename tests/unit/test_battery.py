@@ -251,6 +251,14 @@ def test_a_bad_battery_is_one_located_line_per_problem(tmp_path: Path) -> None:
     )
     result = battery(str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2 and f"{path}:3:" in result.output and "order" in result.output
+    # A misspelt family is the `family:` key's mistake, options or not (it pointed at options).
+    path.write_text(
+        "models: [default]\nscenes:\n  - {family: decepton, n: 3, options: {order: 2}}\n",
+        encoding="utf-8",
+    )
+    result = battery(str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert f"{path}:3:6: scenes.0.family: no scene family 'decepton'" in result.output
 
 
 def test_a_missing_model_file_is_refused_before_anything_plays(tmp_path: Path) -> None:
@@ -410,3 +418,28 @@ def test_the_first_line_says_how_the_runs_multiply_up(
     plan = make_battery_plan(load_battery(path))
     assert plan.shape() == shape
     assert prod(_factors(plan.shape())) == len(plan.runs)
+
+
+def test_ctrl_c_while_the_battery_sets_up_is_a_clean_stop(
+    battery_file: Path, tmp_path: Path, policies: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, Ctrl-C while the scenes were written printed click's "Aborted!" with exit 1,
+    # and SIGTERM killed the process, leaving temporary files behind.
+    import simstage.battery.scenes
+
+    real = simstage.battery.scenes.write_scenes
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simstage.battery.scenes, "write_scenes", interrupted)
+    out = tmp_path / "out"
+    result = battery(str(battery_file), "--out", str(out))
+    assert result.exit_code == 130, result.output
+    assert result.output.splitlines()[-1] == (
+        "stopped: the runs finished stay, and the same command goes on"
+    )
+    assert [p.name for p in out.rglob("*.tmp")] == []
+    monkeypatch.setattr(simstage.battery.scenes, "write_scenes", real)
+    assert battery(str(battery_file), "--out", str(out)).exit_code == 0

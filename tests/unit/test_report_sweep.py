@@ -131,7 +131,10 @@ def test_the_report_floor_imports_no_probe_fitting() -> None:
 
 def test_a_folder_that_is_not_a_sweep_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
-    assert result.exit_code == 2 and "not a sweep folder (no sweep.json)" in result.output
+    assert result.exit_code == 2
+    assert result.output == (
+        f"simstage: {tmp_path}: neither a sweep nor a battery folder (no sweep.json or battery.json)\n"
+    )
     (tmp_path / "sweep.json").write_text("{broken", encoding="utf-8")
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "sweep.json: not JSON" in result.output
@@ -174,3 +177,30 @@ def test_a_damaged_row_file_is_warned_about_not_a_traceback(sweep: Path, tmp_pat
     for name in ("tom_by_style", "tom_by_order", "rewards", "settings"):
         assert f"{name} is not a table of the expected shape" in result.output
     assert "Theory of mind per variant" in (copy / "report.html").read_text()
+
+
+def test_a_run_with_a_damaged_log_or_row_is_named_not_silently_left_out(tmp_path: Path) -> None:
+    # Before, the page said "4 of 6 runs finished" and nothing said which, or why.
+    folder = tmp_path / "sally"
+    args = [
+        "sweep",
+        str(SCENARIOS / "sally-anne.yaml"),
+        "--seeds",
+        "1-3",
+        "--set",
+        "stage.backend=scripted",
+    ]
+    assert CliRunner().invoke(main, [*args, "--out", str(folder)]).exit_code == 0
+    logs = sorted(folder.glob("*.jsonl"))
+    lines = logs[0].read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[4] = "{not json at all\n"
+    logs[0].write_text("".join(lines), encoding="utf-8")
+    row = folder / "rows" / f"{logs[1].stem}.json"
+    row.write_text("{bad", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 2, result.stderr
+    assert f"{logs[0]}:5:" in warned[0] and warned[0].endswith("the run is left out")
+    assert warned[1] == f"warning: {row}: not a readable result row; the run is left out"
+    assert "1 of 3 runs finished" in (folder / "report.html").read_text(encoding="utf-8")
