@@ -37,7 +37,7 @@ from simstage.events import (
 )
 from simstage.scenario.models import Scenario
 from simstage.terminal import printable
-from simstage.tom.metrics import agrees
+from simstage.tom.metrics import Verdict, agrees
 from simstage.world.state import WorldState
 
 PALETTE = (
@@ -256,16 +256,20 @@ class TranscriptPrinter:
         """Fold, without printing, the events a run had before this printer joined it (a resumed
         run's): its probe marks and score then read the whole run, as `replay` does."""
         for event in events:
-            self.verdicts.add(event)
-            if isinstance(event, TurnMetrics):
-                self._turn_metrics.append(event)
+            self._fold(event)
             self._turn = getattr(event, "turn", self._turn)
+
+    def _fold(self, event: Any) -> Verdict | None:
+        """Fold one event into the probe verdicts and the turn metrics; a probe's verdict."""
+        if isinstance(event, TurnMetrics):
+            self._turn_metrics.append(event)
+        return self.verdicts.add(event)
 
     def on_token(self, speaker: str, text: str) -> None:
         return None
 
     def on_event(self, event: Any) -> None:
-        verdict = self.verdicts.add(event)
+        verdict = self._fold(event)
         if isinstance(event, TurnStarted):
             if self._spinner:
                 self._status = self.console.status(f"{shown(event.speaker)} is thinking…")
@@ -276,8 +280,6 @@ class TranscriptPrinter:
                 self._status.stop()
                 self._status = None
             return
-        if isinstance(event, TurnMetrics):
-            self._turn_metrics.append(event)
         if isinstance(event, RunEnded) and event.reason == "completed":
             self._summary()
         if event.turn != self._turn and not isinstance(event, (RunEnded, RunResumed)):

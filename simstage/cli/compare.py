@@ -65,7 +65,7 @@ def compare(
 
     @friendly_errors
     def go() -> None:
-        from simstage.puppeteer.compare import COMPARABLE, compare_models
+        from simstage.puppeteer.compare import check_comparable, compare_models
         from simstage.scenario import load_scenario
         from simstage.sweep.plan import parse_seeds
 
@@ -74,11 +74,11 @@ def compare(
         except ValueError as exc:
             fail(str(exc))
         kinds = [k.strip() for k in puppeteers.split(",") if k.strip()]
-        unknown = [kind for kind in kinds if kind not in COMPARABLE]
-        if unknown:  # the command line's mistake, before the scenario's
-            fail(
-                f"--puppeteer: cannot compare puppeteer {unknown[0]!r} (valid: {', '.join(COMPARABLE)})"
-            )
+        try:
+            for kind in kinds:  # the command line's mistake, before the scenario's
+                check_comparable(kind)
+        except ValueError as exc:
+            fail(f"--puppeteer: {exc}")
         named = [m.strip() for m in (model or "").split(",") if m.strip()]
         models: list[str | None] = [*named] if named else [None]
         loaded = load_scenario(scenario)

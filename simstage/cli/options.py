@@ -4,7 +4,7 @@ overrides of its scenario, and the default log path."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
@@ -190,3 +190,13 @@ def warn_left_out(scenario: Scenario, max_turns: int | None) -> None:
         stderr_console().print(
             f"warning: --max-turns {max_turns} leaves out {cut} of the scene", markup=False
         )
+
+
+def refuse_latent_without_llama(backends: Iterable[str]) -> None:
+    """Refuse `--latent` where a run would play on a stage other than llama's (it reads no
+    activations): one line, exit 2, before anything is written."""
+    other = sorted(set(backends) - {"llama"})
+    if other:
+        from simstage.cli.errors import fail
+
+        fail(f"--latent reads the llama stage's activations; the {other[0]} stage has none")

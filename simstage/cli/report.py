@@ -56,10 +56,13 @@ def report(runlog: str, out: str | None, as_json: bool) -> None:
     if as_json:
         fail("--json is for a battery's folder (simstage battery --out DIR)")
     if Path(runlog).is_dir():
+        from simstage.battery.plan import BATTERY_FILE
         from simstage.sweep.plan import PLAN_FILE
 
         if not (Path(runlog) / PLAN_FILE).exists():
-            fail(f"{runlog}: neither a sweep nor a battery folder (no {PLAN_FILE} or battery.json)")
+            fail(
+                f"{runlog}: neither a sweep nor a battery folder (no {PLAN_FILE} or {BATTERY_FILE})"
+            )
         _sweep_report(Path(runlog), out or str(Path(runlog) / "report.html"))
         return
     target = out or str(Path(runlog).with_suffix(".html"))

@@ -15,6 +15,7 @@ from simstage.cli.options import (
     default_log_path,
     given_overrides,
     packs_overrides,
+    refuse_latent_without_llama,
     run_log_option,
     run_log_options,
     scene_options,
@@ -96,9 +97,9 @@ def run(
     if latent:
         from simstage.scenario import load_scenario
 
-        backend = overrides.get("backend") or load_scenario(scenario).scenario.stage.backend
-        if backend != "llama":
-            fail(f"--latent reads the llama stage's activations; the {backend} stage has none")
+        refuse_latent_without_llama(
+            [overrides.get("backend") or load_scenario(scenario).scenario.stage.backend]
+        )
     if not headless and not interactive and not latent:
         if sys.stdin.isatty() and sys.stdout.isatty():
             from simstage.cli.tui import run_tui

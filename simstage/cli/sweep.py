@@ -8,8 +8,13 @@ from typing import Any
 
 import click
 
-from simstage.cli.errors import fail, friendly_errors, stopping_exits_130
-from simstage.cli.options import TURNS, folder_out_option, warn_left_out
+from simstage.cli.errors import friendly_errors, stopping_exits_130
+from simstage.cli.options import (
+    TURNS,
+    folder_out_option,
+    refuse_latent_without_llama,
+    warn_left_out,
+)
 from simstage.cli.playing import finished_rows, run_pending, say_ending
 
 
@@ -166,9 +171,7 @@ def _play(
     plan, folder = _plan(scenario, seeds, sets, out, max_turns, latent)
     warn_left_out(plan.variants[0].loaded.scenario, max_turns)
     if latent:
-        other = sorted({v.loaded.scenario.stage.backend for v in plan.variants} - {"llama"})
-        if other:
-            fail(f"--latent reads the llama stage's activations; the {other[0]} stage has none")
+        refuse_latent_without_llama(v.loaded.scenario.stage.backend for v in plan.variants)
     with sweep_lock(folder):
         resumed = prepare_folder(folder, plan)
         console = Console(highlight=False, soft_wrap=True, emoji=False)

@@ -25,14 +25,23 @@ COMPARABLE = ("bare", "round_robin", "scripted", "director", "optimizer")
 """Puppeteers that play without a person at the keyboard."""
 
 
+def check_comparable(kind: str) -> None:
+    """Refuse a puppeteer kind that `compare` cannot play unattended.
+
+    Raises:
+        ValueError: `kind` is not one of `COMPARABLE` (the message lists them).
+    """
+    if kind not in COMPARABLE:
+        raise ValueError(f"cannot compare puppeteer {kind!r} (valid: {', '.join(COMPARABLE)})")
+
+
 def with_puppeteer(scenario: Scenario, kind: str) -> Scenario:
     """The scenario steered by `kind` (its other puppeteer settings kept), metrics on.
 
     Raises:
         ValueError: a kind that cannot run unattended or lacks its settings.
     """
-    if kind not in COMPARABLE:
-        raise ValueError(f"cannot compare puppeteer {kind!r} (valid: {', '.join(COMPARABLE)})")
+    check_comparable(kind)
     config = scenario.puppeteer
     if kind == "scripted" and not config.order:
         raise ValueError("the scripted puppeteer needs `puppeteer.order` in the scenario")

@@ -105,34 +105,10 @@ def _plan_and_rows(folder: Path, warnings: list[str]) -> tuple[Any, dict[str, di
                 rows[row_file.stem] = row
         return None, rows
     damaged: dict[Path, str] = {}
-    rows = read_rows(folder, plan, damaged)
-    warnings.extend(f"{problem}; the run is left out" for problem in damaged.values())
-    warnings.extend(_unread_rows(folder, plan, rows, damaged))
+    unread: list[str] = []
+    rows = read_rows(folder, plan, damaged, unread)
+    warnings.extend(f"{problem}; the run is left out" for problem in [*damaged.values(), *unread])
     return plan, rows
-
-
-def _unread_rows(
-    folder: Path, plan: Any, rows: dict[str, dict[str, Any]], damaged: dict[Path, str]
-) -> list[str]:
-    """Why each run with a row file that `read_rows` left out, its log not damaged, was left out."""
-    import json
-
-    from simstage.sweep.rows import row_path
-
-    out = []
-    for run in plan.runs:
-        path = row_path(folder, run.run_id)
-        if run.run_id in rows or not path.is_file():
-            continue  # read, or not finished
-        try:
-            row = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            row = None
-        if not isinstance(row, dict) or row.get("run_id") != run.run_id:
-            out.append(f"{path}: not a readable result row; the run is left out")
-        elif (folder / str(row.get("log") or "")) not in damaged:
-            out.append(f"{path}: its run log {row.get('log')} is gone; the run is left out")
-    return out
 
 
 TABLES = ("settings", "rewards", "tom_by_style", "tom_by_order")

@@ -53,14 +53,10 @@ def left_out(
     """What a run of `max_turns` leaves out of a scene, in words: its probes and timeline entries
     (at turns `timeline_turns`) past the last turn; None when it leaves out nothing."""
     parts = []
-    late = sorted({p.at for p in probes if p.at > max_turns})
-    if late:
-        count = sum(p.at > max_turns for p in probes)
-        parts.append(f"{_count(count, 'probe')} ({_turns(late)})")
-    late = sorted({t for t in timeline_turns if t > max_turns})
-    if late:
-        count = sum(t > max_turns for t in timeline_turns)
-        parts.append(f"{_count(count, 'timeline event')} ({_turns(late)})")
+    for noun, turns in (("probe", [p.at for p in probes]), ("timeline event", timeline_turns)):
+        late = [turn for turn in turns if turn > max_turns]
+        if late:
+            parts.append(f"{_count(len(late), noun)} ({_turns(sorted(set(late)))})")
     return " and ".join(parts) or None
 
 

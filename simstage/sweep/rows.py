@@ -38,7 +38,10 @@ def written(path: Path, write: Callable[[], object]) -> None:
 
 
 def read_rows(
-    out: Path, plan: SweepPlan, damaged: dict[Path, str] | None = None
+    out: Path,
+    plan: SweepPlan,
+    damaged: dict[Path, str] | None = None,
+    unread: list[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The rows of the plan's runs that exist, by run id.
 
@@ -50,18 +53,26 @@ def read_rows(
         out: the sweep folder.
         plan: the sweep's plan.
         damaged: filled with each log that is not whole (its row is left out) and its `FILE:LINE: problem`.
+        unread: filled with why each other row that is there was left out (`FILE: problem`): it
+            cannot be read, is not its run's, or its log is gone.
     """
     rows: dict[str, dict[str, Any]] = {}
     for run in plan.runs:
         path = row_path(out, run.run_id)
         try:
             row = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue  # not finished
         except (OSError, ValueError):
-            continue
+            row = None
         if not isinstance(row, dict) or row.get("run_id") != run.run_id:
+            if unread is not None:
+                unread.append(f"{path}: not a readable result row")
             continue
         log = out / str(row.get("log") or "")
         if not log.is_file():
+            if unread is not None:
+                unread.append(f"{path}: its run log {row.get('log')} is gone")
             continue
         problem = log_problem(log)
         if problem is not None:
